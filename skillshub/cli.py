@@ -1,0 +1,169 @@
+"""The `skillshub` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlmodel import Session
+
+from catalogue import organisations
+from catalogue.errors import DomainError
+from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.settings import Settings
+
+app = typer.Typer(
+    help="Skills Hub: micro-credential catalogue, Open Badges 3.0 issuer and verifier.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (shown once, stored only as a hash).", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[red]error:[/] setting SKILLSHUB_{str(first['loc'][0]).upper()}: {first['msg']}")
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def database(settings: Settings | None = None) -> Iterator[Session]:
+    """A migrated database session; domain errors become a clear message and exit 1."""
+    settings = settings or load_settings()
+    try:
+        engine = make_engine(settings.sqlalchemy_url)
+        upgrade(engine)
+        with session_scope(engine) as session:
+            yield session
+    except DomainError as exc:
+        raise fail(exc.message) from None
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, the master key (if none is set) and the database."""
+    from keys.store import ensure_master_key, init_master_key
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        created = init_master_key(settings)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    with database(settings) as session:
+        try:
+            ensure_master_key(session, settings.resolved_master_key())
+        except DomainError as exc:
+            raise fail(exc.message) from None
+    where = settings.master_key_path if created else "existing"
+    out.print(f"[green]ready[/]: data in {settings.data_dir.resolve()}, master key {where}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default SKILLSHUB_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SKILLSHUB_PORT)")] = None,
+) -> None:
+    """Run the web server (migrates the database first)."""
+    import uvicorn
+
+    from skillshub.web.app import create_app
+
+    settings = load_settings()
+    try:
+        application = create_app(settings)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo catalogue and issuer (idempotent: run it as often as you like)."""
+    from skillshub.demo import load_demo
+
+    settings = load_settings()
+    with database(settings) as session:
+        summary = load_demo(session, settings)
+    out.print("[green]demo data ready[/]: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@org_app.command("create")
+def org_create(
+    legal_name: Annotated[str, typer.Argument(help="Legal name of the provider")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code")],
+    slug: Annotated[str | None, typer.Option(help="URL slug (default: from the name)")] = None,
+    registration_id: Annotated[str | None, typer.Option(help="Business registration id")] = None,
+    homepage: Annotated[str | None, typer.Option()] = None,
+    logo_url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a provider organisation."""
+    with database() as session:
+        try:
+            org = organisations.create_organisation(
+                session,
+                legal_name=legal_name,
+                country=country,
+                slug=slug,
+                registration_id=registration_id,
+                homepage=homepage,
+                logo_url=logo_url,
+            )
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        out.print(f"created organisation [bold]{org.slug}[/]")
+
+
+@org_app.command("list")
+def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List provider organisations."""
+    with database() as session:
+        orgs = organisations.list_organisations(session)
+        rows = [{"slug": o.slug, "legal_name": o.legal_name, "country": o.country} for o in orgs]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for row in rows:
+            out.print(f"{row['slug']:30} {row['country']}  {row['legal_name']}", highlight=False)
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option("--org", help="Organisation slug")],
+    name: Annotated[str, typer.Option(help="A label for the token")] = "default",
+) -> None:
+    """Create an API token for an organisation. It is printed once; store it safely."""
+    from keys.tokens import create_token
+
+    with database() as session:
+        try:
+            organisation = organisations.get_organisation(session, org)
+            token, _record = create_token(session, organisation.id or 0, name)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+    err.print("API token (shown once, only its hash is stored):")
+    sys.stdout.write(token + "\n")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,77 @@
+"""The one settings object, read from `SKILLSHUB_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MASTER_KEY_FILE = "master.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SKILLSHUB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in DATA_DIR"
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    master_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Encrypts issuer private keys at rest; default: DATA_DIR/master.key",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_json_depth: int = 64
+    pinned_documents: Path | None = None
+    allow_http_localhost: bool = False
+    fetch_timeout_seconds: float = 5.0
+    fetch_max_bytes: int = 2 * 1024 * 1024
+    email_backend: str = "file"  # file | console | smtp
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "Skills Hub <no-reply@skillshub.local>"
+    claim_token_ttl_hours: int = 24 * 30
+    log_level: str = "INFO"
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("BASE_URL must be an absolute http(s) URL, e.g. https://badges.example")
+        return value.rstrip("/")
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'skillshub.db').resolve()}"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.data_dir / MASTER_KEY_FILE
+
+    def resolved_master_key(self) -> str | None:
+        """The master key from the environment, else from the data directory's key file."""
+        if self.master_key:
+            return self.master_key.strip()
+        path = self.master_key_path
+        if path.is_file():
+            return path.read_text().strip()
+        return None
+
+    @property
+    def is_public_https(self) -> bool:
+        """did:web only makes sense for a deployment with a public https host name."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        return parts.scheme == "https" and host not in ("localhost", "127.0.0.1", "::1")

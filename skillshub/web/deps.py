@@ -1,0 +1,52 @@
+"""Typed dependencies declared once and used by thin routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from catalogue.models import Organisation
+from keys.tokens import authenticate
+from skillshub.db import session_scope
+from skillshub.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+_bearer = HTTPBearer(auto_error=False, description="An organisation's API token (shub_…)")
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": commit (or roll back) before the response goes out, so a client never
+# reads its own write as missing and a failed commit is an error answer, not a lost write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def current_org(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organisation:
+    return authenticate(session, credentials.credentials if credentials else None)
+
+
+OrgDep = Annotated[Organisation, Depends(current_org)]
+
+
+def wants_html(request: Request) -> bool:
+    """True when a browser asks for a page rather than JSON (HTML ranked before JSON)."""
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return False
+    html = accept.find("text/html")
+    json_pos = min((p for p in (accept.find("application/json"), accept.find("ld+json")) if p >= 0), default=-1)
+    return html >= 0 and (json_pos < 0 or html < json_pos)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from skillshub.web.deps import SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep) -> dict:
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok"}

@@ -1,0 +1,167 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from skillshub.db import make_engine, upgrade
+from skillshub.models import metadata
+from skillshub.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference"
+OB3 = REFERENCE / "ob3"
+ELM = REFERENCE / "elm"
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SKILLSHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def reference(*parts: str) -> Path:
+    """A file under ../shared/reference, or a skip when the reference set is absent."""
+    path = REFERENCE.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference artifact missing: {path}")
+    return path
+
+
+def _postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        engine = make_engine(POSTGRES_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: skip PostgreSQL, say why
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}"
+
+
+def create_postgres_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database; returns its URL."""
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_skip_reason() -> str | None:
+    reason = _postgres_reachable()
+    if reason:
+        print(f"\nskipping PostgreSQL tests: {reason}")
+    return reason
+
+
+@pytest.fixture(scope="session")
+def _postgres_worker_db(postgres_skip_reason: str | None, worker_id: str) -> Iterator[str | None]:
+    if postgres_skip_reason:
+        yield None
+        return
+    name = f"skillshub_test_{worker_id}_{uuid.uuid4().hex[:6]}"
+    url = create_postgres_database(name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    postgres_skip_reason: str | None,
+) -> Iterator[str]:
+    """A migrated, empty database: a copied SQLite file, or the worker's PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "skillshub.db"
+        shutil.copyfile(_sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if postgres_skip_reason:
+        pytest.skip(postgres_skip_reason)
+    url = request.getfixturevalue("_postgres_worker_db")
+    yield url
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def master_key() -> str:
+    from keys.sealing import generate_master_key
+
+    return generate_master_key()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str, master_key: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        master_key=master_key,
+        base_url="http://testserver",
+        email_backend="file",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator:
+    from fastapi.testclient import TestClient
+
+    from skillshub.web.app import create_app
+
+    with TestClient(create_app(settings, engine=engine)) as test_client:
+        yield test_client
