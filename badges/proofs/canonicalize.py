@@ -1,0 +1,191 @@
+"""RDFC-1.0 canonicalization of JSON-LD documents, in JSON-LD "safe mode".
+
+The one entry point the proof suites call, so a faster canonicalizer for credentials
+of a known shape can replace the pyld path later without touching the suites.
+
+Plain JSON-LD silently drops what it cannot map to an absolute IRI (undefined terms,
+relative ``@id``/``@type`` values). Dropped data is not signed, so a signature would
+"cover" claims that an RDF reader never sees. Like jsonld.js's ``safe: true``, we
+refuse such documents instead. We also refuse graphs whose canonicalization cost is
+unbounded (too many blank nodes, too much Hash N-Degree Quads work).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pyld import jsonld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
+
+from openbadges_schemas.loader import UnknownContextError, default_loader
+
+DEFAULT_MAX_BLANK_NODES = 1000
+
+# pyld's test for what it keeps when producing RDF (anything else is dropped).
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
+# pyld escapes only \\ \t \n \r and " in literals; RDFC-1.0 also escapes these
+# (\b, \f as ECHAR, the rest as UCHAR), so pyld's output would not be canonical.
+_UNESCAPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+DocumentLoader = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class CanonicalizationError(ValueError):
+    """The document cannot be canonicalized safely."""
+
+
+def canonicalize(
+    document: dict[str, Any],
+    *,
+    loader: DocumentLoader | None = None,
+    max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
+) -> str:
+    """Canonical N-Quads (RDFC-1.0, i.e. URDNA2015) of a JSON-LD document.
+
+    ``loader`` defaults to the pinned offline loader. Raises
+    :class:`UnknownContextError` for a context that is not available, and
+    :class:`CanonicalizationError` for undefined terms, relative or invalid IRIs,
+    literals pyld cannot serialize canonically, or a graph over ``max_blank_nodes``.
+    """
+    loader = loader or default_loader()
+    # A loader that owns a resolved-context cache keeps it across calls (the bulk
+    # of expansion cost); any other loader gets a fresh cache per call, never
+    # pyld's process-wide one, which would mix documents of different loaders.
+    cache = getattr(loader, "resolved_context_cache", None)
+    options = {
+        "documentLoader": loader,
+        "contextResolver": ContextResolver({} if cache is None else cache, loader),
+        # No document base: relative IRIs stay relative and are rejected below
+        # (pyld would otherwise resolve them against http://example.org/base/).
+        "base": None,
+        "produceGeneralizedRdf": False,
+    }
+    try:
+        dataset = _SafeProcessor().to_rdf(document, options)
+    except jsonld.JsonLdError as exc:
+        _reraise_cause(exc)
+        raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
+    blank_nodes = _check_dataset(dataset)
+    if blank_nodes > max_blank_nodes:
+        raise CanonicalizationError(
+            f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
+        )
+    return _BoundedURDNA2015(max_deep_iterations=max(blank_nodes, 1)).main(
+        dataset, {"format": "application/n-quads"}
+    )
+
+
+class _SafeProcessor(jsonld.JsonLdProcessor):
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_property_dropped)
+
+    def expand(self, input_: Any, options: dict[str, Any]) -> list[Any]:
+        expanded = super().expand(input_, options)
+        _check_expanded(expanded)
+        return expanded
+
+
+def _property_dropped(expanded_property: str | None) -> None:
+    if expanded_property is None:
+        raise CanonicalizationError("a key of the form @name that is not a JSON-LD keyword")
+    raise CanonicalizationError(
+        f"undefined term {expanded_property!r}: no @context in scope defines it"
+    )
+
+
+def _check_expanded(node: Any) -> None:
+    """Reject what pyld's RDF conversion would drop silently: non-absolute IRIs."""
+    if isinstance(node, list):
+        for item in node:
+            _check_expanded(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if "@value" in node:
+        datatype = node.get("@type")
+        if datatype is not None and datatype != "@json" and not _is_absolute(datatype):
+            raise CanonicalizationError(f"datatype {datatype!r} is not an absolute IRI")
+        return
+    for key, value in node.items():
+        if key == "@id":
+            if not _is_absolute(value):
+                raise CanonicalizationError(
+                    f"{value!r} is used as an IRI (@id) but is not an absolute IRI"
+                )
+        elif key == "@type":
+            for type_ in value if isinstance(value, list) else [value]:
+                if not _is_absolute(type_):
+                    raise CanonicalizationError(
+                        f"type {type_!r} is not defined by any @context in scope"
+                    )
+        elif key not in ("@index", "@language", "@direction"):
+            _check_expanded(value)
+
+
+def _is_absolute(iri: Any) -> bool:
+    return isinstance(iri, str) and _ABSOLUTE_IRI.match(iri) is not None
+
+
+def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> int:
+    """Count distinct blank nodes; reject literals pyld would not serialize canonically."""
+    blank_nodes: set[str] = set()
+    for graph_name, triples in dataset.items():
+        if graph_name.startswith("_:"):
+            blank_nodes.add(graph_name)
+        for triple in triples:
+            for position in ("subject", "object"):
+                term = triple[position]
+                if term["type"] == "blank node":
+                    blank_nodes.add(term["value"])
+                elif term["type"] == "literal" and _UNESCAPED_CONTROL.search(term["value"]):
+                    raise CanonicalizationError(
+                        "a string contains a control character that pyld cannot "
+                        "serialize as RDFC-1.0 requires"
+                    )
+    return len(blank_nodes)
+
+
+class _BoundedURDNA2015(URDNA2015):
+    """URDNA2015 with a cap on Hash N-Degree Quads calls per blank node.
+
+    Symmetric ("poisoned") graphs make that step factorial; like rdf-canonize's
+    default work factor of 1, a node may be hashed at most as many times as there
+    are blank nodes.
+    """
+
+    def __init__(self, max_deep_iterations: int) -> None:
+        super().__init__()
+        self._max_deep_iterations = max_deep_iterations
+        self._deep_iterations: dict[str, int] = {}
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> dict[str, Any]:
+        count = self._deep_iterations.get(id_, 0) + 1
+        if count > self._max_deep_iterations:
+            raise CanonicalizationError(
+                "blank node graph is too symmetric to canonicalize within the work limit "
+                f"({self._max_deep_iterations} Hash N-Degree Quads runs per node)"
+            )
+        self._deep_iterations[id_] = count
+        return super().hash_n_degree_quads(id_, issuer)
+
+
+def _reraise_cause(exc: BaseException) -> None:
+    """Surface our own errors that pyld wrapped (e.g. loader errors) unchanged."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, UnknownContextError | CanonicalizationError):
+            raise cause
+        cause = cause.__cause__
+
+
+def _describe(exc: BaseException) -> str:
+    messages = []
+    cause: BaseException | None = exc
+    while cause is not None:
+        # JsonLdError's str() is a multi-line dump; its first argument is the message.
+        messages.append(str(cause.args[0]) if cause.args else type(cause).__name__)
+        cause = cause.__cause__
+    return "; ".join(messages)
