@@ -65,7 +65,9 @@ def _read_manifest() -> dict[str, PinnedContext]:
     raw = resources.files(_CONTEXTS_PACKAGE).joinpath("manifest.json").read_bytes()
     entries = json.loads(raw)
     return {
-        e["url"]: PinnedContext(url=e["url"], file=e["file"], sha256=e["sha256"], source=e["source"])
+        e["url"]: PinnedContext(
+            url=e["url"], file=e["file"], sha256=e["sha256"], source=e["source"]
+        )
         for e in entries
     }
 
