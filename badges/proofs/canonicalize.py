@@ -73,9 +73,7 @@ def canonicalize(
         raise CanonicalizationError(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
-    return _BoundedURDNA2015(max_deep_iterations=max(blank_nodes, 1)).main(
-        dataset, {"format": "application/n-quads"}
-    )
+    return _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
 
 
 class _SafeProcessor(jsonld.JsonLdProcessor):
@@ -149,26 +147,27 @@ def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> int:
 
 
 class _BoundedURDNA2015(URDNA2015):
-    """URDNA2015 with a cap on Hash N-Degree Quads calls per blank node.
+    """URDNA2015 with rdf-canonize's default bound on Hash N-Degree Quads runs.
 
-    Symmetric ("poisoned") graphs make that step factorial; like rdf-canonize's
-    default work factor of 1, a node may be hashed at most as many times as there
-    are blank nodes.
+    Symmetric ("poisoned") blank node graphs make that step factorial. Like
+    rdf-canonize (maxWorkFactor 1), all runs together may not exceed the number of
+    blank nodes left without a unique first-degree hash, so we refuse exactly the
+    graphs that the Digital Bazaar stack refuses.
     """
 
-    def __init__(self, max_deep_iterations: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._max_deep_iterations = max_deep_iterations
-        self._deep_iterations: dict[str, int] = {}
+        self._remaining_deep_iterations: int | None = None
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> dict[str, Any]:
-        count = self._deep_iterations.get(id_, 0) + 1
-        if count > self._max_deep_iterations:
+        if self._remaining_deep_iterations is None:
+            # First call: main() has reduced hash_to_blank_nodes to the non-unique nodes.
+            self._remaining_deep_iterations = sum(map(len, self.hash_to_blank_nodes.values()))
+        if self._remaining_deep_iterations == 0:
             raise CanonicalizationError(
-                "blank node graph is too symmetric to canonicalize within the work limit "
-                f"({self._max_deep_iterations} Hash N-Degree Quads runs per node)"
+                "blank node graph is too symmetric to canonicalize within the work limit"
             )
-        self._deep_iterations[id_] = count
+        self._remaining_deep_iterations -= 1
         return super().hash_n_degree_quads(id_, issuer)
 
 
