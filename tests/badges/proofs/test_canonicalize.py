@@ -1,0 +1,150 @@
+"""RDFC-1.0 canonicalization in safe mode, against the published canonical forms."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from badges.proofs.canonicalize import CanonicalizationError, canonicalize
+from openbadges_schemas.loader import UnknownContextError, default_loader, make_loader
+from tests.conftest import reference
+
+
+def _example(*parts: str) -> Any:
+    path = reference("ob3", "examples", *parts)
+    return json.loads(path.read_text()) if path.suffix == ".json" else path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("document", "canonical"),
+    [
+        (
+            ("ob3-impl-guide-ldp-test-vector", "credential.unsigned.json"),
+            ("ob3-impl-guide-ldp-test-vector", "document-canon.txt"),
+        ),
+        (
+            ("cross-stack-golden", "sample_unsigned.json"),
+            ("cross-stack-golden", "sample_unsigned.nq"),
+        ),
+        (
+            ("w3c-vc-di-eddsa", "unsigned.json"),
+            ("w3c-vc-di-eddsa", "eddsa-rdfc-2022", "canonDocDataInt.txt"),
+        ),
+    ],
+)
+def test_reproduces_published_canonical_form(
+    document: tuple[str, ...], canonical: tuple[str, ...]
+) -> None:
+    assert canonicalize(_example(*document)) == _example(*canonical)
+
+
+def test_does_not_mutate_its_input() -> None:
+    document = _example("cross-stack-golden", "sample_unsigned.json")
+    before = copy.deepcopy(document)
+    canonicalize(document)
+    assert document == before
+
+
+def _ob_credential() -> dict[str, Any]:
+    return _example(
+        "ob3-spec-rendered", "02-sample-openbadgecredential", "credential.unsigned.json"
+    )
+
+
+def test_undefined_term_is_refused_not_dropped() -> None:
+    document = _ob_credential()
+    document["evidence"] = [{"type": ["Evidence"], "foo": "bar"}]
+    with pytest.raises(CanonicalizationError, match="'foo'"):
+        canonicalize(document)
+
+
+def test_keyword_lookalike_key_is_refused() -> None:
+    document = {**_ob_credential(), "@foo": "bar"}
+    with pytest.raises(CanonicalizationError, match="keyword"):
+        canonicalize(document)
+
+
+def test_undefined_type_is_refused() -> None:
+    document = _ob_credential()
+    document["type"] = [*document["type"], "MadeUpCredential"]
+    with pytest.raises(CanonicalizationError, match="MadeUpCredential"):
+        canonicalize(document)
+
+
+@pytest.mark.parametrize("value", ["relative/path", "not an iri", "#fragment"])
+def test_relative_or_invalid_iri_is_refused(value: str) -> None:
+    document = {**_ob_credential(), "id": value}
+    with pytest.raises(CanonicalizationError, match="absolute IRI"):
+        canonicalize(document)
+
+
+def test_unknown_context_raises_unknown_context_error() -> None:
+    document = _ob_credential()
+    document["@context"] = [*document["@context"], "https://evil.example/context.json"]
+    with pytest.raises(UnknownContextError, match=r"evil\.example"):
+        canonicalize(document)
+
+
+def test_extra_documents_come_from_the_given_loader_only() -> None:
+    url = "https://example.com/ctx/v1"
+    document = {"@context": url, "@id": "urn:x", "thing": "value"}
+    loader = make_loader({url: {"@context": {"thing": "https://example.com/vocab#thing"}}})
+    assert canonicalize(document, loader=loader) == (
+        '<urn:x> <https://example.com/vocab#thing> "value" .\n'
+    )
+    # pyld caches resolved contexts process-wide by URL; ours are cached per loader.
+    with pytest.raises(UnknownContextError):
+        canonicalize(document, loader=default_loader())
+
+
+def test_plain_callable_loader_is_accepted() -> None:
+    pinned = default_loader()
+    document = _example("cross-stack-golden", "sample_unsigned.json")
+    expected = _example("cross-stack-golden", "sample_unsigned.nq")
+    assert canonicalize(document, loader=lambda url, options: pinned(url, options)) == expected
+
+
+def _blank_node_chain(count: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"label": "leaf"}
+    for index in range(count - 1):
+        node = {"label": f"node {index}", "child": node}
+    return {"@context": {"@vocab": "urn:example:"}, **node}
+
+
+def test_blank_node_cap() -> None:
+    assert canonicalize(_blank_node_chain(5), max_blank_nodes=5).count("_:c14n") > 0
+    with pytest.raises(CanonicalizationError, match="6 blank nodes"):
+        canonicalize(_blank_node_chain(6), max_blank_nodes=5)
+
+
+def test_symmetric_blank_node_graph_is_refused() -> None:
+    # A 4-clique of indistinguishable blank nodes: Hash N-Degree Quads would recurse
+    # through every permutation. rdf-canonize refuses it too (maxWorkFactor 1).
+    ids = [f"_:n{i}" for i in range(4)]
+    graph = [{"@id": i, "linked": [{"@id": j} for j in ids if j != i]} for i in ids]
+    with pytest.raises(CanonicalizationError, match="too symmetric"):
+        canonicalize({"@context": {"@vocab": "urn:example:"}, "@graph": graph})
+
+
+def test_identical_sibling_blank_nodes_are_fine() -> None:
+    document = {
+        "@context": {"@vocab": "urn:example:"},
+        "@id": "urn:x",
+        "part": [{"label": "same"}, {"label": "same"}],
+    }
+    assert canonicalize(document).count("_:c14n") == 4  # 2 nodes, each subject and object
+
+
+@pytest.mark.parametrize("char", ["\b", "\f", "\x00", "\x1f", "\x7f"])
+def test_control_characters_pyld_cannot_escape_are_refused(char: str) -> None:
+    document = {**_ob_credential(), "name": f"a{char}b"}
+    with pytest.raises(CanonicalizationError, match="control character"):
+        canonicalize(document)
+
+
+def test_tab_newline_and_quote_are_escaped() -> None:
+    document = {"@context": {"@vocab": "urn:example:"}, "@id": "urn:x", "text": 'a\tb\nc"d\\'}
+    assert canonicalize(document) == '<urn:x> <urn:example:text> "a\\tb\\nc\\"d\\\\" .\n'
