@@ -24,7 +24,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens (shown once, stored only as a hash).", no_args_is_help=True)
+token_app = typer.Typer(
+    help="API tokens (shown once, stored only as a hash).", no_args_is_help=True
+)
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
 
@@ -37,7 +39,9 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        err.print(f"[red]error:[/] setting SKILLSHUB_{str(first['loc'][0]).upper()}: {first['msg']}")
+        err.print(
+            f"[red]error:[/] setting SKILLSHUB_{str(first['loc'][0]).upper()}: {first['msg']}"
+        )
         raise typer.Exit(2) from None
 
 
@@ -67,7 +71,7 @@ def init() -> None:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        created = init_master_key(settings)
+        created = init_master_key(settings.resolved_master_key(), settings.master_key_path)
     except DomainError as exc:
         raise fail(exc.message) from None
     with database(settings) as session:

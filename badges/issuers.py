@@ -1,0 +1,115 @@
+"""Issuers: a provider's signing identity (did:web on a public https host, else did:key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from badges.models import Issuer
+from catalogue.errors import Conflict, NotFound
+from catalogue.models import Organisation
+from catalogue.organisations import check_slug
+from keys import store
+from keys.did import PublicKeyInfo, build_did_document, did_key_from_public_key, did_web_from_url
+from keys.jwk import build_jwks
+from keys.sealing import MasterKey
+
+
+def issuer_path(slug: str) -> str:
+    return f"/issuers/{slug}"
+
+
+def create_issuer(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    organisation: Organisation,
+    name: str,
+    slug: str,
+    base_url: str,
+    public_https: bool,
+    url: str | None = None,
+    description: str | None = None,
+    email: str | None = None,
+    image_url: str | None = None,
+) -> Issuer:
+    """A new issuer with an Ed25519 key (and a P-256 key for ES256 JWTs on did:web)."""
+    check_slug(slug)
+    if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
+        raise Conflict(f"an issuer with slug {slug!r} already exists")
+    issuer = Issuer(
+        organisation_id=organisation.id or 0,
+        slug=slug,
+        name=name,
+        url=url or organisation.homepage,
+        description=description,
+        email=email,
+        image_url=image_url or organisation.logo_url,
+        did="pending",
+    )
+    session.add(issuer)
+    session.flush()
+    issuer_id = issuer.id or 0
+    if public_https:
+        issuer.did = did_web_from_url(base_url + issuer_path(slug))
+        store.add_key(
+            session, master_key, issuer_id=issuer_id, controller=issuer.did, algorithm="Ed25519"
+        )
+        store.add_key(
+            session, master_key, issuer_id=issuer_id, controller=issuer.did, algorithm="P-256"
+        )
+    else:
+        # did:key names the key itself, so the key comes first and the DID follows from it.
+        key = store.add_key(
+            session, master_key, issuer_id=issuer_id, controller="pending", algorithm="Ed25519"
+        )
+        issuer.did = did_key_from_public_key(key.private_key.public_key())
+        key.record.controller = issuer.did
+        session.add(key.record)
+    session.add(issuer)
+    session.flush()
+    return issuer
+
+
+def get_issuer(session: Session, slug: str) -> Issuer:
+    issuer = session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        raise NotFound(f"issuer {slug!r} does not exist")
+    return issuer
+
+
+def find_issuer_by_did(session: Session, did: str) -> Issuer | None:
+    return session.exec(select(Issuer).where(Issuer.did == did)).first()
+
+
+def list_issuers(session: Session, organisation_id: int | None = None) -> list[Issuer]:
+    statement = select(Issuer).order_by(Issuer.slug)
+    if organisation_id is not None:
+        statement = statement.where(Issuer.organisation_id == organisation_id)
+    return list(session.exec(statement))
+
+
+def _key_infos(session: Session, issuer: Issuer) -> list[PublicKeyInfo]:
+    return [
+        PublicKeyInfo(store.public_key(k))
+        for k in store.published_keys(session, issuer.id or 0)
+        if k.controller == issuer.did
+    ]
+
+
+def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
+    """The DID document of a did:web issuer: every key, current first, retired still listed."""
+    if not issuer.did.startswith("did:web:"):
+        raise NotFound(f"issuer {issuer.slug!r} uses {issuer.did.split(':')[1]}, not did:web")
+    return build_did_document(issuer.did, _key_infos(session, issuer))
+
+
+def jwks(session: Session, issuer: Issuer | None = None) -> dict[str, Any]:
+    """JWKS of one issuer, or of every issuer of the deployment; `kid` = the JWT `kid`."""
+    issuers = [issuer] if issuer else list_issuers(session)
+    entries = []
+    for each in issuers:
+        for record in store.published_keys(session, each.id or 0):
+            entries.append((store.jwt_kid(record), store.public_key(record)))
+    return build_jwks(entries)

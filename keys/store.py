@@ -1,0 +1,193 @@
+"""Issuer keys in the database: generated here, sealed at rest, opened only here.
+
+Private keys never leave this module in any form but a `cryptography` key object handed to
+the proof suites; the database holds only ciphertext under the master key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from sqlmodel import Session, select
+
+from catalogue.errors import DomainError, InvalidInput, NotFound
+from keys.did import PublicKeyInfo
+from keys.models import IssuerKey, MasterKeyCheck
+from keys.multikey import (
+    MultikeyPrivateKey,
+    MultikeyPublicKey,
+    decode_public_key,
+    encode_public_key,
+)
+from keys.sealing import MasterKey, SealingError, generate_master_key
+
+ALGORITHMS = ("Ed25519", "P-256")
+_CHECK_ID = "master-key-check"
+
+
+class KeyStoreError(DomainError):
+    code = "key_store_error"
+    status_code = 500
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An opened key: the row (public data) and the private key object."""
+
+    record: IssuerKey
+    private_key: MultikeyPrivateKey
+
+    @property
+    def info(self) -> PublicKeyInfo:
+        return PublicKeyInfo(self.private_key.public_key())
+
+    @property
+    def verification_method(self) -> str:
+        """The Data Integrity verification method id (controller#multibase)."""
+        return self.info.multikey_id(self.record.controller)
+
+    @property
+    def jwt_kid(self) -> str:
+        return jwt_kid(self.record)
+
+
+def jwt_kid(record: IssuerKey) -> str:
+    """The JWT `kid`: resolvable in the controller's DID document.
+
+    A did:key document lists only the Multikey method, so did:key issuers use that id.
+    """
+    info = PublicKeyInfo(decode_public_key(record.public_multibase))
+    if record.controller.startswith("did:key:"):
+        return info.multikey_id(record.controller)
+    return info.jwk_id(record.controller)
+
+
+def open_master_key(text: str | None) -> MasterKey:
+    try:
+        return MasterKey(text)
+    except SealingError as exc:
+        raise KeyStoreError(
+            f"{exc} (set SKILLSHUB_MASTER_KEY, or run `skillshub init` to create one)"
+        ) from None
+
+
+def init_master_key(configured: str | None, path: Path) -> bool:
+    """Write a new master key to `path` (mode 0600) unless one is already configured.
+
+    Returns True when a key file was written. An existing key is never overwritten: a
+    malformed one is an error, not a reason to replace it.
+    """
+    if configured is not None:
+        open_master_key(configured)
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_master_key() + "\n")
+    return True
+
+
+def ensure_master_key(session: Session, master_key_text: str | None) -> MasterKey:
+    """Check the master key against this database; on a new database, record its check value."""
+    master_key = open_master_key(master_key_text)
+    check = session.get(MasterKeyCheck, 1)
+    if check is None:
+        session.add(MasterKeyCheck(id=1, sealed=master_key.seal(os.urandom(16), key_id=_CHECK_ID)))
+        session.flush()
+        return master_key
+    try:
+        master_key.unseal(check.sealed, key_id=_CHECK_ID)
+    except SealingError:
+        raise KeyStoreError(
+            "the master key does not match this database (its keys were sealed under another "
+            "SKILLSHUB_MASTER_KEY); nothing was changed"
+        ) from None
+    return master_key
+
+
+def _generate(algorithm: str) -> MultikeyPrivateKey:
+    if algorithm == "Ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == "P-256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise InvalidInput(f"unsupported key algorithm {algorithm!r}; use one of {ALGORITHMS}")
+
+
+def _private_bytes(key: MultikeyPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def add_key(
+    session: Session, master_key: MasterKey, *, issuer_id: int, controller: str, algorithm: str
+) -> SigningKey:
+    """Generate, seal and store a new active key for the issuer."""
+    private_key = _generate(algorithm)
+    multibase = encode_public_key(private_key.public_key())
+    record = IssuerKey(
+        issuer_id=issuer_id,
+        kid=multibase,
+        algorithm=algorithm,
+        controller=controller,
+        public_multibase=multibase,
+        sealed_private_key=master_key.seal(_private_bytes(private_key), key_id=multibase),
+    )
+    session.add(record)
+    session.flush()
+    return SigningKey(record, private_key)
+
+
+def rotate(
+    session: Session, master_key: MasterKey, *, issuer_id: int, controller: str, algorithm: str
+) -> SigningKey:
+    """A new active key; the old ones stay published (retired) so old credentials verify."""
+    now = datetime.now(UTC)
+    for old in active_keys(session, issuer_id, algorithm):
+        old.active = False
+        old.retired_at = now
+        session.add(old)
+    return add_key(
+        session, master_key, issuer_id=issuer_id, controller=controller, algorithm=algorithm
+    )
+
+
+def active_keys(session: Session, issuer_id: int, algorithm: str) -> list[IssuerKey]:
+    statement = select(IssuerKey).where(
+        IssuerKey.issuer_id == issuer_id, IssuerKey.algorithm == algorithm, IssuerKey.active
+    )
+    return list(session.exec(statement.order_by(IssuerKey.id.desc())))  # type: ignore[union-attr]
+
+
+def published_keys(session: Session, issuer_id: int) -> list[IssuerKey]:
+    """Every key of the issuer, active first, newest first: what DID documents and JWKS list."""
+    statement = select(IssuerKey).where(IssuerKey.issuer_id == issuer_id)
+    rows = session.exec(statement.order_by(IssuerKey.id.desc())).all()  # type: ignore[union-attr]
+    return sorted(rows, key=lambda k: not k.active)
+
+
+def public_key(record: IssuerKey) -> MultikeyPublicKey:
+    return decode_public_key(record.public_multibase)
+
+
+def signing_key(
+    session: Session, master_key: MasterKey, issuer_id: int, algorithm: str = "Ed25519"
+) -> SigningKey:
+    """The issuer's current key of that algorithm, opened for signing."""
+    keys = active_keys(session, issuer_id, algorithm)
+    if not keys:
+        raise NotFound(f"issuer {issuer_id} has no active {algorithm} key")
+    record = keys[0]
+    try:
+        der = master_key.unseal(record.sealed_private_key, key_id=record.kid)
+    except SealingError as exc:
+        raise KeyStoreError(f"issuer key {record.id} cannot be opened: {exc}") from None
+    private_key = serialization.load_der_private_key(der, password=None)
+    if encode_public_key(private_key.public_key()) != record.public_multibase:  # type: ignore[arg-type]
+        raise KeyStoreError(f"issuer key {record.id} is corrupt: its halves do not match")
+    return SigningKey(record, private_key)  # type: ignore[arg-type]
