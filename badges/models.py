@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 from catalogue.base import timestamp
 
 
-
 class Issuer(SQLModel, table=True):
     """A provider's issuing identity: the OB 3.0 issuer Profile of its credentials."""
 

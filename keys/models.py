@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 from catalogue.base import timestamp
 
 
-
 class ApiToken(SQLModel, table=True):
     """A bearer token scoped to one organisation; only its SHA-256 is stored."""
 

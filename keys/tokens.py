@@ -21,7 +21,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, organisation_id: int, name: str = "default") -> tuple[str, ApiToken]:
+def create_token(
+    session: Session, organisation_id: int, name: str = "default"
+) -> tuple[str, ApiToken]:
     """A new token for the organisation; the clear token is returned once and never stored."""
     if session.get(Organisation, organisation_id) is None:
         raise NotFound(f"organisation {organisation_id} does not exist")
@@ -43,8 +45,10 @@ def authenticate(session: Session, token: str | None) -> Organisation:
         raise Unauthorized("a valid API token is required (Authorization: Bearer shub_…)")
     digest = _hash(token)
     record = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
-    if record is None or record.revoked_at is not None or not hmac.compare_digest(
-        record.token_hash, digest
+    if (
+        record is None
+        or record.revoked_at is not None
+        or not hmac.compare_digest(record.token_hash, digest)
     ):
         raise Unauthorized("the API token is unknown or revoked")
     record.last_used_at = datetime.now(UTC)

@@ -2,8 +2,8 @@
 
 from sqlmodel import SQLModel
 
-import badges.models
-import catalogue.models
+import badges.models  # noqa: F401 - imported for its tables
+import catalogue.models  # noqa: F401
 import keys.models  # noqa: F401
 
 metadata = SQLModel.metadata

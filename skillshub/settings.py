@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     def _strip_base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("BASE_URL must be an absolute http(s) URL, e.g. https://badges.example")
+            raise ValueError(
+                "BASE_URL must be an absolute http(s) URL, e.g. https://badges.example"
+            )
         return value.rstrip("/")
 
     @cached_property

@@ -48,5 +48,7 @@ def wants_html(request: Request) -> bool:
     if not accept:
         return False
     html = accept.find("text/html")
-    json_pos = min((p for p in (accept.find("application/json"), accept.find("ld+json")) if p >= 0), default=-1)
+    json_pos = min(
+        (p for p in (accept.find("application/json"), accept.find("ld+json")) if p >= 0), default=-1
+    )
     return html >= 0 and (json_pos < 0 or html < json_pos)

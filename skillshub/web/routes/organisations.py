@@ -25,7 +25,10 @@ class OrganisationOut(BaseModel):
 
 @router.get("/organisations")
 def list_organisations(session: SessionDep) -> list[OrganisationOut]:
-    return [OrganisationOut.model_validate(o, from_attributes=True) for o in organisations.list_organisations(session)]
+    return [
+        OrganisationOut.model_validate(o, from_attributes=True)
+        for o in organisations.list_organisations(session)
+    ]
 
 
 @router.get("/organisations/me")
@@ -35,4 +38,6 @@ def my_organisation(org: OrgDep) -> OrganisationOut:
 
 @router.get("/organisations/{slug}")
 def get_organisation(slug: str, session: SessionDep) -> OrganisationOut:
-    return OrganisationOut.model_validate(organisations.get_organisation(session, slug), from_attributes=True)
+    return OrganisationOut.model_validate(
+        organisations.get_organisation(session, slug), from_attributes=True
+    )
