@@ -3,10 +3,11 @@
 Every issuer key is published as two verification methods, because DID Core §5.2.1 forbids
 one method carrying the same key as both publicKeyMultibase and publicKeyJwk:
 
-- `Multikey`, id `<controller>#<publicKeyMultibase>`, for Data Integrity proofs. Digital
-  Bazaar's eddsa-rdfc-2022 stack needs the Multikey type. The 1EdTech validator takes the
-  key straight from a `#z6Mk…` fragment and requires the part before `#` to equal the
-  credential's issuer, so this id shape verifies there even without fetching a document.
+- `Multikey`, id `<controller>#<publicKeyMultibase>`, for Data Integrity proofs (the form
+  vc-di-eddsa names). The 1EdTech validator takes the key straight from a `#z6Mk…` fragment
+  and requires the part before `#` to equal the credential's issuer, so this id shape
+  verifies there even without fetching a document; elsewhere it reads publicKeyMultibase
+  only. Digital Bazaar's ed25519-multikey reads both methods (tests/keys/test_did.py).
 - `JsonWebKey`, id `<controller>#<RFC 7638 thumbprint>`, for VC-JWT `kid`. The 1EdTech
   validator resolves a DID `kid` to that method's `publicKeyJwk`. It also requires the id
   to be listed in `assertionMethod`. openbadgeslib picks the method whose id equals `kid`

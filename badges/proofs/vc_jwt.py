@@ -242,7 +242,10 @@ def _json_bytes(value: Any) -> bytes:
 
 @dataclass(frozen=True)
 class ClaimProblem:
-    """A JWT claim that is missing, or that disagrees with the credential (OB §8.2.4.1)."""
+    """A JWT claim that is missing or disagrees with the credential.
+
+    OB 3.0 §8.2, "Verify a Credential VC-JWT Signature".
+    """
 
     claim: str
     kind: str  # "missing" | "mismatch"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,6 +25,8 @@ from keys.did import (
 from keys.jwk import jwk_thumbprint, jwk_to_public_key
 from keys.multikey import decode_public_key, encode_public_key
 from tests.conftest import reference
+
+INTEROP_DIR = Path(__file__).resolve().parents[1] / "interop"
 
 
 def _key_pair() -> dict:
@@ -225,3 +230,38 @@ def test_documents_refuse_empty_or_repeated_keys() -> None:
         build_did_document("did:web:example.com", [current, current])
     with pytest.raises(DidError, match="must be a DID"):
         build_did_document("https://example.com", [current])
+
+
+@pytest.mark.interop
+def test_digital_bazaar_reads_both_methods_as_the_same_key() -> None:
+    module = INTEROP_DIR / "node_modules" / "@digitalbazaar" / "ed25519-multikey"
+    if shutil.which("node") is None or not module.is_dir():
+        pytest.skip("node and tests/interop/node_modules/@digitalbazaar/ed25519-multikey needed")
+    did = "did:web:badges.example.org"
+    info = PublicKeyInfo(Ed25519PrivateKey.generate().public_key())
+    document = build_did_document(did, [info])
+    script = """
+      import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+      let input = '';
+      for await (const chunk of process.stdin) input += chunk;
+      const document = JSON.parse(input);
+      const exported = [];
+      for (const method of document.verificationMethod) {
+        const key = await Ed25519Multikey.from({ ...method, '@context': document['@context'] });
+        exported.push(await key.export({ publicKey: true }));
+      }
+      console.log(JSON.stringify(exported));
+    """
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        input=json.dumps(document),
+        cwd=INTEROP_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    exported = json.loads(done.stdout)
+    assert [key["id"] for key in exported] == [info.multikey_id(did), info.jwk_id(did)]
+    assert {key["publicKeyMultibase"] for key in exported} == {info.multibase}
