@@ -38,9 +38,10 @@ OB_V3P0_CONTEXT_303 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.jso
 OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 
 _CONTEXTS_PACKAGE = "openbadges_schemas.contexts"
-# Resolved contexts per loader: the OB context alone has dozens of scoped contexts,
-# and pyld's own default (100 entries, shared by every loader) would churn.
-_RESOLVED_CONTEXT_CACHE_SIZE = 1000
+# Resolved contexts per loader. The pinned set with all its scoped contexts takes
+# under 100 entries; pyld's default (100, shared by every loader) would churn. The
+# bound also caps what inline contexts of processed documents can pin in memory.
+_RESOLVED_CONTEXT_CACHE_SIZE = 256
 
 
 class UnknownContextError(ValueError):

@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from badges.proofs import eddsa_rdfc_2022, legacy
-from badges.proofs.canonicalize import CanonicalizationError, DocumentLoader, canonicalize
+
+# The canonicalize function is not re-exported: it would shadow its module here.
+from badges.proofs.canonicalize import CanonicalizationError, DocumentLoader
 from badges.proofs.data_integrity import ProofCheck, ProofError, proofs_of
 
 __all__ = [
     "CanonicalizationError",
     "ProofCheck",
     "ProofError",
-    "canonicalize",
     "proofs_of",
     "verify_proof",
 ]

@@ -13,9 +13,14 @@ unbounded (too many blank nodes, too much Hash N-Degree Quads work).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from cachetools import LRUCache
+from frozendict import frozendict
 from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
@@ -51,20 +56,8 @@ def canonicalize(
     literals pyld cannot serialize canonically, or a graph over ``max_blank_nodes``.
     """
     loader = loader or default_loader()
-    # A loader that owns a resolved-context cache keeps it across calls (the bulk
-    # of expansion cost); any other loader gets a fresh cache per call, never
-    # pyld's process-wide one, which would mix documents of different loaders.
-    cache = getattr(loader, "resolved_context_cache", None)
-    options = {
-        "documentLoader": loader,
-        "contextResolver": ContextResolver({} if cache is None else cache, loader),
-        # No document base: relative IRIs stay relative and are rejected below
-        # (pyld would otherwise resolve them against http://example.org/base/).
-        "base": None,
-        "produceGeneralizedRdf": False,
-    }
     try:
-        dataset = _SafeProcessor().to_rdf(document, options)
+        dataset = _to_rdf(document, loader)
     except jsonld.JsonLdError as exc:
         _reraise_cause(exc)
         raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
@@ -74,6 +67,79 @@ def canonicalize(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
     return _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
+
+
+@dataclass
+class _LoaderCaches:
+    """What a caching loader's canonicalizations share, and the lock guarding it.
+
+    cachetools caches are not thread-safe; expansion is CPU-bound under the GIL, so
+    serialising it per loader costs no throughput.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    by_identity: LRUCache = field(default_factory=lambda: LRUCache(maxsize=_IDENTITY_CACHE_SIZE))
+
+
+_IDENTITY_CACHE_SIZE = 256
+_loader_caches: WeakKeyDictionary[Any, _LoaderCaches] = WeakKeyDictionary()
+_loader_caches_lock = threading.Lock()
+
+
+def _to_rdf(document: dict[str, Any], loader: DocumentLoader) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "documentLoader": loader,
+        # No document base: relative IRIs stay relative and are rejected by the
+        # safe-mode check (pyld would resolve them against http://example.org/base/).
+        "base": None,
+        "produceGeneralizedRdf": False,
+    }
+    # A loader that owns a resolved-context cache keeps it across calls (the bulk of
+    # expansion cost); any other loader gets a fresh cache per call. Never pyld's
+    # process-wide cache, which would mix documents served by different loaders.
+    shared = getattr(loader, "resolved_context_cache", None)
+    if shared is None:
+        options["contextResolver"] = ContextResolver({}, loader)
+        return _SafeProcessor().to_rdf(document, options)
+    with _loader_caches_lock:
+        caches = _loader_caches.get(loader)
+        if caches is None:
+            caches = _loader_caches[loader] = _LoaderCaches()
+    with caches.lock:
+        options["contextResolver"] = _IdentityCachingResolver(shared, loader, caches.by_identity)
+        return _SafeProcessor().to_rdf(document, options)
+
+
+class _IdentityCachingResolver(ContextResolver):
+    """Finds the resolved form of an embedded context by object identity.
+
+    pyld keys embedded (scoped) contexts by their canonical JSON, re-serialised on
+    every use: about a fifth of an OB credential's canonicalization. The scoped
+    contexts of pinned documents are the same objects each time (pyld keeps them in
+    the shared cache), so identity finds them; the cache holds a reference to each
+    context, so an id cannot be reused by another object while its entry exists.
+    """
+
+    def __init__(self, shared_cache: Any, document_loader: Any, by_identity: LRUCache) -> None:
+        super().__init__(shared_cache, document_loader)
+        self._by_identity = by_identity
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> list[Any]:
+        if isinstance(context, dict | frozendict) and "@context" in context:
+            context = context["@context"]
+        resolved: list[Any] = []
+        for ctx in context if isinstance(context, list) else [context]:
+            if not isinstance(ctx, dict | frozendict):
+                resolved.extend(super().resolve(active_ctx, [ctx], base, cycles))
+                continue
+            hit = self._by_identity.get(id(ctx))
+            if hit is not None and hit[0] is ctx:
+                resolved.append(hit[1])
+                continue
+            (one,) = super().resolve(active_ctx, [ctx], base, cycles)
+            self._by_identity[id(ctx)] = (ctx, one)
+            resolved.append(one)
+        return resolved
 
 
 class _SafeProcessor(jsonld.JsonLdProcessor):
