@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -22,3 +23,107 @@ class Issuer(SQLModel, table=True):
     image_url: str | None = Field(default=None, max_length=500)
     did: str = Field(max_length=500, index=True, description="issuer.id in credentials")
     created_at: datetime = timestamp()
+
+
+class IssuedCredential(SQLModel, table=True):
+    """A signed credential, stored verbatim: never rebuilt from models after signing."""
+
+    __tablename__ = "issued_credential"
+    __table_args__ = (UniqueConstraint("issuer_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True, index=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    micro_credential_id: int = Field(foreign_key="micro_credential.id", index=True)
+    format: str = Field(max_length=8, description="ldp (Data Integrity) | jwt (VC-JWT)")
+    recipient_name: str = Field(max_length=300)
+    # Kept for delivery and the provider's records only; credentials carry a salted hash.
+    recipient_email: str = Field(max_length=320, index=True)
+    recipient_did: str | None = Field(default=None, max_length=500)
+    identity_hash: str = Field(max_length=100)
+    external_id: str | None = Field(default=None, max_length=200)
+    grade: str | None = Field(default=None, max_length=100)
+    evidence_url: str | None = Field(default=None, max_length=1000)
+    valid_from: datetime = timestamp()
+    valid_until: datetime | None = timestamp(nullable=True, default_now=False)
+    signed: str = Field(sa_type=Text)
+    public: bool = False
+    revoked_at: datetime | None = timestamp(nullable=True, default_now=False)
+    suspended: bool = False
+    created_at: datetime = timestamp()
+
+
+class BulkJob(SQLModel, table=True):
+    """A bulk issuing run: rows are issued one by one, each with its own result."""
+
+    __tablename__ = "bulk_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True, index=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    micro_credential_id: int = Field(foreign_key="micro_credential.id")
+    format: str = Field(max_length=8)
+    status: str = Field(default="pending", max_length=12, description="pending|running|done")
+    total: int = 0
+    issued: int = 0
+    skipped: int = 0
+    failed: int = 0
+    created_at: datetime = timestamp()
+    finished_at: datetime | None = timestamp(nullable=True, default_now=False)
+
+
+class BulkJobRow(SQLModel, table=True):
+    __tablename__ = "bulk_job_row"
+    __table_args__ = (UniqueConstraint("job_id", "line"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="bulk_job.id", index=True)
+    line: int
+    external_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=12, description="issued | duplicate | failed")
+    credential_uuid: str | None = Field(default=None, max_length=36)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class StatusList(SQLModel, table=True):
+    """One Bitstring Status List of an issuer and purpose, with its signed, served forms."""
+
+    __tablename__ = "status_list"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="issuer.id", index=True)
+    purpose: str = Field(max_length=20, description="revocation | suspension")
+    seq: int = Field(description="1, 2, … per issuer and purpose")
+    size: int
+    full: bool = False
+    bits: bytes
+    version: int = 1
+    credential_ldp: str = Field(sa_type=Text, description="Data Integrity signed list credential")
+    credential_jwt: str = Field(sa_type=Text, description="VC-JWT signed list credential")
+    updated_at: datetime = timestamp()
+
+
+class StatusAllocation(SQLModel, table=True):
+    """An index of a list given to one credential; the unique pair is the database's guarantee."""
+
+    __tablename__ = "status_allocation"
+    __table_args__ = (UniqueConstraint("list_id", "index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="status_list.id", index=True)
+    index: int
+    credential_uuid: str = Field(max_length=36, index=True)
+
+
+class StatusChange(SQLModel, table=True):
+    """Who revoked, suspended or unsuspended a credential, when, and why."""
+
+    __tablename__ = "status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_uuid: str = Field(max_length=36, index=True)
+    action: str = Field(max_length=12, description="revoke | suspend | unsuspend")
+    reason: str | None = Field(default=None, sa_type=Text)
+    actor: str = Field(max_length=200)
+    at: datetime = timestamp()

@@ -191,3 +191,9 @@ def signing_key(
     if encode_public_key(private_key.public_key()) != record.public_multibase:  # type: ignore[arg-type]
         raise KeyStoreError(f"issuer key {record.id} is corrupt: its halves do not match")
     return SigningKey(record, private_key)  # type: ignore[arg-type]
+
+
+def jwt_signing_key(session: Session, master_key: MasterKey, issuer_id: int) -> SigningKey:
+    """ES256 where the issuer has a P-256 key (what the 1EdTech validator accepts), else EdDSA."""
+    algorithm = "P-256" if active_keys(session, issuer_id, "P-256") else "Ed25519"
+    return signing_key(session, master_key, issuer_id, algorithm)
