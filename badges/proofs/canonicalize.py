@@ -56,11 +56,16 @@ def canonicalize(
     literals pyld cannot serialize canonically, or a graph over ``max_blank_nodes``.
     """
     loader = loader or default_loader()
+    if not isinstance(document, dict):
+        raise CanonicalizationError("a JSON-LD document must be a JSON object")
     try:
         dataset = _to_rdf(document, loader)
     except jsonld.JsonLdError as exc:
         _reraise_cause(exc)
         raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
+    except RecursionError:
+        # pyld expands recursively; a hostile document can nest past the stack limit.
+        raise CanonicalizationError("document is nested too deeply") from None
     blank_nodes = _check_dataset(dataset)
     if blank_nodes > max_blank_nodes:
         raise CanonicalizationError(

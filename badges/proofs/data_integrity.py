@@ -177,6 +177,8 @@ def verify(
     """
     if not isinstance(proof, Mapping):
         return ProofCheck(ok=False, error="proof must be a JSON object")
+    if not isinstance(document, Mapping):
+        return ProofCheck(ok=False, error="the document must be a JSON object")
     check = ProofCheck(
         ok=False,
         proof_type=_str_or_none(proof.get("type")),

@@ -148,3 +148,17 @@ def test_control_characters_pyld_cannot_escape_are_refused(char: str) -> None:
 def test_tab_newline_and_quote_are_escaped() -> None:
     document = {"@context": {"@vocab": "urn:example:"}, "@id": "urn:x", "text": 'a\tb\nc"d\\'}
     assert canonicalize(document) == '<urn:x> <urn:example:text> "a\\tb\\nc\\"d\\\\" .\n'
+
+
+def test_deeply_nested_document_is_refused_cleanly() -> None:
+    document: dict[str, Any] = {"label": "leaf"}
+    for _ in range(5000):
+        document = {"child": document}
+    document["@context"] = {"@vocab": "urn:example:"}
+    with pytest.raises(CanonicalizationError, match="nested too deeply"):
+        canonicalize(document)
+
+
+def test_document_must_be_an_object() -> None:
+    with pytest.raises(CanonicalizationError, match="JSON object"):
+        canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]
