@@ -4,7 +4,6 @@ import json
 import struct
 import xml.etree.ElementTree as ET
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -20,18 +19,14 @@ from badges.baking import (
     unbake_png,
     unbake_svg,
 )
+from tests.conftest import reference
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-FIXTURES = REFERENCE / "ob3" / "examples" / "1edtech-validator-ob30"
 SVG_NS = "http://www.w3.org/2000/svg"
 CREDENTIAL_TAG = f"{{{SVG_NAMESPACE}}}credential"
 
 
 def fixture(name: str) -> bytes:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"reference file missing: {path}")
-    return path.read_bytes()
+    return reference("ob3", "examples", "1edtech-validator-ob30", name).read_bytes()
 
 
 def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:

@@ -3,7 +3,6 @@ import gzip
 import json
 import random
 import zlib
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +15,12 @@ from badges.bitstring import (
     get_bit,
     set_bit,
 )
+from tests.conftest import reference
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-OB3 = REFERENCE / "ob3" / "examples"
-TESTLIST = (
-    OB3 / "1edtech-validator-ob30" / "bit-string-list" / "testlist.status-list-credential.json"
-)
-W3C_EXAMPLES = OB3 / "w3c-bitstring-status-list"
+BIT_STRING_LIST = ("ob3", "examples", "1edtech-validator-ob30", "bit-string-list")
+W3C_EXAMPLES = ("ob3", "examples", "w3c-bitstring-status-list")
 
 MIN_BYTES = MIN_LIST_BITS // 8
-
-
-def _needs(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"reference file missing: {path}")
-    return path
 
 
 def _set_indexes(bits: bytearray) -> list[int]:
@@ -42,18 +32,20 @@ def _b64url(data: bytes) -> str:
 
 
 def test_1edtech_test_list_has_only_bit_23_set():
-    doc = json.loads(_needs(TESTLIST).read_text())
+    doc = json.loads(
+        reference(*BIT_STRING_LIST, "testlist.status-list-credential.json").read_text()
+    )
     bits = decode(doc["credentialSubject"]["encodedList"])
     assert len(bits) * 8 == MIN_LIST_BITS
     # The revoked fixture credential points at this index (PROVENANCE.md).
-    revoked = json.loads((TESTLIST.parent / "credential-status-revoked.json").read_text())
+    revoked = json.loads(reference(*BIT_STRING_LIST, "credential-status-revoked.json").read_text())
     index = int(revoked["credentialStatus"]["statusListIndex"])
     assert _set_indexes(bits) == [index] == [23]
 
 
 def test_w3c_spec_examples_decode_to_an_empty_minimum_list():
     lists = []
-    for path in sorted(_needs(W3C_EXAMPLES).glob("*.json")):
+    for path in sorted(reference(*W3C_EXAMPLES).glob("*.json")):
         subject = json.loads(path.read_text()).get("credentialSubject", {})
         if isinstance(subject, dict) and "encodedList" in subject:
             lists.append(subject["encodedList"])
