@@ -80,7 +80,8 @@ class BulkJobRow(SQLModel, table=True):
     job_id: int = Field(foreign_key="bulk_job.id", index=True)
     line: int
     external_id: str | None = Field(default=None, max_length=200)
-    status: str = Field(max_length=12, description="issued | duplicate | failed")
+    payload: str = Field(sa_type=Text, description="the input row as JSON, to resume a job")
+    status: str = Field(max_length=12, description="pending | issued | duplicate | failed")
     credential_uuid: str | None = Field(default=None, max_length=36)
     error: str | None = Field(default=None, sa_type=Text)
 

@@ -11,13 +11,23 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from keys.sealing import MasterKey
+from keys.store import ensure_master_key
 from skillshub import __version__
-from skillshub.db import make_engine, upgrade
+from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
-from skillshub.web.routes import health, organisations
+from skillshub.web.routes import health, issuing, organisations
+
+
+def prepare(settings: Settings, engine: Engine) -> MasterKey:
+    """Migrate the database and open the master key (checked against the database)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        return ensure_master_key(session, settings.resolved_master_key())
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -27,8 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(engine)
+        app.state.master_key = prepare(settings, engine)
         yield
 
     app = FastAPI(
@@ -44,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(organisations.router)
+    app.include_router(issuing.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from catalogue.models import Organisation
+from keys.sealing import MasterKey
 from keys.tokens import authenticate
 from skillshub.db import session_scope
 from skillshub.settings import Settings
@@ -40,6 +41,13 @@ def current_org(
 
 
 OrgDep = Annotated[Organisation, Depends(current_org)]
+
+
+def get_master_key(request: Request) -> MasterKey:
+    return request.app.state.master_key
+
+
+MasterKeyDep = Annotated[MasterKey, Depends(get_master_key)]
 
 
 def wants_html(request: Request) -> bool:

@@ -1,0 +1,317 @@
+"""Issuers' public identity (profile, DID document, JWKS, status lists) and the issuing API."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from badges import bulk, issuers, issuing, status
+from badges.models import IssuedCredential, Issuer
+from badges.proofs import eddsa_rdfc_2022
+from catalogue.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from catalogue.models import Organisation
+from keys import store
+from skillshub.web.deps import MasterKeyDep, OrgDep, SessionDep, SettingsDep, wants_html
+from skillshub.web.pages import templates
+
+router = APIRouter(tags=["issuing"])
+JSONLD = "application/ld+json"
+
+
+def _own_issuer(session: SessionDep, slug: str, org: Organisation) -> Issuer:
+    issuer = issuers.get_issuer(session, slug)
+    if issuer.organisation_id != org.id:
+        raise Forbidden(f"issuer {slug!r} belongs to another organisation")
+    return issuer
+
+
+# --- public identity -----------------------------------------------------------------------
+
+
+@router.get("/issuers/{slug}", response_model=None)
+def issuer_profile(
+    slug: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The issuer Profile: JSON-LD for machines, a page for browsers."""
+    issuer = issuers.get_issuer(session, slug)
+    org = session.get(Organisation, issuer.organisation_id)
+    assert org is not None
+    profile = issuing.issuer_profile(issuer, org, issuing.Urls(settings.base_url))
+    if wants_html(request):
+        return templates.TemplateResponse(
+            request, "issuer.html", {"issuer": issuer, "org": org, "profile": profile}
+        )
+    document = {"@context": [issuing.CREDENTIALS_V2, issuing.OB_V3P0_CONTEXT_303], **profile}
+    return JSONResponse(document, media_type=JSONLD)
+
+
+@router.get("/issuers/{slug}/did.json")
+def issuer_did_document(slug: str, session: SessionDep) -> JSONResponse:
+    issuer = issuers.get_issuer(session, slug)
+    return JSONResponse(issuers.did_document(session, issuer), media_type="application/did+json")
+
+
+@router.get("/issuers/{slug}/jwks.json")
+def issuer_jwks(slug: str, session: SessionDep) -> dict:
+    return issuers.jwks(session, issuers.get_issuer(session, slug))
+
+
+@router.get("/.well-known/jwks.json")
+def deployment_jwks(session: SessionDep) -> dict:
+    return issuers.jwks(session)
+
+
+@router.get("/status/{issuer_slug}/{purpose}/{seq}", response_model=None)
+def status_list_credential(
+    issuer_slug: str, purpose: str, seq: int, request: Request, session: SessionDep
+) -> Response:
+    """A signed BitstringStatusListCredential, cacheable for its ttl, with conditional GET."""
+    if purpose not in status.PURPOSES:
+        raise NotFound(f"unknown status purpose {purpose!r}")
+    status_list = status.get_list(session, issuer_slug, purpose, seq)
+    accept = request.headers.get("accept", "")
+    as_jwt = "jwt" in accept and "json" not in accept
+    etag = status.etag(status_list, "jwt" if as_jwt else "ldp")
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={status.TTL_MS // 1000}",
+        "Vary": "Accept",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if as_jwt:
+        return Response(
+            status_list.credential_jwt, media_type="application/vc+jwt", headers=headers
+        )
+    return Response(status_list.credential_ldp, media_type=JSONLD, headers=headers)
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+class IssueRequest(BaseModel):
+    micro_credential: str = Field(description="slug of the micro-credential awarded")
+    name: str
+    email: str
+    did: str | None = None
+    grade: str | None = None
+    evidence_url: str | None = None
+    external_id: str | None = Field(default=None, description="idempotency key")
+    format: Literal["ldp", "jwt"] = "ldp"
+
+
+class IssuedOut(BaseModel):
+    id: str
+    url: str
+    format: str
+    issuer: str
+    micro_credential: str
+    recipient_name: str
+    external_id: str | None
+    valid_from: str
+    valid_until: str | None
+    revoked: bool
+    suspended: bool
+    credential: Any = Field(description="the signed credential: JSON (ldp) or a compact JWS (jwt)")
+
+
+def credential_out(
+    record: IssuedCredential, issuer: Issuer, mc_slug: str, base_url: str
+) -> IssuedOut:
+    return IssuedOut(
+        id=record.uuid,
+        url=issuing.Urls(base_url).credential(record.uuid),
+        format=record.format,
+        issuer=issuer.slug,
+        micro_credential=mc_slug,
+        recipient_name=record.recipient_name,
+        external_id=record.external_id,
+        valid_from=record.valid_from.isoformat(),
+        valid_until=record.valid_until.isoformat() if record.valid_until else None,
+        revoked=record.revoked_at is not None,
+        suspended=record.suspended,
+        credential=issuing.signed_document(record),
+    )
+
+
+@router.post("/api/v1/issuers/{slug}/credentials", status_code=201)
+def issue_credential(
+    slug: str,
+    body: IssueRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+) -> IssuedOut:
+    issuer = _own_issuer(session, slug, org)
+    mc = issuing.get_micro_credential(session, body.micro_credential)
+    record = issuing.issue(
+        session,
+        master_key,
+        issuer=issuer,
+        micro_credential=mc,
+        recipient=issuing.Recipient(
+            name=body.name,
+            email=body.email,
+            did=body.did,
+            grade=body.grade,
+            evidence_url=body.evidence_url,
+            external_id=body.external_id,
+        ),
+        base_url=settings.base_url,
+        fmt=body.format,
+    )
+    return credential_out(record, issuer, mc.slug, settings.base_url)
+
+
+@router.post("/api/v1/issuers/{slug}/credentials/bulk", status_code=202)
+async def issue_bulk(
+    slug: str,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+    micro_credential: Annotated[str, Query(description="slug of the micro-credential")],
+    format: Annotated[Literal["ldp", "jwt"], Query()] = "ldp",
+) -> dict:
+    """Start a bulk job from CSV (`text/csv`) or a JSON array; poll `/api/v1/jobs/{id}`."""
+    issuer = _own_issuer(session, slug, org)
+    mc = issuing.get_micro_credential(session, micro_credential)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the body must be UTF-8 text") from None
+    if content_type == "text/csv":
+        rows = bulk.parse_csv(text)
+    elif content_type == "application/json":
+        try:
+            rows = bulk.parse_json(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
+    else:
+        raise UnsupportedMediaType("send text/csv or a JSON array (application/json)")
+    job = bulk.create_job(session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format)
+    session.commit()
+    background.add_task(
+        bulk.run_job,
+        request.app.state.engine,
+        master_key,
+        job.uuid,
+        base_url=settings.base_url,
+    )
+    return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
+
+
+@router.get("/api/v1/jobs/{job_id}")
+def bulk_job(job_id: str, session: SessionDep, org: OrgDep) -> dict:
+    job = bulk.get_job(session, job_id)
+    issuer = session.get(Issuer, job.issuer_id)
+    if issuer is None or issuer.organisation_id != org.id:
+        raise NotFound(f"bulk job {job_id!r} does not exist")
+    return bulk.job_report(session, job)
+
+
+def _own_credential(session: SessionDep, credential_id: str, org: Organisation) -> tuple:
+    record = issuing.get_credential(session, credential_id)
+    issuer = session.get(Issuer, record.issuer_id)
+    if issuer is None or issuer.organisation_id != org.id:
+        raise Forbidden(f"credential {credential_id} was issued by another organisation")
+    mc = session.get(issuing.MicroCredential, record.micro_credential_id)
+    return record, issuer, mc.slug if mc else ""
+
+
+@router.get("/api/v1/credentials/{credential_id}")
+def get_issued(
+    credential_id: str, session: SessionDep, settings: SettingsDep, org: OrgDep
+) -> IssuedOut:
+    record, issuer, mc_slug = _own_credential(session, credential_id, org)
+    return credential_out(record, issuer, mc_slug, settings.base_url)
+
+
+class StatusChangeRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/api/v1/credentials/{credential_id}/{action}")
+def change_credential_status(
+    credential_id: str,
+    action: Literal["revoke", "suspend", "unsuspend"],
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+    body: StatusChangeRequest | None = None,
+) -> dict:
+    record = status.change_status(
+        session,
+        master_key,
+        credential_uuid=credential_id,
+        action=action,
+        organisation_id=org.id,
+        actor=f"organisation:{org.slug}",
+        base_url=settings.base_url,
+        reason=body.reason if body else None,
+    )
+    return {
+        "id": record.uuid,
+        "revoked": record.revoked_at is not None,
+        "suspended": record.suspended,
+        "history": [
+            {"action": c.action, "reason": c.reason, "actor": c.actor, "at": c.at.isoformat()}
+            for c in status.history(session, record.uuid)
+        ],
+    }
+
+
+# --- W3C VC-API ----------------------------------------------------------------------------
+
+
+class VcApiIssueRequest(BaseModel):
+    credential: dict[str, Any]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/credentials/issue", status_code=201, tags=["vc-api"])
+def vc_api_issue(
+    body: VcApiIssueRequest, session: SessionDep, master_key: MasterKeyDep, org: OrgDep
+) -> dict:
+    """VC-API issue: sign the given credential with one of the caller's issuers
+    (`options.issuer` = its slug or DID, default the organisation's first issuer)."""
+    own = issuers.list_issuers(session, org.id)
+    wanted = body.options.get("issuer")
+    issuer_field = body.credential.get("issuer")
+    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
+    chosen = next(
+        (i for i in own if wanted in (i.slug, i.did) or (not wanted and declared == i.did)),
+        own[0] if own and not wanted and not declared else None,
+    )
+    if chosen is None:
+        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
+    credential = dict(body.credential)
+    if not declared:
+        credential["issuer"] = chosen.did
+    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
+    try:
+        signed = eddsa_rdfc_2022.create_proof(
+            credential,
+            private_key=key.private_key,  # type: ignore[arg-type]
+            verification_method=key.verification_method,
+        )
+    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
+        raise InvalidInput(f"cannot sign this credential: {exc}") from None
+    return {"verifiableCredential": signed}
+
+
+@router.get("/issuers", response_class=HTMLResponse, include_in_schema=False)
+def issuers_page(request: Request, session: SessionDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "issuers.html", {"issuers": issuers.list_issuers(session)}
+    )
