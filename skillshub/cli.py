@@ -91,11 +91,12 @@ def serve(
     """Run the web server (migrates the database first)."""
     import uvicorn
 
-    from skillshub.web.app import create_app
+    from skillshub.web.app import create_app, prepare
 
     settings = load_settings()
     try:
         application = create_app(settings)
+        prepare(settings, application.state.engine)
     except DomainError as exc:
         raise fail(exc.message) from None
     uvicorn.run(application, host=host or settings.host, port=port or settings.port)
@@ -169,5 +170,5 @@ def token_create(
     sys.stdout.write(token + "\n")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+# Command modules register themselves on `app`; imported last because they import it.
+from skillshub import cli_badges  # noqa: E402, F401
