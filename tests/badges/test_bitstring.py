@@ -2,7 +2,10 @@ import base64
 import gzip
 import json
 import random
+import shutil
+import subprocess
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +152,40 @@ def test_out_of_range_index(index):
         get_bit(buf, index)
     with pytest.raises(IndexError):
         set_bit(buf, index, True)
+
+
+INTEROP = Path(__file__).resolve().parents[1] / "interop"
+# Decode our list with Digital Bazaar's implementation and encode one for us to decode.
+DIGITAL_BAZAAR_PROBE = """
+import {BitstringStatusList} from '@digitalbazaar/vc-bitstring-status-list';
+const input = JSON.parse(process.argv[1]);
+const decoded = await BitstringStatusList.decode({encodedList: input.encoded});
+const set = [];
+for (let i = 0; i < decoded.length; i++) if (decoded.getStatus(i)) set.push(i);
+const list = new BitstringStatusList({length: input.length});
+for (const i of input.indexes) list.setStatus(i, true);
+console.log(JSON.stringify({length: decoded.length, set, encoded: await list.encode()}));
+"""
+
+
+@pytest.mark.interop
+def test_interop_with_digital_bazaar_status_list():
+    package = INTEROP / "node_modules" / "@digitalbazaar" / "vc-bitstring-status-list"
+    if shutil.which("node") is None or not package.exists():
+        pytest.skip("node or @digitalbazaar/vc-bitstring-status-list not installed")
+    ours = bytearray(MIN_BYTES)
+    for index in (0, 23, MIN_LIST_BITS - 1):
+        set_bit(ours, index, True)
+    request = {"encoded": encode(ours), "length": MIN_LIST_BITS, "indexes": [5, 99, 1000]}
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", DIGITAL_BAZAAR_PROBE, json.dumps(request)],
+        cwd=INTEROP,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    answer = json.loads(result.stdout)
+    assert answer["length"] == MIN_LIST_BITS
+    assert answer["set"] == [0, 23, MIN_LIST_BITS - 1]
+    assert _set_indexes(decode(answer["encoded"])) == [5, 99, 1000]
