@@ -3,7 +3,7 @@
 from alembic import context
 
 from catalogue.base import UTCDateTime
-from skillshub.models import metadata
+from skillshub.models import include_name, metadata
 
 config = context.config
 engine = config.attributes["engine"]
@@ -23,6 +23,7 @@ with engine.begin() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
