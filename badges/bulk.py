@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from badges import issuing
+from badges import issuing, status
 from badges.models import BulkJob, BulkJobRow, Issuer
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
@@ -161,6 +161,7 @@ def run_job(
     *,
     base_url: str,
     progress: Progress | None = None,
+    status_purposes: tuple[str, ...] = status.PURPOSES,
 ) -> BulkJob:
     """Issue every pending row, one transaction each; safe to rerun after a crash."""
     with Session(engine, expire_on_commit=False) as session:
@@ -189,6 +190,7 @@ def run_job(
                     recipient=recipient,
                     base_url=base_url,
                     fmt=job.format,
+                    status_purposes=status_purposes,
                 )
                 row.status, row.credential_uuid = "issued", record.uuid
                 job.issued += 1

@@ -177,7 +177,7 @@ def _alignment(skill: Skill) -> dict[str, Any]:
         "type": ["Alignment"],
         "targetName": skill.preferred_label,
         "targetUrl": skill.iri,
-        "targetType": "ceterms:Skill",
+        "targetType": "ceasn:Competency",
     }
     if skill.description:
         alignment["targetDescription"] = skill.description
@@ -310,7 +310,9 @@ def build_credential(
         {"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}
     ]
     if status_entries:
-        credential["credentialStatus"] = status_entries
+        # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
+        single = len(status_entries) == 1
+        credential["credentialStatus"] = status_entries[0] if single else status_entries
     if recipient.evidence_url:
         credential["evidence"] = [
             {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
@@ -334,6 +336,8 @@ def sign(
                 verification_method=key.verification_method,
                 created=credential["validFrom"],
             )
+            # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
+            signed["proof"] = [signed["proof"]]
             return json.dumps(signed, ensure_ascii=False, indent=2)
         if fmt == "jwt":
             algorithm = (
@@ -377,6 +381,7 @@ def issue(
     base_url: str,
     fmt: str = "ldp",
     now: datetime | None = None,
+    status_purposes: tuple[str, ...] = status.PURPOSES,
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
     if fmt not in FORMATS:
@@ -400,7 +405,12 @@ def issue(
     savepoint = session.begin_nested()
     try:
         status_entries = status.allocate_entries(
-            session, master_key, issuer=issuer, base_url=base_url, credential_uuid=credential_uuid
+            session,
+            master_key,
+            issuer=issuer,
+            base_url=base_url,
+            credential_uuid=credential_uuid,
+            purposes=status_purposes,
         )
         credential = build_credential(
             session,

@@ -173,10 +173,13 @@ def allocate_entries(
     issuer: Issuer,
     base_url: str,
     credential_uuid: str,
+    purposes: tuple[str, ...] = PURPOSES,
 ) -> list[dict[str, Any]]:
-    """A revocation and a suspension `BitstringStatusListEntry` for a new credential."""
+    """A `BitstringStatusListEntry` per purpose (revocation, suspension) for a new credential."""
     entries = []
-    for purpose in PURPOSES:
+    for purpose in purposes:
+        if purpose not in PURPOSES:
+            raise StatusError(f"unknown status purpose {purpose!r}")
         while True:
             status_list = _open_list(session, master_key, issuer, purpose, base_url)
             index = _allocate(session, status_list, credential_uuid)

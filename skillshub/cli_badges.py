@@ -72,6 +72,7 @@ def issue(
                     external_id=external_id,
                 ),
                 base_url=settings.base_url,
+                status_purposes=settings.status_purposes,
                 fmt=fmt,
             )
         except DomainError as exc:
@@ -126,6 +127,7 @@ def issue_bulk(
             master_key,
             job.uuid,
             base_url=settings.base_url,
+            status_purposes=settings.status_purposes,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
         )
     with Session(engine) as session:

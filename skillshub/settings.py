@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     smtp_from: str = "Skills Hub <no-reply@skillshub.local>"
     claim_token_ttl_hours: int = 24 * 30
     log_level: str = "INFO"
+    # Both by default; "revocation" alone gives the single credentialStatus object that the
+    # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
+    status_purposes: tuple[str, ...] = ("revocation", "suspension")
 
     @field_validator("base_url")
     @classmethod
@@ -51,6 +54,13 @@ class Settings(BaseSettings):
                 "BASE_URL must be an absolute http(s) URL, e.g. https://badges.example"
             )
         return value.rstrip("/")
+
+    @field_validator("status_purposes")
+    @classmethod
+    def _check_purposes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or any(p not in ("revocation", "suspension") for p in value):
+            raise ValueError("STATUS_PURPOSES: a JSON list of 'revocation' and/or 'suspension'")
+        return tuple(dict.fromkeys(value))
 
     @cached_property
     def sqlalchemy_url(self) -> str:

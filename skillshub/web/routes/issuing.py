@@ -163,6 +163,7 @@ def issue_credential(
             external_id=body.external_id,
         ),
         base_url=settings.base_url,
+        status_purposes=settings.status_purposes,
         fmt=body.format,
     )
     return credential_out(record, issuer, mc.slug, settings.base_url)
@@ -206,6 +207,7 @@ async def issue_bulk(
         master_key,
         job.uuid,
         base_url=settings.base_url,
+        status_purposes=settings.status_purposes,
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
 
