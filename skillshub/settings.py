@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     allow_http_localhost: bool = False
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 2 * 1024 * 1024
+    fetch_offline: bool = False  # verify with pinned documents and the database only (air-gapped)
     email_backend: str = "file"  # file | console | smtp
     smtp_host: str | None = None
     smtp_port: int = 587
