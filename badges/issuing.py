@@ -38,6 +38,7 @@ from catalogue.models import (
 from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
+from openbadges_schemas.ob3 import AchievementCredential
 
 Format = Literal["ldp", "jwt"]
 FORMATS: tuple[str, ...] = ("ldp", "jwt")
@@ -317,7 +318,8 @@ def build_credential(
         credential["evidence"] = [
             {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
         ]
-    return credential
+    # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
+    return AchievementCredential.from_jsonld(credential).to_jsonld()
 
 
 # --- signing -----------------------------------------------------------------------------

@@ -718,7 +718,8 @@ class _Credential(OBModel):
     expiration_date: DateTimeZ | None = None  # VC 1.1
     proof: Many(Proof) | None = None
     credential_schema: Many(CredentialSchema) | None = None
-    credential_status: One(AnyCredentialStatus) | None = None
+    # OB 3.0 has one status; VC DM 2.0 allows several (e.g. revocation and suspension).
+    credential_status: One(AnyCredentialStatus) | list[AnyCredentialStatus] | None = None
     refresh_service: One(RefreshService) | None = None
     terms_of_use: Many(TermsOfUse) | None = None
 

@@ -14,6 +14,7 @@ from badges.models import IssuedCredential, StatusAllocation
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import resolve_did_key
+from openbadges_schemas.ob3 import validate_structure
 from tests.badges.conftest import World, make_world
 from tests.conftest import reference
 
@@ -51,6 +52,7 @@ def test_di_credential_verifies_and_has_the_ob3_shape(client: TestClient, world:
         "revocation",
         "suspension",
     }
+    assert validate_structure(credential) == []
     [proof] = credential["proof"]
     _, public_key = resolve_did_key(proof["verificationMethod"])
     assert eddsa_rdfc_2022.verify_proof(credential, proof, public_key).ok
