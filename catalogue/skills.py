@@ -1,0 +1,167 @@
+"""Skills and job roles: reads (their writes come from the ESCO import and the demo data)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, or_, select
+
+from catalogue import courses, vocabularies
+from catalogue.errors import NotFound
+from catalogue.models import (
+    Course,
+    CourseSkill,
+    JobRole,
+    JobRoleSkill,
+    Skill,
+    SkillLabel,
+    SkillLevel,
+)
+from catalogue.schemas import (
+    ConceptRef,
+    CourseTeaching,
+    JobRoleOut,
+    JobRoleRef,
+    LevelledSkill,
+    Page,
+    RequiredSkill,
+    SkillLabels,
+    SkillOut,
+    SkillRef,
+)
+
+
+def lines(value: str | None) -> list[str]:
+    return [line for line in (value or "").splitlines() if line.strip()]
+
+
+def get_skill(session: Session, key: str) -> Skill:
+    """A skill by slug or IRI."""
+    skill = session.exec(select(Skill).where(or_(Skill.slug == key, Skill.iri == key))).first()
+    if skill is None:
+        raise NotFound(f"skill {key!r} does not exist")
+    return skill
+
+
+def skill_ref(skill: Skill) -> SkillRef:
+    return SkillRef(iri=skill.iri, slug=skill.slug, label=skill.preferred_label)
+
+
+def skill_view(session: Session, skill: Skill) -> SkillOut:
+    labels = session.exec(
+        select(SkillLabel).where(SkillLabel.skill_id == skill.id).order_by(SkillLabel.language)
+    )
+    return SkillOut(
+        iri=skill.iri,
+        slug=skill.slug,
+        preferred_label=skill.preferred_label,
+        alt_labels=lines(skill.alt_labels),
+        description=skill.description,
+        skill_type=(
+            ConceptRef.of(vocabularies.concept("skill-type", skill.skill_type))
+            if skill.skill_type
+            else None
+        ),
+        reuse_level=(
+            ConceptRef.of(vocabularies.concept("reuse-level", skill.reuse_level))
+            if skill.reuse_level
+            else None
+        ),
+        labels=[
+            SkillLabels(
+                language=label.language,
+                preferred_label=label.preferred_label,
+                alt_labels=lines(label.alt_labels),
+                description=label.description,
+            )
+            for label in labels
+        ],
+    )
+
+
+def list_skills(session: Session, *, page: int = 1, per_page: int = 20) -> Page[SkillRef]:
+    total = session.exec(select(func.count()).select_from(Skill)).one()
+    rows = session.exec(
+        select(Skill)
+        .order_by(Skill.preferred_label, Skill.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(items=[skill_ref(s) for s in rows], total=total, page=page, per_page=per_page)
+
+
+def get_job_role(session: Session, key: str) -> JobRole:
+    """A job role by slug or IRI."""
+    role = session.exec(select(JobRole).where(or_(JobRole.slug == key, JobRole.iri == key))).first()
+    if role is None:
+        raise NotFound(f"job role {key!r} does not exist")
+    return role
+
+
+def job_role_ref(role: JobRole) -> JobRoleRef:
+    return JobRoleRef(iri=role.iri, slug=role.slug, title=role.title, isco_code=role.isco_code)
+
+
+def list_job_roles(session: Session, *, page: int = 1, per_page: int = 20) -> Page[JobRoleRef]:
+    total = session.exec(select(func.count()).select_from(JobRole)).one()
+    rows = session.exec(
+        select(JobRole)
+        .order_by(JobRole.title, JobRole.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(items=[job_role_ref(r) for r in rows], total=total, page=page, per_page=per_page)
+
+
+def required_skills(session: Session, role: JobRole) -> list[RequiredSkill]:
+    """The role's skills: essential first, then the higher level, then by label."""
+    rows = session.exec(
+        select(Skill, JobRoleSkill)
+        .join(JobRoleSkill, JobRoleSkill.skill_id == Skill.id)
+        .where(JobRoleSkill.job_role_id == role.id)
+    )
+    found = [
+        RequiredSkill(
+            iri=s.iri,
+            slug=s.slug,
+            label=s.preferred_label,
+            level=SkillLevel(link.level),
+            essential=link.essential,
+        )
+        for s, link in rows
+    ]
+    return sorted(found, key=lambda r: (not r.essential, -r.level.rank, r.label))
+
+
+def courses_teaching(session: Session, skill_iris: list[str]) -> list[CourseTeaching]:
+    """Courses that teach any of these skills, the ones teaching most first."""
+    rows = session.exec(
+        select(Course, Skill, CourseSkill.level)
+        .join(CourseSkill, CourseSkill.course_id == Course.id)
+        .join(Skill, Skill.id == CourseSkill.skill_id)
+        .where(col(Skill.iri).in_(skill_iris))
+    )
+    by_course: dict[int, tuple[Course, list[LevelledSkill]]] = {}
+    for course, skill, level in rows:
+        entry = by_course.setdefault(course.id or 0, (course, []))
+        entry[1].append(
+            LevelledSkill(iri=skill.iri, slug=skill.slug, label=skill.preferred_label, level=level)
+        )
+    found = list(by_course.values())
+    views = courses.summaries(session, [c for c, _ in found])
+    teaching = [
+        CourseTeaching(**view.model_dump(), teaches=sorted(taught, key=lambda s: s.label))
+        for view, (_c, taught) in zip(views, found, strict=True)
+    ]
+    return sorted(teaching, key=lambda t: (-len(t.teaches), t.title))
+
+
+def job_role_view(session: Session, role: JobRole) -> JobRoleOut:
+    skills = required_skills(session, role)
+    return JobRoleOut(
+        **job_role_ref(role).model_dump(),
+        alt_titles=lines(role.alt_titles),
+        description=role.description,
+        esco_code=role.esco_code,
+        skills=skills,
+        courses=courses_teaching(session, [s.iri for s in skills]),
+    )
