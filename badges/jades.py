@@ -1,0 +1,546 @@
+"""JAdES baseline-B e-seals: enveloping JWS JSON serialisation with an unencoded payload.
+
+The shape follows the European Commission's signed EDC samples (ETSI TS 119 182-1):
+
+    {"payload": "<the credential JSON text>",
+     "signatures": [{"protected": "<base64url header>", "signature": "<base64url>"}]}
+
+with the protected header ``alg, cty, kid, x5t#S256, x5c, typ, b64: false, sigT, crit``.
+``b64: false`` (RFC 7797) means the payload is signed as it stands, so the credential stays
+readable JSON; the signing input is ``base64url(header) || "." || payload bytes``.
+
+Baseline-B carries no timestamp; B-T/B-LTA documents (the official samples) add ``adoTst``
+and unsigned ``etsiU`` properties, which :func:`verify_seal` recognises but cannot check
+offline (reported as skipped). Whether the certificate is *qualified* (on an EU trusted
+list) is also a network question, always reported as skipped here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+Algorithm = Literal["RS256", "PS256", "ES256"]
+ALGORITHMS: tuple[str, ...] = ("RS256", "PS256", "ES256")
+SealPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+# As in the official samples: the payload is opaque octets to JOSE, the whole is jose+json.
+TYP = "jose+json"
+CTY = "octet-stream"
+# Header parameters this module understands when they are listed in `crit`. adoTst (archive
+# timestamps of B-T and above) is understood as a name; its tokens are not checked offline.
+_UNDERSTOOD_CRIT = frozenset({"b64", "sigT", "adoTst"})
+_QC_STATEMENTS_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
+_MAX_DOCUMENT_CHARS = 20 * 1024 * 1024
+_MAX_CHAIN = 10
+
+
+class SealError(ValueError):
+    """A seal cannot be made: unusable key, certificate or algorithm."""
+
+
+class SealFormatError(ValueError):
+    """A document is not a JAdES JSON-serialised JWS."""
+
+
+Status = Literal["ok", "warning", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    message: str
+
+
+@dataclass
+class SealReport:
+    """Every check made on a seal. `valid` means: no check failed (warnings allowed)."""
+
+    checks: list[Check] = field(default_factory=list)
+    payload: bytes | None = None
+    header: dict[str, Any] = field(default_factory=dict)
+    signer: str | None = None
+    signing_time: datetime | None = None
+    certificate_not_after: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.checks) and not any(c.status == "error" for c in self.checks)
+
+    @property
+    def signature_valid(self) -> bool:
+        return any(c.name == "signature" and c.status == "ok" for c in self.checks)
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "warning"]
+
+    @property
+    def errors(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "error"]
+
+    def status_of(self, name: str) -> Status | None:
+        return next((c.status for c in self.checks if c.name == name), None)
+
+    def add(self, name: str, status: Status, message: str) -> None:
+        self.checks.append(Check(name, status, message))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "signer": self.signer,
+            "signingTime": _iso(self.signing_time) if self.signing_time else None,
+            "checks": [
+                {"check": c.name, "status": c.status, "message": c.message} for c in self.checks
+            ],
+        }
+
+
+# --- sealing -----------------------------------------------------------------------------
+
+
+def seal(
+    payload: bytes,
+    chain: Sequence[x509.Certificate],
+    private_key: SealPrivateKey,
+    *,
+    algorithm: Algorithm | None = None,
+    signing_time: datetime | None = None,
+) -> dict[str, Any]:
+    """Seal `payload` (UTF-8 JSON text) with the leaf certificate `chain[0]` and its key.
+
+    The certificate must be valid at the signing time: a seal made with an expired
+    certificate would be refused by any verifier, so it is never made.
+    """
+    if not chain:
+        raise SealError("a seal needs the e-seal certificate (and optionally its chain)")
+    leaf = chain[0]
+    if _spki(leaf.public_key()) != _spki(private_key.public_key()):
+        raise SealError("the private key does not belong to the e-seal certificate")
+    when = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if when < leaf.not_valid_before_utc:
+        raise SealError(
+            f"the e-seal certificate is not valid before {_iso(leaf.not_valid_before_utc)}"
+        )
+    if when > leaf.not_valid_after_utc:
+        raise SealError(f"the e-seal certificate expired on {_iso(leaf.not_valid_after_utc)}")
+    alg = algorithm or default_algorithm(private_key)
+    _check_key_fits(alg, private_key)
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SealError("the payload must be UTF-8 text") from None
+
+    header = {
+        "alg": alg,
+        "cty": CTY,
+        "kid": base64.b64encode(issuer_serial_der(leaf)).decode("ascii"),
+        "x5t#S256": _b64url(hashlib.sha256(_der(leaf)).digest()),
+        "x5c": [base64.b64encode(_der(c)).decode("ascii") for c in chain],
+        "typ": TYP,
+        "b64": False,
+        "sigT": _iso(when),
+        "crit": ["b64", "sigT"],
+    }
+    protected = _b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
+    signature = _sign(alg, private_key, protected.encode("ascii") + b"." + payload)
+    return {
+        "payload": text,
+        "signatures": [{"protected": protected, "signature": _b64url(signature)}],
+    }
+
+
+def default_algorithm(private_key: SealPrivateKey) -> Algorithm:
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return "RS256"
+    if isinstance(private_key, ec.EllipticCurvePrivateKey) and isinstance(
+        private_key.curve, ec.SECP256R1
+    ):
+        return "ES256"
+    raise SealError("e-seal keys must be RSA or EC P-256")
+
+
+def _check_key_fits(
+    alg: str, key: SealPrivateKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+) -> None:
+    if alg in ("RS256", "PS256"):
+        if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+            raise SealError(f"{alg} needs an RSA key")
+        if key.key_size < 2048:
+            raise SealError("RSA e-seal keys must have at least 2048 bits")
+    elif alg == "ES256":
+        if not isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) or not (
+            isinstance(key.curve, ec.SECP256R1)
+        ):
+            raise SealError("ES256 needs an EC P-256 key")
+    else:
+        raise SealError(f"unsupported seal algorithm {alg!r}; use one of {', '.join(ALGORITHMS)}")
+
+
+def _sign(alg: str, key: SealPrivateKey, data: bytes) -> bytes:
+    if alg == "RS256":
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+    if alg == "PS256":
+        return key.sign(data, _pss(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+    der = key.sign(data, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _pss() -> padding.PSS:
+    # RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash.
+    return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+def is_jades_document(document: Any) -> bool:
+    """True for the JSON serialisation of a JWS (what a sealed EDC file holds)."""
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("payload"), str)
+        and isinstance(document.get("signatures"), list)
+    )
+
+
+def parse_document(raw: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        document = raw
+    else:
+        if len(raw) > _MAX_DOCUMENT_CHARS:
+            raise SealFormatError("the sealed document is too large")
+        try:
+            document = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise SealFormatError("the sealed document is not JSON") from None
+    if not is_jades_document(document):
+        raise SealFormatError(
+            "not a JAdES JSON-serialised seal (expected 'payload' text and 'signatures')"
+        )
+    return document
+
+
+def verify_seal(
+    document: str | bytes | dict[str, Any],
+    *,
+    trust_anchors: Sequence[x509.Certificate] = (),
+    now: datetime | None = None,
+) -> SealReport:
+    """Check a JAdES seal: signature against the x5c leaf, header binding, chain, dates.
+
+    An expired certificate is a warning when it was valid at the signing time (`sigT`):
+    the seal still proves who sealed what. A chain that does not reach a configured trust
+    anchor is a warning too; the qualified-status check is always skipped (offline).
+    """
+    report = SealReport()
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        document = parse_document(document)
+        signatures = document["signatures"]
+        if len(signatures) != 1 or not isinstance(signatures[0], dict):
+            raise SealFormatError("expected exactly one signature")
+        entry = signatures[0]
+        protected = entry.get("protected")
+        signature_text = entry.get("signature")
+        if not isinstance(protected, str) or not isinstance(signature_text, str):
+            raise SealFormatError("the signature lacks 'protected' or 'signature' text")
+        header = json.loads(_b64url_decode(protected))
+        if not isinstance(header, dict):
+            raise SealFormatError("the protected header is not a JSON object")
+        signature = _b64url_decode(signature_text)
+    except (SealFormatError, ValueError, binascii.Error) as exc:
+        report.add(
+            "format", "error", str(exc) if isinstance(exc, SealFormatError) else "malformed JWS"
+        )
+        return report
+    report.header = header
+    payload = document["payload"].encode("utf-8")
+    report.payload = payload
+
+    chain = _check_header(report, header)
+    if chain is None:
+        return report
+    leaf = chain[0]
+    report.signer = leaf.subject.rfc4514_string()
+    report.certificate_not_after = leaf.not_valid_after_utc
+
+    alg = header["alg"]
+    try:
+        _check_key_fits(alg, leaf.public_key())  # type: ignore[arg-type]
+        _verify_signature(
+            alg, leaf.public_key(), protected.encode("ascii") + b"." + payload, signature
+        )
+        report.add("signature", "ok", f"{alg} signature verified with the x5c leaf certificate")
+    except SealError as exc:
+        report.add("signature", "error", str(exc))
+    except InvalidSignature:
+        report.add("signature", "error", "the signature does not match the payload and header")
+
+    _check_dates(report, leaf, header, now)
+    _check_chain(report, chain, trust_anchors)
+    _check_usage(report, leaf)
+    if "adoTst" in header or entry.get("header"):
+        report.add(
+            "timestamps",
+            "skipped",
+            "timestamp and validation data (adoTst/etsiU) present; not checked offline",
+        )
+    qualified = _has_extension(leaf, _QC_STATEMENTS_OID)
+    declared = "declares" if qualified else "declares no"
+    report.add(
+        "qualified",
+        "skipped",
+        f"certificate {declared} QC statements; the EU trusted-list check needs the network",
+    )
+    return report
+
+
+def _check_header(report: SealReport, header: dict[str, Any]) -> list[x509.Certificate] | None:
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        report.add(
+            "header", "error", f"unsupported alg {alg!r}; expected one of {', '.join(ALGORITHMS)}"
+        )
+        return None
+    if header.get("b64") is not False:
+        report.add("header", "error", "expected an unencoded payload (b64: false)")
+        return None
+    crit = header.get("crit")
+    if not isinstance(crit, list) or "b64" not in crit:
+        report.add("header", "error", "'b64' must be listed in 'crit' (RFC 7797)")
+        return None
+    unknown = [c for c in crit if c not in _UNDERSTOOD_CRIT]
+    if unknown or any(c not in header for c in crit):
+        report.add(
+            "header",
+            "error",
+            f"critical header parameters not understood or absent: {unknown or crit}",
+        )
+        return None
+    x5c = header.get("x5c")
+    if not isinstance(x5c, list) or not x5c or len(x5c) > _MAX_CHAIN:
+        report.add("header", "error", "x5c must list the signing certificate (and its chain)")
+        return None
+    try:
+        chain = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in x5c]
+    except (ValueError, TypeError, binascii.Error):
+        report.add("header", "error", "x5c holds a certificate that does not parse")
+        return None
+    leaf = chain[0]
+    thumbprint = header.get("x5t#S256")
+    if thumbprint is not None and thumbprint != _b64url(hashlib.sha256(_der(leaf)).digest()):
+        report.add("header", "error", "x5t#S256 does not match the x5c leaf certificate")
+        return None
+    kid = header.get("kid")
+    if isinstance(kid, str):
+        try:
+            matches = base64.b64decode(kid, validate=True) == issuer_serial_der(leaf)
+        except (ValueError, binascii.Error):
+            matches = False
+        if not matches:
+            # JAdES kid is the issuer-serial of the signing certificate; other forms are allowed.
+            report.add("kid", "warning", "kid is not the issuer and serial of the x5c leaf")
+    if thumbprint is None:
+        report.add(
+            "header", "warning", "no x5t#S256: the signing certificate is not bound by digest"
+        )
+    report.add(
+        "header", "ok", f"JAdES header: {alg}, unencoded payload, {len(chain)} certificate(s)"
+    )
+    return chain
+
+
+def _verify_signature(alg: str, key: Any, data: bytes, signature: bytes) -> None:
+    if alg == "RS256":
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    elif alg == "PS256":
+        key.verify(signature, data, _pss(), hashes.SHA256())
+    else:
+        if len(signature) != 64:
+            raise InvalidSignature
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+
+
+def _check_dates(
+    report: SealReport, leaf: x509.Certificate, header: dict[str, Any], now: datetime
+) -> None:
+    not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    sig_t = header.get("sigT")
+    signing_time = _parse_time(sig_t) if isinstance(sig_t, str) else None
+    report.signing_time = signing_time
+    if signing_time is None:
+        report.add("signing-time", "warning", "no readable sigT: the signing time is unknown")
+    elif not_before <= signing_time <= not_after:
+        report.add(
+            "signing-time", "ok", f"certificate valid at the signing time {_iso(signing_time)}"
+        )
+    else:
+        report.add(
+            "signing-time",
+            "error",
+            f"certificate was not valid at the signing time {_iso(signing_time)} "
+            f"(valid {_iso(not_before)} to {_iso(not_after)})",
+        )
+    if now > not_after:
+        report.add(
+            "certificate-expiry",
+            "warning",
+            f"the seal certificate expired on {_iso(not_after)}; the seal itself still verifies",
+        )
+    elif now < not_before:
+        report.add(
+            "certificate-expiry",
+            "warning",
+            f"the seal certificate is not valid before {_iso(not_before)}",
+        )
+    else:
+        report.add("certificate-expiry", "ok", f"certificate valid until {_iso(not_after)}")
+
+
+def _check_chain(
+    report: SealReport, chain: list[x509.Certificate], anchors: Sequence[x509.Certificate]
+) -> None:
+    """Walk issuer links from the leaf through x5c and the anchors, verifying each signature."""
+    anchor_ders = {_der(a) for a in anchors}
+    pool = chain[1:] + list(anchors)
+    current, seen = chain[0], set()
+    while len(seen) <= _MAX_CHAIN:
+        if _der(current) in anchor_ders:
+            report.add(
+                "chain", "ok", f"chains to the trust anchor {current.subject.rfc4514_string()}"
+            )
+            return
+        if current.issuer == current.subject:
+            message = (
+                "self-signed certificate: fine for testing, not accepted as an e-seal"
+                if current is chain[0]
+                else f"the chain ends at {current.subject.rfc4514_string()}, not a trust anchor"
+            )
+            break
+        seen.add(_der(current))
+        parent = next(
+            (c for c in pool if c.subject == current.issuer and _der(c) not in seen), None
+        )
+        if parent is None:
+            message = f"issuer {current.issuer.rfc4514_string()} is not a configured trust anchor"
+            break
+        try:
+            current.verify_directly_issued_by(parent)
+        except (ValueError, TypeError, InvalidSignature):
+            report.add(
+                "chain", "error", f"{current.subject.rfc4514_string()} is not signed by its issuer"
+            )
+            return
+        current = parent
+    else:
+        message = "the certificate chain is too long"
+    report.add(
+        "chain", "warning", message if anchors else message + " (no trust anchors configured)"
+    )
+
+
+def _check_usage(report: SealReport, leaf: x509.Certificate) -> None:
+    try:
+        usage = leaf.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value
+    except x509.ExtensionNotFound:
+        report.add("key-usage", "warning", "the certificate has no key usage extension")
+        return
+    if usage.content_commitment or usage.digital_signature:
+        report.add("key-usage", "ok", "key usage allows signatures")
+    else:
+        report.add("key-usage", "error", "the certificate's key usage forbids signatures")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def issuer_serial_der(cert: x509.Certificate) -> bytes:
+    """DER of IssuerSerial {GeneralNames {directoryName issuer}, serialNumber} (RFC 5035)."""
+    name = cert.issuer.public_bytes()
+    directory_name = _tlv(0xA4, name)  # [4] EXPLICIT Name
+    general_names = _tlv(0x30, directory_name)
+    serial = cert.serial_number
+    serial_bytes = serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True)
+    return _tlv(0x30, general_names + _tlv(0x02, serial_bytes))
+
+
+def certificate_identifier(cert: x509.Certificate) -> tuple[str | None, str | None]:
+    """(organizationIdentifier e.g. VATES-A00000000, ISO country code) of a certificate subject."""
+    org_ids = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    countries = cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    org_id = str(org_ids[0].value) if org_ids else None
+    country = str(countries[0].value) if countries else None
+    return org_id, country
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + value
+
+
+def _has_extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
+    try:
+        cert.extensions.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        return False
+    except ValueError:
+        return False
+    return True
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _spki(key: Any) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    if "=" in text or "+" in text or "/" in text:
+        raise SealFormatError("base64url text expected")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
