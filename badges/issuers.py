@@ -101,7 +101,8 @@ def _key_infos(session: Session, issuer: Issuer) -> list[PublicKeyInfo]:
 def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
     """The DID document of a did:web issuer: every key, current first, retired still listed."""
     if not issuer.did.startswith("did:web:"):
-        raise NotFound(f"issuer {issuer.slug!r} uses {issuer.did.split(':')[1]}, not did:web")
+        method = ":".join(issuer.did.split(":")[:2])
+        raise NotFound(f"issuer {issuer.slug!r} is identified by {method}, not did:web")
     return build_did_document(issuer.did, _key_infos(session, issuer))
 
 

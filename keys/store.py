@@ -31,8 +31,10 @@ _CHECK_ID = "master-key-check"
 
 
 class KeyStoreError(DomainError):
+    """The key store cannot serve: missing or wrong master key, a damaged key row."""
+
     code = "key_store_error"
-    status_code = 500
+    status_code = 503
 
 
 @dataclass(frozen=True)
