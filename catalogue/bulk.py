@@ -37,5 +37,6 @@ def upsert(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-    result = conn.execute(stmt, list(rows))
-    return max(result.rowcount, 0)
+    # RETURNING names exactly the rows written (executemany rowcounts vary by driver).
+    result = conn.execute(stmt.returning(table.c[key[0]]), list(rows))
+    return len(result.all())
