@@ -319,7 +319,17 @@ def build_credential(
             {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
         ]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
-    return AchievementCredential.from_jsonld(credential).to_jsonld()
+    return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
+
+
+def _in_order_of(template: Any, value: Any) -> Any:
+    """`value` with its keys in the order `template` gives them (readable: @context, id, type…)."""
+    if isinstance(value, dict) and isinstance(template, dict):
+        ordered = {k: _in_order_of(template[k], value[k]) for k in template if k in value}
+        return ordered | {k: v for k, v in value.items() if k not in ordered}
+    if isinstance(value, list) and isinstance(template, list) and len(value) == len(template):
+        return [_in_order_of(t, v) for t, v in zip(template, value, strict=True)]
+    return value
 
 
 # --- signing -----------------------------------------------------------------------------
