@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from badges.issuers import create_issuer
 from badges.models import Issuer
 from catalogue.models import Organisation
+from keys.eseal import ensure_demo_seals
 from keys.store import ensure_master_key
 from skillshub.settings import Settings
 
@@ -34,4 +35,5 @@ def load_demo(session: Session, settings: Settings) -> dict[str, int]:
         )
         added += 1
     summary["issuers added"] = added
+    summary["TEST e-seal certificates added"] = ensure_demo_seals(session, master_key)
     return summary
