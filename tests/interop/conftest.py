@@ -1,0 +1,13 @@
+"""Interop tests issue through the real app: the same issuing-ready world as tests/badges."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from tests.badges.conftest import World, make_world
+
+
+@pytest.fixture
+def world(session: Session, master_key: str) -> World:
+    return make_world(session, master_key)

@@ -1,0 +1,182 @@
+"""Our credentials and status lists, checked by the Digital Bazaar stack and `jose` (Node).
+
+Everything is issued through the real app; the Node scripts resolve contexts from our pinned
+files and keys from did:key (or the JWKS we serve) only, never from the network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from badges import bitstring
+from badges.proofs import vc_jwt
+from tests.badges.conftest import World, make_world
+from tests.interop import oracles
+
+pytestmark = pytest.mark.interop
+
+
+def _auth(world: World) -> dict[str, str]:
+    return {"authorization": f"Bearer {world.token}"}
+
+
+def _issue(client: TestClient, world: World, **fields: Any) -> dict[str, Any]:
+    oracles.require_node()
+    body = {"micro_credential": world.mc.slug, "name": "Ada Lovelace", "email": "ada@example.org"}
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body | fields, headers=_auth(world)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _served_lists(client: TestClient, credential: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every list credential the credential points at, as the app serves it (JSON-LD)."""
+    urls = {entry["statusListCredential"] for entry in credential["credentialStatus"]}
+    lists = {}
+    for url in urls:
+        response = client.get(url, headers={"accept": "application/ld+json"})
+        assert response.status_code == 200, response.text
+        lists[url] = response.json()
+    return lists
+
+
+def _entry(credential: dict[str, Any], purpose: str) -> dict[str, Any]:
+    return next(e for e in credential["credentialStatus"] if e["statusPurpose"] == purpose)
+
+
+def _other_char(char: str) -> str:
+    """A different character of the same kind, so the change keeps the value well-formed."""
+    if char.isdigit():
+        return str((int(char) + 1) % 10)
+    return "b" if char == "a" else "a"
+
+
+def _one_char_changes(credential: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Copies of the credential, each with exactly one character changed somewhere signed."""
+
+    def changed(path: tuple[str | int, ...], index: int) -> dict[str, Any]:
+        copy = json.loads(json.dumps(credential))
+        parent = copy
+        for key in path[:-1]:
+            parent = parent[key]
+        text = parent[path[-1]]
+        index %= len(text)
+        parent[path[-1]] = text[:index] + _other_char(text[index]) + text[index + 1 :]
+        return copy
+
+    return [
+        ("achievement name", changed(("credentialSubject", "achievement", "name"), 1)),
+        ("issuer name", changed(("issuer", "name"), -1)),
+        ("identity hash", changed(("credentialSubject", "identifier", 0, "identityHash"), -1)),
+        ("status index", changed(("credentialStatus", 0, "statusListIndex"), -1)),
+        ("valid from", changed(("validFrom",), -2)),
+        ("proof value", changed(("proof", 0, "proofValue"), 10)),
+    ]
+
+
+def test_our_di_credential_verifies_and_any_one_character_change_fails(
+    client: TestClient, world: World
+) -> None:
+    credential = _issue(client, world, grade="A", evidence_url="https://portfolio.example/ada")[
+        "credential"
+    ]
+    result = oracles.verify_di(credential)
+    assert result["verified"], result["error"]
+    [proof] = result["proofs"]
+    assert proof["verificationMethod"] == credential["proof"][0]["verificationMethod"]
+    assert result["status"] == {"checked": False, "verified": True, "error": None, "entries": []}
+    for where, tampered in _one_char_changes(credential):
+        assert tampered != credential
+        refused = oracles.verify_di(tampered)
+        assert not refused["verified"], f"a change in the {where} still verifies"
+        assert "Invalid signature" in refused["error"], (where, refused["error"])
+
+
+def test_status_list_verifies_decodes_and_shows_exactly_the_revoked_bit(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    out = _issue(client, world)
+    credential = out["credential"]
+    revocation = _entry(credential, "revocation")
+    before = _served_lists(client, credential)[revocation["statusListCredential"]]
+    checked_before = oracles.verify_status_list(before)
+    assert checked_before["verified"], checked_before["error"]
+    assert checked_before["statusPurpose"] == "revocation"
+    assert checked_before["list"] == {"length": bitstring.MIN_LIST_BITS, "set": []}
+
+    response = client.post(
+        f"/api/v1/credentials/{out['id']}/revoke", json={"reason": "fraud"}, headers=_auth(world)
+    )
+    assert response.status_code == 200, response.text
+    lists_after = _served_lists(client, credential)
+    after = lists_after[revocation["statusListCredential"]]
+    checked_after = oracles.verify_status_list(after)
+    assert checked_after["verified"], checked_after["error"]
+    # Only the revoked credential's bit changed between the two served lists.
+    assert checked_after["list"]["set"] == [int(revocation["statusListIndex"])]
+    assert after["credentialSubject"]["encodedList"] != before["credentialSubject"]["encodedList"]
+
+    # The full status check of the credential itself, lists resolved from what we served.
+    lists_file = tmp_path / "lists.json"
+    lists_file.write_text(json.dumps(lists_after))
+    result = oracles.verify_di(credential, lists_file)
+    assert result["verified"], result["error"]
+    states = {e["purpose"]: (e["index"], e["set"]) for e in result["status"]["entries"]}
+    assert states == {
+        "revocation": (revocation["statusListIndex"], True),
+        "suspension": (_entry(credential, "suspension")["statusListIndex"], False),
+    }
+
+
+def test_a_tampered_status_list_fails(client: TestClient, world: World) -> None:
+    credential = _issue(client, world)["credential"]
+    served = next(iter(_served_lists(client, credential).values()))
+    ours = bytearray(bitstring.decode(served["credentialSubject"]["encodedList"]))
+    bitstring.set_bit(ours, 7, True)
+    served["credentialSubject"]["encodedList"] = bitstring.encode(bytes(ours))
+    result = oracles.verify_status_list(served)
+    assert not result["verified"]
+    assert result["list"]["set"] == [7]  # it decodes, but the proof no longer covers it
+
+
+def test_our_jwt_verifies_with_jose_through_did_key_and_jwks(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    token = _issue(client, world, format="jwt")["credential"]
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(client.get("/.well-known/jwks.json").text)
+    _, claims = vc_jwt.decode_unverified(token)
+    for result in (oracles.verify_jwt(token), oracles.verify_jwt(token, jwks)):
+        assert result["verified"], result["error"]
+        assert result["header"]["alg"] == "EdDSA"
+        assert result["payload"] == claims
+    header, payload, signature = token.split(".")
+    flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
+    for tampered in (f"{header}.{flipped}.{signature}", token[:-3] + "AAA"):
+        assert not oracles.verify_jwt(tampered)["verified"]
+        assert not oracles.verify_jwt(tampered, jwks)["verified"]
+
+
+def test_es256_jwt_of_a_did_web_issuer_verifies_with_jose_through_the_served_jwks(
+    client: TestClient, world: World, session: Session, master_key: str, tmp_path: Path
+) -> None:
+    web = make_world(session, master_key, slug="webacademy", public_https=True)
+    token = _issue(client, web, format="jwt")["credential"]
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(client.get(f"/issuers/{web.issuer.slug}/jwks.json").text)
+    result = oracles.verify_jwt(token, jwks)
+    assert result["verified"], result["error"]
+    assert result["header"]["alg"] == "ES256"
+    assert result["payload"]["iss"] == web.issuer.did
+    # Another issuer's (valid) JWKS does not hold the key.
+    other = tmp_path / "other.json"
+    other.write_text(client.get(f"/issuers/{world.issuer.slug}/jwks.json").text)
+    refused = oracles.verify_jwt(token, other)
+    assert not refused["verified"] and "ERR_JWKS_NO_MATCHING_KEY" in refused["error"]
