@@ -108,6 +108,10 @@ def taught_skills(session: Session, course_id: int) -> list[LevelledSkill]:
     ]
 
 
+def _amount(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
 def course_view(session: Session, course: Course) -> CourseOut:
     org = session.get(Organisation, course.organisation_id)
     assert org is not None  # a foreign key
@@ -118,7 +122,7 @@ def course_view(session: Session, course: Course) -> CourseOut:
     )
     price = None
     if course.price_cents is not None and course.price_currency:
-        price = Price(amount=Decimal(course.price_cents) / 100, currency=course.price_currency)
+        price = Price(amount=_amount(course.price_cents), currency=course.price_currency)
     return CourseOut(
         **summary(course, org).model_dump(),
         description=course.description,
@@ -140,7 +144,7 @@ def course_input(session: Session, course: Course) -> CourseIn:
     """The course as a provider would write it (for PATCH and the JSON export)."""
     price = None
     if course.price_cents is not None and course.price_currency:
-        price = Price(amount=Decimal(course.price_cents) / 100, currency=course.price_currency)
+        price = Price(amount=_amount(course.price_cents), currency=course.price_currency)
     return CourseIn(
         slug=course.slug,
         title=course.title,

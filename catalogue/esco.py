@@ -93,9 +93,10 @@ class ImportReport:
 
 
 def _header(path: Path) -> list[str]:
+    with path.open("rb") as f:
+        first = f.readline()
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            return next(csv.reader(f), [])
+        return next(csv.reader([first.decode("utf-8-sig")]), [])
     except (UnicodeDecodeError, csv.Error) as exc:
         raise EscoImportError(f"{path.name}: cannot read the header: {exc}") from None
 

@@ -1,0 +1,212 @@
+"""The catalogue API: public reads, search and skills gap; a provider's own writes (token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from catalogue import courses, gap, micro_credentials, search, skills, transfer, vocabularies
+from catalogue.errors import NotFound
+from catalogue.schemas import (
+    CatalogueExport,
+    CourseIn,
+    CourseOut,
+    CourseSummary,
+    GapResult,
+    ImportSummary,
+    JobRoleOut,
+    JobRoleRef,
+    MicroCredentialIn,
+    MicroCredentialOut,
+    MicroCredentialSummary,
+    Page,
+    SearchFilters,
+    SearchPage,
+    SkillOut,
+    SkillRef,
+)
+from skillshub.web.deps import OrgDep, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+
+PageNumber = Annotated[int, Query(ge=1)]
+PerPage = Annotated[int, Query(ge=1, le=search.MAX_PER_PAGE)]
+Changes = Annotated[dict[str, Any], Body(description="only the fields to change")]
+
+
+# --- skills and job roles -----------------------------------------------------------------------
+
+
+@router.get("/skills")
+def list_skills(
+    session: SessionDep, page: PageNumber = 1, per_page: PerPage = 20
+) -> Page[SkillRef]:
+    return skills.list_skills(session, page=page, per_page=per_page)
+
+
+@router.get("/skills/{key:path}", summary="A skill by slug or IRI")
+def get_skill(key: str, session: SessionDep) -> SkillOut:
+    return skills.skill_view(session, skills.get_skill(session, key))
+
+
+@router.get("/job-roles")
+def list_job_roles(
+    session: SessionDep, page: PageNumber = 1, per_page: PerPage = 20
+) -> Page[JobRoleRef]:
+    return skills.list_job_roles(session, page=page, per_page=per_page)
+
+
+@router.get("/job-roles/{key:path}", summary="A job role by slug or IRI, with courses for it")
+def get_job_role(key: str, session: SessionDep) -> JobRoleOut:
+    return skills.job_role_view(session, skills.get_job_role(session, key))
+
+
+# --- courses ------------------------------------------------------------------------------------
+
+
+@router.get("/courses")
+def list_courses(
+    session: SessionDep,
+    provider: str | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> Page[CourseSummary]:
+    return courses.list_courses(session, provider=provider, page=page, per_page=per_page)
+
+
+@router.get("/courses/{slug}")
+def get_course(slug: str, session: SessionDep) -> CourseOut:
+    return courses.course_view(session, courses.get_course(session, slug))
+
+
+@router.post("/courses", status_code=201)
+def create_course(data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
+    return courses.course_view(session, courses.create_course(session, org, data))
+
+
+@router.put("/courses/{slug}")
+def replace_course(slug: str, data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
+    return courses.course_view(session, courses.update_course(session, org, slug, data))
+
+
+@router.patch("/courses/{slug}")
+def patch_course(slug: str, changes: Changes, session: SessionDep, org: OrgDep) -> CourseOut:
+    return courses.course_view(session, courses.patch_course(session, org, slug, changes))
+
+
+@router.delete("/courses/{slug}", status_code=204)
+def delete_course(slug: str, session: SessionDep, org: OrgDep) -> Response:
+    courses.delete_course(session, org, slug)
+    return Response(status_code=204)
+
+
+# --- micro-credentials --------------------------------------------------------------------------
+
+
+@router.get("/micro-credentials")
+def list_micro_credentials(
+    session: SessionDep,
+    provider: str | None = None,
+    course: str | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> Page[MicroCredentialSummary]:
+    return micro_credentials.list_micro_credentials(
+        session, provider=provider, course=course, page=page, per_page=per_page
+    )
+
+
+@router.get("/micro-credentials/{slug}")
+def get_micro_credential(slug: str, session: SessionDep) -> MicroCredentialOut:
+    mc = micro_credentials.get_micro_credential(session, slug)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.post("/micro-credentials", status_code=201)
+def create_micro_credential(
+    data: MicroCredentialIn, session: SessionDep, org: OrgDep
+) -> MicroCredentialOut:
+    mc = micro_credentials.create_micro_credential(session, org, data)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.put("/micro-credentials/{slug}")
+def replace_micro_credential(
+    slug: str, data: MicroCredentialIn, session: SessionDep, org: OrgDep
+) -> MicroCredentialOut:
+    mc = micro_credentials.update_micro_credential(session, org, slug, data)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.patch("/micro-credentials/{slug}")
+def patch_micro_credential(
+    slug: str, changes: Changes, session: SessionDep, org: OrgDep
+) -> MicroCredentialOut:
+    mc = micro_credentials.patch_micro_credential(session, org, slug, changes)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.delete("/micro-credentials/{slug}", status_code=204)
+def delete_micro_credential(slug: str, session: SessionDep, org: OrgDep) -> Response:
+    micro_credentials.delete_micro_credential(session, org, slug)
+    return Response(status_code=204)
+
+
+# --- search, gap, vocabularies --------------------------------------------------------------------
+
+
+@router.get("/search")
+def search_catalogue(
+    session: SessionDep,
+    filters: Annotated[SearchFilters, Query()],
+    q: str = "",
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> SearchPage:
+    return search.search(session, q, filters, page=page, per_page=per_page)
+
+
+@router.get("/gap")
+def skills_gap(
+    session: SessionDep,
+    job_role: Annotated[str, Query(description="job role slug or ESCO occupation URI")],
+    have: Annotated[list[str] | None, Query(description="skill IRIs the learner has")] = None,
+) -> GapResult:
+    return gap.gap(session, job_role, have or [])
+
+
+@router.get("/vocabularies", summary="The controlled values the catalogue accepts")
+def list_vocabularies() -> dict[str, Any]:
+    return {key: _scheme(key) for key in vocabularies.SCHEMES}
+
+
+@router.get("/vocabularies/{key}")
+def get_vocabulary(key: str) -> dict[str, Any]:
+    if key not in vocabularies.SCHEMES:
+        raise NotFound(f"no vocabulary {key!r} (one of: {', '.join(vocabularies.SCHEMES)})")
+    return _scheme(key)
+
+
+def _scheme(key: str) -> dict[str, Any]:
+    scheme = vocabularies.scheme(key)
+    return {
+        "iri": scheme.iri,
+        "title": scheme.title,
+        "concepts": [{"code": c.code, "iri": c.iri, "label": c.label} for c in scheme.concepts],
+    }
+
+
+# --- catalogue JSON -------------------------------------------------------------------------------
+
+
+@router.get("/catalogue/export", summary="The caller's courses and micro-credentials as JSON")
+def export_catalogue(session: SessionDep, org: OrgDep) -> CatalogueExport:
+    return transfer.export_catalogue(session, org)
+
+
+@router.post("/catalogue/import", summary="Create or update (by slug), all or nothing")
+def import_catalogue(
+    document: Annotated[dict[str, Any], Body()], session: SessionDep, org: OrgDep
+) -> ImportSummary:
+    return transfer.import_catalogue(session, org, transfer.parse_export(document))

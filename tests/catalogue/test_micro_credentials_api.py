@@ -1,0 +1,182 @@
+"""Micro-credentials through the API: every Annex I element, with controlled values as IRIs."""
+
+from __future__ import annotations
+
+import csv
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from catalogue.demo import SKILL_IRIS
+from tests.catalogue.conftest import (
+    bearer,
+    course_payload,
+    micro_credential_payload,
+    provider_token,
+)
+from tests.conftest import reference
+
+COURSE = "thermal-management-of-battery-packs"
+MC = "/api/v1/micro-credentials/thermal-management-basics"
+
+
+def _with_course(client: TestClient, session: Session) -> str:
+    token = provider_token(session, "thermo-academy")
+    response = client.post("/api/v1/courses", json=course_payload(), headers=bearer(token))
+    assert response.status_code == 201, response.text
+    return token
+
+
+def test_every_element_is_published_with_its_concept_iri(
+    client: TestClient, session: Session, demo: dict
+) -> None:
+    token = _with_course(client, session)
+    created = client.post(
+        "/api/v1/micro-credentials", json=micro_credential_payload(COURSE), headers=bearer(token)
+    )
+    assert created.status_code == 201, created.text
+    body = client.get(MC).json()
+    assert body == created.json()
+    assert body["awarding_body"]["slug"] == "thermo-academy"
+    assert body["course"]["slug"] == COURSE
+    assert body["country"]["iri"].endswith("/country/DEU")
+    assert body["eqf_level"]["iri"] == "http://data.europa.eu/snb/eqf/5"
+    assert body["credit_system"] == {
+        "iri": "http://data.europa.eu/snb/education-credit/6fcec5c5af",
+        "label": "European Credit Transfer System",
+    }
+    assert body["ects"] == 1 and body["workload_hours"] == 30
+    assert body["learning_outcomes"][0]["text"].startswith("Compare air and liquid")
+    assert {s["iri"] for s in body["learning_outcomes"][0]["skills"]} == {
+        SKILL_IRIS["battery design"],
+        SKILL_IRIS["energy storage systems"],
+    }
+    assert body["achievement_type"] == "MicroCredential"
+    assert body["valid_for_months"] == 12
+    assert body["languages"][0]["iri"].endswith("/language/ENG")
+
+    # Each controlled value is the official concept: IRI and English label as the EU lists them.
+    official = {
+        row["concept_iri"]: row["pref_label_en"]
+        for row in csv.DictReader(
+            reference("elm", "vocabularies", "controlled-vocabularies.csv").open(encoding="utf-8")
+        )
+    }
+    for field in (
+        "country",
+        "eqf_level",
+        "credit_system",
+        "assessment_type",
+        "mode",
+        "quality_assurance",
+        "supervision",
+        "isced_f",
+    ):
+        assert official[body[field]["iri"]] == body[field]["label"], field
+
+
+def test_other_providers_cannot_touch_it(client: TestClient, session: Session, demo: dict) -> None:
+    other = provider_token(session, "someone-else")
+    bms = "/api/v1/micro-credentials/bms-engineer"
+    before = client.get(bms).json()
+    assert (
+        client.post(
+            "/api/v1/micro-credentials",
+            json=micro_credential_payload("battery-management-systems-engineering"),
+            headers=bearer(other),
+        ).status_code
+        == 403
+    )
+    assert client.patch(bms, json={"title": "x"}, headers=bearer(other)).status_code == 403
+    assert client.delete(bms, headers=bearer(other)).status_code == 403
+    assert client.patch(bms, json={"title": "x"}).status_code == 401
+    assert client.get(bms).json() == before
+
+
+def test_invalid_elements_are_refused(client: TestClient, session: Session, demo: dict) -> None:
+    token = _with_course(client, session)
+    cases = [
+        ({"eqf_level": 9}, "eqf_level"),
+        ({"eqf_level": 0}, "eqf_level"),
+        ({"workload_hours": -1}, "workload_hours"),
+        ({"ects": None, "workload_hours": None}, "workload_hours"),
+        ({"assessment_type": "coin toss"}, "assessment_type"),
+        (
+            {"quality_assurance": "http://data.europa.eu/snb/accreditation/nope"},
+            "quality_assurance",
+        ),
+        ({"supervision": "maybe"}, "supervision"),
+        ({"learning_outcomes": []}, "learning_outcomes"),
+        ({"valid_for_days": 30}, "valid_for_days"),
+        ({"achievement_type": "Trophy"}, None),
+        ({"stackable_towards": "no-such-credential"}, "stackable_towards"),
+    ]
+    for change, field in cases:
+        response = client.post(
+            "/api/v1/micro-credentials",
+            json=micro_credential_payload(COURSE, **change),
+            headers=bearer(token),
+        )
+        assert response.status_code == 422, (change, response.text)
+        if field:
+            assert response.json()["error"]["details"]["field"] == field
+    missing = micro_credential_payload(COURSE)
+    del missing["assessment_type"]
+    response = client.post("/api/v1/micro-credentials", json=missing, headers=bearer(token))
+    assert response.status_code == 422
+    assert client.get("/api/v1/micro-credentials", params={"course": COURSE}).json()["total"] == 0
+
+
+def test_codes_or_iris_are_accepted(client: TestClient, session: Session, demo: dict) -> None:
+    token = _with_course(client, session)
+    payload = micro_credential_payload(
+        COURSE,
+        mode="http://data.europa.eu/snb/learning-assessment/e92d221e4d",
+        languages=["http://publications.europa.eu/resource/authority/language/DEU"],
+        country="http://publications.europa.eu/resource/authority/country/AUT",
+    )
+    body = client.post("/api/v1/micro-credentials", json=payload, headers=bearer(token)).json()
+    assert body["mode"]["label"] == "Blended"
+    assert body["languages"] == [
+        {"iri": "http://publications.europa.eu/resource/authority/language/DEU", "label": "German"}
+    ]
+    assert body["country"]["label"] == "Austria"
+
+
+def test_stacking_and_its_loops(client: TestClient, session: Session, demo: dict) -> None:
+    token = provider_token(session, "voltacademy")
+    stacked = client.get("/api/v1/micro-credentials/battery-cell-specialist").json()
+    assert stacked["stackable_towards"]["slug"] == "bms-engineer"
+    loop = client.patch(
+        "/api/v1/micro-credentials/bms-engineer",
+        json={"stackable_towards": "battery-cell-specialist"},
+        headers=bearer(token),
+    )
+    assert loop.status_code == 422 and "loop" in loop.json()["error"]["message"]
+
+
+def test_patch_keeps_other_elements(client: TestClient, session: Session, demo: dict) -> None:
+    token = provider_token(session, "escola-mobilidade")
+    url = "/api/v1/micro-credentials/ev-electrical-diagnostics"
+    before = client.get(url).json()
+    patched = client.patch(
+        url, json={"eqf_level": 4, "valid_for_months": None}, headers=bearer(token)
+    ).json()
+    assert patched["eqf_level"]["label"] == "Level 4"
+    assert patched["valid_for_months"] is None
+    unchanged = {"eqf_level", "valid_for_months", "updated_at"}
+    assert {k: v for k, v in patched.items() if k not in unchanged} == {
+        k: v for k, v in before.items() if k not in unchanged
+    }
+
+
+def test_vocabularies_are_published(client: TestClient) -> None:
+    modes = client.get("/api/v1/vocabularies/mode").json()
+    assert modes["iri"] == "http://data.europa.eu/snb/learning-assessment/25831c2"
+    assert {
+        "code": "online",
+        "iri": "http://data.europa.eu/snb/learning-assessment/920fbb3cbe",
+        "label": "Online",
+    } in modes["concepts"]
+    assert client.get("/api/v1/vocabularies/nope").status_code == 404
+    assert set(client.get("/api/v1/vocabularies").json()) >= {"eqf", "isced-f", "assessment"}
