@@ -171,4 +171,4 @@ def token_create(
 
 
 # Command modules register themselves on `app`; imported last because they import it.
-from skillshub import cli_badges  # noqa: E402, F401
+from skillshub import cli_badges, cli_catalogue  # noqa: E402, F401
