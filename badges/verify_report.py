@@ -1,0 +1,123 @@
+"""The verification report: one entry per check, a verdict, and a summary for people."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    WARNING = "warning"
+    SKIPPED = "skipped"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    INDETERMINATE = "indeterminate"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One step of the verification algorithm.
+
+    `indeterminate` marks a step that could not be completed (a key that cannot be fetched,
+    a status list offline): it makes the verdict indeterminate unless another step failed.
+    """
+
+    id: str
+    status: Status
+    message: str
+    indeterminate: bool = False
+
+    @classmethod
+    def ok(cls, id_: str, message: str) -> Check:
+        return cls(id_, Status.OK, message)
+
+    @classmethod
+    def error(cls, id_: str, message: str) -> Check:
+        return cls(id_, Status.ERROR, message)
+
+    @classmethod
+    def warning(cls, id_: str, message: str) -> Check:
+        return cls(id_, Status.WARNING, message)
+
+    @classmethod
+    def skipped(cls, id_: str, message: str, *, indeterminate: bool = False) -> Check:
+        return cls(id_, Status.SKIPPED, message, indeterminate)
+
+
+def verdict_of(checks: list[Check]) -> Verdict:
+    if any(check.status is Status.ERROR for check in checks):
+        return Verdict.INVALID
+    if any(check.indeterminate for check in checks):
+        return Verdict.INDETERMINATE
+    return Verdict.VALID
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str | None
+    url: str | None  # http(s) only: anything else is not shown as a link
+    framework: str | None = None
+    code: str | None = None
+    catalogue_label: str | None = None  # our catalogue's label when it has the skill
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str | None = None  # a DID or URL; never an e-mail address
+    name: str | None = None
+    identifier_types: list[str] = field(default_factory=list)
+    email: str | None = None  # only the address the verifier typed, once it matched
+
+
+@dataclass(frozen=True)
+class Summary:
+    credential_id: str | None = None
+    credential_name: str | None = None
+    credential_type: str | None = None
+    issuer_id: str | None = None
+    issuer_name: str | None = None
+    achievement_name: str | None = None
+    achievement_type: str | None = None
+    achievement_description: str | None = None
+    recipient: Recipient = field(default_factory=Recipient)
+    skills: list[Skill] = field(default_factory=list)
+    valid_from: str | None = None
+    valid_until: str | None = None
+    proof_format: str | None = None
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    verdict: Verdict
+    checks: list[Check]
+    summary: Summary
+    endorsements: list[VerificationReport] = field(default_factory=list)
+
+    def check(self, check_id: str) -> Check | None:
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    @property
+    def errors(self) -> list[Check]:
+        return [c for c in self.checks if c.status is Status.ERROR]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status is Status.WARNING]
+
+    @property
+    def unresolved(self) -> list[Check]:
+        return [c for c in self.checks if c.indeterminate]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "checks": [asdict(check) for check in self.checks],
+            "summary": asdict(self.summary),
+            "endorsements": [report.to_json() for report in self.endorsements],
+        }
