@@ -324,7 +324,9 @@ def key_of(method: dict[str, Any]) -> PublicKey:
         if jwk is not None and multibase is None:
             return jwk_to_public_key(jwk)
     except (KeyFormatError, JwkError, ValueError) as exc:
-        raise KeyResolutionError(f"unusable key in {method.get('id')}: {exc}", indeterminate=False)
+        raise KeyResolutionError(
+            f"unusable key in {method.get('id')}: {exc}", indeterminate=False
+        ) from None
     raise KeyResolutionError(
         f"{method.get('id')} must carry exactly one of publicKeyMultibase and publicKeyJwk",
         indeterminate=False,
