@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,8 @@ TTL_MS = 5 * 60 * 1000
 # Random draws before a list counts as full: a draw hits a taken index with probability equal
 # to the fill ratio, so 12 misses in a row means the list is about 80 % full or more.
 _DRAWS = 12
+# str.isdigit() also takes "²" and other Unicode digits, which int() refuses or reads otherwise.
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 class StatusError(DomainError):
@@ -216,7 +219,7 @@ def _entry(session: Session, record: IssuedCredential, purpose: str) -> tuple[St
         if not isinstance(entry, dict) or entry.get("statusPurpose") != purpose:
             continue
         raw = entry.get("statusListIndex")
-        if not isinstance(raw, str) or not raw.isdigit():
+        if not isinstance(raw, str) or not _DECIMAL.fullmatch(raw):
             raise StatusError(
                 f"credential {record.uuid} has a malformed {purpose} status index {raw!r}"
             )
