@@ -223,10 +223,14 @@ def _entry(session: Session, record: IssuedCredential, purpose: str) -> tuple[St
             raise StatusError(
                 f"credential {record.uuid} has a malformed {purpose} status index {raw!r}"
             )
+        # By purpose too: a credential's revocation and suspension indexes can coincide.
         allocation = session.exec(
-            select(StatusAllocation).where(
+            select(StatusAllocation)
+            .join(StatusList, col(StatusList.id) == col(StatusAllocation.list_id))
+            .where(
                 StatusAllocation.credential_uuid == record.uuid,
                 StatusAllocation.index == int(raw),
+                StatusList.purpose == purpose,
             )
         ).first()
         status_list = session.get(StatusList, allocation.list_id) if allocation else None
