@@ -1,10 +1,10 @@
-"""Issuing tables: issuers (more badge tables join them here)."""
+"""Badge tables: issuers, issued credentials, status lists, claim tokens, badge images."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -22,6 +22,8 @@ class Issuer(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     image_url: str | None = Field(default=None, max_length=500)
     did: str = Field(max_length=500, index=True, description="issuer.id in credentials")
+    # Applied when a credential is delivered; the learner may still hide (or show) it.
+    public_by_default: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = timestamp()
 
 
@@ -128,3 +130,38 @@ class StatusChange(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
     actor: str = Field(max_length=200)
     at: datetime = timestamp()
+
+
+class ClaimToken(SQLModel, table=True):
+    """A learner's secret for one credential: only its SHA-256 is stored.
+
+    purpose "claim": the e-mailed link, redeemed once before it expires; purpose "session":
+    the learner's browser session minted by that redemption (see badges.delivery).
+    """
+
+    __tablename__ = "claim_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, description="hex SHA-256 of the token")
+    credential_id: int = Field(foreign_key="issued_credential.id", ondelete="CASCADE", index=True)
+    purpose: str = Field(max_length=10, description="claim | session")
+    expires_at: datetime = timestamp(default_now=False)
+    used_at: datetime | None = timestamp(nullable=True, default_now=False)
+    created_at: datetime = timestamp()
+
+
+class BadgeImage(SQLModel, table=True):
+    """A provider's uploaded badge image for a micro-credential (validated PNG or SVG)."""
+
+    __tablename__ = "badge_image"
+
+    id: int | None = Field(default=None, primary_key=True)
+    micro_credential_id: int = Field(
+        foreign_key="micro_credential.id", ondelete="CASCADE", unique=True
+    )
+    media_type: str = Field(max_length=20, description="image/png | image/svg+xml")
+    data: bytes
+    sha256: str = Field(max_length=64)
+    width: int | None = None
+    height: int | None = None
+    updated_at: datetime = timestamp()

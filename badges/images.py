@@ -1,0 +1,414 @@
+"""Badge images: providers' uploads (validated), generated defaults, and baked credentials.
+
+An upload is untrusted: a PNG is checked for its real format and its dimensions before any
+pixel is decoded (a small file can inflate to gigabytes), then decoded and re-encoded, which
+also drops metadata chunks; an SVG is parsed without entities, DOCTYPE or processing
+instructions and refused if it could run script or load anything from elsewhere.
+Remote images (a micro-credential's `badge_image_url`) are never fetched at bake time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import textwrap
+import warnings
+import xml.parsers.expat
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from xml.sax.saxutils import escape, quoteattr
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlmodel import Session, select
+
+from badges import baking
+from badges.models import BadgeImage, IssuedCredential, Issuer
+from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from catalogue.models import MicroCredential
+
+PNG = "image/png"
+SVG = "image/svg+xml"
+MEDIA_TYPES = (PNG, SVG)
+MAX_UPLOAD_BYTES = 1024 * 1024
+MAX_SIDE = 4096
+# Far below Pillow's own MAX_IMAGE_PIXELS (~89 M): a badge needs no more than 16 M pixels.
+MAX_PIXELS = 16 * 1024 * 1024
+MAX_SVG_ELEMENTS = 20_000
+MAX_SVG_DEPTH = 64
+SVG_NS = "http://www.w3.org/2000/svg"
+Kind = Literal["png", "svg"]
+
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+_BRAND = "#1d4ed8"
+_INK = "#0f172a"
+_MUTED = "#475569"
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+class ImageRejected(InvalidInput):
+    code = "invalid_image"
+
+
+def _reject(message: str) -> ImageRejected:
+    return ImageRejected(message)
+
+
+# --- PNG uploads -----------------------------------------------------------------------------
+
+
+def _clean_png(data: bytes) -> tuple[bytes, int, int]:
+    """The PNG decoded under a pixel budget and re-encoded; (bytes, width, height)."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise _reject("not a PNG image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:
+                width, height = probe.size  # read from IHDR: nothing decoded yet
+                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise _reject(
+                        f"the image is {width}x{height} pixels; at most {MAX_SIDE} per side "
+                        f"and {MAX_PIXELS} in all"
+                    )
+                probe.verify()  # chunk CRCs and structure
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                image.load()
+                if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+                    image = image.convert("RGBA")
+                out = io.BytesIO()
+                image.save(out, "PNG", optimize=True)
+    except ImageRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+        raise _reject(f"not a readable PNG image: {exc}") from None
+    return out.getvalue(), width, height
+
+
+# --- SVG uploads -----------------------------------------------------------------------------
+
+_FORBIDDEN_ELEMENTS = frozenset(
+    {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener", "audio"}
+    | {"video", "frame", "frameset", "applet", "base", "link", "meta"}
+)
+# Raster images inline are fine; anything else behind an href leaves the document.
+_SAFE_DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)\s*([^)'\"]*)\1\s*\)", re.IGNORECASE)
+_DANGEROUS_TEXT = re.compile(r"javascript:|vbscript:|@import|expression\s*\(", re.IGNORECASE)
+_LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*\Z")
+
+
+class _Refused(Exception):
+    pass
+
+
+def _check_css(text: str, where: str) -> None:
+    if _DANGEROUS_TEXT.search(text):
+        raise _Refused(f"{where} holds script or an import")
+    for match in _CSS_URL.finditer(text):
+        target = match.group(2).strip()
+        if not (target.startswith("#") or _SAFE_DATA_URI.match(target)):
+            raise _Refused(f"{where} refers to an external resource ({target[:60]!r})")
+
+
+def _check_attribute(element: str, name: str, value: str) -> None:
+    local = name.rsplit(" ", 1)[-1]
+    if local.lower().startswith("on"):
+        raise _Refused(f"<{element}> has an event handler attribute ({local})")
+    if _DANGEROUS_TEXT.search(value):
+        raise _Refused(f"<{element} {local}> holds script")
+    if local == "href":
+        target = value.strip()
+        if not (target.startswith("#") or _SAFE_DATA_URI.match(target)):
+            raise _Refused(f"<{element}> links to an external resource ({target[:60]!r})")
+    elif local == "style" or "url(" in value.lower():
+        _check_css(value, f"<{element} {local}>")
+
+
+def _length(value: str | None) -> int | None:
+    match = _LENGTH.match(value or "")
+    return round(float(match.group(1))) if match else None
+
+
+def _check_svg(data: bytes) -> tuple[int | None, int | None]:
+    """Refuse an SVG that is not well-formed, safe and self-contained; its (width, height)."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    state = {"depth": 0, "elements": 0}
+    size: list[int | None] = [None, None]
+    style_text: list[str] = []
+
+    def refuse(*_args: object) -> None:
+        raise _Refused("DOCTYPE, entities and processing instructions are not allowed")
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        uri, _, local = name.rpartition(" ")
+        state["depth"] += 1
+        state["elements"] += 1
+        if state["depth"] > MAX_SVG_DEPTH or state["elements"] > MAX_SVG_ELEMENTS:
+            raise _Refused("the SVG is nested too deeply or has too many elements")
+        if state["elements"] == 1:
+            if (uri, local) != (SVG_NS, "svg"):
+                raise _Refused("the root element is not an SVG <svg>")
+            view_box = (attrs.get("viewBox") or "").replace(",", " ").split()
+            size[0] = _length(attrs.get("width")) or (
+                _length(view_box[2]) if len(view_box) == 4 else None
+            )
+            size[1] = _length(attrs.get("height")) or (
+                _length(view_box[3]) if len(view_box) == 4 else None
+            )
+        if local in _FORBIDDEN_ELEMENTS:
+            raise _Refused(f"<{local}> elements are not allowed in a badge image")
+        for attribute, value in attrs.items():
+            _check_attribute(local, attribute, value)
+        if local == "style":
+            style_text.append("")
+
+    def text(chunk: str) -> None:
+        if style_text:
+            style_text[-1] += chunk
+
+    def end(name: str) -> None:
+        state["depth"] -= 1
+        if name.rpartition(" ")[2] == "style" and style_text:
+            _check_css(style_text.pop(), "<style>")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.ProcessingInstructionHandler = refuse
+    parser.StartElementHandler = start
+    parser.CharacterDataHandler = text
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except _Refused as exc:
+        raise _reject(f"refused SVG: {exc}") from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise _reject(f"not a well-formed SVG document: {exc}") from None
+    return size[0], size[1]
+
+
+def _clean_svg(data: bytes) -> tuple[bytes, int | None, int | None]:
+    width, height = _check_svg(data)
+    try:  # the badge must take a credential later: UTF-8, no foreign `openbadges` prefix
+        baking.bake_svg(data, {"probe": True})
+    except baking.BakingError as exc:
+        raise _reject(f"this SVG cannot carry a credential: {exc}") from None
+    return data, width, height
+
+
+# --- stored uploads --------------------------------------------------------------------------
+
+
+def sniff(data: bytes) -> str | None:
+    """PNG by signature, SVG by an <svg root near the start; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<") and re.search(rb"<(?:[A-Za-z_][\w.-]*:)?svg[\s>/]", head):
+        return SVG
+    return None
+
+
+def store_image(
+    session: Session,
+    mc: MicroCredential,
+    data: bytes,
+    content_type: str | None,
+    *,
+    base_url: str,
+) -> BadgeImage:
+    """Validate and store (or replace) a micro-credential's badge image.
+
+    Nothing is written unless the image passes. A micro-credential without an image URL of
+    its own gets the URL the upload is served at, so new credentials carry it.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"the image is {len(data)} bytes; at most {MAX_UPLOAD_BYTES}")
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared not in MEDIA_TYPES:
+        raise UnsupportedMediaType(f"send {PNG} or {SVG}, not {declared or 'no Content-Type'!r}")
+    actual = sniff(data)
+    if actual != declared:
+        raise _reject(f"the body is not {'a PNG' if declared == PNG else 'an SVG'} image")
+    if actual == PNG:
+        clean, width, height = _clean_png(data)
+    else:
+        clean, width, height = _clean_svg(data)  # type: ignore[assignment]
+    image = session.exec(
+        select(BadgeImage).where(BadgeImage.micro_credential_id == mc.id)
+    ).first() or BadgeImage(micro_credential_id=mc.id or 0, media_type=actual, data=b"", sha256="")
+    image.media_type = actual
+    image.data = clean
+    image.sha256 = hashlib.sha256(clean).hexdigest()
+    image.width, image.height = width, height
+    image.updated_at = datetime.now(UTC)
+    session.add(image)
+    served_at = image_url(base_url, mc.slug)
+    if not mc.badge_image_url:
+        mc.badge_image_url = served_at
+        session.add(mc)
+    session.flush()
+    return image
+
+
+def image_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/micro-credentials/{slug}/image"
+
+
+def get_image(session: Session, mc: MicroCredential) -> BadgeImage | None:
+    return session.exec(select(BadgeImage).where(BadgeImage.micro_credential_id == mc.id)).first()
+
+
+def delete_image(session: Session, mc: MicroCredential, *, base_url: str) -> bool:
+    image = get_image(session, mc)
+    if image is None:
+        return False
+    session.delete(image)
+    if mc.badge_image_url == image_url(base_url, mc.slug):
+        mc.badge_image_url = None
+        session.add(mc)
+    session.flush()
+    return True
+
+
+# --- generated defaults ----------------------------------------------------------------------
+
+
+def _font(size: int, *, bold: bool) -> Font:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in _FONT_DIRS:
+        if (folder / name).is_file():
+            return ImageFont.truetype(str(folder / name), size)
+    return ImageFont.load_default(size=size)
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, sizes: tuple[int, ...], width: int, max_lines: int
+) -> tuple[Font, int, list[str]]:
+    """The largest font size at which the text fits; at the smallest, the text is cut."""
+    for size in sizes:
+        font = _font(size, bold=True)
+        lines = _wrap(draw, text, font, width)
+        if len(lines) <= max_lines and all(draw.textlength(s, font=font) <= width for s in lines):
+            return font, size, lines
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1].rstrip(".,;:") + "…"
+    return font, size, lines
+
+
+@lru_cache(maxsize=64)
+def default_png(title: str, issuer_name: str, size: int = 600) -> bytes:
+    """A clean round badge with the title and the issuer's name (Pillow)."""
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    pad = size // 30
+    draw.ellipse((pad, pad, size - pad, size - pad), fill=_BRAND)
+    ring = size // 14
+    draw.ellipse((pad + ring, pad + ring, size - pad - ring, size - pad - ring), fill="white")
+    label = _font(size // 30, bold=True)
+    draw.text((size / 2, size * 0.25), "MICRO-CREDENTIAL", font=label, fill=_BRAND, anchor="mm")
+    sizes = (size // 13, size // 16, size // 20, size // 24)
+    font, font_size, lines = _fit(draw, title, sizes, int(size * 0.62), 4)
+    step = font_size * 1.2
+    top = size * 0.5 - step * (len(lines) - 1) / 2
+    for number, line in enumerate(lines):
+        draw.text((size / 2, top + number * step), line, font=font, fill=_INK, anchor="mm")
+    small = _font(size // 28, bold=False)
+    issuer_lines = _wrap(draw, issuer_name, small, int(size * 0.6))[:2]
+    for number, line in enumerate(issuer_lines):
+        y = size * 0.75 + number * size / 24
+        draw.text((size / 2, y), line, font=small, fill=_MUTED, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def default_svg(title: str, issuer_name: str) -> bytes:
+    """The same badge drawn by hand in SVG; text is escaped, lines wrapped by length."""
+    title_lines = textwrap.wrap(title, 18, max_lines=4, placeholder="…") or [""]
+    issuer_lines = textwrap.wrap(issuer_name, 30, max_lines=2, placeholder="…")
+    font_size = 46 if len(title_lines) <= 2 else 38
+    step = font_size * 1.2
+    top = 300 - step * (len(title_lines) - 1) / 2
+    title_text = "".join(
+        f'<tspan x="300" y="{top + i * step:.0f}">{escape(line)}</tspan>'
+        for i, line in enumerate(title_lines)
+    )
+    issuer_text = "".join(
+        f'<tspan x="300" y="{450 + i * 25}">{escape(line)}</tspan>'
+        for i, line in enumerate(issuer_lines)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" '
+        f'viewBox="0 0 600 600" role="img" aria-label={quoteattr(title)}>'
+        f"<title>{escape(title)}</title>"
+        '<rect width="600" height="600" fill="#fff"/>'
+        f'<circle cx="300" cy="300" r="280" fill="{_BRAND}"/>'
+        '<circle cx="300" cy="300" r="237" fill="#fff"/>'
+        '<g font-family="DejaVu Sans, Verdana, Arial, sans-serif" text-anchor="middle" '
+        'dominant-baseline="middle">'
+        f'<text x="300" y="150" font-size="20" font-weight="bold" fill="{_BRAND}" '
+        'letter-spacing="2">MICRO-CREDENTIAL</text>'
+        f'<text font-size="{font_size}" font-weight="bold" fill="{_INK}">{title_text}</text>'
+        f'<text font-size="21" fill="{_MUTED}">{issuer_text}</text>'
+        "</g></svg>\n"
+    ).encode()
+
+
+def _png_in_svg(png: bytes, width: int | None, height: int | None) -> bytes:
+    """An uploaded PNG as an SVG badge (the PNG inline), for `badge.svg`."""
+    w, h = width or 600, height or 600
+    encoded = base64.b64encode(png).decode()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        f'viewBox="0 0 {w} {h}"><image width="{w}" height="{h}" '
+        f'href="data:image/png;base64,{encoded}"/></svg>\n'
+    ).encode()
+
+
+# --- the image a credential is baked into ----------------------------------------------------
+
+
+def badge_image(session: Session, mc: MicroCredential, issuer: Issuer, kind: Kind) -> bytes:
+    """The micro-credential's image as PNG or SVG: the upload when it has that form (a PNG
+    upload also serves as SVG, inline), else the generated default."""
+    upload = get_image(session, mc)
+    if kind == "png":
+        if upload is not None and upload.media_type == PNG:
+            return upload.data
+        return default_png(mc.title, issuer.name)
+    if upload is not None and upload.media_type == SVG:
+        return upload.data
+    if upload is not None:
+        return _png_in_svg(upload.data, upload.width, upload.height)
+    return default_svg(mc.title, issuer.name)
+
+
+def baked(session: Session, record: IssuedCredential, kind: Kind) -> bytes:
+    """The badge image carrying the stored credential verbatim (JSON or the compact JWS)."""
+    mc = session.get(MicroCredential, record.micro_credential_id)
+    issuer = session.get(Issuer, record.issuer_id)
+    assert mc is not None and issuer is not None  # foreign keys
+    image = badge_image(session, mc, issuer, kind)
+    if kind == "png":
+        return baking.bake_png(image, record.signed)
+    return baking.bake_svg(image, record.signed)
