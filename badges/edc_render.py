@@ -20,6 +20,7 @@ INK = (30, 35, 45)
 MUTED = (95, 105, 120)
 ACCENT = (0, 51, 153)  # EU blue
 RULE = (210, 216, 226)
+FACT_ROW = 96  # label and up to two lines of value
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
@@ -165,15 +166,17 @@ def render_page(page: CredentialPage, language: str = "en") -> bytes:
         draw.line((MARGIN, y, WIDTH - MARGIN, y), fill=RULE, width=2)
         y += 22
         column = width // 3
+        value_font = _font(22, bold=True)
         for index, (label, value) in enumerate(facts):
             x = MARGIN + (index % 3) * column
-            row_y = y + (index // 3) * 78
+            row_y = y + (index // 3) * FACT_ROW
             draw.text((x, row_y), label, font=_font(17), fill=MUTED)
-            draw.text(
-                (x, row_y + 26), _fit(value, _font(24, bold=True), column - 16),
-                font=_font(24, bold=True), fill=INK,
-            )  # fmt: skip
-        y += ((len(facts) + 2) // 3) * 78 + 8
+            lines = _wrap(value, value_font, column - 16)
+            if len(lines) > 2:
+                lines = [lines[0], _fit(" ".join(lines[1:]), value_font, column - 16)]
+            for line_index, line in enumerate(lines):
+                draw.text((x, row_y + 26 + line_index * 28), line, font=value_font, fill=INK)
+        y += ((len(facts) + 2) // 3) * FACT_ROW + 8
         draw.line((MARGIN, y, WIDTH - MARGIN, y), fill=RULE, width=2)
         y += 28
 

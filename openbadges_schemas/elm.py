@@ -98,6 +98,7 @@ class Location(ElmModel):
     id: str
     type: Literal["Location"] = "Location"
     address: OneOrMany[Address]
+    geographicName: LangMap | None = None
 
 
 class WebResource(ElmModel):
@@ -143,10 +144,18 @@ class CreditPoint(ElmModel):
     point: str
 
 
+class GradingScheme(ElmModel):
+    id: str
+    type: Literal["GradingScheme"] = "GradingScheme"
+    title: LangMap
+    description: LangMap | None = None
+
+
 class LearningAssessmentSpecification(ElmModel):
     id: str
     type: Literal["LearningAssessmentSpecification"] = "LearningAssessmentSpecification"
     title: LangMap
+    gradingScheme: GradingScheme | None = None
     dcType: OneOrMany[Concept] | None = None
     mode: OneOrMany[Concept] | None = None
     language: OneOrMany[Concept] | None = None
