@@ -237,8 +237,8 @@ class Fetcher:
                 where = host if str(ip) == host else f"{host} resolves to {ip}, which"
                 raise UrlRefused(f"{where} is not a public address")
 
-    def vetted_address(self, host: str, port: int) -> str:
-        """The address to connect to: every address of `host` must pass the policy."""
+    def vetted_addresses(self, host: str, port: int) -> list[str]:
+        """The addresses to connect to: every address of `host` must pass the policy."""
         try:
             addresses: list[IpAddress] = [ipaddress.ip_address(host)]
         except ValueError:
@@ -249,7 +249,7 @@ class Fetcher:
         if not addresses:
             raise FetchError(f"{host}: the name does not resolve")
         self._vet_addresses(host, addresses)
-        return str(addresses[0])
+        return [str(ip) for ip in addresses]
 
     def _fetch_network(self, url: str, accept: frozenset[str]) -> Fetched:
         policy = self.policy
@@ -261,7 +261,7 @@ class Fetcher:
         }
         current = url
         with httpx.Client(
-            transport=_VettedTransport(self.vetted_address),
+            transport=_VettedTransport(self.vetted_addresses),
             timeout=httpx.Timeout(policy.timeout_seconds),
             follow_redirects=False,
             trust_env=False,
@@ -318,9 +318,9 @@ def _host_of(url: str) -> str:
 
 
 class _VettingBackend(httpcore.NetworkBackend):
-    """Connects to the vetted address of the host httpcore asks for (SNI keeps the name)."""
+    """Connects to the vetted addresses of the host httpcore asks for (SNI keeps the name)."""
 
-    def __init__(self, vet: Callable[[str, int], str]) -> None:
+    def __init__(self, vet: Callable[[str, int], list[str]]) -> None:
         self._vet = vet
         self._inner = httpcore.SyncBackend()
 
@@ -332,8 +332,15 @@ class _VettingBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        address = self._vet(host, port)
-        return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+        failure: Exception = FetchError(f"{host}: the name does not resolve")
+        for address in self._vet(host, port):
+            try:
+                return self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
 
     def connect_unix_socket(self, *_args: object, **_kwargs: object) -> httpcore.NetworkStream:
         raise UrlRefused("unix sockets are not fetched")
@@ -343,7 +350,7 @@ class _VettingBackend(httpcore.NetworkBackend):
 
 
 class _VettedTransport(httpx.HTTPTransport):
-    def __init__(self, vet: Callable[[str, int], str]) -> None:
+    def __init__(self, vet: Callable[[str, int], list[str]]) -> None:
         super().__init__(trust_env=False)
         # httpx has no public hook for the network backend; the pool is all it builds.
         self._pool = httpcore.ConnectionPool(
