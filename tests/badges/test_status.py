@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from badges import bitstring, issuing, status
-from badges.models import IssuedCredential, StatusChange, StatusList
+from badges.models import IssuedCredential, StatusAllocation, StatusChange, StatusList
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from catalogue.errors import Conflict, Forbidden, NotFound
 from keys.did import resolve_did_key
@@ -283,8 +283,6 @@ def test_equal_indexes_in_both_lists_resolve_to_the_right_list(
     out = _issue(client, world)
     index = _entry(out["credential"], "revocation")["statusListIndex"]
     with Session(engine) as fresh:
-        from badges.models import StatusAllocation
-
         suspension = fresh.exec(select(StatusList).where(StatusList.purpose == "suspension")).one()
         allocation = fresh.exec(
             select(StatusAllocation).where(
