@@ -209,9 +209,23 @@ def _validated(
     return values, {skills[s.iri].id or 0: s.level.value for s in data.skills}
 
 
+def _unchanged(
+    session: Session, course: Course, values: dict[str, Any], skills: dict[int, str]
+) -> bool:
+    if course.id is None or any(getattr(course, k) != v for k, v in values.items()):
+        return False
+    current = session.exec(
+        select(CourseSkill.skill_id, CourseSkill.level).where(CourseSkill.course_id == course.id)
+    )
+    return dict(current.all()) == skills
+
+
 def _save(
     session: Session, course: Course, values: dict[str, Any], skills: dict[int, str]
 ) -> Course:
+    """Write the course, its skills and its search documents; an identical write is a no-op."""
+    if _unchanged(session, course, values, skills):
+        return course
     for name, value in values.items():
         setattr(course, name, value)
     course.updated_at = datetime.now(UTC)

@@ -813,21 +813,11 @@ def _skills_and_roles(session: Session) -> None:
     search.index(session, "job_role", [role_ids[_iri("occupation", r.uuid)] for r in JOB_ROLES])
 
 
-def _normal(data: CourseIn | MicroCredentialIn) -> dict[str, Any]:
-    """Comparable form: skill lists in a fixed order."""
-    dumped = data.model_dump(mode="json")
-    if "skills" in dumped:
-        dumped["skills"] = sorted(dumped["skills"], key=lambda s: s["iri"])
-    for outcome in dumped.get("learning_outcomes", []):
-        outcome["skills"] = sorted(outcome["skills"])
-    return dumped
-
-
 def _course(session: Session, org: Organisation, data: CourseIn) -> None:
     existing = session.exec(select(Course).where(Course.slug == data.slug)).first()
     if existing is None:
         courses.create_course(session, org, data)
-    elif _normal(courses.course_input(session, existing)) != _normal(data):
+    else:  # an identical update writes nothing
         courses.update_course(session, org, existing.slug, data)
 
 
@@ -837,9 +827,7 @@ def _micro_credential(session: Session, org: Organisation, data: MicroCredential
     ).first()
     if existing is None:
         micro_credentials.create_micro_credential(session, org, data)
-        return
-    current = micro_credentials.micro_credential_input(session, existing)
-    if _normal(current) != _normal(data):
+    else:
         micro_credentials.update_micro_credential(session, org, existing.slug, data)
 
 

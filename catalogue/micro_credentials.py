@@ -284,12 +284,40 @@ def _validated(
     return course, values, outcome_rows
 
 
+def _unchanged(
+    session: Session,
+    mc: MicroCredential,
+    values: dict[str, Any],
+    outcome_rows: list[tuple[str, list[int]]],
+) -> bool:
+    if mc.id is None or any(getattr(mc, k) != v for k, v in values.items()):
+        return False
+    stored = session.exec(
+        select(LearningOutcome).where(LearningOutcome.micro_credential_id == mc.id)
+    ).all()
+    links: dict[int, list[int]] = {}
+    for outcome_id, skill_id in session.exec(
+        select(LearningOutcomeSkill.outcome_id, LearningOutcomeSkill.skill_id).where(
+            col(LearningOutcomeSkill.outcome_id).in_([o.id for o in stored])
+        )
+    ):
+        links.setdefault(outcome_id, []).append(skill_id)
+    current = [
+        (o.text, sorted(links.get(o.id or 0, [])))
+        for o in sorted(stored, key=lambda o: (o.position, o.id or 0))
+    ]
+    return current == [(text, sorted(ids)) for text, ids in outcome_rows]
+
+
 def _save(
     session: Session,
     mc: MicroCredential,
     values: dict[str, Any],
     outcome_rows: list[tuple[str, list[int]]],
 ) -> MicroCredential:
+    """Write it with its learning outcomes; an identical write is a no-op."""
+    if _unchanged(session, mc, values, outcome_rows):
+        return mc
     for name, value in values.items():
         setattr(mc, name, value)
     mc.updated_at = datetime.now(UTC)
