@@ -26,6 +26,15 @@ from sqlmodel import Session
 from badges import edc_render, jades
 from badges.issuing import get_credential
 from badges.models import IssuedCredential, Issuer
+from badges.verify_report import (
+    Check,
+    Recipient,
+    Skill,
+    Status,
+    Summary,
+    VerificationReport,
+    verdict_of,
+)
 from catalogue import vocabularies
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalogue.micro_credentials import outcomes as load_outcomes
@@ -544,7 +553,7 @@ def verify_edc(
     if isinstance(document, str | bytes):
         try:
             document = json.loads(document)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             report.checks.append(jades.Check("format", "error", "not JSON"))
             return report
     if jades.is_jades_document(document):
@@ -553,7 +562,7 @@ def verify_edc(
         report.checks.extend(seal_report.checks)
         try:
             credential = json.loads(seal_report.payload or b"")
-        except ValueError:
+        except (ValueError, RecursionError):
             report.checks.append(
                 jades.Check("structure", "error", "the sealed payload is not JSON")
             )
@@ -606,6 +615,54 @@ def _check_validity(report: EdcReport, model: elm.EuropeanDigitalCredential, now
         report.checks.append(
             jades.Check("validity", "ok", f"valid from {model.validFrom:%Y-%m-%d}{until}")
         )
+
+
+def verification_report(report: EdcReport) -> VerificationReport:
+    """The EDC checks in the public verifier's report shape, with a summary for people."""
+    checks = [Check(c.name, Status(c.status), c.message) for c in report.checks]
+    credential = report.credential or {}
+    subject = credential.get("credentialSubject")
+    claim = elm.first(subject.get("hasClaim")) if isinstance(subject, dict) else None
+    claim = claim if isinstance(claim, dict) else {}
+    spec = claim.get("specifiedBy") if isinstance(claim.get("specifiedBy"), dict) else {}
+    skills = [
+        Skill(name=_label(skill.get("prefLabel")), url=skill.get("id"), framework="ESCO")
+        for outcome in elm.as_list(spec.get("learningOutcome"))
+        if isinstance(outcome, dict)
+        for skill in elm.as_list(outcome.get("relatedESCOSkill"))
+        if isinstance(skill, dict) and str(skill.get("id", "")).startswith(ESCO_SKILL_PREFIX)
+    ]
+    issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
+    summary = Summary(
+        credential_id=_text(credential.get("id")),
+        credential_name=_label(claim.get("title")),
+        credential_type="EuropeanDigitalCredential",
+        issuer_id=_text(issuer.get("id")),
+        issuer_name=_label(issuer.get("legalName")),
+        achievement_name=_label(claim.get("title")),
+        achievement_type=_text(spec.get("type")),
+        achievement_description=_label(claim.get("description")),
+        recipient=Recipient(
+            name=_label(subject.get("fullName")) if isinstance(subject, dict) else None
+        ),
+        skills=skills,
+        valid_from=_text(credential.get("validFrom")),
+        valid_until=_text(credential.get("validUntil")),
+        proof_format="JAdES e-seal (European Digital Credential)" if report.seal else None,
+    )
+    return VerificationReport(verdict_of(checks), checks, summary)
+
+
+def _label(value: Any) -> str | None:
+    """A language map's English text, else its first text."""
+    if isinstance(value, dict) and value:
+        text = value.get("en", next(iter(value.values())))
+        return _text(text)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value[:500] if isinstance(value, str) else None
 
 
 def load_trust_anchors(pem: bytes | None) -> list[x509.Certificate]:

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from badges import europass
 from badges.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
 from badges.proofs.canonicalize import CanonicalizationError, canonicalize
 from badges.proofs.data_integrity import without_proof
@@ -122,6 +123,10 @@ class _Verification:
         self.resolver = context.resolver()
 
     def run(self, loaded: LoadedCredential, *, depth: int = 0) -> VerificationReport:
+        if loaded.credential is not None and europass.is_edc(loaded.credential):
+            return europass.verification_report(
+                europass.verify_edc(loaded.credential, now=self.now)
+            )
         header: dict[str, Any] = {}
         claims: list[Check] = []
         if loaded.token is not None:
