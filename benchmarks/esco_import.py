@@ -81,10 +81,16 @@ def _uri(kind: str, rng: random.Random) -> str:
     return f"http://data.europa.eu/esco/{kind}/{uuid.UUID(int=rng.getrandbits(128), version=4)}"
 
 
-def generate(directory: Path) -> None:
+def generate(
+    directory: Path,
+    n_skills: int = SKILLS,
+    n_occupations: int = OCCUPATIONS,
+    n_relations: int = RELATIONS,
+) -> None:
+    """ESCO-named CSVs with the given numbers of rows (deterministic)."""
     rng = random.Random(20260101)
-    skills = [_uri("skill", rng) for _ in range(SKILLS)]
-    occupations = [_uri("occupation", rng) for _ in range(OCCUPATIONS)]
+    skills = [_uri("skill", rng) for _ in range(n_skills)]
+    occupations = [_uri("occupation", rng) for _ in range(n_occupations)]
     with (directory / "skills_en.csv").open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(
@@ -167,8 +173,8 @@ def generate(directory: Path) -> None:
     ) as f:
         out = csv.writer(f)
         out.writerow(["occupationUri", "relationType", "skillType", "skillUri"])
-        per = RELATIONS // OCCUPATIONS
-        extra = RELATIONS - per * OCCUPATIONS
+        per = n_relations // n_occupations
+        extra = n_relations - per * n_occupations
         for n, occupation in enumerate(occupations):
             for skill in rng.sample(skills, per + (1 if n < extra else 0)):
                 out.writerow(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalogue.esco import EscoImportError, count_concepts, import_esco
-from catalogue.models import JobRole, JobRoleSkill, Skill, SkillLabel
+from catalogue.models import JobRole, JobRoleSkill, SearchDocument, Skill, SkillLabel
 from skillshub.db import session_scope
 from tests.conftest import reference
 
@@ -217,3 +218,45 @@ def test_another_language_adds_labels_only(engine: Engine, tmp_path: Path) -> No
             ("en", "battery design"),
             ("de", "Batteriedesign"),
         }
+
+
+def _benchmark_module() -> ModuleType:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "esco_import.py"
+    spec = importlib.util.spec_from_file_location("esco_import_benchmark", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_full_size_generated_distribution(engine: Engine, tmp_path: Path) -> None:
+    """ESCO's real size (what the benchmark times): every row lands, batches join up, and a
+    second run finds everything unchanged."""
+    bench = _benchmark_module()
+    bench.generate(tmp_path)
+    with session_scope(engine) as session:
+        report = import_esco(session, tmp_path)
+    assert report.problem_count == 0
+    assert (report.skills.inserted, report.occupations.inserted, report.relations.inserted) == (
+        bench.SKILLS,
+        bench.OCCUPATIONS,
+        bench.RELATIONS,
+    )
+    with session_scope(engine) as session:
+        assert count_concepts(session) == {
+            "skills": bench.SKILLS,
+            "job_roles": bench.OCCUPATIONS,
+            "relations": bench.RELATIONS,
+        }
+        labels = session.exec(select(func.count()).select_from(SkillLabel)).scalar_one()
+        documents = session.exec(select(func.count()).select_from(SearchDocument)).scalar_one()
+        assert (labels, documents) == (bench.SKILLS, bench.SKILLS + bench.OCCUPATIONS)
+    with session_scope(engine) as session:
+        again = import_esco(session, tmp_path)
+    assert (again.skills.unchanged, again.occupations.unchanged, again.relations.unchanged) == (
+        bench.SKILLS,
+        bench.OCCUPATIONS,
+        bench.RELATIONS,
+    )
