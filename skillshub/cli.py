@@ -170,5 +170,42 @@ def token_create(
     sys.stdout.write(token + "\n")
 
 
+@app.command("verify")
+def verify_command(
+    target: Annotated[str, typer.Argument(help="A badge file (.json/.jwt/.png/.svg) or URL")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
+    email: Annotated[str | None, typer.Option(help="Check the recipient's e-mail")] = None,
+) -> None:
+    """Verify an Open Badge: exit 0 valid, 1 invalid, 2 could not check."""
+    from pathlib import Path
+
+    from badges.verifying import VerifyOptions, verify
+    from skillshub.verifier import verification_context
+
+    settings = load_settings()
+    try:
+        is_url = target.startswith(("https://", "http://"))
+        data = target if is_url else Path(target).read_bytes()
+        with database(settings) as session:
+            context = verification_context(settings).bound(session)
+            report = verify(context, data, options=VerifyOptions(recipient_email=email))
+    except (OSError, DomainError) as exc:
+        raise fail(getattr(exc, "message", None) or str(exc), 2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        summary = report.summary
+        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
+        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
+        out.print(
+            f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
+            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
+            **plain,
+        )
+        for check in report.checks:
+            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
+    raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
+
+
 # Command modules register themselves on `app`; imported last because they import it.
-from skillshub import cli_badges, cli_catalogue  # noqa: E402, F401
+from skillshub import cli_badges, cli_catalogue, cli_learner  # noqa: E402, F401

@@ -1,0 +1,170 @@
+"""The public verifier: JSON API, VC-API, and the page. Thin: parsing in, report out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from badges.verify_input import UnrecognisedInput, parse_json
+from badges.verifying import VerificationContext, VerifyOptions, verify
+from catalogue.errors import DomainError, UnsupportedMediaType
+from skillshub.verifier import verification_context
+from skillshub.web.deps import SessionDep
+from skillshub.web.pages import templates
+
+router = APIRouter(tags=["verify"])
+
+JSON_MEDIA = {"application/json", "application/ld+json", "application/vc+ld+json", "application/vc"}
+TEXT_MEDIA = {"text/plain", "application/jwt", "application/vc+jwt"}
+IMAGE_MEDIA = {"image/png", "image/svg+xml"}
+# Credential content is attacker-controlled: no script at all, nothing embedded from elsewhere.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+Input = tuple[bytes | str | dict[str, Any], str | None]
+
+
+def _context(request: Request, session: SessionDep) -> VerificationContext:
+    state = request.app.state
+    if getattr(state, "verification", None) is None:
+        state.verification = verification_context(state.settings)
+    return state.verification.bound(session)
+
+
+ContextDep = Annotated[VerificationContext, Depends(_context, scope="function")]
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise UnrecognisedInput(f"{name} must be a string")
+    return value
+
+
+async def _json_input(request: Request, context: VerificationContext) -> Input:
+    value = parse_json(await request.body(), context.limits)
+    if (
+        isinstance(value, dict)
+        and "@context" not in value
+        and ("url" in value or "credential" in value)
+    ):
+        email = _text(value.get("recipient_email"), "recipient_email")
+        url = _text(value.get("url"), "url")
+        if url is not None:
+            if not url.startswith(("https://", "http://")):
+                raise UnrecognisedInput("url must be an https URL")
+            return url, email
+        credential = value.get("credential")
+        if not isinstance(credential, dict | str):
+            raise UnrecognisedInput("credential must be a JSON object or a compact JWS")
+        return credential if isinstance(credential, dict) else credential.encode(), email
+    if not isinstance(value, dict):
+        raise UnrecognisedInput("a credential must be a JSON object")
+    return value, None
+
+
+async def _form_input(request: Request) -> Input:
+    form = await request.form(max_files=1, max_fields=10)
+    email = _text(form.get("email"), "email") or _text(form.get("recipient_email"), "email")
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return await upload.read(), email
+    pasted = _text(form.get("credential"), "credential")
+    if pasted and pasted.strip():
+        return pasted.strip().encode(), email
+    url = _text(form.get("url"), "url")
+    if url and url.strip():
+        if not url.strip().startswith(("https://", "http://")):
+            raise UnrecognisedInput("the link must be an https URL")
+        return url.strip(), email
+    raise UnrecognisedInput("give a badge: paste it, upload a file, or enter a link")
+
+
+async def _request_input(request: Request, context: VerificationContext) -> Input:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in JSON_MEDIA:
+        return await _json_input(request, context)
+    if media == "multipart/form-data" or media == "application/x-www-form-urlencoded":
+        return await _form_input(request)
+    if media in TEXT_MEDIA or media in IMAGE_MEDIA:
+        return await request.body(), None
+    raise UnsupportedMediaType(
+        f"send application/json, application/jwt, text/plain, multipart/form-data or an image, "
+        f"not {media or 'no content type'}"
+    )
+
+
+async def _verify(context: VerificationContext, data: Any, email: str | None):
+    options = VerifyOptions(recipient_email=email)
+    return await run_in_threadpool(verify, context, data, options=options)
+
+
+@router.post("/api/v1/verify")
+async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
+    """Verify an OB 3.0 credential: JSON, a compact JWS, a baked PNG/SVG, or {"url": …}."""
+    data, email = await _request_input(request, context)
+    report = await _verify(context, data, email)
+    return JSONResponse(report.to_json())
+
+
+@router.post("/credentials/verify", tags=["vc-api"])
+async def vc_api_verify(request: Request, context: ContextDep) -> JSONResponse:
+    """W3C VC-API: `{verifiableCredential, options}` -> `{checks, warnings, errors}`."""
+    body = parse_json(await request.body(), context.limits)
+    credential = body.get("verifiableCredential") if isinstance(body, dict) else None
+    if not isinstance(credential, dict | str):
+        raise UnrecognisedInput("verifiableCredential must be a JSON object or a compact JWS")
+    data = credential if isinstance(credential, dict) else credential.encode()
+    report = await _verify(context, data, None)
+    result = {
+        "verified": report.verdict == "valid",
+        "verdict": report.verdict.value,
+        "checks": [c.id for c in report.checks if c.status == "ok"],
+        "warnings": [f"{c.id}: {c.message}" for c in report.warnings],
+        "errors": [f"{c.id}: {c.message}" for c in [*report.errors, *report.unresolved]],
+    }
+    return JSONResponse(result, status_code=200 if result["verified"] else 400)
+
+
+def _page(request: Request, status_code: int = 200, **values: Any) -> Response:
+    return templates.TemplateResponse(
+        request, "verify.html", values, status_code=status_code, headers=PAGE_HEADERS
+    )
+
+
+async def _page_for(request: Request, context: VerificationContext, source: Any) -> Response:
+    try:
+        data, email = await source
+        report = await _verify(context, data, email)
+    except DomainError as exc:
+        return _page(request, exc.status_code, error=exc.message)
+    return _page(request, report=report, email=email)
+
+
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
+async def verify_page(request: Request, context: ContextDep, url: str | None = None) -> Response:
+    """The form; `?url=…` verifies that link (a shareable verification)."""
+    if not url:
+        return _page(request)
+
+    async def from_url() -> Input:
+        if not url.startswith(("https://", "http://")):
+            raise UnrecognisedInput("the link must be an https URL")
+        return url, None
+
+    return await _page_for(request, context, from_url())
+
+
+@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+async def verify_form(request: Request, context: ContextDep) -> Response:
+    return await _page_for(request, context, _form_input(request))
