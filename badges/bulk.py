@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from badges import issuing, status
-from badges.models import BulkJob, BulkJobRow, Issuer
+from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
@@ -162,8 +162,12 @@ def run_job(
     base_url: str,
     progress: Progress | None = None,
     status_purposes: tuple[str, ...] = status.PURPOSES,
+    on_issued: Callable[[Session, IssuedCredential], object] | None = None,
 ) -> BulkJob:
-    """Issue every pending row, one transaction each; safe to rerun after a crash."""
+    """Issue every pending row, one transaction each; safe to rerun after a crash.
+
+    `on_issued` runs after each new credential's transaction commits (e.g. e-mail delivery).
+    """
     with Session(engine, expire_on_commit=False) as session:
         job = get_job(session, job_uuid)
         job.status = "running"
@@ -203,6 +207,8 @@ def run_job(
             session.add(row)
             session.add(job)
             session.commit()
+            if on_issued and row.status == "issued":
+                on_issued(session, record)
             if progress:
                 progress(job)
         job.status = "done"

@@ -212,14 +212,16 @@ def deliver(
     return send_claim_link(session, settings, record, mailer=mailer, now=now)
 
 
-def deliver_committed(engine: Engine, settings: DeliverySettings, credential_uuid: str) -> None:
-    """`deliver` by credential id in a session of its own: a task run after the response."""
+def deliver_committed(
+    engine: Engine, settings: DeliverySettings, credential_uuid: str
+) -> Delivery | None:
+    """`deliver` by credential id in a session of its own (a task run after the response);
+    None when the credential was never committed."""
     with Session(engine, expire_on_commit=False) as session:
         record = session.exec(
             select(IssuedCredential).where(IssuedCredential.uuid == credential_uuid)
         ).first()
-        if record is not None:
-            deliver(session, settings, record)
+        return deliver(session, settings, record) if record is not None else None
 
 
 # --- claiming ------------------------------------------------------------------------------

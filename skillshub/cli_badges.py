@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session, select
 
-from badges import bulk, issuing, status
+from badges import bulk, delivery, issuing, status
 from badges.issuers import get_issuer
 from badges.models import Issuer
 from catalogue.errors import DomainError
@@ -78,6 +78,10 @@ def issue(
         except DomainError as exc:
             raise fail(exc.message) from None
         text = record.signed
+    # After the commit: the learner's e-mail with the claim link.
+    sent = delivery.deliver_committed(make_engine(settings.sqlalchemy_url), settings, record.uuid)
+    if sent is not None and not sent.sent:
+        err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
     if out_file:
         out_file.write_text(text + "\n")
         err.print(f"issued credential {record.uuid} → {out_file}")
@@ -129,6 +133,7 @@ def issue_bulk(
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
+            on_issued=lambda s, record: delivery.deliver(s, settings, record),
         )
     with Session(engine) as session:
         report = bulk.job_report(session, job)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from badges import bulk, issuers, issuing, status
+from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import eddsa_rdfc_2022
 from catalogue.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
@@ -142,6 +142,8 @@ def credential_out(
 def issue_credential(
     slug: str,
     body: IssueRequest,
+    request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     master_key: MasterKeyDep,
@@ -166,6 +168,8 @@ def issue_credential(
         status_purposes=settings.status_purposes,
         fmt=body.format,
     )
+    # Runs after the session has committed and the response is out: the e-mail with the claim link.
+    background.add_task(delivery.deliver_committed, request.app.state.engine, settings, record.uuid)
     return credential_out(record, issuer, mc.slug, settings.base_url)
 
 
@@ -208,6 +212,7 @@ async def issue_bulk(
         job.uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        on_issued=lambda s, record: delivery.deliver(s, settings, record),
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
 

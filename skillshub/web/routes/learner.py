@@ -1,0 +1,508 @@
+"""The learner's side: claim link, learner view, public badge page, QR codes, baked images,
+and the provider's badge image upload.
+
+Visibility: a credential's page and everything derived from it (JSON/JWT, baked images, QR
+codes) is served to everyone when the credential is public, to its learner (session cookie,
+see badges.delivery) always, and to nobody else: 404, the same as for an unknown id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from badges import delivery, images, issuers, sharing
+from badges.models import IssuedCredential, Issuer
+from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from catalogue.micro_credentials import get_micro_credential, own_micro_credential
+from skillshub.settings import Settings
+from skillshub.web.deps import OrgDep, SessionDep, SettingsDep
+from skillshub.web.pages import templates
+
+router = APIRouter(tags=["learner"])
+
+COOKIE = "shub_learner"
+JSONLD = "application/ld+json"
+JWT = "application/jwt"
+# An uploaded SVG is served from our origin: it may draw, never run or fetch anything.
+IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+_OFFERS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/ld+json": "json",
+    "application/json": "json",
+    "application/vc+ld+json": "json",
+    "application/jwt": "jwt",
+    "application/vc+jwt": "jwt",
+}
+_EUROPASS_ROUTE = re.compile(r"/credentials/\{[^}]+\}/europass")
+_CLAIM_ERROR_TITLES = {
+    "claim_not_found": "This claim link is not valid",
+    "claim_used": "This badge was already claimed",
+    "claim_expired": "This claim link has expired",
+}
+
+
+class NotAcceptable(DomainError):
+    code = "not_acceptable"
+    status_code = 406
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def negotiate(accept: str) -> tuple[str, str] | None:
+    """(kind, media type) for an Accept header: kind html | json | jwt | native (the
+    credential's own form); None when nothing offered is acceptable."""
+    if not accept.strip():
+        return "native", ""
+    ranges = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            ranges.append((-quality, media.count("*"), position, media.lower()))
+    for *_, media in sorted(ranges):
+        if media in _OFFERS:
+            return _OFFERS[media], media
+        if media in ("*/*", "application/*"):
+            return "native", ""
+        if media == "text/*":
+            return "html", "text/html"
+    return None
+
+
+def _by_uuid(session: Session, credential_id: str) -> IssuedCredential | None:
+    return session.exec(
+        select(IssuedCredential).where(IssuedCredential.uuid == credential_id)
+    ).first()
+
+
+def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
+    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE))
+
+
+def _visible(
+    request: Request, session: Session, credential_id: str
+) -> tuple[IssuedCredential, bool] | None:
+    """(credential, seen by its learner) when this request may see it, else None."""
+    owned = _owned(request, session, credential_id)
+    if owned is not None:
+        return owned, True
+    record = _by_uuid(session, credential_id)
+    return (record, False) if record is not None and record.public else None
+
+
+def _cache_headers(record: IssuedCredential) -> dict[str, str]:
+    # Public answers are revalidated every time: hiding a page must take effect at once.
+    return {
+        "Cache-Control": "no-cache" if record.public else "private, no-store",
+        "Vary": "Accept, Cookie",
+    }
+
+
+def _error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "learner_error.html",
+        {"title": title, "message": message},
+        status_code=status_code,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def _not_found(request: Request, html: bool) -> Response:
+    if html:
+        return _error_page(
+            request,
+            404,
+            "No public badge here",
+            "There is no public badge at this address: it does not exist, or its owner keeps "
+            "it private.",
+        )
+    raise NotFound("no public credential at this address")
+
+
+def _europass_url(request: Request, credential_id: str) -> str | None:
+    """The Europass export, when the app has one (another part of the hub provides it)."""
+    for route in request.app.routes:
+        if _EUROPASS_ROUTE.fullmatch(getattr(route, "path", "")):
+            return f"/credentials/{credential_id}/europass"
+    return None
+
+
+def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
+    base = f"/credentials/{view.uuid}"
+    return {
+        "page": view.url,
+        "badge_png": f"{base}/badge.png",
+        "badge_svg": f"{base}/badge.svg",
+        "badge_png_absolute": f"{settings.base_url}{base}/badge.png",
+        "qr_png": f"{base}/qr.png",
+        "qr_svg": f"{base}/qr.svg",
+        "download": f"{base}/download",
+        "manage": f"{base}/manage",
+        "verify": f"/verify?url={quote(view.url, safe='')}",
+        "micro_credential": f"/micro-credentials/{quote(view.micro_credential_slug)}",
+        "issuer": f"/issuers/{quote(view.issuer_slug)}",
+    }
+
+
+def _set_learner_cookie(
+    response: Response, settings: Settings, credential_id: str, token: str
+) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(delivery.SESSION_TTL.total_seconds()),
+        path=f"/credentials/{credential_id}",
+        secure=settings.base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+# --- the public badge page -----------------------------------------------------------------
+
+
+@router.get("/credentials/{credential_id}", response_model=None)
+def credential_page(
+    credential_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The badge page for browsers; the signed credential verbatim for `application/ld+json`
+    / `application/json` (Data Integrity) or `application/jwt` (VC-JWT)."""
+    choice = negotiate(request.headers.get("accept", ""))
+    html = choice is not None and choice[0] == "html"
+    found = _visible(request, session, credential_id)
+    if found is None:
+        return _not_found(request, html)
+    record, owner = found
+    headers = _cache_headers(record)
+    if choice is None:
+        raise NotAcceptable(
+            "this credential is available as text/html, "
+            + ("application/jwt" if record.format == "jwt" else "application/ld+json")
+        )
+    kind, media_type = choice
+    if html:
+        view = sharing.badge_view(session, record, settings.base_url)
+        return templates.TemplateResponse(
+            request,
+            "credential.html",
+            {"view": view, "owner": owner, "links": _links(settings, view)},
+            headers=headers,
+        )
+    if kind == "native":
+        media_type = JWT if record.format == "jwt" else JSONLD
+    elif kind == "json" and record.format == "jwt":
+        raise NotAcceptable(
+            "this credential is a VC-JWT: ask for application/jwt to get the signed token"
+        )
+    elif kind == "jwt" and record.format == "ldp":
+        raise NotAcceptable(
+            "this credential is secured with a Data Integrity proof: ask for "
+            "application/ld+json to get the signed document"
+        )
+    return Response(record.signed, media_type=media_type, headers=headers)
+
+
+@router.get("/credentials/{credential_id}/download", response_model=None)
+def download_credential(credential_id: str, request: Request, session: SessionDep) -> Response:
+    """The signed credential as a file: JSON-LD with its proof, or the compact JWS."""
+    found = _visible(request, session, credential_id)
+    if found is None:
+        raise NotFound("no public credential at this address")
+    record = found[0]
+    extension, media_type = ("jwt", JWT) if record.format == "jwt" else ("json", JSONLD)
+    headers = _cache_headers(record) | {
+        "Content-Disposition": f'attachment; filename="credential-{record.uuid}.{extension}"'
+    }
+    return Response(record.signed, media_type=media_type, headers=headers)
+
+
+def _image_response(
+    record: IssuedCredential, content: bytes, media_type: str, filename: str, download: bool
+) -> Response:
+    headers = _cache_headers(record) | {"X-Content-Type-Options": "nosniff"}
+    if media_type == images.SVG:
+        headers["Content-Security-Policy"] = IMAGE_CSP
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers=headers)
+
+
+@router.get("/credentials/{credential_id}/badge.{kind}", response_model=None)
+def baked_badge(
+    credential_id: str,
+    kind: str,
+    request: Request,
+    session: SessionDep,
+    download: bool = False,
+) -> Response:
+    """The badge image with the credential baked in (PNG iTXt chunk or SVG element)."""
+    if kind not in ("png", "svg"):
+        raise NotFound(f"no badge.{kind}: ask for badge.png or badge.svg")
+    found = _visible(request, session, credential_id)
+    if found is None:
+        raise NotFound("no public credential at this address")
+    record = found[0]
+    content = images.baked(session, record, kind)  # type: ignore[arg-type]
+    media_type = images.PNG if kind == "png" else images.SVG
+    return _image_response(record, content, media_type, f"badge-{record.uuid}.{kind}", download)
+
+
+@router.get("/credentials/{credential_id}/qr.{kind}", response_model=None)
+def qr_code(
+    credential_id: str,
+    kind: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    download: bool = False,
+) -> Response:
+    """A QR code of the public page's address."""
+    if kind not in ("png", "svg"):
+        raise NotFound(f"no qr.{kind}: ask for qr.png or qr.svg")
+    found = _visible(request, session, credential_id)
+    if found is None:
+        raise NotFound("no public credential at this address")
+    record = found[0]
+    url = sharing.credential_url(settings.base_url, record.uuid)
+    content = sharing.qr_png(url) if kind == "png" else sharing.qr_svg(url)
+    media_type = images.PNG if kind == "png" else images.SVG
+    return _image_response(record, content, media_type, f"qr-{record.uuid}.{kind}", download)
+
+
+# --- claiming and the learner's view -------------------------------------------------------
+
+
+def _claim_error(request: Request, exc: DomainError) -> HTMLResponse:
+    title = _CLAIM_ERROR_TITLES.get(exc.code, "This claim link cannot be used")
+    return _error_page(request, exc.status_code, title, exc.message)
+
+
+@router.get("/credentials/{credential_id}/claim", response_class=HTMLResponse)
+def claim_page(
+    credential_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: str = "",
+) -> Response:
+    """What the e-mailed link opens: the badge and a button that claims it (a POST, so a
+    mail scanner following the link does not spend it)."""
+    if _owned(request, session, credential_id) is not None:
+        return RedirectResponse(f"/credentials/{credential_id}/manage", status_code=303)
+    try:
+        record = delivery.check_claim(session, credential_id, token)
+    except DomainError as exc:
+        return _claim_error(request, exc)
+    view = sharing.badge_view(session, record, settings.base_url)
+    return templates.TemplateResponse(
+        request,
+        "claim.html",
+        {"view": view, "token": token, "links": _links(settings, view)},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.post("/credentials/{credential_id}/claim", response_class=HTMLResponse)
+def claim(
+    credential_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        record, session_token = delivery.redeem_claim(session, credential_id, token)
+    except DomainError as exc:
+        return _claim_error(request, exc)
+    response = RedirectResponse(f"/credentials/{record.uuid}/manage", status_code=303)
+    _set_learner_cookie(response, settings, record.uuid, session_token)
+    return response
+
+
+def _not_owner(request: Request) -> HTMLResponse:
+    # The same answer whether or not the credential exists.
+    return _error_page(
+        request,
+        403,
+        "Open your claim link first",
+        "This page is for the badge's owner. Open the claim link from your e-mail in this "
+        "browser; if it has expired or was used elsewhere, ask the issuer for a new one.",
+    )
+
+
+@router.get("/credentials/{credential_id}/manage", response_class=HTMLResponse)
+def learner_view(
+    credential_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The learner's view: downloads, share settings, LinkedIn, QR code, Europass."""
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    view = sharing.badge_view(session, record, settings.base_url)
+    return templates.TemplateResponse(
+        request,
+        "learner.html",
+        {
+            "view": view,
+            "links": _links(settings, view),
+            "linkedin": sharing.linkedin_url(view),
+            "europass": _europass_url(request, record.uuid),
+        },
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"},
+    )
+
+
+@router.post("/credentials/{credential_id}/manage/visibility", response_class=HTMLResponse)
+def set_visibility(
+    credential_id: str,
+    request: Request,
+    session: SessionDep,
+    public: Annotated[str, Form(pattern="^[01]$")],
+) -> Response:
+    """Make the public page visible (1) or hidden (0). The session cookie is samesite=lax,
+    so another site cannot post this form for the learner."""
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    sharing.set_public(session, record, public == "1")
+    return RedirectResponse(f"/credentials/{credential_id}/manage", status_code=303)
+
+
+@router.post("/credentials/{credential_id}/manage/forget", response_class=HTMLResponse)
+def forget_browser(credential_id: str, request: Request, session: SessionDep) -> Response:
+    """End the learner session in this browser."""
+    delivery.end_session(session, request.cookies.get(COOKIE))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path=f"/credentials/{credential_id}")
+    return response
+
+
+# --- provider API: claim links, sharing default, badge images --------------------------------
+
+
+class ClaimLinkRequest(BaseModel):
+    credential: str
+
+
+@router.post("/api/v1/claim-links", status_code=201)
+def send_claim_link(
+    body: ClaimLinkRequest, session: SessionDep, settings: SettingsDep, org: OrgDep
+) -> dict[str, Any]:
+    """E-mail the learner a new claim link; earlier unused links stop working."""
+    record = _by_uuid(session, body.credential)
+    issuer = session.get(Issuer, record.issuer_id) if record else None
+    if record is None or issuer is None or issuer.organisation_id != org.id:
+        raise NotFound(f"credential {body.credential!r} is not one of yours")
+    result = delivery.send_claim_link(session, settings, record)
+    return {
+        "credential": record.uuid,
+        "sent": result.sent,
+        "expires_at": result.expires_at.isoformat(),
+        "error": result.error,
+    }
+
+
+class SharingDefault(BaseModel):
+    public_by_default: bool
+
+
+@router.put("/api/v1/issuers/{slug}/sharing")
+def issuer_sharing_default(
+    slug: str, body: SharingDefault, session: SessionDep, org: OrgDep
+) -> dict[str, Any]:
+    """Whether new credentials' pages start public (learners can still hide them)."""
+    issuer = issuers.get_issuer(session, slug)
+    if issuer.organisation_id != org.id:
+        raise Forbidden(f"issuer {slug!r} belongs to another organisation")
+    issuer.public_by_default = body.public_by_default
+    session.add(issuer)
+    return {"issuer": issuer.slug, "public_by_default": issuer.public_by_default}
+
+
+class BadgeImageOut(BaseModel):
+    micro_credential: str
+    media_type: str
+    width: int | None
+    height: int | None
+    bytes: int
+    sha256: str
+    url: str
+
+
+async def _read_capped(request: Request, cap: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(f"the image is {declared} bytes; at most {cap}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise PayloadTooLarge(f"the image is over {cap} bytes")
+    return bytes(body)
+
+
+@router.put("/api/v1/micro-credentials/{slug}/image")
+async def upload_badge_image(
+    slug: str, request: Request, session: SessionDep, settings: SettingsDep, org: OrgDep
+) -> BadgeImageOut:
+    """Set a micro-credential's badge image: the body is a PNG (`image/png`) or an SVG
+    (`image/svg+xml`) of at most 1 MiB; badges are baked into it from then on."""
+    mc = own_micro_credential(session, org, slug)
+    data = await _read_capped(request, images.MAX_UPLOAD_BYTES)
+    if not data:
+        raise InvalidInput("the body is empty: send the image bytes")
+    image = images.store_image(
+        session, mc, data, request.headers.get("content-type"), base_url=settings.base_url
+    )
+    return BadgeImageOut(
+        micro_credential=mc.slug,
+        media_type=image.media_type,
+        width=image.width,
+        height=image.height,
+        bytes=len(image.data),
+        sha256=image.sha256,
+        url=images.image_url(settings.base_url, mc.slug),
+    )
+
+
+@router.delete("/api/v1/micro-credentials/{slug}/image", status_code=204)
+def delete_badge_image(
+    slug: str, session: SessionDep, settings: SettingsDep, org: OrgDep
+) -> Response:
+    mc = own_micro_credential(session, org, slug)
+    if not images.delete_image(session, mc, base_url=settings.base_url):
+        raise NotFound(f"micro-credential {slug!r} has no uploaded image")
+    return Response(status_code=204)
+
+
+@router.get("/micro-credentials/{slug}/image", response_model=None)
+def badge_image(slug: str, request: Request, session: SessionDep) -> Response:
+    """A micro-credential's uploaded badge image."""
+    mc = get_micro_credential(session, slug)
+    image = images.get_image(session, mc)
+    if image is None:
+        raise NotFound(f"micro-credential {slug!r} has no uploaded image")
+    etag = f'"{image.sha256[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    if image.media_type == images.SVG:
+        headers["Content-Security-Policy"] = IMAGE_CSP
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(image.data, media_type=image.media_type, headers=headers)
