@@ -208,4 +208,4 @@ def verify_command(
 
 
 # Command modules register themselves on `app`; imported last because they import it.
-from skillshub import cli_badges, cli_catalogue, cli_learner  # noqa: E402, F401
+from skillshub import cli_badges, cli_catalogue, cli_europass, cli_learner  # noqa: E402, F401

@@ -19,7 +19,15 @@ from skillshub.settings import Settings
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
-from skillshub.web.routes import catalogue, health, issuing, learner, organisations, verify
+from skillshub.web.routes import (
+    catalogue,
+    europass,
+    health,
+    issuing,
+    learner,
+    organisations,
+    verify,
+)
 
 
 def prepare(settings: Settings, engine: Engine) -> MasterKey:
@@ -57,6 +65,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(catalogue.router)
     app.include_router(verify.router)
     app.include_router(learner.router)
+    app.include_router(europass.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:

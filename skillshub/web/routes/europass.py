@@ -1,0 +1,63 @@
+"""`GET /credentials/{id}/europass`: the award as a European Digital Credential for Europass."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from badges import delivery, europass
+from catalogue.errors import Unauthorized
+from keys.tokens import authenticate
+from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.routes.learner import COOKIE as LEARNER_COOKIE
+
+router = APIRouter(tags=["europass"])
+_bearer = HTTPBearer(auto_error=False, description="The awarding organisation's API token")
+
+
+def _requester(
+    session: Session,
+    request: Request,
+    credential_id: str,
+    credentials: HTTPAuthorizationCredentials | None,
+) -> int | None:
+    """The organisation asking (its API token), or None for the credential's learner
+    (the session their claim link opened). Anyone else is refused."""
+    if credentials is not None:
+        return authenticate(session, credentials.credentials).id
+    if delivery.learner_credential(session, credential_id, request.cookies.get(LEARNER_COOKIE)):
+        return None
+    raise Unauthorized(
+        "exporting to Europass needs the issuer's API token or the learner's claim-link session"
+    )
+
+
+@router.get("/credentials/{credential_id}/europass", response_model=None)
+def europass_download(
+    credential_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Response:
+    """Sealed with the provider's e-seal (JAdES) when it has one; otherwise the EDC Issuer's
+    uploadable form for the provider to seal at the European Commission."""
+    export = europass.export_europass(
+        session,
+        master_key,
+        credential_id,
+        organisation_id=_requester(session, request, credential_id, credentials),
+        base_url=settings.base_url,
+    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{export.filename}"',
+        "X-Europass-Sealed": "true" if export.sealed else "false",
+        "Cache-Control": "no-store",
+    }
+    if export.self_signed:
+        headers["X-Europass-Note"] = "sealed with a self-signed TEST certificate"
+    return Response(export.text(), media_type=export.media_type, headers=headers)
