@@ -162,7 +162,12 @@ class PinnedDocuments:
 
     def get(self, key: str) -> bytes | None:
         file = self._files.get(key.partition("#")[0])
-        return file.read_bytes() if file is not None else None
+        if file is None:
+            return None
+        try:
+            return file.read_bytes()
+        except OSError:
+            raise FetchError(f"the pinned document {file.name} cannot be read") from None
 
 
 def _sniff_media_type(body: bytes) -> str:
@@ -200,6 +205,7 @@ class Fetcher:
         pinned = self.pinned_document(url)
         if pinned is not None:
             return Fetched(url, _sniff_media_type(pinned), pinned, "pinned")
+        self.check_url(url)
         if self.policy.offline:
             raise FetchError(
                 f"{_host_of(url)}: not among the pinned documents, and this verifier is offline"

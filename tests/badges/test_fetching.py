@@ -234,7 +234,9 @@ def test_offline_serves_pinned_documents_only(tmp_path: Path, server: str) -> No
     fetched = fetcher.fetch(f"{server}/x#fragment", accept=JSON_TYPES)
     assert (fetched.source, fetched.media_type) == ("pinned", "application/json")
     with pytest.raises(FetchError, match="offline"):
-        fetcher.fetch(f"{server}/doc.json", accept=JSON_TYPES)
+        fetcher.fetch("https://issuer.example/did.json", accept=JSON_TYPES)
+    with pytest.raises(UrlRefused):  # refused before being looked for
+        fetcher.fetch("https://10.0.0.1/did.json", accept=JSON_TYPES)
 
 
 @pytest.mark.parametrize(
