@@ -32,14 +32,11 @@ JSONLD = "application/ld+json"
 JWT = "application/jwt"
 # An uploaded SVG is served from our origin: it may draw, never run or fetch anything.
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+# What the page offers, per kind, in order of preference within the kind.
 _OFFERS = {
-    "text/html": "html",
-    "application/xhtml+xml": "html",
-    "application/ld+json": "json",
-    "application/json": "json",
-    "application/vc+ld+json": "json",
-    "application/jwt": "jwt",
-    "application/vc+jwt": "jwt",
+    "html": ("text/html", "application/xhtml+xml"),
+    "json": ("application/ld+json", "application/json", "application/vc+ld+json"),
+    "jwt": ("application/jwt", "application/vc+jwt"),
 }
 _EUROPASS_ROUTE = re.compile(r"/credentials/\{[^}]+\}/europass")
 _CLAIM_ERROR_TITLES = {
@@ -57,13 +54,9 @@ class NotAcceptable(DomainError):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def negotiate(accept: str) -> tuple[str, str] | None:
-    """(kind, media type) for an Accept header: kind html | json | jwt | native (the
-    credential's own form); None when nothing offered is acceptable."""
-    if not accept.strip():
-        return "native", ""
+def _ranges(accept: str) -> list[tuple[str, float]]:
     ranges = []
-    for position, part in enumerate(accept.split(",")):
+    for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
         for param in params:
@@ -73,16 +66,41 @@ def negotiate(accept: str) -> tuple[str, str] | None:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        if media and quality > 0:
-            ranges.append((-quality, media.count("*"), position, media.lower()))
-    for *_, media in sorted(ranges):
-        if media in _OFFERS:
-            return _OFFERS[media], media
-        if media in ("*/*", "application/*"):
-            return "native", ""
-        if media == "text/*":
-            return "html", "text/html"
-    return None
+        if media:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
+    """The quality the most specific matching range gives `media_type` (RFC 9110 §12.5.1)."""
+    major = media_type.split("/")[0]
+    found: tuple[int, float] = (-1, 0.0)
+    for media, quality in ranges:
+        specificity = {media_type: 2, f"{major}/*": 1, "*/*": 0}.get(media, -1)
+        if specificity < 0:
+            continue
+        if specificity > found[0] or (specificity == found[0] and quality > found[1]):
+            found = (specificity, quality)
+    return found[1]
+
+
+def negotiate(accept: str, native: str) -> tuple[str, str] | None:
+    """(kind, media type) for an Accept header; kind is html, json or jwt, and `native` (the
+    credential's own form) wins ties. None when nothing offered is acceptable."""
+    if not accept.strip():
+        return native, _OFFERS[native][0]
+    ranges = _ranges(accept)
+    best: dict[str, tuple[float, str]] = {}
+    for kind, media_types in _OFFERS.items():
+        scored = [(_quality(m, ranges), -i, m) for i, m in enumerate(media_types)]
+        quality, _, media_type = max(scored)
+        if quality > 0:
+            best[kind] = (quality, media_type)
+    if not best:
+        return None
+    preference = [native, *(k for k in _OFFERS if k != native)]
+    kind = max(best, key=lambda k: (best[k][0], -preference.index(k)))
+    return kind, best[kind][1]
 
 
 def _by_uuid(session: Session, credential_id: str) -> IssuedCredential | None:
@@ -184,39 +202,34 @@ def credential_page(
 ) -> Response:
     """The badge page for browsers; the signed credential verbatim for `application/ld+json`
     / `application/json` (Data Integrity) or `application/jwt` (VC-JWT)."""
-    choice = negotiate(request.headers.get("accept", ""))
-    html = choice is not None and choice[0] == "html"
+    accept = request.headers.get("accept", "")
     found = _visible(request, session, credential_id)
     if found is None:
-        return _not_found(request, html)
+        return _not_found(request, (negotiate(accept, "json") or ("",))[0] == "html")
     record, owner = found
-    headers = _cache_headers(record)
+    native = "jwt" if record.format == "jwt" else "json"
+    choice = negotiate(accept, native)
     if choice is None:
-        raise NotAcceptable(
-            "this credential is available as text/html, "
-            + ("application/jwt" if record.format == "jwt" else "application/ld+json")
-        )
+        raise NotAcceptable(f"this credential is available as text/html or {_OFFERS[native][0]}")
     kind, media_type = choice
-    if html:
+    if kind == "html":
         view = sharing.badge_view(session, record, settings.base_url)
         return templates.TemplateResponse(
             request,
             "credential.html",
             {"view": view, "owner": owner, "links": _links(settings, view)},
-            headers=headers,
+            headers=_cache_headers(record),
         )
-    if kind == "native":
-        media_type = JWT if record.format == "jwt" else JSONLD
-    elif kind == "json" and record.format == "jwt":
+    if kind == "json" and native == "jwt":
         raise NotAcceptable(
             "this credential is a VC-JWT: ask for application/jwt to get the signed token"
         )
-    elif kind == "jwt" and record.format == "ldp":
+    if kind == "jwt" and native == "json":
         raise NotAcceptable(
             "this credential is secured with a Data Integrity proof: ask for "
             "application/ld+json to get the signed document"
         )
-    return Response(record.signed, media_type=media_type, headers=headers)
+    return Response(record.signed, media_type=media_type, headers=_cache_headers(record))
 
 
 @router.get("/credentials/{credential_id}/download", response_model=None)
