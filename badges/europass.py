@@ -518,17 +518,6 @@ class EdcReport:
     def status_of(self, name: str) -> str | None:
         return next((c.status for c in self.checks if c.name == name), None)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "format": "europass-edc",
-            "valid": self.valid,
-            "signer": self.seal.signer if self.seal else None,
-            "checks": [
-                {"check": c.name, "status": c.status, "message": c.message} for c in self.checks
-            ],
-            "credential": self.credential,
-        }
-
 
 def is_edc(document: Any) -> bool:
     """A JAdES-sealed document, an uploadable form, or a bare EuropeanDigitalCredential."""
@@ -663,8 +652,3 @@ def _label(value: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value[:500] if isinstance(value, str) else None
-
-
-def load_trust_anchors(pem: bytes | None) -> list[x509.Certificate]:
-    """Trust anchors from a PEM bundle (e.g. the QTSP roots a deployment trusts)."""
-    return x509.load_pem_x509_certificates(pem) if pem and pem.strip() else []

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import ExtensionOID
 
 Algorithm = Literal["RS256", "PS256", "ES256"]
 ALGORITHMS: tuple[str, ...] = ("RS256", "PS256", "ES256")
@@ -78,19 +78,10 @@ class SealReport:
     header: dict[str, Any] = field(default_factory=dict)
     signer: str | None = None
     signing_time: datetime | None = None
-    certificate_not_after: datetime | None = None
 
     @property
     def valid(self) -> bool:
         return bool(self.checks) and not any(c.status == "error" for c in self.checks)
-
-    @property
-    def signature_valid(self) -> bool:
-        return any(c.name == "signature" and c.status == "ok" for c in self.checks)
-
-    @property
-    def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "warning"]
 
     @property
     def errors(self) -> list[Check]:
@@ -101,16 +92,6 @@ class SealReport:
 
     def add(self, name: str, status: Status, message: str) -> None:
         self.checks.append(Check(name, status, message))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "signer": self.signer,
-            "signingTime": _iso(self.signing_time) if self.signing_time else None,
-            "checks": [
-                {"check": c.name, "status": c.status, "message": c.message} for c in self.checks
-            ],
-        }
 
 
 # --- sealing -----------------------------------------------------------------------------
@@ -280,7 +261,6 @@ def verify_seal(
         return report
     leaf = chain[0]
     report.signer = leaf.subject.rfc4514_string()
-    report.certificate_not_after = leaf.not_valid_after_utc
 
     alg = header["alg"]
     try:
@@ -481,15 +461,6 @@ def issuer_serial_der(cert: x509.Certificate) -> bytes:
     serial = cert.serial_number
     serial_bytes = serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True)
     return _tlv(0x30, general_names + _tlv(0x02, serial_bytes))
-
-
-def certificate_identifier(cert: x509.Certificate) -> tuple[str | None, str | None]:
-    """(organizationIdentifier e.g. VATES-A00000000, ISO country code) of a certificate subject."""
-    org_ids = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    countries = cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    org_id = str(org_ids[0].value) if org_ids else None
-    country = str(countries[0].value) if countries else None
-    return org_id, country
 
 
 def _tlv(tag: int, value: bytes) -> bytes:
