@@ -13,6 +13,7 @@ import base64
 import hashlib
 import io
 import re
+import struct
 import textwrap
 import warnings
 import xml.parsers.expat
@@ -62,20 +63,29 @@ def _reject(message: str) -> ImageRejected:
 # --- PNG uploads -----------------------------------------------------------------------------
 
 
-def _clean_png(data: bytes) -> tuple[bytes, int, int]:
-    """The PNG decoded under a pixel budget and re-encoded; (bytes, width, height)."""
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, which must come first: nothing decoded yet."""
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         raise _reject("not a PNG image")
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise _reject("not a readable PNG image: no IHDR chunk")
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _clean_png(data: bytes) -> tuple[bytes, int, int]:
+    """The PNG decoded under a pixel budget and re-encoded; (bytes, width, height)."""
+    width, height = _png_size(data)
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise _reject(
+            f"the image is {width}x{height} pixels; at most {MAX_SIDE} per side "
+            f"and {MAX_PIXELS} pixels in all"
+        )
     try:
         with warnings.catch_warnings():
+            # Pillow's own bomb guard (MAX_IMAGE_PIXELS) as a second line, raised as an error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:
-                width, height = probe.size  # read from IHDR: nothing decoded yet
-                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-                    raise _reject(
-                        f"the image is {width}x{height} pixels; at most {MAX_SIDE} per side "
-                        f"and {MAX_PIXELS} in all"
-                    )
                 probe.verify()  # chunk CRCs and structure
             with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
                 image.load()
@@ -83,8 +93,6 @@ def _clean_png(data: bytes) -> tuple[bytes, int, int]:
                     image = image.convert("RGBA")
                 out = io.BytesIO()
                 image.save(out, "PNG", optimize=True)
-    except ImageRejected:
-        raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
         raise _reject(f"not a readable PNG image: {exc}") from None
     return out.getvalue(), width, height
