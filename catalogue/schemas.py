@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from catalogue.models import SkillLevel
 from catalogue.vocabularies import Concept
@@ -34,6 +34,7 @@ class Page(BaseModel, Generic[T]):
     page: int
     per_page: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
@@ -300,12 +301,6 @@ class GapResult(BaseModel):
     missing: list[MissingSkill]
     path: list[PathStep]
     uncovered: list[MissingSkill]
-
-    @property
-    def covered_share(self) -> float:
-        if not self.missing:
-            return 1.0
-        return 1 - len(self.uncovered) / len(self.missing)
 
 
 # --- catalogue JSON export / import --------------------------------------------------------------
