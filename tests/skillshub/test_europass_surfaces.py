@@ -195,6 +195,8 @@ def test_learner_session_downloads_the_europass_credential(
         _record, session_token = delivery.redeem_claim(session, uuid, unquote(claim))
         session.commit()
     client.cookies.set(COOKIE, session_token, path=f"/credentials/{uuid}")
+    page = client.get(f"/credentials/{uuid}/manage")
+    assert f'href="/credentials/{uuid}/europass"' in page.text  # the learner view's button
     response = client.get(f"/credentials/{uuid}/europass")
     assert response.status_code == 200, response.text
     assert europass.verify_edc(response.content).valid

@@ -8,7 +8,6 @@ see badges.delivery) always, and to nobody else: 404, the same as for an unknown
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session, select
+from starlette.routing import NoMatchFound
 
 from badges import delivery, images, issuers, sharing
 from badges.models import IssuedCredential, Issuer
@@ -38,7 +38,6 @@ _OFFERS = {
     "json": ("application/ld+json", "application/json", "application/vc+ld+json"),
     "jwt": ("application/jwt", "application/vc+jwt"),
 }
-_EUROPASS_ROUTE = re.compile(r"/credentials/\{[^}]+\}/europass")
 _CLAIM_ERROR_TITLES = {
     "claim_not_found": "This claim link is not valid",
     "claim_used": "This badge was already claimed",
@@ -156,10 +155,11 @@ def _not_found(request: Request, html: bool) -> Response:
 
 def _europass_url(request: Request, credential_id: str) -> str | None:
     """The Europass export, when the app has one (another part of the hub provides it)."""
-    for route in request.app.routes:
-        if _EUROPASS_ROUTE.fullmatch(getattr(route, "path", "")):
-            return f"/credentials/{credential_id}/europass"
-    return None
+    # By name: included routers are not listed with their paths in app.routes.
+    try:
+        return str(request.app.url_path_for("europass_download", credential_id=credential_id))
+    except NoMatchFound:
+        return None
 
 
 def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
