@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from starlette.routing import Match
 
 from badges import baking, delivery
 from badges.models import ClaimToken, IssuedCredential
@@ -430,3 +431,29 @@ def test_bulk_issue_mails_every_learner(
     assert response.status_code == 202
     recipients = sorted(m["To"].addresses[0].addr_spec for m in _outbox(settings))
     assert recipients == ["ada@example.org", "grace@example.org"]
+
+
+def test_europass_button_follows_the_app(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    credential_id = _public(client, world, settings)
+    manage = f"/credentials/{credential_id}/manage"
+    assert f'href="/credentials/{credential_id}/europass"' in client.get(manage).text
+    europass = {"type": "http", "method": "GET", "path": f"/credentials/{credential_id}/europass"}
+    routes = client.app.router.routes
+    routes[:] = [r for r in routes if r.matches(europass)[0] is not Match.FULL]
+    assert "Export to Europass" not in client.get(manage).text
+
+
+def test_forget_this_browser_ends_the_session(
+    client: TestClient, world: World, settings: Settings, engine: Engine
+) -> None:
+    credential_id = _public(client, world, settings)
+    assert [t.purpose for t in _tokens(engine)] == ["claim", "session"]
+    response = client.post(f"/credentials/{credential_id}/manage/forget", follow_redirects=False)
+    assert response.status_code == 303
+    assert "shub_learner" not in client.cookies
+    assert [t.purpose for t in _tokens(engine)] == ["claim"]
+    assert client.get(f"/credentials/{credential_id}/manage").status_code == 403
+    # The page stays public: forgetting a browser changes no share setting.
+    assert client.get(f"/credentials/{credential_id}", headers=HTML).status_code == 200

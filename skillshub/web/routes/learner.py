@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session, select
-from starlette.routing import NoMatchFound
+from starlette.routing import Match
 
 from badges import delivery, images, issuers, sharing
 from badges.models import IssuedCredential, Issuer
@@ -154,12 +154,12 @@ def _not_found(request: Request, html: bool) -> Response:
 
 
 def _europass_url(request: Request, credential_id: str) -> str | None:
-    """The Europass export, when the app has one (another part of the hub provides it)."""
-    # By name: included routers are not listed with their paths in app.routes.
-    try:
-        return str(request.app.url_path_for("europass_download", credential_id=credential_id))
-    except NoMatchFound:
-        return None
+    """The Europass export, when the app has one (another part of the hub provides it):
+    asked of the router itself, as dispatch would, so nested routers are found too."""
+    path = f"/credentials/{credential_id}/europass"
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "app": request.app}
+    routes = request.app.router.routes
+    return path if any(r.matches(scope)[0] is Match.FULL for r in routes) else None
 
 
 def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
