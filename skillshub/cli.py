@@ -30,8 +30,8 @@ token_app = typer.Typer(
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # never break paths and ids across lines
+out = Console(soft_wrap=True)
 
 
 def load_settings() -> Settings:

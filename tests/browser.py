@@ -1,7 +1,8 @@
 """Browser tests: a real uvicorn server of the app on a free localhost port, in a thread, and
 a headless Chromium page driven by Playwright (the Debian chromium, never a downloaded one).
 
-Use: `from tests.browser import browser_page, chromium, live_server  # noqa: F401`, and
+Use: the fixtures `browser_page`, `chromium` and `live_server` (tests/conftest.py loads this
+module as a plugin, so one Chromium serves the whole session), and
 define a `live_app` fixture for a custom app (the default serves the test settings).
 Tests skip with the reason when /usr/bin/chromium is absent; mark them `@pytest.mark.browser`.
 """

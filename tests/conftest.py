@@ -17,6 +17,9 @@ from skillshub.db import make_engine, upgrade
 from skillshub.models import metadata
 from skillshub.settings import Settings
 
+# Browser fixtures (live server, one Chromium per session) for every test module.
+pytest_plugins = ["tests.browser"]
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 OB3 = REFERENCE / "ob3"

@@ -17,7 +17,6 @@ from PIL import Image
 from skillshub.settings import Settings
 from tests.badges.conftest import World
 from tests.badges.test_learner import EMAIL, _claim_link, _outbox
-from tests.browser import browser_page, chromium, live_app, live_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +42,9 @@ def _og(page: Any) -> dict[str, str]:
 
 
 def test_claim_publish_and_view_in_chromium(
-    browser_page: Any,  # noqa: F811 (the fixture)
-    chromium: Any,  # noqa: F811
-    live_server: str,  # noqa: F811
+    browser_page: Any,
+    chromium: Any,
+    live_server: str,
     world: World,
     settings: Settings,
 ) -> None:

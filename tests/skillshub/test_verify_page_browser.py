@@ -14,7 +14,6 @@ from badges.baking import bake_png
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.badges.own import Signer, credential, png_bytes
-from tests.browser import browser_page, chromium, live_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +31,7 @@ def _dialogs(page: Any) -> list[str]:
     return seen
 
 
-def test_hostile_name_renders_as_text(browser_page: Any) -> None:  # noqa: F811 (the fixture)
+def test_hostile_name_renders_as_text(browser_page: Any) -> None:
     page = browser_page
     dialogs = _dialogs(page)
     signer = Signer.ed25519()
@@ -48,7 +47,7 @@ def test_hostile_name_renders_as_text(browser_page: Any) -> None:  # noqa: F811 
     assert dialogs == []
 
 
-def test_upload_a_baked_image(browser_page: Any, tmp_path: Path) -> None:  # noqa: F811 (the fixture)
+def test_upload_a_baked_image(browser_page: Any, tmp_path: Path) -> None:
     page = browser_page
     signer = Signer.ed25519()
     image = tmp_path / "badge.png"
@@ -62,7 +61,7 @@ def test_upload_a_baked_image(browser_page: Any, tmp_path: Path) -> None:  # noq
     assert "maintain battery systems" in page.inner_text("main")
 
 
-def test_tampered_badge_says_not_valid(browser_page: Any) -> None:  # noqa: F811 (the fixture)
+def test_tampered_badge_says_not_valid(browser_page: Any) -> None:
     page = browser_page
     signer = Signer.ed25519()
     signed = signer.data_integrity(credential(signer.did))
