@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 import badges.models  # noqa: F401 - imported for its tables
 import catalogue.models
-import keys.eseal_models  # noqa: F401
+import keys.eseal_models
 import keys.models  # noqa: F401
 
 metadata = SQLModel.metadata

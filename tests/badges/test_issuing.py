@@ -70,9 +70,7 @@ def _official_schema_errors(credential: dict) -> list[str]:
     return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(credential)]
 
 
-def test_single_status_credential_matches_official_schema(
-    world: World, session: Session
-) -> None:
+def test_single_status_credential_matches_official_schema(world: World, session: Session) -> None:
     record = issuing.issue(
         session,
         world.master_key,

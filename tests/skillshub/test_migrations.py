@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from skillshub.db import current_revision, head_revision, upgrade
 from catalogue.models import HAND_MADE_SCHEMA_PREFIXES
+from skillshub.db import current_revision, head_revision, upgrade
 from skillshub.models import metadata
 
 

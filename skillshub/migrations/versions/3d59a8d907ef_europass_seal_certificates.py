@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = "3d59a8d907ef"
 down_revision: str | None = "43dffb64f48e"
 branch_labels: str | Sequence[str] | None = None
