@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := tests/interop/node_modules/.installed
 export SKILLSHUB_DATA_DIR ?= ./var
 
-.PHONY: run test setup setup-test system-deps lint format bench clean
+.PHONY: run test setup setup-test system-deps services lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,16 @@ $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-setup-test: $(STAMP) system-deps $(NODE_STAMP)
+# PostgreSQL runs on this kind of machine; start a stopped local cluster (best effort: the
+# tests skip PostgreSQL, saying why, when none answers).
+services:
+	@if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  for v in $$(ls /etc/postgresql 2>/dev/null); do \
+	    pg_ctlcluster --skip-systemctl-redirect $$v main start || true; \
+	  done; \
+	fi
+
+setup-test: $(STAMP) system-deps $(NODE_STAMP) services
 
 run: $(STAMP)
 	$(BIN)/skillshub init
