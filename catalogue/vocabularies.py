@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalogue.errors import InvalidInput
+from openbadges_schemas.ob3 import ACHIEVEMENT_TYPES as OB3_ACHIEVEMENT_TYPES
 
 SNB = "http://data.europa.eu/snb"
 AUTHORITY = "http://publications.europa.eu/resource/authority"
@@ -395,41 +396,7 @@ _COUNTRIES: tuple[tuple[str, str, str], ...] = (
     ("BR", "BRA", "Brazil"),
 )
 
-ACHIEVEMENT_TYPES = frozenset(
-    [
-        "Achievement",
-        "ApprenticeshipCertificate",
-        "Assessment",
-        "Assignment",
-        "AssociateDegree",
-        "Award",
-        "Badge",
-        "BachelorDegree",
-        "Certificate",
-        "CertificateOfCompletion",
-        "Certification",
-        "CommunityService",
-        "Competency",
-        "Course",
-        "CoCurricular",
-        "Degree",
-        "Diploma",
-        "DoctoralDegree",
-        "Fieldwork",
-        "GeneralEducationDevelopment",
-        "JourneymanCertificate",
-        "LearningProgram",
-        "License",
-        "Membership",
-        "ProfessionalDoctorate",
-        "QualityAssuranceCredential",
-        "MasterCertificate",
-        "MasterDegree",
-        "MicroCredential",
-        "ResearchDoctorate",
-        "SecondarySchoolDiploma",
-    ]
-)
+ACHIEVEMENT_TYPES = frozenset(OB3_ACHIEVEMENT_TYPES)
 """Open Badges 3.0 AchievementType values (an `ext:` prefixed name is an extension)."""
 
 SCHEMES: dict[str, Scheme] = {
