@@ -1,15 +1,20 @@
-"""The one place that turns errors into HTTP answers: `{"error": {"code", "message"}}`."""
+"""The one place that turns errors into HTTP answers: `{"error": {"code", "message"}}` for API
+clients, and the same status with a readable page (error.html) for a browser that ranks HTML
+before JSON in its Accept header."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogue.errors import DomainError
+from skillshub.web.deps import wants_html
+from skillshub.web.pages import templates
 
 log = logging.getLogger("skillshub.web")
 
@@ -24,32 +29,54 @@ def error_body(code: str, message: str, details: object | None = None) -> dict:
     return {"error": error}
 
 
+def error_response(
+    request: Request,
+    status_code: int,
+    body: dict,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The JSON error body, or error.html with the same status and message for a browser."""
+    headers = {**(headers or {}), "Vary": "Accept"}
+    if wants_html(request):
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status_code": status_code, "message": body["error"]["message"]},
+            status_code=status_code,
+            headers=headers,
+        )
+    return JSONResponse(body, status_code, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers
+        return error_response(
+            request, exc.status_code, error_body(exc.code, exc.message, exc.details), headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = [
             {"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
         ]
         first = details[0] if details else {"loc": [], "message": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        return JSONResponse(
-            error_body("invalid_input", f"{where}: {first['message']}", details), 422
+        return error_response(
+            request, 422, error_body("invalid_input", f"{where}: {first['message']}", details)
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _STATUS_NAMES.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+        body = error_body(code, str(exc.detail))
+        return error_response(request, exc.status_code, body, exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         # Log the type and route only: exception text may carry credential content.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), 500)
+        return error_response(
+            request, 500, error_body("internal_error", "an unexpected error occurred")
+        )
