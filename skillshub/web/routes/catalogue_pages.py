@@ -1,0 +1,273 @@
+"""The catalogue's pages: search, job roles, courses, micro-credentials, skills, providers and
+the skills-gap form. Server-rendered views of the same service calls the JSON API makes.
+
+`/micro-credentials/{slug}` is the OB 3.0 Achievement `id` of every credential we issue, so it
+also answers machines: JSON-LD unless the client ranks HTML before JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from badges import images, issuers, issuing
+from catalogue import (
+    courses,
+    gap,
+    micro_credentials,
+    organisations,
+    search,
+    skills,
+    vocabularies,
+)
+from catalogue.errors import DomainError, InvalidInput
+from catalogue.schemas import SearchFilters
+from skillshub.web.deps import SessionDep, SettingsDep, wants_html
+from skillshub.web.pages import templates
+
+router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
+
+JSONLD = "application/ld+json"
+PER_PAGE = 20
+# How many related entries a page lists before linking to the full search.
+RELATED = 50
+# Above this many job roles the gap form asks for a slug instead of offering a list.
+MAX_ROLE_CHOICES = 500
+KINDS = {
+    "skill": "Skill",
+    "job_role": "Job role",
+    "course": "Course",
+    "micro_credential": "Micro-credential",
+}
+_IRI_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def _page(
+    request: Request, name: str, values: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"kinds": KINDS, **values}, status_code=status_code
+    )
+
+
+def _number(field: str, value: str) -> int | None:
+    """A form field that may be left empty (a select's "any" option sends "")."""
+    if not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a number", details={"field": field}) from None
+
+
+def _query(request: Request, **changes: Any) -> str:
+    """This page's query string with some parameters changed (None drops one)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and v]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    return "?" + urlencode(params)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    session: SessionDep,
+    q: str = "",
+    kind: str = "",
+    skill: str = "",
+    eqf_level: str = "",
+    mode: str = "",
+    language: str = "",
+    country: str = "",
+    provider: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    form = {
+        "q": q,
+        "kind": kind,
+        "skill": skill,
+        "eqf_level": eqf_level,
+        "mode": mode,
+        "language": language,
+        "country": country,
+        "provider": provider,
+    }
+    values: dict[str, Any] = {
+        "form": form,
+        "results": None,
+        "error": None,
+        "skill_filter": None,
+        "eqf_levels": vocabularies.scheme("eqf").concepts,
+        "modes": vocabularies.scheme("mode").concepts,
+        "languages": vocabularies.scheme("language").concepts,
+        "countries": vocabularies.scheme("country").concepts,
+        "providers": organisations.list_organisations(session),
+    }
+    try:
+        filters = SearchFilters(
+            kind=kind or None,
+            skill=skill.strip() or None,
+            eqf_level=_number("eqf_level", eqf_level),
+            mode=mode or None,
+            language=language or None,
+            country=country or None,
+            provider=provider or None,
+        )
+        results = search.search(session, q, filters, page=page, per_page=PER_PAGE)
+        if filters.skill:
+            values["skill_filter"] = skills.skill_ref(skills.get_skill(session, filters.skill))
+    except InvalidInput as exc:
+        values["error"] = exc.message
+        return _page(request, "catalogue/search.html", values, status_code=exc.status_code)
+    values["results"] = results
+    values["filtered"] = any(v for k, v in form.items() if k != "q")
+    values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
+    values["next_url"] = _query(request, page=page + 1) if page < results.pages else None
+    values["clear_url"] = "/search" + (("?" + urlencode({"q": q})) if q else "")
+    return _page(request, "catalogue/search.html", values)
+
+
+# --- entries -----------------------------------------------------------------------------------
+
+
+@router.get("/job-roles/{slug}", response_class=HTMLResponse)
+def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+    role = skills.job_role_view(session, skills.get_job_role(session, slug))
+    return _page(
+        request,
+        "catalogue/job_role.html",
+        {
+            "role": role,
+            "essential": [s for s in role.skills if s.essential],
+            "optional": [s for s in role.skills if not s.essential],
+        },
+    )
+
+
+@router.get("/courses/{slug}", response_class=HTMLResponse)
+def course_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+    course = courses.course_view(session, courses.get_course(session, slug))
+    return _page(request, "catalogue/course.html", {"course": course})
+
+
+@router.get("/micro-credentials/{slug}", response_model=None)
+def micro_credential_page(
+    slug: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The page for browsers; the OB 3.0 Achievement (JSON-LD) for everyone else."""
+    mc = micro_credentials.get_micro_credential(session, slug)
+    urls = issuing.Urls(settings.base_url)
+    headers = {"Vary": "Accept"}
+    if not wants_html(request):
+        achievement = issuing.build_achievement(session, mc, urls, with_grade=False)
+        document = {
+            "@context": [issuing.CREDENTIALS_V2, issuing.OB_V3P0_CONTEXT_303],
+            **achievement,
+        }
+        accept = request.headers.get("accept", "")
+        plain_json = "application/json" in accept and "ld+json" not in accept
+        media_type = "application/json" if plain_json else JSONLD
+        return JSONResponse(document, media_type=media_type, headers=headers)
+    return templates.TemplateResponse(
+        request,
+        "catalogue/micro_credential.html",
+        {
+            "mc": micro_credentials.micro_credential_view(session, mc),
+            "achievement_id": urls.micro_credential(mc.slug),
+            "has_image": images.get_image(session, mc) is not None,
+        },
+        headers=headers,
+    )
+
+
+@router.get("/skills/{slug}", response_class=HTMLResponse)
+def skill_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+    skill = skills.get_skill(session, slug)
+
+    def related(kind: str) -> Any:
+        filters = SearchFilters(kind=kind, skill=skill.slug)
+        return search.search(session, "", filters, per_page=RELATED)
+
+    return _page(
+        request,
+        "catalogue/skill.html",
+        {
+            "skill": skills.skill_view(session, skill),
+            "job_roles": related("job_role"),
+            "micro_credentials": related("micro_credential"),
+            "courses": skills.courses_teaching(session, [skill.iri]),
+            "search_url": "/search?" + urlencode({"skill": skill.slug}),
+        },
+    )
+
+
+@router.get("/organisations/{slug}", response_class=HTMLResponse)
+def organisation_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+    org = organisations.get_organisation(session, slug)
+    return _page(
+        request,
+        "catalogue/organisation.html",
+        {
+            "org": org,
+            "country": vocabularies.concept("country", org.country),
+            "courses": courses.list_courses(session, provider=slug, per_page=search.MAX_PER_PAGE),
+            "micro_credentials": micro_credentials.list_micro_credentials(
+                session, provider=slug, per_page=search.MAX_PER_PAGE
+            ),
+            "issuers": issuers.list_issuers(session, organisation_id=org.id),
+            "search_url": "/search?" + urlencode({"provider": slug}),
+        },
+    )
+
+
+# --- skills gap --------------------------------------------------------------------------------
+
+
+@router.get("/gap", response_class=HTMLResponse)
+def gap_page(
+    request: Request,
+    session: SessionDep,
+    job_role: str = "",
+    have: Annotated[list[str] | None, Query()] = None,
+    iris: str = "",
+    show: str = "",
+) -> HTMLResponse:
+    """Step 1 picks a job role; step 2 ticks the skills the learner has (or takes pasted
+    IRIs); `show` asks for the result: the missing skills and a training path."""
+    roles = skills.list_job_roles(session, per_page=MAX_ROLE_CHOICES)
+    pasted = [i for i in _IRI_SEPARATORS.split(iris) if i]
+    values: dict[str, Any] = {
+        "roles": roles,
+        "job_role": job_role.strip(),
+        "role": None,
+        "required": [],
+        "have": set(have or []) | set(pasted),
+        "iris": iris,
+        "result": None,
+        "error": None,
+    }
+    if not values["job_role"]:
+        return _page(request, "catalogue/gap.html", values)
+    try:
+        role = skills.get_job_role(session, values["job_role"])
+        values["role"] = skills.job_role_ref(role)
+        values["required"] = skills.required_skills(session, role)
+        if show:
+            values["result"] = gap.gap(session, role.slug, values["have"])
+    except DomainError as exc:
+        values["error"] = exc.message
+        return _page(request, "catalogue/gap.html", values, status_code=exc.status_code)
+    if values["result"] is not None:
+        steps = [step.course for step in values["result"].path]
+        required_iris = {s.iri for s in values["required"]}
+        values["unknown"] = sorted(values["have"] - required_iris)
+        values["total_hours"] = sum(c.workload_hours or 0 for c in steps)
+        values["total_ects"] = sum(c.ects or 0 for c in steps)
+        values["hours_unknown"] = sum(1 for c in steps if c.workload_hours is None)
+    return _page(request, "catalogue/gap.html", values)
