@@ -21,6 +21,7 @@ from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
 from skillshub.web.routes import (
     catalogue,
+    catalogue_pages,
     europass,
     health,
     issuing,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(verify.router)
     app.include_router(learner.router)
     app.include_router(europass.router)
+    app.include_router(catalogue_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:
