@@ -278,8 +278,12 @@ def change_status(
     reason: str | None = None,
 ) -> IssuedCredential:
     """Revoke, suspend or unsuspend; `organisation_id` None means an operator (the CLI)."""
+    # Row lock: two concurrent changes of one credential are decided one after the other.
     record = session.exec(
-        select(IssuedCredential).where(IssuedCredential.uuid == credential_uuid)
+        select(IssuedCredential)
+        .where(IssuedCredential.uuid == credential_uuid)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if record is None:
         raise NotFound(f"credential {credential_uuid!r} does not exist")
