@@ -524,6 +524,10 @@ def test_search_pagination_and_empty_state(client: Any, demo: None) -> None:
     first_hits, second_hits = _hits(first), _hits(second)
     assert len(first_hits) == 20 and not set(first_hits) & set(second_hits)
 
+    beyond = page(client, "/search?kind=skill&page=99")
+    assert _hits(beyond) == []
+    assert beyond.find("div", class_="empty").find("a").attrs["href"] == "?kind=skill"
+
     empty = page(client, "/search?q=zzyzxqq")
     assert _hits(empty) == []
     assert "Nothing matches" in empty.find("div", class_="empty").text

@@ -129,6 +129,7 @@ def search_page(
     values["filtered"] = any(v for k, v in form.items() if k != "q")
     values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
     values["next_url"] = _query(request, page=page + 1) if page < results.pages else None
+    values["first_url"] = _query(request, page=None)
     values["clear_url"] = "/search" + (("?" + urlencode({"q": q})) if q else "")
     return _page(request, "catalogue/search.html", values)
 
