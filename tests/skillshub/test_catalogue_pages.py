@@ -314,6 +314,18 @@ def test_micro_credential_hostile_text_is_escaped(client: Any, session: Session)
     assert pairs["Further information"].find_all("a") == []
 
 
+def test_reflected_input_is_escaped(client: Any, demo: None) -> None:
+    hostile = '"><script>alert(1)</script>'
+    for url in (
+        "/search?" + urlencode({"q": hostile}),
+        "/gap?" + urlencode({"job_role": ROLE, "iris": hostile, "show": "1"}),
+        "/gap?" + urlencode({"job_role": hostile}),
+    ):
+        response = client.get(url, headers=HTML)
+        assert "<script>alert(1)" not in response.text, url
+        assert "&lt;script&gt;alert(1)" in response.text, url
+
+
 # --- job roles, courses, skills, providers ------------------------------------------------------
 
 
