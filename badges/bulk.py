@@ -225,6 +225,15 @@ def get_job(session: Session, job_uuid: str) -> BulkJob:
     return job
 
 
+def owned_job(session: Session, job_uuid: str, organisation_id: int | None) -> BulkJob:
+    """The job, if one of the organisation's issuers runs it (else it does not exist for them)."""
+    job = get_job(session, job_uuid)
+    issuer = session.get(Issuer, job.issuer_id)
+    if issuer is None or issuer.organisation_id != organisation_id:
+        raise NotFound(f"bulk job {job_uuid!r} does not exist")
+    return job
+
+
 def job_rows(session: Session, job: BulkJob) -> list[BulkJobRow]:
     statement = select(BulkJobRow).where(BulkJobRow.job_id == job.id)
     return list(session.exec(statement.order_by(col(BulkJobRow.line))))

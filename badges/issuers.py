@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from badges.models import Issuer
-from catalogue.errors import Conflict, NotFound
+from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import Organisation
 from catalogue.organisations import check_slug
 from keys import store
@@ -77,6 +77,20 @@ def get_issuer(session: Session, slug: str) -> Issuer:
     if issuer is None:
         raise NotFound(f"issuer {slug!r} does not exist")
     return issuer
+
+
+def owned_issuer(session: Session, slug: str, organisation_id: int | None) -> Issuer:
+    """The issuer, if the organisation owns it (Forbidden otherwise)."""
+    issuer = get_issuer(session, slug)
+    if issuer.organisation_id != organisation_id:
+        raise Forbidden(f"issuer {slug!r} belongs to another organisation")
+    return issuer
+
+
+def organisation_of(session: Session, issuer: Issuer) -> Organisation:
+    org = session.get(Organisation, issuer.organisation_id)
+    assert org is not None  # enforced by the foreign key
+    return org
 
 
 def find_issuer_by_did(session: Session, did: str) -> Issuer | None:

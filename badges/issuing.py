@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from badges import status
+from badges import issuers, status
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
@@ -221,6 +221,12 @@ def issuer_profile(issuer: Issuer, org: Organisation, urls: Urls) -> dict[str, A
     return profile
 
 
+def profile_document(session: Session, issuer: Issuer, urls: Urls) -> dict[str, Any]:
+    """The issuer's public OB 3.0 Profile as a JSON-LD document."""
+    profile = issuer_profile(issuer, issuers.organisation_of(session, issuer), urls)
+    return {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303], **profile}
+
+
 def build_achievement(
     session: Session, mc: MicroCredential, urls: Urls, *, with_grade: bool
 ) -> dict[str, Any]:
@@ -408,8 +414,7 @@ def issue(
         existing = find_by_external_id(session, issuer.id or 0, recipient.external_id)
         if existing is not None:
             raise DuplicateExternalId(recipient.external_id, existing)
-    org = session.get(Organisation, issuer.organisation_id)
-    assert org is not None  # enforced by the foreign key
+    org = issuers.organisation_of(session, issuer)
     credential_uuid = str(uuid.uuid4())
     valid_from = (now or datetime.now(UTC)).replace(microsecond=0)
     salt = secrets.token_hex(16)
@@ -473,13 +478,36 @@ def issue(
     return record
 
 
-def get_credential(session: Session, credential_uuid: str) -> IssuedCredential:
-    record = session.exec(
+def find_credential(session: Session, credential_uuid: str) -> IssuedCredential | None:
+    return session.exec(
         select(IssuedCredential).where(IssuedCredential.uuid == credential_uuid)
     ).first()
+
+
+def get_credential(session: Session, credential_uuid: str) -> IssuedCredential:
+    record = find_credential(session, credential_uuid)
     if record is None:
         raise NotFound(f"credential {credential_uuid!r} does not exist")
     return record
+
+
+@dataclass(frozen=True)
+class OwnedCredential:
+    record: IssuedCredential
+    issuer: Issuer
+    micro_credential_slug: str
+
+
+def owned_credential(
+    session: Session, credential_uuid: str, organisation_id: int | None
+) -> OwnedCredential:
+    """A credential with its issuer, if the organisation issued it (Forbidden otherwise)."""
+    record = get_credential(session, credential_uuid)
+    issuer = session.get(Issuer, record.issuer_id)
+    if issuer is None or issuer.organisation_id != organisation_id:
+        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+    mc = session.get(MicroCredential, record.micro_credential_id)
+    return OwnedCredential(record, issuer, mc.slug if mc else "")
 
 
 def signed_document(record: IssuedCredential) -> dict[str, Any] | str:

@@ -13,20 +13,12 @@ from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import eddsa_rdfc_2022
 from catalogue.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
-from catalogue.models import Organisation
 from keys import store
 from skillshub.web.deps import MasterKeyDep, OrgDep, SessionDep, SettingsDep, wants_html
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["issuing"])
 JSONLD = "application/ld+json"
-
-
-def _own_issuer(session: SessionDep, slug: str, org: Organisation) -> Issuer:
-    issuer = issuers.get_issuer(session, slug)
-    if issuer.organisation_id != org.id:
-        raise Forbidden(f"issuer {slug!r} belongs to another organisation")
-    return issuer
 
 
 # --- public identity -----------------------------------------------------------------------
@@ -38,14 +30,10 @@ def issuer_profile(
 ) -> Response:
     """The issuer Profile: JSON-LD for machines, a page for browsers."""
     issuer = issuers.get_issuer(session, slug)
-    org = session.get(Organisation, issuer.organisation_id)
-    assert org is not None
-    profile = issuing.issuer_profile(issuer, org, issuing.Urls(settings.base_url))
     if wants_html(request):
-        return templates.TemplateResponse(
-            request, "issuer.html", {"issuer": issuer, "org": org, "profile": profile}
-        )
-    document = {"@context": [issuing.CREDENTIALS_V2, issuing.OB_V3P0_CONTEXT_303], **profile}
+        org = issuers.organisation_of(session, issuer)
+        return templates.TemplateResponse(request, "issuer.html", {"issuer": issuer, "org": org})
+    document = issuing.profile_document(session, issuer, issuing.Urls(settings.base_url))
     return JSONResponse(document, media_type=JSONLD)
 
 
@@ -149,7 +137,7 @@ def issue_credential(
     master_key: MasterKeyDep,
     org: OrgDep,
 ) -> IssuedOut:
-    issuer = _own_issuer(session, slug, org)
+    issuer = issuers.owned_issuer(session, slug, org.id)
     mc = issuing.get_micro_credential(session, body.micro_credential)
     record = issuing.issue(
         session,
@@ -186,7 +174,7 @@ async def issue_bulk(
     format: Annotated[Literal["ldp", "jwt"], Query()] = "ldp",
 ) -> dict:
     """Start a bulk job from CSV (`text/csv`) or a JSON array; poll `/api/v1/jobs/{id}`."""
-    issuer = _own_issuer(session, slug, org)
+    issuer = issuers.owned_issuer(session, slug, org.id)
     mc = issuing.get_micro_credential(session, micro_credential)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     raw = await request.body()
@@ -219,28 +207,17 @@ async def issue_bulk(
 
 @router.get("/api/v1/jobs/{job_id}")
 def bulk_job(job_id: str, session: SessionDep, org: OrgDep) -> dict:
-    job = bulk.get_job(session, job_id)
-    issuer = session.get(Issuer, job.issuer_id)
-    if issuer is None or issuer.organisation_id != org.id:
-        raise NotFound(f"bulk job {job_id!r} does not exist")
-    return bulk.job_report(session, job)
-
-
-def _own_credential(session: SessionDep, credential_id: str, org: Organisation) -> tuple:
-    record = issuing.get_credential(session, credential_id)
-    issuer = session.get(Issuer, record.issuer_id)
-    if issuer is None or issuer.organisation_id != org.id:
-        raise Forbidden(f"credential {credential_id} was issued by another organisation")
-    mc = session.get(issuing.MicroCredential, record.micro_credential_id)
-    return record, issuer, mc.slug if mc else ""
+    return bulk.job_report(session, bulk.owned_job(session, job_id, org.id))
 
 
 @router.get("/api/v1/credentials/{credential_id}")
 def get_issued(
     credential_id: str, session: SessionDep, settings: SettingsDep, org: OrgDep
 ) -> IssuedOut:
-    record, issuer, mc_slug = _own_credential(session, credential_id, org)
-    return credential_out(record, issuer, mc_slug, settings.base_url)
+    owned = issuing.owned_credential(session, credential_id, org.id)
+    return credential_out(
+        owned.record, owned.issuer, owned.micro_credential_slug, settings.base_url
+    )
 
 
 class StatusChangeRequest(BaseModel):

@@ -14,11 +14,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.routing import Match
 
-from badges import delivery, images, issuers, sharing
-from badges.models import IssuedCredential, Issuer
+from badges import delivery, images, issuers, issuing, sharing
+from badges.models import IssuedCredential
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from skillshub.settings import Settings
@@ -102,12 +102,6 @@ def negotiate(accept: str, native: str) -> tuple[str, str] | None:
     return kind, best[kind][1]
 
 
-def _by_uuid(session: Session, credential_id: str) -> IssuedCredential | None:
-    return session.exec(
-        select(IssuedCredential).where(IssuedCredential.uuid == credential_id)
-    ).first()
-
-
 def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
     return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE))
 
@@ -119,7 +113,7 @@ def _visible(
     owned = _owned(request, session, credential_id)
     if owned is not None:
         return owned, True
-    record = _by_uuid(session, credential_id)
+    record = issuing.find_credential(session, credential_id)
     return (record, False) if record is not None and record.public else None
 
 
@@ -419,10 +413,10 @@ def send_claim_link(
     body: ClaimLinkRequest, session: SessionDep, settings: SettingsDep, org: OrgDep
 ) -> dict[str, Any]:
     """E-mail the learner a new claim link; earlier unused links stop working."""
-    record = _by_uuid(session, body.credential)
-    issuer = session.get(Issuer, record.issuer_id) if record else None
-    if record is None or issuer is None or issuer.organisation_id != org.id:
-        raise NotFound(f"credential {body.credential!r} is not one of yours")
+    try:  # another provider's credential does not exist for this one
+        record = issuing.owned_credential(session, body.credential, org.id).record
+    except (NotFound, Forbidden):
+        raise NotFound(f"credential {body.credential!r} is not one of yours") from None
     result = delivery.send_claim_link(session, settings, record)
     return {
         "credential": record.uuid,
