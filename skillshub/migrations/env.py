@@ -16,14 +16,39 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
-with engine.begin() as connection:
+with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None:
+        # pysqlite commits before each DDL statement on its own, so a failed migration would
+        # leave half its tables behind; here we open the one transaction ourselves. Foreign
+        # keys go off for batch mode's table rebuilds (copy, drop, rename) and are checked
+        # before the commit; the pragma only works outside a transaction, hence first.
+        raw.isolation_level = None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.execute("BEGIN")
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         render_item=render_item,
         include_name=include_name,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if raw is not None:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        if raw is not None:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raw.execute("PRAGMA foreign_keys=ON")
+            raw.isolation_level = ""
