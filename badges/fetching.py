@@ -294,6 +294,10 @@ class Fetcher:
         self, url: str, response: httpx.Response, accept: frozenset[str], deadline: float
     ) -> Fetched:
         host = _host_of(url)
+        if response.status_code == 404:
+            raise FetchError(
+                f"{host} answered HTTP 404: the link is wrong, or the badge there is not public"
+            )
         if response.status_code != 200:
             raise FetchError(f"{host}: HTTP {response.status_code}")
         media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
