@@ -290,7 +290,14 @@ def build_credential(
             "identityType": "emailAddress",
             "hashed": True,
             "salt": salt,
-        }
+        },
+        # The name in clear, as on any certificate: the verifier shows an employer to whom.
+        {
+            "type": "IdentityObject",
+            "identityHash": recipient.name,
+            "identityType": "name",
+            "hashed": False,
+        },
     ]
     subject["achievement"] = achievement
     if recipient.grade:

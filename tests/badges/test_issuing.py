@@ -47,6 +47,12 @@ def test_di_credential_verifies_and_has_the_ob3_shape(client: TestClient, world:
     expected = issuing.identity_hash("ada@example.org", identifier["salt"])
     assert identifier["identityHash"] == expected
     assert "ada@example.org" not in json.dumps(credential).lower()
+    name = credential["credentialSubject"]["identifier"][1]
+    assert (name["identityType"], name["identityHash"], name["hashed"]) == (
+        "name",
+        "Ada Lovelace",
+        False,
+    )
     assert credential["credentialSubject"]["result"][0]["value"] == "A"
     assert {e["statusPurpose"] for e in credential["credentialStatus"]} == {
         "revocation",
