@@ -269,3 +269,48 @@ def test_service_errors_are_domain_errors(world: World, session: Session) -> Non
             base_url="http://testserver",
             fmt="xml",
         )
+
+
+def _vc_api_credential(issuer: str) -> dict:
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:7b0d5c2e-3d0e-4a7e-9f5e-2f0a3c1b9d11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Volt"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://volt.example/a/1",
+                "type": ["Achievement"],
+                "name": "Workshop",
+                "description": "A workshop.",
+                "criteria": {"narrative": "Attend."},
+            },
+        },
+    }
+
+
+def test_vc_api_issue_signs_for_the_callers_issuer(
+    client: TestClient, world: World, session: Session, master_key: str
+) -> None:
+    body = {"credential": _vc_api_credential(world.issuer.did), "options": {}}
+    response = client.post("/credentials/issue", json=body, headers=_auth(world))
+    assert response.status_code == 201, response.text
+    signed = response.json()["verifiableCredential"]
+    proof = signed["proof"]
+    _, public_key = resolve_did_key(proof["verificationMethod"])
+    assert eddsa_rdfc_2022.verify_proof(signed, proof, public_key).ok
+    # Another organisation's issuer is refused, and so is an undefined term.
+    other = make_world(session, master_key, slug="otherco")
+    refused = client.post("/credentials/issue", json=body, headers=_auth(other))
+    assert refused.status_code == 403
+    bad = _vc_api_credential(world.issuer.did) | {"undefinedTerm": 1}
+    response = client.post(
+        "/credentials/issue", json={"credential": bad, "options": {}}, headers=_auth(world)
+    )
+    assert response.status_code == 422 and "undefinedTerm" in response.json()["error"]["message"]
+    assert client.post("/credentials/issue", json=body).status_code == 401
