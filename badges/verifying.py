@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from sqlmodel import Session, col, select
 
 from badges import europass
@@ -83,6 +84,7 @@ class VerificationContext:
     limits: Limits = field(default_factory=Limits)
     documents: DocumentCache = field(default_factory=DocumentCache)
     status_lists: StatusListCache = field(default_factory=StatusListCache)
+    trust_anchors: tuple[x509.Certificate, ...] = ()  # for Europass (JAdES) seal chains
 
     def bound(self, session: Session | None) -> VerificationContext:
         return replace(self, session=session)
@@ -125,7 +127,9 @@ class _Verification:
     def run(self, loaded: LoadedCredential, *, depth: int = 0) -> VerificationReport:
         if loaded.credential is not None and europass.is_edc(loaded.credential):
             return europass.verification_report(
-                europass.verify_edc(loaded.credential, now=self.now)
+                europass.verify_edc(
+                    loaded.credential, now=self.now, trust_anchors=self.context.trust_anchors
+                )
             )
         header: dict[str, Any] = {}
         claims: list[Check] = []

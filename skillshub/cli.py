@@ -91,12 +91,14 @@ def serve(
     """Run the web server (migrates the database first)."""
     import uvicorn
 
+    from skillshub.verifier import verification_context
     from skillshub.web.app import create_app, prepare
 
     settings = load_settings()
     try:
         application = create_app(settings)
         prepare(settings, application.state.engine)
+        verification_context(settings)  # a bad pinned-documents or trust-anchor file: say so now
     except DomainError as exc:
         raise fail(exc.message) from None
     uvicorn.run(application, host=host or settings.host, port=port or settings.port)

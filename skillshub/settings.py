@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024
     max_json_depth: int = 64
     pinned_documents: Path | None = None
+    # PEM bundle of the certificates a Europass seal's chain must end in (e.g. the EU trusted
+    # list's CA certificates); without it the chain check is a warning.
+    seal_trust_anchors: Path | None = None
     allow_http_localhost: bool = False
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 2 * 1024 * 1024

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cryptography import x509
 from sqlmodel import Session
 
 from badges import status
-from badges.fetching import Fetcher, FetchPolicy, PinnedDocuments
+from badges.fetching import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
 from badges.verify_input import Limits
 from badges.verifying import VerificationContext
+from catalogue.errors import DomainError
 from skillshub.settings import Settings
 
 
+class VerifierSettingsError(DomainError):
+    code = "bad_setting"
+    status_code = 503
+
+
+def _trust_anchors(path: Path | None) -> tuple[x509.Certificate, ...]:
+    if path is None:
+        return ()
+    try:
+        return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+    except (OSError, ValueError) as exc:
+        raise VerifierSettingsError(
+            f"SKILLSHUB_SEAL_TRUST_ANCHORS: cannot read certificates from {path}: {exc}"
+        ) from None
+
+
 def verification_context(settings: Settings) -> VerificationContext:
-    """Fetch policy, pinned documents, limits, and our own status lists from the database."""
-    pinned = PinnedDocuments.load(settings.pinned_documents) if settings.pinned_documents else None
+    """Fetch policy, pinned documents, trust anchors, limits, and our own status lists from
+    the database. A bad file named by a setting is an error here, at start-up."""
+    try:
+        pinned = (
+            PinnedDocuments.load(settings.pinned_documents) if settings.pinned_documents else None
+        )
+    except PinnedDocumentsError as exc:
+        raise VerifierSettingsError(f"SKILLSHUB_PINNED_DOCUMENTS: {exc}") from None
     policy = FetchPolicy(
         allow_http_localhost=settings.allow_http_localhost,
         timeout_seconds=settings.fetch_timeout_seconds,
@@ -29,6 +55,7 @@ def verification_context(settings: Settings) -> VerificationContext:
         fetcher=Fetcher(policy, pinned=pinned),
         base_url=base_url,
         local_status=local_status,
+        trust_anchors=_trust_anchors(settings.seal_trust_anchors),
         limits=Limits(
             max_input_bytes=settings.max_upload_bytes, max_json_depth=settings.max_json_depth
         ),

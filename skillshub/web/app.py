@@ -16,6 +16,7 @@ from keys.store import ensure_master_key
 from skillshub import __version__
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
+from skillshub.verifier import verification_context
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         app.state.master_key = prepare(settings, engine)
+        app.state.verification = verification_context(settings)
         yield
 
     app = FastAPI(

@@ -200,3 +200,38 @@ def test_learner_session_downloads_the_europass_credential(
     response = client.get(f"/credentials/{uuid}/europass")
     assert response.status_code == 200, response.text
     assert europass.verify_edc(response.content).valid
+
+
+def test_seal_trust_anchors_setting_confirms_the_chain(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """Without trust anchors the chain check is a warning; with the demo's (test) certificate
+    named in SKILLSHUB_SEAL_TRUST_ANCHORS, the verifier confirms the chain."""
+    from fastapi.testclient import TestClient
+
+    from keys.eseal_models import SealCertificate
+    from skillshub.web.app import create_app
+
+    uuid, token = _demo_with_award(engine, settings)
+
+    def chain_check(app_settings: Settings) -> dict:
+        with TestClient(create_app(app_settings, engine=engine)) as client:
+            edc = client.get(
+                f"/credentials/{uuid}/europass", headers={"Authorization": f"Bearer {token}"}
+            ).content
+            report = client.post(
+                "/api/v1/verify", content=edc, headers={"content-type": "application/json"}
+            ).json()
+        return next(c for c in report["checks"] if c["id"] == "chain")
+
+    assert chain_check(settings)["status"] == "warning"
+    with Session(engine) as session:
+        record = issuing.get_credential(session, uuid)
+        issuer = session.get(Issuer, record.issuer_id)
+        seal = session.exec(
+            select(SealCertificate).where(SealCertificate.organisation_id == issuer.organisation_id)
+        ).first()
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text(seal.chain_pem)
+    trusted = chain_check(settings.model_copy(update={"seal_trust_anchors": anchors}))
+    assert trusted["status"] == "ok" and "trust anchor" in trusted["message"]

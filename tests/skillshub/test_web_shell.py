@@ -76,3 +76,19 @@ def test_public_read_needs_no_token(client: TestClient, session: Session) -> Non
     response = client.get("/api/v1/organisations/pub")
     assert response.status_code == 200 and response.json()["legal_name"] == "pub GmbH"
     assert client.get("/api/v1/organisations/none").status_code == 404
+
+
+def test_bad_verifier_files_fail_at_start_up(settings, engine, tmp_path) -> None:
+    import pytest
+
+    from skillshub.verifier import VerifierSettingsError
+    from skillshub.web.app import create_app
+
+    broken = tmp_path / "pinned.json"
+    broken.write_text('{"did:web:x.example": "missing.json"}')
+    for update in ({"pinned_documents": broken}, {"seal_trust_anchors": tmp_path / "none.pem"}):
+        with (
+            pytest.raises(VerifierSettingsError, match="SKILLSHUB_"),
+            TestClient(create_app(settings.model_copy(update=update), engine=engine)),
+        ):
+            pass
