@@ -24,6 +24,7 @@ from skillshub.web.routes import (
     catalogue,
     catalogue_pages,
     europass,
+    gap,
     health,
     issuing,
     learner,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(organisations.router)
     app.include_router(issuing.router)
     app.include_router(catalogue.router)
+    app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)
     app.include_router(europass.router)
