@@ -87,6 +87,13 @@ def owned_issuer(session: Session, slug: str, organisation_id: int | None) -> Is
     return issuer
 
 
+def set_public_by_default(session: Session, issuer: Issuer, public: bool) -> None:
+    """Whether the issuer's new credentials start with a public page."""
+    issuer.public_by_default = public
+    session.add(issuer)
+    session.flush()
+
+
 def organisation_of(session: Session, issuer: Issuer) -> Organisation:
     org = session.get(Organisation, issuer.organisation_id)
     assert org is not None  # enforced by the foreign key

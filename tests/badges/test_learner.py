@@ -419,6 +419,20 @@ def test_issuer_default_makes_new_pages_public(
     assert _stranger(client).get(f"/credentials/{out['id']}", headers=HTML).status_code == 200
 
 
+def test_another_organisation_cannot_set_the_sharing_default(
+    client: TestClient, world: World, session: Session, master_key: str
+) -> None:
+    other = make_world(session, master_key, slug="otheracademy")
+    refused = client.put(
+        f"/api/v1/issuers/{world.issuer.slug}/sharing",
+        json={"public_by_default": True},
+        headers=_auth(other),
+    )
+    assert refused.status_code == 403
+    out = _issue(client, world)
+    assert _stranger(client).get(f"/credentials/{out['id']}", headers=HTML).status_code == 404
+
+
 def test_bulk_issue_mails_every_learner(
     client: TestClient, world: World, settings: Settings
 ) -> None:

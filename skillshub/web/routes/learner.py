@@ -435,11 +435,8 @@ def issuer_sharing_default(
     slug: str, body: SharingDefault, session: SessionDep, org: OrgDep
 ) -> dict[str, Any]:
     """Whether new credentials' pages start public (learners can still hide them)."""
-    issuer = issuers.get_issuer(session, slug)
-    if issuer.organisation_id != org.id:
-        raise Forbidden(f"issuer {slug!r} belongs to another organisation")
-    issuer.public_by_default = body.public_by_default
-    session.add(issuer)
+    issuer = issuers.owned_issuer(session, slug, org.id)
+    issuers.set_public_by_default(session, issuer, body.public_by_default)
     return {"issuer": issuer.slug, "public_by_default": issuer.public_by_default}
 
 
