@@ -117,6 +117,14 @@ def _visible(
     return (record, False) if record is not None and record.public else None
 
 
+def _visible_record(request: Request, session: Session, credential_id: str) -> IssuedCredential:
+    """The credential this request may see, or NotFound (the same as for an unknown id)."""
+    found = _visible(request, session, credential_id)
+    if found is None:
+        raise NotFound("no public credential at this address")
+    return found[0]
+
+
 def _cache_headers(record: IssuedCredential) -> dict[str, str]:
     # Public answers are revalidated every time: hiding a page must take effect at once.
     return {
@@ -229,10 +237,7 @@ def credential_page(
 @router.get("/credentials/{credential_id}/download", response_model=None)
 def download_credential(credential_id: str, request: Request, session: SessionDep) -> Response:
     """The signed credential as a file: JSON-LD with its proof, or the compact JWS."""
-    found = _visible(request, session, credential_id)
-    if found is None:
-        raise NotFound("no public credential at this address")
-    record = found[0]
+    record = _visible_record(request, session, credential_id)
     extension, media_type = ("jwt", JWT) if record.format == "jwt" else ("json", JSONLD)
     headers = _cache_headers(record) | {
         "Content-Disposition": f'attachment; filename="credential-{record.uuid}.{extension}"'
@@ -262,10 +267,7 @@ def baked_badge(
     """The badge image with the credential baked in (PNG iTXt chunk or SVG element)."""
     if kind not in ("png", "svg"):
         raise NotFound(f"no badge.{kind}: ask for badge.png or badge.svg")
-    found = _visible(request, session, credential_id)
-    if found is None:
-        raise NotFound("no public credential at this address")
-    record = found[0]
+    record = _visible_record(request, session, credential_id)
     content = images.baked(session, record, kind)  # type: ignore[arg-type]
     media_type = images.PNG if kind == "png" else images.SVG
     return _image_response(record, content, media_type, f"badge-{record.uuid}.{kind}", download)
@@ -283,10 +285,7 @@ def qr_code(
     """A QR code of the public page's address."""
     if kind not in ("png", "svg"):
         raise NotFound(f"no qr.{kind}: ask for qr.png or qr.svg")
-    found = _visible(request, session, credential_id)
-    if found is None:
-        raise NotFound("no public credential at this address")
-    record = found[0]
+    record = _visible_record(request, session, credential_id)
     url = sharing.credential_url(settings.base_url, record.uuid)
     content = sharing.qr_png(url) if kind == "png" else sharing.qr_svg(url)
     media_type = images.PNG if kind == "png" else images.SVG
