@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -48,6 +49,17 @@ def load_settings() -> Settings:
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write a command's output file; an unwritable path is a clear error, not a traceback."""
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -179,8 +191,6 @@ def verify_command(
     email: Annotated[str | None, typer.Option(help="Check the recipient's e-mail")] = None,
 ) -> None:
     """Verify an Open Badge: exit 0 valid, 1 invalid, 2 could not check."""
-    from pathlib import Path
-
     from badges.verifying import VerifyOptions, verify
     from skillshub.verifier import verification_context
 

@@ -15,9 +15,10 @@ from badges import bulk, delivery, issuing, status
 from badges.issuers import get_issuer
 from badges.models import Issuer
 from catalogue.errors import DomainError
+from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out
+from skillshub.cli import app, database, err, fail, load_settings, out, write_file
 from skillshub.db import make_engine
 
 
@@ -57,7 +58,7 @@ def issue(
     with database(settings) as session:
         try:
             master_key = ensure_master_key(session, settings.resolved_master_key())
-            mc = issuing.get_micro_credential(session, micro_credential)
+            mc = get_micro_credential(session, micro_credential)
             record = issuing.issue(
                 session,
                 master_key,
@@ -83,7 +84,7 @@ def issue(
     if sent is not None and not sent.sent:
         err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
     if out_file:
-        out_file.write_text(text + "\n")
+        write_file(out_file, text + "\n")
         err.print(f"issued credential {record.uuid} → {out_file}")
     else:
         sys.stdout.write(text + "\n")
@@ -112,7 +113,7 @@ def issue_bulk(
     with database(settings) as session:
         try:
             master_key = ensure_master_key(session, settings.resolved_master_key())
-            mc = issuing.get_micro_credential(session, micro_credential)
+            mc = get_micro_credential(session, micro_credential)
             job = bulk.create_job(
                 session,
                 issuer=_issuer_for(session, mc, issuer),

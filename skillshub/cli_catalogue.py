@@ -17,7 +17,7 @@ from catalogue.courses import list_courses
 from catalogue.micro_credentials import list_micro_credentials
 from catalogue.schemas import Page
 from catalogue.skills import list_job_roles, list_skills
-from skillshub.cli import app, database, err, fail, out
+from skillshub.cli import app, database, err, fail, out, write_file
 
 catalogue_app = typer.Typer(
     help="Skills, job roles, courses and micro-credentials.", no_args_is_help=True
@@ -184,7 +184,7 @@ def export(
     if str(file) == "-":
         sys.stdout.write(text + "\n")
     else:
-        file.write_text(text + "\n", encoding="utf-8")
+        write_file(file, text + "\n")
         out.print(f"exported {len(document.courses)} course(s) to {file}")
 
 

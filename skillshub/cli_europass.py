@@ -15,7 +15,7 @@ from catalogue import organisations
 from catalogue.errors import DomainError
 from keys import eseal
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out
+from skillshub.cli import app, database, err, fail, load_settings, out, write_file
 
 seal_app = typer.Typer(
     help="E-seal certificates for Europass credentials (JAdES).", no_args_is_help=True
@@ -151,10 +151,7 @@ def export_europass(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        try:
-            out_file.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise fail(f"cannot write {out_file}: {exc.strerror}") from None
+        write_file(out_file, text)
     kind = "sealed (JAdES)" if export.sealed else "unsealed, uploadable to the EDC Issuer"
     err.print(f"Europass credential {kind}" + (f" written to {out_file}" if out_file else ""))
     for note in export.notes:

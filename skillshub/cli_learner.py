@@ -9,7 +9,7 @@ import typer
 
 from badges import images, issuing
 from catalogue.errors import DomainError
-from skillshub.cli import app, database, err, fail, load_settings
+from skillshub.cli import app, database, err, fail, load_settings, write_file
 
 
 @app.command()
@@ -31,8 +31,5 @@ def bake(
             content = images.baked(session, record, "png" if png else "svg")
         except DomainError as exc:
             raise fail(exc.message) from None
-    try:
-        out_file.write_bytes(content)
-    except OSError as exc:
-        raise fail(f"cannot write {out_file}: {exc}") from None
+    write_file(out_file, content)
     err.print(f"baked credential {record.uuid} → {out_file} ({len(content)} bytes)")

@@ -133,3 +133,13 @@ def test_export_then_import_into_another_provider(
 def test_reindex(run: Run, demo: dict) -> None:
     result = run("catalogue", "reindex")
     assert result.exit_code == 0 and "(0 document(s) changed)" in _text(result.stdout)
+
+
+def test_export_to_an_unwritable_path_is_a_clear_error(
+    run: Run, demo: dict, tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-folder" / "volt.json"
+    result = run("catalogue", "export", str(target), "--org", "voltacademy")
+    assert result.exit_code == 1
+    assert f"cannot write {target}" in _text(result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
