@@ -380,13 +380,6 @@ def sign(
 # --- issuing -----------------------------------------------------------------------------
 
 
-def get_micro_credential(session: Session, slug: str) -> MicroCredential:
-    mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).first()
-    if mc is None:
-        raise NotFound(f"micro-credential {slug!r} does not exist")
-    return mc
-
-
 def find_by_external_id(
     session: Session, issuer_id: int, external_id: str
 ) -> IssuedCredential | None:

@@ -18,7 +18,7 @@ from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out, write_file
+from skillshub.cli import app, database, err, fail, load_settings, out
 from skillshub.db import make_engine
 
 
@@ -84,7 +84,7 @@ def issue(
     if sent is not None and not sent.sent:
         err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
     if out_file:
-        write_file(out_file, text + "\n")
+        out_file.write_text(text + "\n")
         err.print(f"issued credential {record.uuid} → {out_file}")
     else:
         sys.stdout.write(text + "\n")

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from badges import issuing
 from badges.models import IssuedCredential, StatusAllocation
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from catalogue import micro_credentials
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import resolve_did_key
 from openbadges_schemas.ob3 import validate_structure
@@ -258,7 +259,7 @@ def test_bulk_rejects_malformed_json_and_wrong_type(client: TestClient, world: W
 
 def test_service_errors_are_domain_errors(world: World, session: Session) -> None:
     with pytest.raises(NotFound):
-        issuing.get_micro_credential(session, "missing")
+        micro_credentials.get_micro_credential(session, "missing")
     with pytest.raises(DomainError):
         issuing.issue(
             session,

@@ -37,6 +37,7 @@ import json, os, sys
 from sqlmodel import Session
 from badges import issuing
 from badges.issuers import get_issuer
+from catalogue.micro_credentials import get_micro_credential
 from keys.sealing import MasterKey
 from skillshub.db import make_engine
 
@@ -45,7 +46,7 @@ engine = make_engine(db_url)
 master_key = MasterKey(os.environ["SKILLSHUB_MASTER_KEY"])
 with Session(engine, expire_on_commit=False) as session:
     issuer = get_issuer(session, issuer_slug)
-    mc = issuing.get_micro_credential(session, mc_slug)
+    mc = get_micro_credential(session, mc_slug)
     session.commit()
     print("ready", flush=True)
     sys.stdin.readline()

@@ -13,6 +13,7 @@ from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import eddsa_rdfc_2022
 from catalogue.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from catalogue.micro_credentials import get_micro_credential
 from keys import store
 from skillshub.web.deps import MasterKeyDep, OrgDep, SessionDep, SettingsDep, wants_html
 from skillshub.web.pages import templates
@@ -138,7 +139,7 @@ def issue_credential(
     org: OrgDep,
 ) -> IssuedOut:
     issuer = issuers.owned_issuer(session, slug, org.id)
-    mc = issuing.get_micro_credential(session, body.micro_credential)
+    mc = get_micro_credential(session, body.micro_credential)
     record = issuing.issue(
         session,
         master_key,
@@ -175,7 +176,7 @@ async def issue_bulk(
 ) -> dict:
     """Start a bulk job from CSV (`text/csv`) or a JSON array; poll `/api/v1/jobs/{id}`."""
     issuer = issuers.owned_issuer(session, slug, org.id)
-    mc = issuing.get_micro_credential(session, micro_credential)
+    mc = get_micro_credential(session, micro_credential)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     raw = await request.body()
     try:
