@@ -87,10 +87,7 @@ def init() -> None:
     except DomainError as exc:
         raise fail(exc.message) from None
     with database(settings) as session:
-        try:
-            ensure_master_key(session, settings.resolved_master_key())
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        ensure_master_key(session, settings.resolved_master_key())
     where = settings.master_key_path if created else "existing"
     out.print(f"[green]ready[/]: data in {settings.data_dir.resolve()}, master key {where}")
 
@@ -138,18 +135,15 @@ def org_create(
 ) -> None:
     """Create a provider organisation."""
     with database() as session:
-        try:
-            org = organisations.create_organisation(
-                session,
-                legal_name=legal_name,
-                country=country,
-                slug=slug,
-                registration_id=registration_id,
-                homepage=homepage,
-                logo_url=logo_url,
-            )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        org = organisations.create_organisation(
+            session,
+            legal_name=legal_name,
+            country=country,
+            slug=slug,
+            registration_id=registration_id,
+            homepage=homepage,
+            logo_url=logo_url,
+        )
         out.print(f"created organisation [bold]{org.slug}[/]")
 
 
@@ -175,11 +169,8 @@ def token_create(
     from keys.tokens import create_token
 
     with database() as session:
-        try:
-            organisation = organisations.get_organisation(session, org)
-            token, _record = create_token(session, organisation.id or 0, name)
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        organisation = organisations.get_organisation(session, org)
+        token, _record = create_token(session, organisation.id or 0, name)
     err.print("API token (shown once, only its hash is stored):")
     sys.stdout.write(token + "\n")
 

@@ -18,7 +18,7 @@ from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out
+from skillshub.cli import app, database, err, fail, load_settings, out, write_file
 from skillshub.db import make_engine
 
 
@@ -56,35 +56,32 @@ def issue(
     """Issue one Open Badges 3.0 credential and print it (JSON, or the JWS for --format jwt)."""
     settings = load_settings()
     with database(settings) as session:
-        try:
-            master_key = ensure_master_key(session, settings.resolved_master_key())
-            mc = get_micro_credential(session, micro_credential)
-            record = issuing.issue(
-                session,
-                master_key,
-                issuer=_issuer_for(session, mc, issuer),
-                micro_credential=mc,
-                recipient=issuing.Recipient(
-                    name=name,
-                    email=email,
-                    did=did,
-                    grade=grade,
-                    evidence_url=evidence_url,
-                    external_id=external_id,
-                ),
-                base_url=settings.base_url,
-                status_purposes=settings.status_purposes,
-                fmt=fmt,
-            )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        mc = get_micro_credential(session, micro_credential)
+        record = issuing.issue(
+            session,
+            master_key,
+            issuer=_issuer_for(session, mc, issuer),
+            micro_credential=mc,
+            recipient=issuing.Recipient(
+                name=name,
+                email=email,
+                did=did,
+                grade=grade,
+                evidence_url=evidence_url,
+                external_id=external_id,
+            ),
+            base_url=settings.base_url,
+            status_purposes=settings.status_purposes,
+            fmt=fmt,
+        )
         text = record.signed
     # After the commit: the learner's e-mail with the claim link.
     sent = delivery.deliver_committed(make_engine(settings.sqlalchemy_url), settings, record.uuid)
     if sent is not None and not sent.sent:
         err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
     if out_file:
-        out_file.write_text(text + "\n")
+        write_file(out_file, text + "\n")
         err.print(f"issued credential {record.uuid} → {out_file}")
     else:
         sys.stdout.write(text + "\n")
@@ -111,18 +108,15 @@ def issue_bulk(
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {file}: {exc}") from None
     with database(settings) as session:
-        try:
-            master_key = ensure_master_key(session, settings.resolved_master_key())
-            mc = get_micro_credential(session, micro_credential)
-            job = bulk.create_job(
-                session,
-                issuer=_issuer_for(session, mc, issuer),
-                micro_credential=mc,
-                rows=bulk.parse_csv(text),
-                fmt=fmt,
-            )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        mc = get_micro_credential(session, micro_credential)
+        job = bulk.create_job(
+            session,
+            issuer=_issuer_for(session, mc, issuer),
+            micro_credential=mc,
+            rows=bulk.parse_csv(text),
+            fmt=fmt,
+        )
     engine = make_engine(settings.sqlalchemy_url)
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=as_json) as bar:
@@ -165,19 +159,16 @@ def revoke(
     action = "suspend" if suspend else "unsuspend" if unsuspend else "revoke"
     settings = load_settings()
     with database(settings) as session:
-        try:
-            master_key = ensure_master_key(session, settings.resolved_master_key())
-            record = status.change_status(
-                session,
-                master_key,
-                credential_uuid=credential_id,
-                action=action,
-                organisation_id=None,
-                actor="cli",
-                base_url=settings.base_url,
-                reason=reason,
-            )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        record = status.change_status(
+            session,
+            master_key,
+            credential_uuid=credential_id,
+            action=action,
+            organisation_id=None,
+            actor="cli",
+            base_url=settings.base_url,
+            reason=reason,
+        )
     state = "revoked" if record.revoked_at else "suspended" if record.suspended else "active"
     out.print(f"credential {record.uuid} is now {state}")

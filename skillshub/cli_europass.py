@@ -12,7 +12,6 @@ import typer
 
 from badges import europass
 from catalogue import organisations
-from catalogue.errors import DomainError
 from keys import eseal
 from keys.store import ensure_master_key
 from skillshub.cli import app, database, err, fail, load_settings, out, write_file
@@ -66,24 +65,21 @@ def seal_import(
     password = _secret(password_env)
     settings = load_settings()
     with database(settings) as session:
-        try:
-            if pkcs12_file is not None:
-                leaf, private_key, others = eseal.load_pkcs12(_read(pkcs12_file, "file"), password)
-            else:
-                assert cert is not None and key is not None
-                leaf, private_key, others = eseal.load_pem(
-                    _read(cert, "certificate"),
-                    _read(key, "key"),
-                    _read(chain, "chain") if chain else None,
-                    password,
-                )
-            organisation = organisations.get_organisation(session, org)
-            master_key = ensure_master_key(session, settings.resolved_master_key())
-            record = eseal.import_certificate(
-                session, master_key, organisation, leaf, private_key, others
+        if pkcs12_file is not None:
+            leaf, private_key, others = eseal.load_pkcs12(_read(pkcs12_file, "file"), password)
+        else:
+            assert cert is not None and key is not None
+            leaf, private_key, others = eseal.load_pem(
+                _read(cert, "certificate"),
+                _read(key, "key"),
+                _read(chain, "chain") if chain else None,
+                password,
             )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        organisation = organisations.get_organisation(session, org)
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        record = eseal.import_certificate(
+            session, master_key, organisation, leaf, private_key, others
+        )
         out.print(
             f"imported e-seal certificate for [bold]{organisation.slug}[/]: {record.subject}\n"
             f"  valid until {record.not_after:%Y-%m-%d}, eIDAS identifier "
@@ -101,10 +97,7 @@ def seal_list(
 ) -> None:
     """List an organisation's e-seal certificates (the active one first)."""
     with database() as session:
-        try:
-            organisation = organisations.get_organisation(session, org)
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        organisation = organisations.get_organisation(session, org)
         rows = [
             {
                 "subject": r.subject,
@@ -140,13 +133,10 @@ def export_europass(
     certificate, or the EDC Issuer's uploadable form when it has none."""
     settings = load_settings()
     with database(settings) as session:
-        try:
-            master_key = ensure_master_key(session, settings.resolved_master_key())
-            export = europass.export_europass(
-                session, master_key, credential_id, base_url=settings.base_url
-            )
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        export = europass.export_europass(
+            session, master_key, credential_id, base_url=settings.base_url
+        )
     text = export.text() + "\n"
     if out_file is None:
         sys.stdout.write(text)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from badges import images, issuing
-from catalogue.errors import DomainError
 from skillshub.cli import app, database, err, fail, load_settings, write_file
 
 
@@ -26,10 +25,7 @@ def bake(
         raise fail("choose one of --png and --svg", 2)
     settings = load_settings()
     with database(settings) as session:
-        try:
-            record = issuing.get_credential(session, credential_id)
-            content = images.baked(session, record, "png" if png else "svg")
-        except DomainError as exc:
-            raise fail(exc.message) from None
+        record = issuing.get_credential(session, credential_id)
+        content = images.baked(session, record, "png" if png else "svg")
     write_file(out_file, content)
     err.print(f"baked credential {record.uuid} → {out_file} ({len(content)} bytes)")
