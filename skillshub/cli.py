@@ -63,8 +63,8 @@ def write_file(path: Path, content: str | bytes) -> None:
 
 
 @contextmanager
-def database(settings: Settings | None = None) -> Iterator[Session]:
-    """A migrated database session; domain errors become a clear message and exit 1."""
+def database(settings: Settings | None = None, *, error_code: int = 1) -> Iterator[Session]:
+    """A migrated database session; domain errors become a clear message and `error_code`."""
     settings = settings or load_settings()
     try:
         engine = make_engine(settings.sqlalchemy_url)
@@ -72,7 +72,7 @@ def database(settings: Settings | None = None) -> Iterator[Session]:
         with session_scope(engine) as session:
             yield session
     except DomainError as exc:
-        raise fail(exc.message) from None
+        raise fail(exc.message, error_code) from None
 
 
 @app.command()
@@ -189,7 +189,8 @@ def verify_command(
     try:
         is_url = target.startswith(("https://", "http://"))
         data = target if is_url else Path(target).read_bytes()
-        with database(settings) as session:
+        # Exit 1 means "invalid": a set-up or database error is "could not check" (2).
+        with database(settings, error_code=2) as session:
             context = verification_context(settings).bound(session)
             report = verify(context, data, options=VerifyOptions(recipient_email=email))
     except (OSError, DomainError) as exc:

@@ -89,3 +89,14 @@ def test_help_reads_well() -> None:
     assert result.exit_code == 0
     for command in ("init", "serve", "demo", "issue", "revoke"):
         assert command in result.output
+
+
+def test_verify_that_cannot_check_exits_2_not_invalid(tmp_path: Path, db_url: str) -> None:
+    badge = tmp_path / "badge.json"
+    badge.write_text("{}")
+    env = _env(tmp_path, db_url, SKILLSHUB_PINNED_DOCUMENTS=str(tmp_path / "missing.json"))
+    result = runner.invoke(app, ["verify", str(badge)], env=env)
+    assert result.exit_code == 2
+    assert "SKILLSHUB_PINNED_DOCUMENTS" in " ".join(result.output.split())
+    missing = runner.invoke(app, ["verify", str(tmp_path / "nowhere.json")], env=_env(tmp_path))
+    assert missing.exit_code == 2
