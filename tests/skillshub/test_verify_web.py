@@ -91,6 +91,15 @@ def test_url_input_refused(web: TestClient) -> None:
     assert response.json()["error"]["code"] == "url_refused"
 
 
+def test_only_web_links_are_fetched(web: TestClient) -> None:
+    api = web.post("/api/v1/verify", json={"url": "file:///etc/passwd"})
+    assert api.status_code == 422 and api.json()["error"]["message"] == "url must be an https URL"
+    form = web.post("/verify", data={"url": " ftp://example.org/badge.json "})
+    assert form.status_code == 422 and "the link must be an https URL" in form.text
+    page = web.get("/verify", params={"url": "javascript:alert(1)"})
+    assert page.status_code == 422 and "the link must be an https URL" in page.text
+
+
 @pytest.mark.parametrize(
     ("content", "media", "status", "code"),
     [

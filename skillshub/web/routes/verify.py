@@ -51,6 +51,12 @@ def _text(value: Any, name: str) -> str | None:
     return value
 
 
+def _web_url(url: str, name: str) -> str:
+    if not url.startswith(("https://", "http://")):
+        raise UnrecognisedInput(f"{name} must be an https URL")
+    return url
+
+
 async def _json_input(request: Request, context: VerificationContext) -> Input:
     value = parse_json(await request.body(), context.limits)
     if (
@@ -61,9 +67,7 @@ async def _json_input(request: Request, context: VerificationContext) -> Input:
         email = _text(value.get("recipient_email"), "recipient_email")
         url = _text(value.get("url"), "url")
         if url is not None:
-            if not url.startswith(("https://", "http://")):
-                raise UnrecognisedInput("url must be an https URL")
-            return url, email
+            return _web_url(url, "url"), email
         credential = value.get("credential")
         if not isinstance(credential, dict | str):
             raise UnrecognisedInput("credential must be a JSON object or a compact JWS")
@@ -84,9 +88,7 @@ async def _form_input(request: Request) -> Input:
         return pasted.strip().encode(), email
     url = _text(form.get("url"), "url")
     if url and url.strip():
-        if not url.strip().startswith(("https://", "http://")):
-            raise UnrecognisedInput("the link must be an https URL")
-        return url.strip(), email
+        return _web_url(url.strip(), "the link"), email
     raise UnrecognisedInput("give a badge: paste it, upload a file, or enter a link")
 
 
@@ -158,9 +160,7 @@ async def verify_page(request: Request, context: ContextDep, url: str | None = N
         return _page(request)
 
     async def from_url() -> Input:
-        if not url.startswith(("https://", "http://")):
-            raise UnrecognisedInput("the link must be an https URL")
-        return url, None
+        return _web_url(url, "the link"), None
 
     return await _page_for(request, context, from_url())
 
