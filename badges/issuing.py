@@ -377,6 +377,39 @@ def sign(
     raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
+def sign_submitted(
+    session: Session,
+    master_key: MasterKey,
+    organisation_id: int | None,
+    credential: dict[str, Any],
+    issuer_ref: Any = None,
+) -> dict[str, Any]:
+    """VC-API issue: a caller's credential signed (`eddsa-rdfc-2022`) by one of the
+    organisation's issuers: `issuer_ref` (its slug or DID), else the credential's declared
+    issuer, else, when it declares none, the organisation's first issuer."""
+    own = issuers.list_issuers(session, organisation_id)
+    issuer_field = credential.get("issuer")
+    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
+    chosen = next(
+        (i for i in own if issuer_ref in (i.slug, i.did) or (not issuer_ref and declared == i.did)),
+        own[0] if own and not issuer_ref and not declared else None,
+    )
+    if chosen is None:
+        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
+    credential = dict(credential)
+    if not declared:
+        credential["issuer"] = chosen.did
+    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
+    try:
+        return eddsa_rdfc_2022.create_proof(
+            credential,
+            private_key=key.private_key,  # type: ignore[arg-type]
+            verification_method=key.verification_method,
+        )
+    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
+        raise InvalidInput(f"cannot sign this credential: {exc}") from None
+
+
 # --- issuing -----------------------------------------------------------------------------
 
 

@@ -11,10 +11,8 @@ from pydantic import BaseModel, Field
 
 from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import eddsa_rdfc_2022
-from catalogue.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
-from keys import store
 from skillshub.web.deps import MasterKeyDep, OrgDep, SessionDep, SettingsDep, wants_html
 from skillshub.web.pages import templates
 
@@ -270,28 +268,9 @@ def vc_api_issue(
 ) -> dict:
     """VC-API issue: sign the given credential with one of the caller's issuers
     (`options.issuer` = its slug or DID, default the organisation's first issuer)."""
-    own = issuers.list_issuers(session, org.id)
-    wanted = body.options.get("issuer")
-    issuer_field = body.credential.get("issuer")
-    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
-    chosen = next(
-        (i for i in own if wanted in (i.slug, i.did) or (not wanted and declared == i.did)),
-        own[0] if own and not wanted and not declared else None,
+    signed = issuing.sign_submitted(
+        session, master_key, org.id, body.credential, body.options.get("issuer")
     )
-    if chosen is None:
-        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
-    credential = dict(body.credential)
-    if not declared:
-        credential["issuer"] = chosen.did
-    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
-    try:
-        signed = eddsa_rdfc_2022.create_proof(
-            credential,
-            private_key=key.private_key,  # type: ignore[arg-type]
-            verification_method=key.verification_method,
-        )
-    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
-        raise InvalidInput(f"cannot sign this credential: {exc}") from None
     return {"verifiableCredential": signed}
 
 
