@@ -106,8 +106,9 @@ def serve(
     settings = load_settings()
     try:
         application = create_app(settings)
-        prepare(settings, application.state.engine)
-        verification_context(settings)  # a bad pinned-documents or trust-anchor file: say so now
+        # Here rather than in the app's start-up: a bad setting is a message, not a traceback.
+        application.state.master_key = prepare(settings, application.state.engine)
+        application.state.verification = verification_context(settings)
     except DomainError as exc:
         raise fail(exc.message) from None
     uvicorn.run(application, host=host or settings.host, port=port or settings.port)

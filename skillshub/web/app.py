@@ -48,8 +48,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        app.state.master_key = prepare(settings, engine)
-        app.state.verification = verification_context(settings)
+        # `skillshub serve` does both before uvicorn starts, to fail with a clear message.
+        if not hasattr(app.state, "master_key"):
+            app.state.master_key = prepare(settings, engine)
+        if not hasattr(app.state, "verification"):
+            app.state.verification = verification_context(settings)
         yield
 
     app = FastAPI(
