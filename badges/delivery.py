@@ -36,6 +36,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from badges import issuing
 from badges.mail import Mailer, MailError, MailSettings, make_mailer, redact
 from badges.models import ClaimToken, IssuedCredential, Issuer
 from catalogue.errors import DomainError, NotFound
@@ -218,9 +219,7 @@ def deliver_committed(
     """`deliver` by credential id in a session of its own (a task run after the response);
     None when the credential was never committed."""
     with Session(engine, expire_on_commit=False) as session:
-        record = session.exec(
-            select(IssuedCredential).where(IssuedCredential.uuid == credential_uuid)
-        ).first()
+        record = issuing.find_credential(session, credential_uuid)
         return deliver(session, settings, record) if record is not None else None
 
 
