@@ -339,6 +339,9 @@ def test_etag_conditional_get_and_cache_control_from_ttl(client: TestClient, wor
     assert client.get(f"/status/{world.issuer.slug}/revocation/99").status_code == 404
     assert client.get(f"/status/{world.issuer.slug}/refresh/1").status_code == 404
     assert client.get("/status/nobody/revocation/1").status_code == 404
+    # Past the column's range: refused as input, not a database error.
+    huge = client.get(f"/status/{world.issuer.slug}/revocation/{2**63}")
+    assert huge.status_code == 422
 
 
 def test_jwt_form_is_served_for_vc_jwt_and_carries_the_same_list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -54,7 +54,12 @@ def deployment_jwks(session: SessionDep) -> dict:
 
 @router.get("/status/{issuer_slug}/{purpose}/{seq}", response_model=None)
 def status_list_credential(
-    issuer_slug: str, purpose: str, seq: int, request: Request, session: SessionDep
+    issuer_slug: str,
+    purpose: str,
+    # Bounded to the column's 32-bit range: a larger number is a 422, not a database error.
+    seq: Annotated[int, Path(ge=-(2**31), le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
 ) -> Response:
     """A signed BitstringStatusListCredential, cacheable for its ttl, with conditional GET."""
     if purpose not in status.PURPOSES:
