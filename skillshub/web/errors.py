@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogue.errors import DomainError
@@ -72,6 +73,14 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _STATUS_NAMES.get(exc.status_code, "http_error")
         body = error_body(code, str(exc.detail))
         return error_response(request, exc.status_code, body, exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # The database refused a value of the request (PostgreSQL text cannot hold a NUL
+        # character; a number past a column's range): bad input, not a server fault.
+        log.warning("database refused a value on %s %s", request.method, request.url.path)
+        message = "the request holds a value the database cannot store (e.g. a NUL character)"
+        return error_response(request, 422, error_body("invalid_input", message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
