@@ -89,7 +89,9 @@ def list_courses(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(
         session.exec(
-            query.order_by(Course.title, Course.id).offset((page - 1) * per_page).limit(per_page)
+            query.order_by(Course.title, Course.id)
+            .offset(search.offset(page, per_page))
+            .limit(per_page)
         )
     )
     return Page(items=summaries(session, rows), total=total, page=page, per_page=per_page)

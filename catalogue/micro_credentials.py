@@ -145,7 +145,7 @@ def list_micro_credentials(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(MicroCredential.title, MicroCredential.id)
-        .offset((page - 1) * per_page)
+        .offset(search.offset(page, per_page))
         .limit(per_page)
     )
     items = [

@@ -35,6 +35,8 @@ from catalogue.schemas import SearchFilters, SearchHit, SearchPage
 
 KINDS = ("skill", "job_role", "course", "micro_credential")
 MAX_PER_PAGE = 100
+# Beyond any real catalogue, and keeps the row offset inside a 64-bit SQL integer.
+MAX_PAGE = 1_000_000
 _MAX_TERMS = 12
 _SUMMARY_CHARS = 300
 _TOKEN = re.compile(r"[^\W_]+")
@@ -349,6 +351,15 @@ def _ranked(session: Session, words: list[str]) -> Any:
     )
 
 
+def offset(page: int, per_page: int) -> int:
+    """The first row of a page for every paginated list, or InvalidInput for an impossible page."""
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(f"page must be between 1 and {MAX_PAGE}", details={"field": "page"})
+    if per_page < 1:
+        raise InvalidInput("per_page must be 1 or more", details={"field": "per_page"})
+    return (page - 1) * per_page
+
+
 def search(
     session: Session,
     q: str = "",
@@ -357,12 +368,11 @@ def search(
     per_page: int = 20,
 ) -> SearchPage:
     """Ranked, filtered, paginated search; an empty query lists entries by title."""
-    if page < 1:
-        raise InvalidInput("page must be 1 or more", details={"field": "page"})
-    if not 1 <= per_page <= MAX_PER_PAGE:
+    if per_page > MAX_PER_PAGE:
         raise InvalidInput(
             f"per_page must be between 1 and {MAX_PER_PAGE}", details={"field": "per_page"}
         )
+    start = offset(page, per_page)
     where = _filters(session, filters or SearchFilters())
     words = terms(q)
     d = _DOC.c
@@ -374,7 +384,7 @@ def search(
         base = select(_DOC, literal_column("0.0").label("score")).where(*where)
         order = [d.title, d.id]
     total = session.exec(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.exec(base.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    rows = session.exec(base.order_by(*order).limit(per_page).offset(start))
     hits = [
         SearchHit(kind=r.kind, slug=r.slug, title=r.title, summary=r.summary, score=float(r.score))
         for r in rows

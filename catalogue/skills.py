@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from catalogue import courses, vocabularies
+from catalogue import courses, search, vocabularies
 from catalogue.errors import NotFound
 from catalogue.models import (
     Course,
@@ -83,7 +83,7 @@ def list_skills(session: Session, *, page: int = 1, per_page: int = 20) -> Page[
     rows = session.exec(
         select(Skill)
         .order_by(Skill.preferred_label, Skill.id)
-        .offset((page - 1) * per_page)
+        .offset(search.offset(page, per_page))
         .limit(per_page)
     )
     return Page(items=[skill_ref(s) for s in rows], total=total, page=page, per_page=per_page)
@@ -106,7 +106,7 @@ def list_job_roles(session: Session, *, page: int = 1, per_page: int = 20) -> Pa
     rows = session.exec(
         select(JobRole)
         .order_by(JobRole.title, JobRole.id)
-        .offset((page - 1) * per_page)
+        .offset(search.offset(page, per_page))
         .limit(per_page)
     )
     return Page(items=[job_role_ref(r) for r in rows], total=total, page=page, per_page=per_page)

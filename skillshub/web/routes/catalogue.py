@@ -30,7 +30,7 @@ from skillshub.web.deps import OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
-PageNumber = Annotated[int, Query(ge=1)]
+PageNumber = Annotated[int, Query(ge=1, le=search.MAX_PAGE)]
 PerPage = Annotated[int, Query(ge=1, le=search.MAX_PER_PAGE)]
 Changes = Annotated[dict[str, Any], Body(description="only the fields to change")]
 

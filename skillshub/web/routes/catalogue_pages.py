@@ -86,7 +86,7 @@ def search_page(
     language: str = "",
     country: str = "",
     provider: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     form = {
         "q": q,
