@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from catalogue.models import Skill
 from catalogue.organisations import SLUG_RE, slugify
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_PRICE = Decimal(10_000_000)
 
 
 def invalid(field: str, message: str) -> InvalidInput:
@@ -87,6 +89,15 @@ def url(field: str, value: str | None) -> str | None:
     if value and not re.match(r"^https?://[^\s/]+", value):
         raise invalid(field, "must be an absolute http(s) URL")
     return value
+
+
+def price_cents(amount: Decimal) -> int:
+    """The amount in cents; bounded so it fits the 32-bit column on every database."""
+    if amount < 0:
+        raise invalid("price", "amount must not be negative")
+    if amount > MAX_PRICE:
+        raise invalid("price", f"amount must be at most {MAX_PRICE}")
+    return int((amount * 100).to_integral_value())
 
 
 def currency(value: str) -> str:

@@ -180,9 +180,7 @@ def _validated(
     slug = checks.slug_for(session, Course, data.slug, title, current_id=current_id)
     price_cents = price_currency = None
     if data.price is not None:
-        if data.price.amount < 0:
-            raise checks.invalid("price", "amount must not be negative")
-        price_cents = int((data.price.amount * 100).to_integral_value())
+        price_cents = checks.price_cents(data.price.amount)
         price_currency = checks.currency(data.price.currency)
     iris = [s.iri for s in data.skills]
     if len(set(iris)) != len(iris):

@@ -95,6 +95,9 @@ def test_bad_input_is_refused_and_changes_nothing(
         ({"skills": [{"iri": "http://data.europa.eu/esco/skill/nope"}]}, 422, "skills"),
         ({"slug": "battery-management-systems-engineering"}, 409, "slug"),
         ({"url": "javascript:alert(1)"}, 422, "url"),
+        # Past the cents column on PostgreSQL, past any SQL integer: both were a 500.
+        ({"price": {"amount": 30_000_000, "currency": "EUR"}}, 422, "price"),
+        ({"price": {"amount": "5.8e288", "currency": "EUR"}}, 422, "price"),
     ]
     for change, status, field in cases:
         response = client.put(
