@@ -471,3 +471,12 @@ def test_forget_this_browser_ends_the_session(
     assert client.get(f"/credentials/{credential_id}/manage").status_code == 403
     # The page stays public: forgetting a browser changes no share setting.
     assert client.get(f"/credentials/{credential_id}", headers=HTML).status_code == 200
+
+
+def test_forget_at_an_odd_address_is_no_error(client: TestClient, world: World) -> None:
+    """Non-latin-1 or `;` in the id broke the cookie header (a 500, found by schemathesis)."""
+    for odd in ("%C2%AC%F3%AF%87%A4", "x%3B%20Domain%3Devil.example"):
+        response = client.post(f"/credentials/{odd}/manage/forget", follow_redirects=False)
+        assert response.status_code == 303, response.text
+        cookie = response.headers["set-cookie"]
+        assert f"Path=/credentials/{odd}" in cookie and "Domain=" not in cookie

@@ -396,7 +396,8 @@ def forget_browser(credential_id: str, request: Request, session: SessionDep) ->
     """End the learner session in this browser."""
     delivery.end_session(session, request.cookies.get(COOKIE))
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE, path=f"/credentials/{credential_id}")
+    # Quoted: the id comes from the URL and a header carries only latin-1 without `;`.
+    response.delete_cookie(COOKIE, path=f"/credentials/{quote(credential_id)}")
     return response
 
 
