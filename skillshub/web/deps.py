@@ -9,11 +9,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from badges.verifying import VerificationContext
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
 from keys.tokens import authenticate
 from skillshub.db import session_scope
 from skillshub.settings import Settings
+from skillshub.verifier import verification_context
 
 
 def get_settings(request: Request) -> Settings:
@@ -48,6 +50,18 @@ def get_master_key(request: Request) -> MasterKey:
 
 
 MasterKeyDep = Annotated[MasterKey, Depends(get_master_key)]
+
+
+def get_verification_context(request: Request, session: SessionDep) -> VerificationContext:
+    """The app's verifier (built on first use: caches, fetch policy, trust anchors) bound to
+    this request's session."""
+    state = request.app.state
+    if getattr(state, "verification", None) is None:
+        state.verification = verification_context(state.settings)
+    return state.verification.bound(session)
+
+
+ContextDep = Annotated[VerificationContext, Depends(get_verification_context, scope="function")]
 
 
 def wants_html(request: Request) -> bool:

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from badges.proven_skills import MAX_CREDENTIALS, proven_skills
 from catalogue import gap
-from skillshub.web.deps import SessionDep
-from skillshub.web.routes.verify import ContextDep
+from skillshub.web.deps import ContextDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -12,8 +12,7 @@ from starlette.datastructures import UploadFile
 from badges.verify_input import UnrecognisedInput, parse_json
 from badges.verifying import VerificationContext, VerifyOptions, verify
 from catalogue.errors import DomainError, UnsupportedMediaType
-from skillshub.verifier import verification_context
-from skillshub.web.deps import SessionDep
+from skillshub.web.deps import ContextDep
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["verify"])
@@ -31,16 +30,6 @@ PAGE_HEADERS = {
 }
 
 Input = tuple[bytes | str | dict[str, Any], str | None]
-
-
-def _context(request: Request, session: SessionDep) -> VerificationContext:
-    state = request.app.state
-    if getattr(state, "verification", None) is None:
-        state.verification = verification_context(state.settings)
-    return state.verification.bound(session)
-
-
-ContextDep = Annotated[VerificationContext, Depends(_context, scope="function")]
 
 
 def _text(value: Any, name: str) -> str | None:
