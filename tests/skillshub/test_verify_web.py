@@ -91,6 +91,15 @@ def test_url_input_refused(web: TestClient) -> None:
     assert response.json()["error"]["code"] == "url_refused"
 
 
+def test_wrapped_credential_must_be_an_object_or_a_token(web: TestClient) -> None:
+    api = web.post("/api/v1/verify", json={"credential": 5})
+    assert api.status_code == 422
+    assert api.json()["error"]["message"] == "credential must be a JSON object or a compact JWS"
+    vc_api = web.post("/credentials/verify", json={"verifiableCredential": [1]})
+    assert vc_api.status_code == 422
+    assert vc_api.json()["error"]["message"].startswith("verifiableCredential must be")
+
+
 def test_only_web_links_are_fetched(web: TestClient) -> None:
     api = web.post("/api/v1/verify", json={"url": "file:///etc/passwd"})
     assert api.status_code == 422 and api.json()["error"]["message"] == "url must be an https URL"

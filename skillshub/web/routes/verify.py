@@ -46,6 +46,15 @@ def _web_url(url: str, name: str) -> str:
     return url
 
 
+def _credential(value: Any, name: str) -> dict[str, Any] | bytes:
+    """A credential given inside a JSON body: the object, or a compact JWS as bytes."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise UnrecognisedInput(f"{name} must be a JSON object or a compact JWS")
+
+
 async def _json_input(request: Request, context: VerificationContext) -> Input:
     value = parse_json(await request.body(), context.limits)
     if (
@@ -57,10 +66,7 @@ async def _json_input(request: Request, context: VerificationContext) -> Input:
         url = _text(value.get("url"), "url")
         if url is not None:
             return _web_url(url, "url"), email
-        credential = value.get("credential")
-        if not isinstance(credential, dict | str):
-            raise UnrecognisedInput("credential must be a JSON object or a compact JWS")
-        return credential if isinstance(credential, dict) else credential.encode(), email
+        return _credential(value.get("credential"), "credential"), email
     if not isinstance(value, dict):
         raise UnrecognisedInput("a credential must be a JSON object")
     return value, None
@@ -113,10 +119,7 @@ async def vc_api_verify(request: Request, context: ContextDep) -> JSONResponse:
     """W3C VC-API: `{verifiableCredential, options}` -> `{checks, warnings, errors}`."""
     body = parse_json(await request.body(), context.limits)
     credential = body.get("verifiableCredential") if isinstance(body, dict) else None
-    if not isinstance(credential, dict | str):
-        raise UnrecognisedInput("verifiableCredential must be a JSON object or a compact JWS")
-    data = credential if isinstance(credential, dict) else credential.encode()
-    report = await _verify(context, data, None)
+    report = await _verify(context, _credential(credential, "verifiableCredential"), None)
     result = {
         "verified": report.verdict == "valid",
         "verdict": report.verdict.value,
