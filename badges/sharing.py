@@ -19,6 +19,7 @@ import qrcode.constants
 import qrcode.image.svg
 from sqlmodel import Session, col, select
 
+from badges.issuing import Urls
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
 from catalogue.models import MicroCredential, Skill
@@ -60,10 +61,6 @@ class BadgeView:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
-
-
-def credential_url(base_url: str, credential_uuid: str) -> str:
-    return f"{base_url}/credentials/{credential_uuid}"
 
 
 def document(record: IssuedCredential) -> dict[str, Any]:
@@ -114,7 +111,7 @@ def badge_view(session: Session, record: IssuedCredential, base_url: str) -> Bad
     criteria = achievement.get("criteria") or {}
     return BadgeView(
         uuid=record.uuid,
-        url=credential_url(base_url, record.uuid),
+        url=Urls(base_url).credential(record.uuid),
         achievement_name=str(achievement.get("name") or mc.title),
         achievement_description=str(achievement.get("description") or ""),
         criteria=criteria.get("narrative") if isinstance(criteria, dict) else None,

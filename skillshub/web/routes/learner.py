@@ -286,7 +286,7 @@ def qr_code(
     if kind not in ("png", "svg"):
         raise NotFound(f"no qr.{kind}: ask for qr.png or qr.svg")
     record = _visible_record(request, session, credential_id)
-    url = sharing.credential_url(settings.base_url, record.uuid)
+    url = issuing.Urls(settings.base_url).credential(record.uuid)
     content = sharing.qr_png(url) if kind == "png" else sharing.qr_svg(url)
     media_type = images.PNG if kind == "png" else images.SVG
     return _image_response(record, content, media_type, f"qr-{record.uuid}.{kind}", download)
