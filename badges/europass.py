@@ -24,7 +24,7 @@ from cryptography import x509
 from sqlmodel import Session
 
 from badges import edc_render, jades
-from badges.issuing import get_credential
+from badges.issuing import Urls, get_credential
 from badges.models import IssuedCredential, Issuer
 from badges.verify_report import (
     Check,
@@ -296,7 +296,7 @@ def build_credential(
         id="urn:epass:identifier:1",
         notation=award.credential_uuid,
         schemeName=(
-            f"Open Badge {base_url}/credentials/{award.credential_uuid}"
+            f"Open Badge {Urls(base_url).credential(award.credential_uuid)}"
             if base_url
             else "Open Badge credential id"
         ),
