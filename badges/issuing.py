@@ -365,10 +365,7 @@ def sign(
             signed["proof"] = [signed["proof"]]
             return json.dumps(signed, ensure_ascii=False, indent=2)
         if fmt == "jwt":
-            algorithm = (
-                "P-256" if store.active_keys(session, issuer.id or 0, "P-256") else "Ed25519"
-            )
-            key = store.signing_key(session, master_key, issuer.id or 0, algorithm)
+            key = store.jwt_signing_key(session, master_key, issuer.id or 0)
             return vc_jwt.sign(credential, private_key=key.private_key, kid=key.jwt_kid)
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
