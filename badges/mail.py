@@ -101,7 +101,20 @@ class SmtpMailer:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"SMTP delivery via {self.host}:{self.port} failed: {exc}") from None
+            raise MailError(
+                f"SMTP delivery via {self.host}:{self.port} failed: {_reason(exc)}"
+            ) from None
+
+
+def _reason(exc: Exception) -> str:
+    """The failure without the server's words: a refusal echoes the recipient's address, and
+    this message is logged and returned to API clients."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        return f"the server refused the recipient (SMTP {', '.join(map(str, codes))})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__} (SMTP {exc.smtp_code})"
+    return str(exc)
 
 
 def make_mailer(settings: MailSettings) -> Mailer:

@@ -144,6 +144,34 @@ def test_a_failed_send_keeps_the_credential_and_reports(
         mail.make_mailer(Settings(email_backend="pigeon"))
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        smtplib.SMTPRecipientsRefused({EMAIL: (550, f"5.1.1 <{EMAIL}>: unknown user".encode())}),
+        smtplib.SMTPDataError(554, f"5.7.1 <{EMAIL}>: message refused".encode()),
+    ],
+)
+def test_an_smtp_refusal_is_reported_without_the_address(
+    session: Session,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    refusal: smtplib.SMTPException,
+) -> None:
+    class Refusing(FakeSmtp):
+        def send_message(self, message) -> None:
+            raise refusal
+
+    monkeypatch.setattr(smtplib, "SMTP", Refusing)
+    record = _issue(session, world)
+    smtp = replace_settings(settings, email_backend="smtp", smtp_host="mail.example")
+    result = delivery.deliver(session, smtp, record)
+    assert not result.sent and "mail.example" in (result.error or "")
+    assert "55" in (result.error or "")  # the SMTP code tells the operator what happened
+    assert EMAIL not in (result.error or "") and EMAIL not in caplog.text
+
+
 def test_claim_message_content(session: Session, world: World, settings: Settings) -> None:
     record = _issue(session, world)
     outbox = Recording()
