@@ -50,6 +50,13 @@ def parse_csv(text: str) -> list[ParsedRow]:
     """Rows of a CSV with a header (name, email, and optional did, grade, evidence_url,
     external_id); a bad row is reported with its line and does not stop the others."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _csv_rows(reader)
+    except csv.Error as exc:  # e.g. a field past the csv module's size limit
+        raise InvalidInput(f"malformed CSV at line {reader.line_num + 1}: {exc}") from None
+
+
+def _csv_rows(reader: csv.DictReader) -> list[ParsedRow]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = {"name", "email"} - set(header)
     if missing:

@@ -257,6 +257,18 @@ def test_bulk_rejects_malformed_json_and_wrong_type(client: TestClient, world: W
     assert wrong.status_code == 415
 
 
+def test_bulk_rejects_malformed_csv(client: TestClient, world: World) -> None:
+    oversized = 'name,email\n"' + "a" * 200_000 + '",ada@example.org\n'
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=oversized.encode(),
+        headers=_auth(world) | {"content-type": "text/csv"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("malformed CSV at line 2")
+
+
 def test_service_errors_are_domain_errors(world: World, session: Session) -> None:
     with pytest.raises(NotFound):
         micro_credentials.get_micro_credential(session, "missing")
