@@ -393,6 +393,11 @@ def sign_submitted(
     )
     if chosen is None:
         raise Forbidden("the credential's issuer is not one of this organisation's issuers")
+    if declared and declared != chosen.did:
+        # The proof's key must belong to the declared issuer, or no verifier will accept it.
+        raise InvalidInput(
+            f"options.issuer names {chosen.slug!r}, but the credential declares {declared!r}"
+        )
     credential = dict(credential)
     if not declared:
         credential["issuer"] = chosen.did

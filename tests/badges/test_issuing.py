@@ -327,3 +327,15 @@ def test_vc_api_issue_signs_for_the_callers_issuer(
     )
     assert response.status_code == 422 and "undefinedTerm" in response.json()["error"]["message"]
     assert client.post("/credentials/issue", json=body).status_code == 401
+
+
+def test_vc_api_issue_refuses_an_issuer_option_that_contradicts_the_credential(
+    client: TestClient, world: World
+) -> None:
+    body = {
+        "credential": _vc_api_credential("did:key:z6MkSomeoneElse"),
+        "options": {"issuer": world.issuer.slug},
+    }
+    response = client.post("/credentials/issue", json=body, headers=_auth(world))
+    assert response.status_code == 422
+    assert "declares" in response.json()["error"]["message"]
