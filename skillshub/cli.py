@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,13 @@ def write_file(path: Path, content: str | bytes) -> None:
         raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def check_writable(path: Path) -> None:
+    """Refuse an output path up front, before a command does anything it cannot undo."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise fail(f"cannot write {path}: no such writable file location")
+
+
 @contextmanager
 def database(settings: Settings | None = None, *, error_code: int = 1) -> Iterator[Session]:
     """A migrated database session; domain errors become a clear message and `error_code`."""
@@ -101,6 +109,7 @@ def serve(
     import uvicorn
 
     from skillshub.verifier import verification_context
+    from skillshub.web import access_log
     from skillshub.web.app import create_app, prepare
 
     settings = load_settings()
@@ -111,6 +120,7 @@ def serve(
         application.state.verification = verification_context(settings)
     except DomainError as exc:
         raise fail(exc.message) from None
+    access_log.install()
     uvicorn.run(application, host=host or settings.host, port=port or settings.port)
 
 

@@ -18,7 +18,7 @@ from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out, write_file
+from skillshub.cli import app, check_writable, database, err, fail, load_settings, out, write_file
 from skillshub.db import make_engine
 
 
@@ -54,6 +54,8 @@ def issue(
     out_file: Annotated[Path | None, typer.Option("--out", help="write here, not stdout")] = None,
 ) -> None:
     """Issue one Open Badges 3.0 credential and print it (JSON, or the JWS for --format jwt)."""
+    if out_file:
+        check_writable(out_file)  # before issuing: a credential is not taken back
     settings = load_settings()
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())

@@ -215,3 +215,14 @@ def test_issue_bulk_refuses_an_unusable_file(
         env=env,
     )
     assert missing.exit_code == 1 and "cannot read" in _said(missing)
+
+
+def test_issue_to_an_unwritable_path_issues_nothing(
+    world: World, env: dict[str, str], tmp_path: Path, session: Session
+) -> None:
+    result = runner.invoke(
+        app, _issue_args(world, "--out", str(tmp_path / "missing" / "badge.json")), env=env
+    )
+    assert result.exit_code == 1 and "cannot write" in result.output
+    session.expire_all()
+    assert session.exec(select(IssuedCredential)).all() == []
