@@ -30,9 +30,12 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
     lower workload. A course closes a skill only when it teaches it at the level required."""
     role = skills.get_job_role(session, job_role)
     required = skills.required_skills(session, role)
-    have_iris = {i.strip() for i in have_skill_iris if i.strip()}
-    have = [r for r in required if r.iri in have_iris]
-    missing = [MissingSkill(**r.model_dump()) for r in required if r.iri not in have_iris]
+    # A held skill may be named by its IRI or, as people type it, by its slug.
+    held = {i.strip() for i in have_skill_iris if i.strip()}
+    have = [r for r in required if r.iri in held or r.slug in held]
+    missing = [
+        MissingSkill(**r.model_dump()) for r in required if r.iri not in held and r.slug not in held
+    ]
     need = {m.iri: m for m in missing}
 
     # Which missing skills each course teaches at (at least) the required level.

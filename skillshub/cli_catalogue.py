@@ -90,7 +90,7 @@ def list_entries(
 def skills_gap(
     job_role: Annotated[str, typer.Argument(help="job role slug or ESCO occupation URI")],
     have: Annotated[
-        list[str] | None, typer.Option("--have", help="a skill IRI you have (repeatable)")
+        list[str] | None, typer.Option("--have", help="a skill you have: IRI or slug (repeatable)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:

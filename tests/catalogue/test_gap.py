@@ -99,6 +99,16 @@ def test_gap_by_iri_and_with_badge_skills(session: Session, demo: dict) -> None:
     assert result.job_role.slug == "battery-system-engineer"
 
 
+def test_held_skills_by_slug_count_like_iris(session: Session, demo: dict) -> None:
+    by_iri = gap(session, "battery-system-engineer", [SKILL_IRIS["battery chemistry"]])
+    [held] = by_iri.have
+    by_slug = gap(session, "battery-system-engineer", [held.slug])
+    assert [s.iri for s in by_slug.have] == [held.iri]
+    assert by_slug.missing == by_iri.missing
+    unknown = gap(session, "battery-system-engineer", ["no-such-skill"])
+    assert unknown.have == []
+
+
 def test_unknown_job_role(client: TestClient, demo: dict) -> None:
     response = client.get("/api/v1/gap", params={"job_role": "astronaut"})
     assert response.status_code == 404
