@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from badges.baking import BakingError, CredentialFormat, unbake_png, unbake_svg
+from badges.proofs.vc_jwt import DuplicateMemberError, refuse_duplicates
 from catalogue.errors import DomainError, PayloadTooLarge
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -73,17 +74,6 @@ def check_json_shape(value: Any, limits: Limits) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-class _DuplicateMember(Exception):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise _DuplicateMember
-    return result
-
-
 def parse_json(data: bytes | str, limits: Limits) -> Any:
     """Strict JSON: size-capped, no duplicate member names, depth- and node-capped."""
     size = len(data.encode() if isinstance(data, str) else data)
@@ -91,8 +81,8 @@ def parse_json(data: bytes | str, limits: Limits) -> Any:
         raise PayloadTooLarge(f"the input is {size} bytes, over the {limits.max_input_bytes} limit")
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        value = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateMember:
+        value = json.loads(text, object_pairs_hook=refuse_duplicates)
+    except DuplicateMemberError:
         raise MalformedInput("the JSON repeats a member name in one object") from None
     except RecursionError:
         raise TooComplex("the JSON is nested too deeply") from None

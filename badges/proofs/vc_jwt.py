@@ -208,8 +208,8 @@ def _parse(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
 
 def _json_object(data: bytes, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_refuse_duplicates)
-    except _DuplicateMemberError:
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=refuse_duplicates)
+    except DuplicateMemberError:
         raise JwtError(f"the JWS {name} repeats a member name") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise JwtError(f"the JWS {name} is not JSON") from None
@@ -218,16 +218,16 @@ def _json_object(data: bytes, name: str) -> dict[str, Any]:
     return value
 
 
-class _DuplicateMemberError(Exception):
-    pass
+class DuplicateMemberError(Exception):
+    """A JSON object names the same member twice."""
 
 
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # RFC 7515 §5.2: a parser must reject duplicate names or use the last one; silently
-    # picking one hides what another parser would see.
+def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads` object hook. RFC 7515 §5.2: a parser must reject duplicate names or use
+    the last one; silently picking one hides what another parser would see."""
     result = dict(pairs)
     if len(result) != len(pairs):
-        raise _DuplicateMemberError
+        raise DuplicateMemberError
     return result
 
 
