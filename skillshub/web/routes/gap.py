@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from badges.proven_skills import MAX_CREDENTIALS, proven_skills
 from catalogue import gap
-from skillshub.web.deps import ContextDep, SessionDep
+from skillshub.web.deps import ContextDep, SessionDep, read_only
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
@@ -26,6 +26,7 @@ class GapRequest(BaseModel):
 
 
 @router.post("/gap")
+@read_only
 def gap_from_badges(body: GapRequest, session: SessionDep, context: ContextDep) -> dict[str, Any]:
     proven, held = proven_skills(context, body.credentials)
     result = gap.gap(session, body.job_role, [*body.have, *proven])

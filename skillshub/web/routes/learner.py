@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -462,14 +462,23 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return bytes(body)
 
 
+async def _image_body(request: Request) -> bytes:
+    return await _read_capped(request, images.MAX_UPLOAD_BYTES)
+
+
 @router.put("/api/v1/micro-credentials/{slug}/image")
-async def upload_badge_image(
-    slug: str, request: Request, session: SessionDep, settings: SettingsDep, org: OrgDep
+def upload_badge_image(
+    slug: str,
+    # Read before the session's first query (see deps.request_body).
+    data: Annotated[bytes, Depends(_image_body)],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    org: OrgDep,
 ) -> BadgeImageOut:
     """Set a micro-credential's badge image: the body is a PNG (`image/png`) or an SVG
     (`image/svg+xml`) of at most 1 MiB; badges are baked into it from then on."""
     mc = own_micro_credential(session, org, slug)
-    data = await _read_capped(request, images.MAX_UPLOAD_BYTES)
     if not data:
         raise InvalidInput("the body is empty: send the image bytes")
     image = images.store_image(
