@@ -119,3 +119,48 @@ def test_the_gate_is_freed_when_a_writer_rolls_back_or_is_closed(tmp_path: Path)
     thread.join(20)
     assert done == [1]
     engine.dispose()
+
+
+def test_a_writer_that_cannot_get_the_lock_is_a_503_that_changed_nothing(
+    tmp_path: Path, monkeypatch, master_key: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from skillshub import sqlite_locking
+    from skillshub.settings import Settings
+    from skillshub.web.app import create_app
+    from tests.badges.conftest import make_world
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        world = make_world(session, master_key)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=url,
+        master_key=master_key,
+        base_url="http://testserver",
+    )
+    monkeypatch.setattr(sqlite_locking, "BUSY_TIMEOUT_S", 0.05)
+    with TestClient(create_app(settings, engine=engine)) as client:
+        with Session(writer(engine)) as holder:
+            holder.execute(text("SELECT 1"))  # holds the write lock
+            answer = client.post(
+                f"/api/v1/issuers/{world.issuer.slug}/credentials",
+                headers={"Authorization": f"Bearer {world.token}"},
+                json={"micro_credential": world.mc.slug, "name": "A", "email": "a@example.org"},
+            )
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"]
+        assert answer.json()["error"]["code"] == "unavailable"
+        listed = client.post(
+            f"/api/v1/issuers/{world.issuer.slug}/credentials",
+            headers={"Authorization": f"Bearer {world.token}"},
+            json={"micro_credential": world.mc.slug, "name": "A", "email": "a@example.org"},
+        )
+        assert listed.status_code == 201  # free again; the refused request left nothing behind
+    with Session(engine) as session:
+        count = session.execute(text("SELECT count(*) FROM issued_credential")).scalar_one()
+    assert count == 1
+    engine.dispose()
