@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_from: str = "Skills Hub <no-reply@skillshub.local>"
     claim_token_ttl_hours: int = 24 * 30
+    # How long a claimed badge stays manageable from one browser before the learner needs a
+    # fresh claim link; lowering it also ends older sessions (checked at every request).
+    learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
     # Both by default; "revocation" alone gives the single credentialStatus object that the
     # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
@@ -71,6 +75,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'skillshub.db').resolve()}"
+
+    @property
+    def learner_session_ttl(self) -> timedelta:
+        return timedelta(days=self.learner_session_days)
 
     @property
     def master_key_path(self) -> Path:

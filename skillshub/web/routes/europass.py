@@ -11,7 +11,7 @@ from sqlmodel import Session
 from badges import delivery, europass
 from catalogue.errors import Unauthorized
 from keys.tokens import authenticate
-from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.routes.learner import COOKIE as LEARNER_COOKIE
 
 router = APIRouter(tags=["europass"])
@@ -28,7 +28,9 @@ def _requester(
     (the session their claim link opened). Anyone else is refused."""
     if credentials is not None:
         return authenticate(session, credentials.credentials).id
-    if delivery.learner_credential(session, credential_id, request.cookies.get(LEARNER_COOKIE)):
+    cookie = request.cookies.get(LEARNER_COOKIE)
+    ttl = get_settings(request).learner_session_ttl
+    if delivery.learner_credential(session, credential_id, cookie, ttl=ttl):
         return None
     raise Unauthorized(
         "exporting to Europass needs the issuer's API token or the learner's claim-link session"

@@ -22,7 +22,7 @@ from badges.models import IssuedCredential
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from skillshub.settings import Settings
-from skillshub.web.deps import OrgDep, SessionDep, SettingsDep
+from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["learner"])
@@ -103,7 +103,8 @@ def negotiate(accept: str, native: str) -> tuple[str, str] | None:
 
 
 def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
-    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE))
+    ttl = get_settings(request).learner_session_ttl
+    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE), ttl=ttl)
 
 
 def _visible(
@@ -187,7 +188,7 @@ def _set_learner_cookie(
     response.set_cookie(
         COOKIE,
         token,
-        max_age=int(delivery.SESSION_TTL.total_seconds()),
+        max_age=int(settings.learner_session_ttl.total_seconds()),
         path=f"/credentials/{credential_id}",
         secure=settings.base_url.startswith("https://"),
         httponly=True,
@@ -334,7 +335,9 @@ def claim(
     token: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        record, session_token = delivery.redeem_claim(session, credential_id, token)
+        record, session_token = delivery.redeem_claim(
+            session, credential_id, token, ttl=settings.learner_session_ttl
+        )
     except DomainError as exc:
         return _claim_error(request, exc)
     response = RedirectResponse(f"/credentials/{record.uuid}/manage", status_code=303)
@@ -395,6 +398,21 @@ def set_visibility(
 def forget_browser(credential_id: str, request: Request, session: SessionDep) -> Response:
     """End the learner session in this browser."""
     delivery.end_session(session, request.cookies.get(COOKIE))
+    return _signed_out(credential_id)
+
+
+@router.post("/credentials/{credential_id}/manage/sign-out-everywhere", response_class=HTMLResponse)
+def sign_out_everywhere(credential_id: str, request: Request, session: SessionDep) -> Response:
+    """End every learner session of the credential (a lost phone, a shared computer): each
+    browser then needs a new claim link from the issuer."""
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    delivery.end_sessions(session, record.id or 0)
+    return _signed_out(credential_id)
+
+
+def _signed_out(credential_id: str) -> Response:
     response = RedirectResponse("/", status_code=303)
     # Quoted: the id comes from the URL and a header carries only latin-1 without `;`.
     response.delete_cookie(COOKIE, path=f"/credentials/{quote(credential_id)}")
