@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from catalogue.errors import DomainError
+from skillshub.files import private_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -48,7 +49,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # Created 0600 before SQLite opens it: its -wal and -shm files copy that mode.
+                private_file(Path(parsed.database))
             engine = create_engine(
                 parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )

@@ -15,6 +15,7 @@ from keys.sealing import MasterKey
 from keys.store import ensure_master_key
 from skillshub import __version__
 from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from skillshub.web.errors import install_error_handlers
@@ -36,7 +37,7 @@ from skillshub.web.routes import (
 
 def prepare(settings: Settings, engine: Engine) -> MasterKey:
     """Migrate the database and open the master key (checked against the database)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     upgrade(engine)
     with session_scope(engine) as session:
         return ensure_master_key(session, settings.resolved_master_key())
