@@ -22,6 +22,7 @@ configured proxies is future work.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -132,7 +133,7 @@ class RateLimiter:
             self._apply(self._memory, rate_class, key, spend)
             return
         if strategy is self._shared and self._shared_down_until:
-            log.warning("rate-limit storage answers again; budgets are shared again")
+            log.info("rate-limit storage answers again; budgets are shared again")
             self._shared_down_until = 0.0
 
     def _apply(
@@ -154,7 +155,18 @@ class RateLimiter:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The budget holder: the peer's IPv4 address, or its IPv6 /64 (one subscriber's usual
+    allocation; counting single IPv6 addresses would give each of them 2**64 budgets)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network((address, 64), strict=False))
+    return str(address)
 
 
 def limiter(request: Request) -> RateLimiter:

@@ -98,6 +98,14 @@ def test_each_endpoint_answers_429_per_address(app: FastAPI, name: str) -> None:
     assert call(client_at(app, ELSEWHERE)).status_code != 429  # another address: its own budget
 
 
+def test_an_ipv6_slash_64_is_one_address(app: FastAPI) -> None:
+    call = VERIFY_CALLS["POST /api/v1/verify"]
+    call(client_at(app, ("2001:db8:1:2::1", 1)))
+    call(client_at(app, ("2001:db8:1:2:ffff::9", 1)))
+    assert_limited(call(client_at(app, ("2001:db8:1:2::abc", 1))))
+    assert call(client_at(app, ("2001:db8:1:3::1", 1))).status_code != 429  # the next /64
+
+
 def test_endpoints_of_a_class_share_one_budget(app: FastAPI) -> None:
     here = client_at(app)
     VERIFY_CALLS["POST /api/v1/verify"](here)
