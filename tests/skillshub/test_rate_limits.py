@@ -4,6 +4,7 @@ per token on writes; budgets shared through Redis; a Redis outage is no 500."""
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from skillshub.web.app import create_app
 from skillshub.web.rate_limits import PER_ADDRESS_ROUTES
 from tests.catalogue.conftest import bearer, provider_token
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("SKILLSHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 HERE = ("198.51.100.7", 40000)
 ELSEWHERE = ("203.0.113.9", 40000)
 
