@@ -19,6 +19,7 @@ from sqlmodel import Session
 from catalogue import organisations
 from catalogue.errors import DomainError
 from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.files import private_dir
 from skillshub.settings import Settings
 
 app = typer.Typer(
@@ -90,7 +91,7 @@ def init() -> None:
     from keys.store import ensure_master_key, init_master_key
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     try:
         created = init_master_key(settings.resolved_master_key(), settings.master_key_path)
     except DomainError as exc:

@@ -16,6 +16,7 @@ from sqlmodel import Session, create_engine
 
 from catalogue.errors import DomainError
 from skillshub import sqlite_locking
+from skillshub.files import private_file
 
 # Re-exported: callers take engines and sessions from here.
 from skillshub.sqlite_locking import writer as writer
@@ -42,7 +43,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # Created 0600 before SQLite opens it: its -wal and -shm files copy that mode.
+                private_file(Path(parsed.database))
             connect_args = {"check_same_thread": False, "timeout": sqlite_locking.BUSY_TIMEOUT_S}
             engine = create_engine(parsed, echo=echo, connect_args=connect_args)
             sqlite_locking.install(engine)

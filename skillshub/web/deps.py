@@ -12,10 +12,10 @@ from sqlmodel import Session
 from badges.verifying import VerificationContext
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
-from keys.tokens import authenticate
 from skillshub.db import session_scope
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
+from skillshub.web.rate_limits import authenticate_request
 
 
 def get_settings(request: Request) -> Settings:
@@ -67,10 +67,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_org(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Organisation:
-    return authenticate(session, credentials.credentials if credentials else None)
+    return authenticate_request(request, session, credentials.credentials if credentials else None)
 
 
 OrgDep = Annotated[Organisation, Depends(current_org)]

@@ -20,7 +20,13 @@ from skillshub.web.pages import templates
 log = logging.getLogger("skillshub.web")
 
 # Errors from the pure packages (ValueError subclasses) that mean "bad input".
-_STATUS_NAMES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+_STATUS_NAMES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    429: "rate_limited",
+}
 
 
 def error_body(code: str, message: str, details: object | None = None) -> dict:
