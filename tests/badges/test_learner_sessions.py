@@ -9,10 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from badges import delivery, issuing
 from badges.models import ClaimToken, IssuedCredential
+from skillshub import sqlite_locking
+from skillshub.db import writer
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.badges.conftest import World
@@ -217,21 +220,37 @@ def test_a_redeem_racing_a_resend_mints_no_session(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The redeem has checked the link when the issuer's resend commits: the replaced link
-    is not spent and no session outlives the resend."""
+    is not spent and no session outlives the resend. (On SQLite a writer holds the write lock
+    from its first read, so the resend cannot commit in between: it waits, here past a
+    shortened timeout, and the redeem completes alone.)"""
     record = _record(session, world)
     token = _send(session, settings, record, T0)
     check = delivery._claim
+    sqlite = engine.dialect.name == "sqlite"
+    monkeypatch.setattr(sqlite_locking, "BUSY_TIMEOUT_S", 0.05)
+    resend_refused: list[bool] = []
 
     def resend_after_check(*args: object) -> tuple[ClaimToken, IssuedCredential]:
         found = check(*args)  # type: ignore[arg-type]
-        with Session(engine, expire_on_commit=False) as issuer:
-            fresh = issuer.get(IssuedCredential, record.id)
-            assert fresh is not None
-            _send(issuer, settings, fresh, T0 + DAY)
+        try:
+            with Session(writer(engine), expire_on_commit=False) as issuer:
+                fresh = issuer.get(IssuedCredential, record.id)
+                assert fresh is not None
+                _send(issuer, settings, fresh, T0 + DAY)
+        except OperationalError:
+            resend_refused.append(True)
         return found
 
     monkeypatch.setattr(delivery, "_claim", resend_after_check)
-    with pytest.raises(delivery.ClaimUsed, match="replaced"):
-        delivery.redeem_claim(session, record.uuid, token, now=T0 + DAY)
-    session.rollback()
+    with Session(writer(engine), expire_on_commit=False) as redeeming:
+        if sqlite:
+            delivery.redeem_claim(redeeming, record.uuid, token, now=T0 + DAY)
+            redeeming.commit()
+            assert resend_refused == [True]
+            assert len(_sessions(engine)) == 1
+            return
+        with pytest.raises(delivery.ClaimUsed, match="replaced"):
+            delivery.redeem_claim(redeeming, record.uuid, token, now=T0 + DAY)
+        redeeming.rollback()
+    assert resend_refused == []
     assert _sessions(engine) == []
