@@ -18,6 +18,7 @@ from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
+from skillshub.web.docs import install_docs
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description="Micro-credential catalogue, Open Badges 3.0 issuer and public verifier.",
         lifespan=lifespan,
         dependencies=[Depends(limit_route)],
+        docs_url=None,  # install_docs: served without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(organisations.router)
     app.include_router(issuing.router)
