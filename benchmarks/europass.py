@@ -2,7 +2,8 @@
 and of one SHACL validation against the official EDC shapes.
 
 Run: .venv/bin/python benchmarks/europass.py [rounds]
-Uses a throwaway SQLite database with the demo; the SHACL figure needs ../shared/reference.
+Uses a throwaway SQLite database with the demo; the SHACL figure needs the reference set
+(../shared/reference, or SKILLSHUB_REFERENCE_DIR).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from openbadges_schemas.elm import EDC_AP_CONTEXT
 from openbadges_schemas.loader import make_loader
 from skillshub.db import make_engine, upgrade
 from skillshub.demo import load_demo
+from skillshub.devsupport import reference_dir
 from skillshub.settings import Settings
 
-ELM = Path(__file__).resolve().parents[2] / "shared/reference/elm"
+ELM = reference_dir() / "elm"
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:
@@ -99,7 +101,7 @@ def main(rounds: int) -> None:
             print(f"  verify_edc                  {verify_ms:8.1f} ms")
             validate = shacl_validator()
             if validate is None:
-                print("  SHACL: ../shared/reference/elm missing, skipped")
+                print(f"  SHACL: skipped, reference folder missing: {ELM}")
                 return
             credential = json.loads(document["payload"])
             assert validate(credential)

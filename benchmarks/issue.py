@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/issue.py [--rows 10000] [--rounds 200]
 Everything goes through the real services on a real database: SQLite (a file in a temporary
 directory) and, when it answers, PostgreSQL (a fresh database per run, next to the test one:
 SKILLSHUB_TEST_POSTGRES_URL, default postgres@127.0.0.1:5432/test). The credentials are issued
-in the same world the tests use (`tests.badges.conftest.make_world`). Each bulk run is its
+in the same world the tests use (`skillshub.demo.make_world`). Each bulk run is its
 own process, so its peak RSS is its own. Prints a table; asserts nothing about time.
 """
 
@@ -27,26 +27,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # for tests.* (the shared world and PostgreSQL helpers)
+from cryptography.hazmat.primitives import serialization
+from pyld import jsonld
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from pyld import jsonld  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
-
-from badges import bitstring, bulk, issuing, status  # noqa: E402
-from badges.models import IssuedCredential, StatusAllocation, StatusList  # noqa: E402
-from badges.proofs import eddsa_rdfc_2022  # noqa: E402
-from keys import store  # noqa: E402
-from keys.sealing import generate_master_key  # noqa: E402
-from openbadges_schemas.loader import default_loader  # noqa: E402
-from skillshub.db import make_engine, upgrade  # noqa: E402
-from tests.badges.conftest import World, make_world  # noqa: E402
-from tests.conftest import (  # noqa: E402
-    _postgres_reachable,
+from badges import bitstring, bulk, issuing, status
+from badges.models import IssuedCredential, StatusAllocation, StatusList
+from badges.proofs import eddsa_rdfc_2022
+from keys import store
+from keys.sealing import generate_master_key
+from openbadges_schemas.loader import default_loader
+from skillshub.db import make_engine, upgrade
+from skillshub.demo import World, make_world
+from skillshub.devsupport import (
     create_postgres_database,
     drop_postgres_database,
+    postgres_unreachable_reason,
 )
 
 BASE_URL = "https://badges.example"
@@ -338,7 +335,7 @@ def main() -> None:
         return
 
     kinds = ["sqlite"]
-    reason = _postgres_reachable()
+    reason = postgres_unreachable_reason()
     if reason:
         print(f"(PostgreSQL figures skipped: {reason})")
     else:
