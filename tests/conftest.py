@@ -1,4 +1,5 @@
-"""Shared fixtures: every database test runs on SQLite and on PostgreSQL."""
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL (interop tests on
+SQLite only); the reference set's location and how its absence is reported."""
 
 from __future__ import annotations
 
@@ -10,61 +11,91 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from skillshub.db import make_engine, upgrade
+from skillshub.devsupport import (
+    POSTGRES_ADMIN_URL,
+    REFERENCE_ENV,
+    REQUIRE_REFERENCE_ENV,
+    create_postgres_database,
+    drop_postgres_database,
+    reference_dir,
+    reference_required,
+)
+from skillshub.devsupport import postgres_unreachable_reason as _postgres_reachable
 from skillshub.models import metadata
 from skillshub.settings import Settings
 
 # Browser fixtures (live server, one Chromium per session) for every test module.
 pytest_plugins = ["tests.browser"]
 
+# Re-exported for the tests that import them from here.
+__all__ = ["POSTGRES_ADMIN_URL", "create_postgres_database", "drop_postgres_database"]
+
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
+REFERENCE = reference_dir()
 OB3 = REFERENCE / "ob3"
 ELM = REFERENCE / "elm"
+MISSING_REFERENCE = "reference artifact missing"
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SKILLSHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+DATABASES = ("sqlite", "postgresql")
+# e.g. SKILLSHUB_TEST_DATABASES=sqlite (make test-fast): the other databases' copies of each
+# test are deselected, not skipped.
+DATABASES_ENV = "SKILLSHUB_TEST_DATABASES"
 
 
 def reference(*parts: str) -> Path:
-    """A file under ../shared/reference, or a skip when the reference set is absent."""
+    """A file under the reference set, or a skip when it is absent (a failure when
+    SKILLSHUB_REQUIRE_REFERENCE=1, as in CI, so the tests cannot pass by not running)."""
     path = REFERENCE.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"reference artifact missing: {path}")
+        message = f"{MISSING_REFERENCE}: {path}"
+        if reference_required():
+            pytest.fail(f"{message} ({REQUIRE_REFERENCE_ENV}=1)", pytrace=False)
+        pytest.skip(message)
     return path
 
 
-def _postgres_reachable() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        engine = make_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
+def _database_of(item: pytest.Item) -> str | None:
+    params = getattr(item, "callspec", None)
+    if params is None:
         return None
-    except Exception as exc:  # any failure means: skip PostgreSQL, say why
-        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}"
+    return params.params.get("db_url") or params.params.get("backend")
 
 
-def create_postgres_database(name: str) -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect database copies nobody needs: the ones outside SKILLSHUB_TEST_DATABASES, and
+    the PostgreSQL copies of interop tests (the oracles check our output, not the database)."""
+    wanted = {d.strip() for d in os.environ.get(DATABASES_ENV, ",".join(DATABASES)).split(",")}
+    keep, drop = [], []
+    for item in items:
+        database = _database_of(item)
+        interop_copy = database not in (None, "sqlite") and item.get_closest_marker("interop")
+        (drop if database not in (None, *wanted) or interop_copy else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
-def drop_postgres_database(name: str) -> None:
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config):
+    """One line for the tests that skipped for want of the reference set (-ra lists each),
+    after the short summary, just above the final counts."""
+    yield
+    missing = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if MISSING_REFERENCE in str(report.longrepr)
+    ]
+    if missing:
+        terminalreporter.write_line(
+            f"{len(missing)} tests skipped for missing reference data, expected at {REFERENCE} "
+            f"(set {REFERENCE_ENV} to move it; {REQUIRE_REFERENCE_ENV}=1 makes this a failure)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +136,7 @@ def worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def db_url(
     request: pytest.FixtureRequest,
     tmp_path: Path,

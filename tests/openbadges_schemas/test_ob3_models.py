@@ -360,7 +360,8 @@ def related(a: str, b: str) -> bool:
 def vc2_fixtures() -> list[str]:
     folder = REFERENCE.joinpath(*VALIDATOR)
     if not folder.exists():
-        return []
+        # One test that asks for the folder, so its absence is reported, not an empty set.
+        return ["(reference folder missing)"]
     return sorted(
         p.name
         for p in folder.glob("*.json")
