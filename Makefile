@@ -2,19 +2,37 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per set of packages, so `make run` installs the runtime only (no test tools).
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+LINT_STAMP := $(VENV)/.installed-lint
+BENCH_STAMP := $(VENV)/.installed-bench
 NODE_STAMP := tests/interop/node_modules/.installed
 export SKILLSHUB_DATA_DIR ?= ./var
 
-.PHONY: run test setup setup-test system-deps services lint format bench clean
+.PHONY: run test test-fast setup setup-test system-deps services lint format bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-setup: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $@
+
+$(LINT_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	touch $@
+
+$(BENCH_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+setup: $(RUN_STAMP)
 
 # Debian packages the tests need: Chromium for page checks, Node.js for the interop oracles;
 # DejaVu fonts draw the default badge images (Pillow's built-in font otherwise).
@@ -43,9 +61,9 @@ services:
 	  done; \
 	fi
 
-setup-test: $(STAMP) system-deps $(NODE_STAMP) services
+setup-test: $(TEST_STAMP) system-deps $(NODE_STAMP) services
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/skillshub init
 	$(BIN)/skillshub demo
 	$(BIN)/skillshub serve
@@ -53,15 +71,24 @@ run: $(STAMP)
 test: setup-test
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
-lint: $(STAMP)
+# The edit-test loop: SQLite only; no browser, interop oracles or slow (multi-process,
+# full-size) tests, so it needs neither Chromium, Node nor PostgreSQL. `make test` runs all.
+test-fast: $(TEST_STAMP)
+	SKILLSHUB_TEST_DATABASES=sqlite $(BIN)/pytest -n 2 --dist loadgroup -q \
+	  -m "not slow and not browser and not interop"
+
+# The same checks as .pre-commit-config.yaml; CI runs it before `make test`.
+lint: $(LINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Type checks (mypy) go here.
 
-format: $(STAMP)
+format: $(LINT_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+# Figures only (no pytest); reference-based ones are skipped, saying so, without ../shared.
+bench: $(BENCH_STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
