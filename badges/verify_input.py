@@ -43,6 +43,13 @@ class Limits:
     max_json_depth: int = 64
     # Objects and arrays together; a rich credential has a few hundred.
     max_json_nodes: int = 5000
+    # The work one verification may do (its endorsements and fetches included): a credential
+    # carries one or two proofs and a few endorsements; each proof beyond one costs a
+    # signature check and possibly a key fetch.
+    budget_seconds: float = 5.0
+    max_proofs: int = 8
+    max_endorsements: int = 16
+    max_fetches: int = 8
 
 
 @dataclass(frozen=True)
