@@ -48,7 +48,7 @@ from badges.resolving import (
     KeyResolver,
     LocalStatusLookup,
 )
-from badges.verify_budget import Budget, BudgetedFetcher, BudgetExceeded, Clock
+from badges.verify_budget import Budget, BudgetedFetcher, BudgetExceeded, Clock, CpuGate, paced
 from badges.verify_input import Limits, LoadedCredential, TooComplex, check_json_shape, load
 from badges.verify_proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
 from badges.verify_report import (
@@ -93,6 +93,8 @@ class VerificationContext:
     status_lists: StatusListCache = field(default_factory=StatusListCache)
     trust_anchors: tuple[x509.Certificate, ...] = ()  # for Europass (JAdES) seal chains
     clock: Clock = time.monotonic  # the budget's clock (a test may drive it)
+    # Shared by every verification that uses this context (and its `bound` copies).
+    cpu: CpuGate = field(default_factory=lambda: CpuGate(1))
 
     def bound(self, session: Session | None) -> VerificationContext:
         return replace(self, session=session)
@@ -149,7 +151,9 @@ class _Verification:
         self.resolver = KeyResolver(
             self.fetcher, local=context.local_documents(), cache=context.documents
         )
-        self.canonicalizer = Canonicalizer(checkpoint=budget.check)
+        self.canonicalizer = Canonicalizer(
+            checkpoint=paced(budget.check), admission=lambda: context.cpu.admit(budget)
+        )
         # What the (top-level) run has established so far, for a report if time runs out.
         self.credential: dict[str, Any] | None = None
         self.checks: list[Check] = []

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     verify_max_proofs: int = Field(default=8, ge=1)
     verify_max_endorsements: int = Field(default=16, ge=0)
     verify_max_fetches: int = Field(default=8, ge=0)
+    # Verifications canonicalizing at once (CPU work: under the GIL more only slows the rest).
+    verify_concurrency: int = Field(default=1, ge=1)
     email_backend: str = "file"  # file | console | smtp
     smtp_host: str | None = None
     smtp_port: int = 587

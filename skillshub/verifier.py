@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from badges import status
 from badges.fetching import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
+from badges.verify_budget import CpuGate
 from badges.verify_input import Limits
 from badges.verifying import VerificationContext
 from catalogue.errors import DomainError
@@ -58,6 +59,7 @@ def verification_context(settings: Settings) -> VerificationContext:
         base_url=base_url,
         local_status=local_status,
         trust_anchors=_trust_anchors(settings.seal_trust_anchors),
+        cpu=CpuGate(settings.verify_concurrency),
         limits=Limits(
             max_input_bytes=settings.max_upload_bytes,
             max_json_depth=settings.max_json_depth,

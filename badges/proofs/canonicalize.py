@@ -22,7 +22,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -142,6 +142,9 @@ class Canonicalizer:
     bogus proofs cost a minute of CPU). Forms are found by a digest of the document's JSON
     and the loader, so a hit is always the same input; failures are remembered too. Not
     thread-safe: make one per verification.
+
+    `admission`, when given, is entered around each canonicalization actually run (a
+    verifier bounds how many run at once across requests).
     """
 
     def __init__(
@@ -149,9 +152,11 @@ class Canonicalizer:
         *,
         checkpoint: Checkpoint | None = None,
         max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
+        admission: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.max_blank_nodes = max_blank_nodes
+        self.admission = admission or nullcontext
         self._forms: dict[tuple[Any, str], str | Exception] = {}
 
     def canonicalize(
@@ -161,28 +166,27 @@ class Canonicalizer:
         try:
             text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):  # not plain JSON: nothing to key it by
-            return canonicalize(
-                document,
-                loader=loader,
-                max_blank_nodes=self.max_blank_nodes,
-                checkpoint=self.checkpoint,
-            )
+            return self._run(document, loader)
         key = (loader, hashlib.sha256(text.encode()).hexdigest())
         form = self._forms.get(key)
         if form is None:
             try:
-                form = canonicalize(
-                    document,
-                    loader=loader,
-                    max_blank_nodes=self.max_blank_nodes,
-                    checkpoint=self.checkpoint,
-                )
+                form = self._run(document, loader)
             except (CanonicalizationError, UnknownContextError) as exc:
                 form = exc
             self._forms[key] = form
         if isinstance(form, Exception):
             raise form
         return form
+
+    def _run(self, document: dict[str, Any], loader: DocumentLoader) -> str:
+        with self.admission():
+            return canonicalize(
+                document,
+                loader=loader,
+                max_blank_nodes=self.max_blank_nodes,
+                checkpoint=self.checkpoint,
+            )
 
 
 @dataclass

@@ -22,6 +22,7 @@ from badges import bitstring, proven_skills
 from badges.fetching import Fetcher, FetchPolicy
 from badges.proofs import canonicalize as canonicalize_module
 from badges.proofs.data_integrity import encode_proof_value
+from badges.verify_budget import Budget
 from badges.verify_input import Limits
 from badges.verify_report import Status
 from badges.verifying import VerificationContext, verify
@@ -336,3 +337,15 @@ def test_a_failing_status_list_is_fetched_once_within_the_ttl(
     assert [r.verdict for r in reports] == ["indeterminate"] * 3
     assert state.hits["/lists/gone"] == 1
     assert "a moment ago" in reports[-1].check("status").message
+
+
+def test_a_verification_waits_for_the_cpu_gate_within_its_budget(signer: Signer) -> None:
+    # One verification canonicalizes at a time (under the GIL more would slow issuing for
+    # everyone): while the slot is taken, another waits, and only as long as its budget.
+    signed = signer.data_integrity(credential(signer.did))
+    context = offline(budget_seconds=0.2)
+    with context.cpu.admit(Budget(60, max_fetches=0)):
+        report = verify(context, signed)
+    assert report.verdict == "indeterminate"
+    assert "time budget of 0.2 s" in report.check("budget").message
+    assert verify(context, signed).verdict == "valid"  # the slot is free again
