@@ -106,7 +106,8 @@ def _no_checkpoint() -> None:
 
 def estimate_blank_nodes(document: Any) -> int:
     """A count, on the JSON, of the blank nodes expansion will produce: node objects without
-    an id (outside ``@context``, not ``@value`` objects) and the items of ``@list`` arrays.
+    an id (outside ``@context``; not ``@value``, ``@list`` or ``@set`` objects) and the items
+    of ``@list`` arrays.
 
     It counts objects under ``@json``-typed terms too (literals, not nodes), which credentials
     rarely carry; lists from ``@container: @list`` terms are not seen. The exact count after
@@ -123,7 +124,8 @@ def estimate_blank_nodes(document: Any) -> int:
             continue
         if "@value" in item:
             continue
-        if "id" not in item and "@id" not in item:
+        # Named, a list or set (no node), or without properties (no triple): no blank node.
+        if item.keys() - {"@context"} and not item.keys() & {"id", "@id", "@list", "@set"}:
             count += 1
         for key, value in item.items():
             if key == "@context":
