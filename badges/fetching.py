@@ -274,10 +274,8 @@ class Fetcher:
                 f"{self.policy.failure_cache_seconds:g} s)"
             )
         shortened = timeout is not None and timeout < self.policy.timeout_seconds
-        seconds = min(timeout, self.policy.timeout_seconds) if shortened else None
-        deadline = time.monotonic() + (
-            seconds if seconds is not None else self.policy.timeout_seconds
-        )
+        limit = timeout if timeout is not None and shortened else self.policy.timeout_seconds
+        deadline = time.monotonic() + limit
         try:
             return self._fetch_network(url, frozenset(accept), deadline)
         except FetchTimeout:
