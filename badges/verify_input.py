@@ -99,10 +99,11 @@ def parse_json(data: bytes | str, limits: Limits) -> Any:
     return value
 
 
-def credential_object(value: Any, limits: Limits) -> dict[str, Any]:
+def credential_object(value: Any, limits: Limits, *, shape_checked: bool = False) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UnrecognisedInput("a credential must be a JSON object")
-    check_json_shape(value, limits)
+    if not shape_checked:  # parse_json checked it already: attacker input is walked once
+        check_json_shape(value, limits)
     return value
 
 
@@ -126,8 +127,9 @@ def load(data: bytes | str | Mapping[str, Any], limits: Limits) -> LoadedCredent
     if head == b"<":
         return _from_image("svg", raw, limits)
     if head == b"{":
+        parsed = parse_json(raw, limits)
         return LoadedCredential(
-            "json", credential=credential_object(parse_json(raw, limits), limits)
+            "json", credential=credential_object(parsed, limits, shape_checked=True)
         )
     try:
         token = compact_jws(raw.decode("ascii"))
@@ -150,6 +152,5 @@ def _from_image(kind: str, raw: bytes, limits: Limits) -> LoadedCredential:
         raise UnrecognisedInput(f"the {kind.upper()} image carries no Open Badges credential")
     if baked.format is CredentialFormat.JWS:
         return LoadedCredential(kind, token=baked.text)
-    return LoadedCredential(
-        kind, credential=credential_object(parse_json(baked.text, limits), limits)
-    )
+    parsed = parse_json(baked.text, limits)
+    return LoadedCredential(kind, credential=credential_object(parsed, limits, shape_checked=True))
