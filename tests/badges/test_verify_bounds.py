@@ -291,9 +291,10 @@ def entry(url: str, index: int = 3) -> dict[str, Any]:
     }
 
 
-def local_context(**limits: Any) -> VerificationContext:
+def local_context(timeout: float = 5.0, **limits: Any) -> VerificationContext:
     return VerificationContext(
-        fetcher=Fetcher(FetchPolicy(allow_http_localhost=True)), limits=Limits(**limits)
+        fetcher=Fetcher(FetchPolicy(allow_http_localhost=True, timeout_seconds=timeout)),
+        limits=Limits(**limits),
     )
 
 
@@ -304,9 +305,9 @@ def test_status_lists_are_fetched_together(signer: Signer, lists: tuple[_Lists, 
         state.documents[url.removeprefix(base)] = status_list(signer, url)
     # Each list request waits until all three have arrived: one after another, the first
     # would wait alone until the barrier broke (503), and the status would be unknown.
-    state.barrier = threading.Barrier(3, timeout=4)
+    state.barrier = threading.Barrier(3, timeout=10)
     signed = signer.data_integrity(credential(signer.did, status=[entry(u) for u in urls]))
-    report = verify(local_context(), signed)
+    report = verify(local_context(timeout=30, budget_seconds=30), signed)
     assert report.verdict == "valid", report.checks
     assert report.check("status").status is Status.OK
     assert sum(state.hits.values()) == 3
