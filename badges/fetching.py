@@ -9,9 +9,15 @@ documents, status lists, the credential itself. Unguarded, that is a request-for
   IPv4 embedded in IPv6 unwrapped); the connection goes to the vetted address while TLS SNI
   and Host keep the name, so DNS cannot answer differently between the check and the use;
 - redirects are followed by hand, each target vetted again, at most three;
-- timeouts per operation and an overall deadline; the body is streamed and cut at a cap;
-  no content encoding is accepted (a gzip bomb would inflate before the cap saw it);
-- content types other than the expected ones (an HTML error page, say) are refused.
+- ONE deadline per fetch covers DNS (resolved in a worker thread, waited for until the
+  deadline), connecting, TLS, the request, headers and body: every socket operation gets the
+  time left, so a server trickling a byte a second is cut at the deadline. A caller with a
+  budget of its own (a verification) may shorten it;
+- the body is streamed and cut at a cap; no content encoding is accepted (a gzip bomb would
+  inflate before the cap saw it);
+- content types other than the expected ones (an HTML error page, say) are refused;
+- a URL that failed is remembered for a minute (a small TTL cache): a hostile URL repeated
+  across requests does not cost a full timeout each time.
 
 `PinnedDocuments` (the operator's `SKILLSHUB_PINNED_DOCUMENTS`) maps a DID or an https URL to a
 local file that is used instead of fetching: air-gapped verifiers, and tests.
@@ -22,14 +28,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+from cachetools import TTLCache
 
 from catalogue.errors import DomainError
 
@@ -57,6 +69,10 @@ MAX_REDIRECTS = 3
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _USER_AGENT = "SkillsHub-Verifier/1"
+_FAILURE_CACHE_SIZE = 1024
+# getaddrinfo has no timeout: it runs here, and the fetch waits for it only until its deadline.
+# A few threads: a resolver that hangs ties up one of them, never a verifier thread.
+_DNS_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch-dns")
 
 
 class FetchError(DomainError):
@@ -64,6 +80,10 @@ class FetchError(DomainError):
 
     code = "fetch_failed"
     status_code = 422
+
+
+class FetchTimeout(FetchError):
+    """The fetch did not complete before its deadline."""
 
 
 class UrlRefused(FetchError):
@@ -79,9 +99,10 @@ class PinnedDocumentsError(ValueError):
 @dataclass(frozen=True)
 class FetchPolicy:
     allow_http_localhost: bool = False
-    timeout_seconds: float = 5.0
+    timeout_seconds: float = 5.0  # the whole fetch: DNS, connect, headers, body, redirects
     max_bytes: int = 2 * 1024 * 1024
     offline: bool = False
+    failure_cache_seconds: float = 60.0  # 0: every fetch of a failing URL tries again
 
 
 @dataclass(frozen=True)
@@ -182,8 +203,41 @@ def _sniff_media_type(body: bytes) -> str:
 # --- the fetcher -----------------------------------------------------------------------------
 
 
+class DocumentFetcher(Protocol):
+    """What key resolution and status checks fetch through (a Fetcher, or one verification's
+    budgeted view of it)."""
+
+    def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched: ...
+
+    def pinned_document(self, key: str) -> bytes | None: ...
+
+
+class _FailureCache:
+    """Recent failures by URL (thread-safe; shared by every verification of a Fetcher)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._cache: TTLCache | None = (
+            TTLCache(maxsize=_FAILURE_CACHE_SIZE, ttl=seconds, timer=time.monotonic)
+            if seconds > 0
+            else None
+        )
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> FetchError | None:
+        if self._cache is None:
+            return None
+        with self._lock:
+            return self._cache.get(url)
+
+    def put(self, url: str, error: FetchError) -> None:
+        if self._cache is not None:
+            with self._lock:
+                self._cache[url] = error
+
+
 class Fetcher:
-    """Fetches one document at a time under a `FetchPolicy`; pinned documents come first."""
+    """Fetches documents under a `FetchPolicy`; pinned documents come first. Thread-safe: each
+    fetch has its own connection."""
 
     def __init__(
         self,
@@ -195,12 +249,15 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self.pinned = pinned
         self._resolve = resolver
+        self._failures = _FailureCache(self.policy.failure_cache_seconds)
 
     def pinned_document(self, key: str) -> bytes | None:
         return self.pinned.get(key) if self.pinned is not None else None
 
-    def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched:
-        """The document at `url` (a pinned copy if there is one). Raises FetchError/UrlRefused."""
+    def fetch(self, url: str, *, accept: Iterable[str], timeout: float | None = None) -> Fetched:
+        """The document at `url` (a pinned copy if there is one). Raises FetchError/UrlRefused.
+
+        The fetch takes at most the policy's timeout, or `timeout` when that is shorter."""
         url = url.partition("#")[0]
         pinned = self.pinned_document(url)
         if pinned is not None:
@@ -210,7 +267,25 @@ class Fetcher:
             raise FetchError(
                 f"{_host_of(url)}: not among the pinned documents, and this verifier is offline"
             )
-        return self._fetch_network(url, frozenset(accept))
+        failed = self._failures.get(url)
+        if failed is not None:
+            raise type(failed)(
+                f"{failed.message} (a moment ago; not tried again for "
+                f"{self.policy.failure_cache_seconds:g} s)"
+            )
+        shortened = timeout is not None and timeout < self.policy.timeout_seconds
+        limit = timeout if timeout is not None and shortened else self.policy.timeout_seconds
+        deadline = time.monotonic() + limit
+        try:
+            return self._fetch_network(url, frozenset(accept), deadline)
+        except FetchTimeout:
+            # Cut short by the caller's budget, the URL may be fine: do not hold it against it.
+            if not shortened:
+                self._failures.put(url, FetchTimeout(f"{_host_of(url)}: timed out"))
+            raise
+        except FetchError as exc:
+            self._failures.put(url, exc)
+            raise
 
     def check_url(self, url: str) -> None:
         """Refuse what no fetch may touch, before any DNS query or connection."""
@@ -243,13 +318,20 @@ class Fetcher:
                 where = host if str(ip) == host else f"{host} resolves to {ip}, which"
                 raise UrlRefused(f"{where} is not a public address")
 
-    def vetted_addresses(self, host: str, port: int) -> list[str]:
-        """The addresses to connect to: every address of `host` must pass the policy."""
+    def vetted_addresses(self, host: str, port: int, deadline: float | None = None) -> list[str]:
+        """The addresses to connect to: every address of `host` must pass the policy. With a
+        `deadline` (time.monotonic), DNS is waited for until then."""
         try:
             addresses: list[IpAddress] = [ipaddress.ip_address(host)]
         except ValueError:
             try:
-                addresses = self._resolve(host, port)
+                if deadline is None:
+                    addresses = self._resolve(host, port)
+                else:
+                    answer = _DNS_POOL.submit(self._resolve, host, port)
+                    addresses = answer.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                raise FetchTimeout(f"{host}: timed out resolving the name") from None
             except (OSError, UnicodeError):
                 raise FetchError(f"{host}: the name does not resolve") from None
         if not addresses:
@@ -257,26 +339,34 @@ class Fetcher:
         self._vet_addresses(host, addresses)
         return [str(ip) for ip in addresses]
 
-    def _fetch_network(self, url: str, accept: frozenset[str]) -> Fetched:
-        policy = self.policy
-        deadline = time.monotonic() + 3 * policy.timeout_seconds
+    def _fetch_network(self, url: str, accept: frozenset[str], deadline: float) -> Fetched:
         headers = {
             "Accept": ", ".join(sorted(accept)),
             "Accept-Encoding": "identity",
             "User-Agent": _USER_AGENT,
         }
         current = url
+
+        def vet(host: str, port: int) -> list[str]:
+            return self.vetted_addresses(host, port, deadline)
+
         with httpx.Client(
-            transport=_VettedTransport(self.vetted_addresses),
-            timeout=httpx.Timeout(policy.timeout_seconds),
+            transport=_VettedTransport(vet, deadline),
             follow_redirects=False,
             trust_env=False,
         ) as client:
             for _hop in range(MAX_REDIRECTS + 1):
                 self.check_url(current)
                 host = _host_of(current)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise FetchTimeout(f"{host}: timed out")
                 try:
-                    with client.stream("GET", current, headers=headers) as response:
+                    # Each socket operation also gets at most the time left (_DeadlineStream).
+                    timeout = httpx.Timeout(left)
+                    with client.stream(
+                        "GET", current, headers=headers, timeout=timeout
+                    ) as response:
                         if response.is_redirect:
                             location = response.headers.get("location")
                             if not location:
@@ -285,7 +375,7 @@ class Fetcher:
                             continue
                         return self._accept(current, response, accept, deadline)
                 except httpx.TimeoutException:
-                    raise FetchError(f"{host}: timed out") from None
+                    raise FetchTimeout(f"{host}: timed out") from None
                 except httpx.HTTPError as exc:
                     raise FetchError(f"{host}: {type(exc).__name__}") from None
         raise FetchError(f"{_host_of(url)}: more than {MAX_REDIRECTS} redirects")
@@ -315,7 +405,7 @@ class Fetcher:
             if len(body) > self.policy.max_bytes:
                 raise FetchError(f"{host}: the document is over {self.policy.max_bytes} bytes")
             if time.monotonic() > deadline:
-                raise FetchError(f"{host}: timed out")
+                raise FetchTimeout(f"{host}: timed out")
         return Fetched(url, media_type, bytes(body), "network")
 
 
@@ -327,11 +417,54 @@ def _host_of(url: str) -> str:
         return "(malformed URL)"
 
 
-class _VettingBackend(httpcore.NetworkBackend):
-    """Connects to the vetted addresses of the host httpcore asks for (SNI keeps the name)."""
+def _time_left(deadline: float, timeout: float | None, error: type[Exception]) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the fetch deadline passed")
+    return left if timeout is None else min(timeout, left)
 
-    def __init__(self, vet: Callable[[str, int], list[str]]) -> None:
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the fetch's deadline: httpx's timeouts
+    are per operation, so a server sending a header byte a second never tripped them."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(
+            max_bytes, _time_left(self._deadline, timeout, httpcore.ReadTimeout)
+        )
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(self._deadline, timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(self._deadline, timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, left), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _VettingBackend(httpcore.NetworkBackend):
+    """Connects to the vetted addresses of the host httpcore asks for (SNI keeps the name),
+    all within the fetch's deadline."""
+
+    def __init__(self, vet: Callable[[str, int], list[str]], deadline: float) -> None:
         self._vet = vet
+        self._deadline = deadline
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -345,9 +478,9 @@ class _VettingBackend(httpcore.NetworkBackend):
         failure: Exception = FetchError(f"{host}: the name does not resolve")
         for address in self._vet(host, port):
             try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
+                left = _time_left(self._deadline, timeout, httpcore.ConnectTimeout)
+                stream = self._inner.connect_tcp(address, port, left, local_address, socket_options)
+                return _DeadlineStream(stream, self._deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure
@@ -360,11 +493,11 @@ class _VettingBackend(httpcore.NetworkBackend):
 
 
 class _VettedTransport(httpx.HTTPTransport):
-    def __init__(self, vet: Callable[[str, int], list[str]]) -> None:
+    def __init__(self, vet: Callable[[str, int], list[str]], deadline: float) -> None:
         super().__init__(trust_env=False)
         # httpx has no public hook for the network backend; the pool is all it builds.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_VettingBackend(vet),
+            network_backend=_VettingBackend(vet, deadline),
             max_connections=1,
         )

@@ -26,14 +26,18 @@ def proven_skills(
     context: verifying.VerificationContext, credentials: Sequence[str | Mapping[str, Any]]
 ) -> tuple[list[str], list[HeldCredential]]:
     """The skill IRIs aligned in the held credentials that verify as valid, and per credential
-    what it contributed (or why nothing: invalid, indeterminate, or could not be read)."""
+    what it contributed (or why nothing: invalid, indeterminate, or could not be read). All
+    the verifications share one time budget (each has its own fetch allowance)."""
     if len(credentials) > MAX_CREDENTIALS:
         raise InvalidInput(f"at most {MAX_CREDENTIALS} credentials at a time")
+    # One time budget for the whole request, not one per credential: twenty hostile
+    # credentials cost what one may. Once it is spent, the rest are indeterminate at once.
+    shared = context.budget()
     iris: dict[str, None] = {}
     held = []
     for credential in credentials:
         try:
-            report = verifying.verify(context, credential)
+            report = verifying.verify(context, credential, budget=shared.same_deadline())
         except DomainError as exc:
             held.append(HeldCredential(None, None, "unreadable", reason=exc.message))
             continue

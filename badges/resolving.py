@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from cachetools import TTLCache
 from sqlmodel import Session, select
 
-from badges.fetching import JSON_TYPES, Fetcher, FetchError
+from badges.fetching import JSON_TYPES, DocumentFetcher, FetchError
 from badges.issuers import did_document, find_issuer_by_did
 from badges.models import Issuer
 from catalogue.errors import NotFound
@@ -128,7 +128,7 @@ class DocumentCache:
 class KeyResolver:
     def __init__(
         self,
-        fetcher: Fetcher,
+        fetcher: DocumentFetcher,
         *,
         local: LocalDocuments | None = None,
         cache: DocumentCache | None = None,

@@ -43,6 +43,13 @@ class Limits:
     max_json_depth: int = 64
     # Objects and arrays together; a rich credential has a few hundred.
     max_json_nodes: int = 5000
+    # The work one verification may do (its endorsements and fetches included): a credential
+    # carries one or two proofs and a few endorsements; each proof beyond one costs a
+    # signature check and possibly a key fetch.
+    budget_seconds: float = 5.0
+    max_proofs: int = 8
+    max_endorsements: int = 16
+    max_fetches: int = 8
 
 
 @dataclass(frozen=True)
@@ -92,10 +99,11 @@ def parse_json(data: bytes | str, limits: Limits) -> Any:
     return value
 
 
-def credential_object(value: Any, limits: Limits) -> dict[str, Any]:
+def credential_object(value: Any, limits: Limits, *, shape_checked: bool = False) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UnrecognisedInput("a credential must be a JSON object")
-    check_json_shape(value, limits)
+    if not shape_checked:  # parse_json checked it already: attacker input is walked once
+        check_json_shape(value, limits)
     return value
 
 
@@ -119,8 +127,9 @@ def load(data: bytes | str | Mapping[str, Any], limits: Limits) -> LoadedCredent
     if head == b"<":
         return _from_image("svg", raw, limits)
     if head == b"{":
+        parsed = parse_json(raw, limits)
         return LoadedCredential(
-            "json", credential=credential_object(parse_json(raw, limits), limits)
+            "json", credential=credential_object(parsed, limits, shape_checked=True)
         )
     try:
         token = compact_jws(raw.decode("ascii"))
@@ -143,6 +152,5 @@ def _from_image(kind: str, raw: bytes, limits: Limits) -> LoadedCredential:
         raise UnrecognisedInput(f"the {kind.upper()} image carries no Open Badges credential")
     if baked.format is CredentialFormat.JWS:
         return LoadedCredential(kind, token=baked.text)
-    return LoadedCredential(
-        kind, credential=credential_object(parse_json(baked.text, limits), limits)
-    )
+    parsed = parse_json(baked.text, limits)
+    return LoadedCredential(kind, credential=credential_object(parsed, limits, shape_checked=True))

@@ -15,7 +15,7 @@ from typing import Any
 
 from badges.proofs import eddsa_rdfc_2022 as rdfc
 from badges.proofs import legacy, verify_proof
-from badges.proofs.canonicalize import DocumentLoader
+from badges.proofs.canonicalize import Canonicalizer, Checkpoint, DocumentLoader
 from badges.proofs.data_integrity import proofs_of
 from badges.proofs.vc_jwt import SUPPORTED_ALGORITHMS, JwtError, verify_compact_jws
 from badges.resolving import (
@@ -44,6 +44,7 @@ class ProofOutcome:
     key: Check
     format: str | None
     verified: bool  # the signature verifies with a key the issuer controls
+    over_limit: bool = False  # refused unchecked: more proofs than the verifier checks
 
     @property
     def checks(self) -> list[Check]:
@@ -97,10 +98,30 @@ def verify_embedded(
     document: Mapping[str, Any],
     *,
     loader: DocumentLoader | None = None,
+    max_proofs: int | None = None,
+    canonicalizer: Canonicalizer | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ProofOutcome:
     """Accept the first supported proof that verifies with an issuer key (OB 3.0 §9.1:
-    "You may accept any one proof"); report the first one's failure otherwise."""
+    "You may accept any one proof"); report the first one's failure otherwise.
+
+    A document with more than `max_proofs` proofs is refused unchecked (indeterminate): each
+    proof costs a signature check and possibly a key fetch. One `canonicalizer` serves every
+    proof (they sign the same document); `checkpoint` runs before each proof."""
     proofs = proofs_of(document)
+    if max_proofs is not None and len(proofs) > max_proofs:
+        return ProofOutcome(
+            Check.skipped(
+                PROOF,
+                f"not checked: the document carries {len(proofs)} proofs, more than the "
+                f"{max_proofs} this verifier checks",
+                indeterminate=True,
+            ),
+            Check.skipped(ISSUER_KEY, "not resolved: too many proofs", indeterminate=True),
+            None,
+            False,
+            over_limit=True,
+        )
     if not proofs:
         return ProofOutcome(
             Check.error(PROOF, "the credential has no proof"),
@@ -125,7 +146,9 @@ def verify_embedded(
     issuer_id = issuer_id_of(document)
     outcomes = []
     for proof in supported:
-        outcomes.append(_one_embedded(resolver, document, proof, issuer_id, loader))
+        if checkpoint is not None:
+            checkpoint()
+        outcomes.append(_one_embedded(resolver, document, proof, issuer_id, loader, canonicalizer))
         if outcomes[-1].verified:
             break
     best = outcomes[-1] if outcomes[-1].verified else outcomes[0]
@@ -150,6 +173,7 @@ def _one_embedded(
     proof: Mapping[str, Any],
     issuer_id: str | None,
     loader: DocumentLoader | None,
+    canonicalizer: Canonicalizer | None,
 ) -> ProofOutcome:
     label, is_legacy = SUITES[_suite(proof)]
     if proof.get("proofPurpose") != "assertionMethod":
@@ -168,7 +192,9 @@ def _one_embedded(
     except KeyResolutionError as exc:
         return _unresolved(exc, label)
     binding = issuer_binding(issuer_id, key)
-    result = verify_proof(document, proof, key.public_key, loader=loader)
+    result = verify_proof(
+        document, proof, key.public_key, loader=loader, canonicalizer=canonicalizer
+    )
     if not result.ok:
         return ProofOutcome(Check.error(PROOF, f"{label}: {result.error}"), binding, label, False)
     if is_legacy:

@@ -8,6 +8,9 @@ once. A list that cannot be obtained makes the check indeterminate, never "not r
 
 1EdTech Revocation List (VCRL 1.0): the issuer's unsigned list of revoked credential ids.
 As OB 3.0 and the 1EdTech validator say, a list that cannot be fetched is a warning.
+
+Lists to fetch over the network are fetched together (a few threads), each within the
+verification's budget: three slow lists cost one wait, not three.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cachetools import TLRUCache
 
 from badges import bitstring
-from badges.fetching import JSON_TYPES, JWT_TYPES, Fetcher, FetchError
+from badges.fetching import JSON_TYPES, JWT_TYPES, DocumentFetcher, Fetched, FetchError
+from badges.proofs.canonicalize import Canonicalizer, Checkpoint
 from badges.proofs.vc_jwt import JwtError, credential_from_payload, decode_unverified
 from badges.resolving import KeyResolver, LocalDocuments
 from badges.verify_input import Limits, compact_jws, parse_json
@@ -35,6 +40,8 @@ STATUS = "status"
 DEFAULT_TTL_MS = 5 * 60 * 1000
 MAX_TTL_MS = 24 * 60 * 60 * 1000
 _CACHE_SIZE = 1024
+_FETCH_THREADS = 4
+_LIST_TYPES = JSON_TYPES | JWT_TYPES
 
 
 class _Unavailable(Exception):
@@ -75,17 +82,26 @@ class StatusListCache:
 @dataclass
 class StatusChecker:
     resolver: KeyResolver
-    fetcher: Fetcher
+    fetcher: DocumentFetcher
     cache: StatusListCache
     limits: Limits
     local: LocalDocuments | None = None
+    # The verification's: its time checkpoint, and its canonicalizer for the lists' proofs.
+    checkpoint: Checkpoint | None = None
+    canonicalizer: Canonicalizer | None = None
+    _fetched: dict[str, Fetched | FetchError] = field(default_factory=dict, init=False)
 
     def check(self, credential: Mapping[str, Any]) -> Check:
         entries = credential.get("credentialStatus")
         if entries is None:
             return Check.skipped(STATUS, "the credential has no credentialStatus (not revocable)")
         entries = entries if isinstance(entries, list) else [entries]
-        results = [self._entry(credential, entry) for entry in entries]
+        self._prefetch(entries)
+        results = []
+        for entry in entries:
+            if self.checkpoint is not None:
+                self.checkpoint()
+            results.append(self._entry(credential, entry))
         errors = [r for r in results if r.status is Status.ERROR]
         if errors:
             return errors[0]
@@ -96,6 +112,45 @@ class StatusChecker:
         if warnings:
             return warnings[0]
         return Check.ok(STATUS, "; ".join(r.message for r in results))
+
+    def _prefetch(self, entries: list[Any]) -> None:
+        """Fetch the lists that must come over the network, in parallel (the fetcher keeps
+        each within the budget and counts it). One list alone is fetched where it is read."""
+        wanted: dict[str, frozenset[str]] = {}
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            kind = entry.get("type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if "BitstringStatusListEntry" in kinds:
+                url, accept = entry.get("statusListCredential"), _LIST_TYPES
+            elif "1EdTechRevocationList" in kinds:
+                url, accept = entry.get("id"), JSON_TYPES
+            else:
+                continue
+            if not isinstance(url, str) or (self.local is not None and self.local.owns(url)):
+                continue  # our own lists come from the database
+            if accept is _LIST_TYPES and self.cache.get(url) is not None:
+                continue
+            wanted.setdefault(url, accept)
+        if len(wanted) < 2:
+            return
+        with ThreadPoolExecutor(min(_FETCH_THREADS, len(wanted))) as pool:
+            futures = {
+                url: pool.submit(self.fetcher.fetch, url, accept=accept)
+                for url, accept in wanted.items()
+            }
+        for url, future in futures.items():
+            try:
+                self._fetched[url] = future.result()
+            except FetchError as exc:  # anything else (out of time) stops the verification
+                self._fetched[url] = exc
+
+    def _fetch(self, url: str, accept: frozenset[str]) -> Fetched:
+        fetched = self._fetched.get(url)
+        if isinstance(fetched, FetchError):
+            raise fetched
+        return fetched if fetched is not None else self.fetcher.fetch(url, accept=accept)
 
     def _entry(self, credential: Mapping[str, Any], entry: Any) -> Check:
         if not isinstance(entry, Mapping):
@@ -163,7 +218,7 @@ class StatusChecker:
 
     def _fetch_list(self, url: str) -> VerifiedList:
         try:
-            fetched = self.fetcher.fetch(url, accept=JSON_TYPES | JWT_TYPES)
+            fetched = self._fetch(url, _LIST_TYPES)
         except FetchError as exc:
             raise _Unavailable(f"the status list could not be fetched: {exc.message}") from None
         return self._read_list(fetched.body, url)
@@ -183,7 +238,13 @@ class StatusChecker:
                 document = parse_json(text, self.limits)
                 if not isinstance(document, dict):
                     raise _Invalid(f"the status list at {url} is not a JSON object")
-                outcome = verify_embedded(self.resolver, document)
+                outcome = verify_embedded(
+                    self.resolver,
+                    document,
+                    max_proofs=self.limits.max_proofs,
+                    canonicalizer=self.canonicalizer,
+                    checkpoint=self.checkpoint,
+                )
         except (JwtError, DomainError) as exc:
             raise _Invalid(f"the status list at {url} is malformed: {exc}") from None
         _require_verified(outcome, url)
@@ -196,7 +257,7 @@ class StatusChecker:
         if not isinstance(url, str):
             raise _Invalid("the 1EdTechRevocationList entry has no id")
         try:
-            fetched = self.fetcher.fetch(url, accept=JSON_TYPES)
+            fetched = self._fetch(url, JSON_TYPES)
             document = json.loads(fetched.body)
         except FetchError as exc:
             return Check.warning(

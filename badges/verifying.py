@@ -17,12 +17,18 @@ run in the order of the OB 3.0 verification algorithm (§9.1) and each is report
 Verdict: invalid if any check failed, indeterminate if one could not be completed (a key or
 a status list out of reach, an unsupported DID method), valid otherwise (warnings allowed).
 Bad input (too large, malformed, too complex) raises a DomainError (a 4xx), never a report.
+
+Bounded work: one time budget and fetch allowance per verification (`badges.verify_budget`),
+shared by its endorsements and the documents they need; more proofs or endorsements than the
+limits is an indeterminate check naming the limit, unchecked; the document is canonicalized
+once for all its proofs and the JSON-LD check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from badges import europass
 from badges.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
-from badges.proofs.canonicalize import CanonicalizationError, canonicalize
+from badges.proofs.canonicalize import CanonicalizationError, Canonicalizer
 from badges.proofs.data_integrity import without_proof
 from badges.proofs.vc_jwt import JwtError, credential_from_payload, decode_unverified
 from badges.resolving import (
@@ -42,6 +48,7 @@ from badges.resolving import (
     KeyResolver,
     LocalStatusLookup,
 )
+from badges.verify_budget import Budget, BudgetedFetcher, BudgetExceeded, Clock, CpuGate, paced
 from badges.verify_input import Limits, LoadedCredential, TooComplex, check_json_shape, load
 from badges.verify_proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
 from badges.verify_report import (
@@ -85,6 +92,9 @@ class VerificationContext:
     documents: DocumentCache = field(default_factory=DocumentCache)
     status_lists: StatusListCache = field(default_factory=StatusListCache)
     trust_anchors: tuple[x509.Certificate, ...] = ()  # for Europass (JAdES) seal chains
+    clock: Clock = time.monotonic  # the budget's clock (a test may drive it)
+    # Shared by every verification that uses this context (and its `bound` copies).
+    cpu: CpuGate = field(default_factory=lambda: CpuGate(1))
 
     def bound(self, session: Session | None) -> VerificationContext:
         return replace(self, session=session)
@@ -94,8 +104,11 @@ class VerificationContext:
             return None
         return DatabaseDocuments(self.session, self.base_url, self.local_status)
 
-    def resolver(self) -> KeyResolver:
-        return KeyResolver(self.fetcher, local=self.local_documents(), cache=self.documents)
+    def budget(self) -> Budget:
+        """A fresh allowance for one verification (or for one request's several)."""
+        return Budget(
+            self.limits.budget_seconds, max_fetches=self.limits.max_fetches, clock=self.clock
+        )
 
 
 def verify(
@@ -103,26 +116,63 @@ def verify(
     data: bytes | str | Mapping[str, Any],
     *,
     options: VerifyOptions | None = None,
+    budget: Budget | None = None,
 ) -> VerificationReport:
     """Verify `data`: bytes are sniffed (JSON, JWS, PNG, SVG); a str is a JWS, JSON text, or
-    an http(s) URL to fetch; a mapping is a JSON credential."""
+    an http(s) URL to fetch; a mapping is a JSON credential.
+
+    `budget` defaults to a fresh one from the context's limits; pass one to share it between
+    several verifications. Out of time, the report is indeterminate and says so."""
     context = (
         session_or_context
         if isinstance(session_or_context, VerificationContext)
         else VerificationContext(session=session_or_context)
     )
-    if isinstance(data, str) and data.strip().startswith(("https://", "http://")):
-        data = context.fetcher.fetch(data.strip(), accept=JSON_TYPES | JWT_TYPES | IMAGE_TYPES).body
-    loaded = load(data, context.limits)
-    return _Verification(context, options or VerifyOptions()).run(loaded)
+    verification = _Verification(context, options or VerifyOptions(), budget or context.budget())
+    try:
+        if isinstance(data, str) and data.strip().startswith(("https://", "http://")):
+            accept = JSON_TYPES | JWT_TYPES | IMAGE_TYPES
+            data = verification.fetcher.fetch(data.strip(), accept=accept).body
+        loaded = load(data, context.limits)
+        return verification.run(loaded)
+    except BudgetExceeded as exc:
+        return verification.stopped(exc)
 
 
 class _Verification:
-    def __init__(self, context: VerificationContext, options: VerifyOptions) -> None:
+    def __init__(
+        self, context: VerificationContext, options: VerifyOptions, budget: Budget
+    ) -> None:
         self.context = context
         self.options = options
         self.now = options.now or datetime.now(UTC)
-        self.resolver = context.resolver()
+        self.budget = budget
+        self.fetcher = BudgetedFetcher(context.fetcher, budget)
+        self.resolver = KeyResolver(
+            self.fetcher, local=context.local_documents(), cache=context.documents
+        )
+        self.canonicalizer = Canonicalizer(
+            checkpoint=paced(budget.check), admission=lambda: context.cpu.admit(budget)
+        )
+        # What the (top-level) run has established so far, for a report if time runs out.
+        self.credential: dict[str, Any] | None = None
+        self.checks: list[Check] = []
+
+    def nested(self) -> _Verification:
+        """An endorsement's verification: the same budget, fetcher and canonical forms."""
+        inner = _Verification(self.context, VerifyOptions(now=self.options.now), self.budget)
+        inner.fetcher, inner.resolver = self.fetcher, self.resolver
+        inner.canonicalizer = self.canonicalizer
+        return inner
+
+    def stopped(self, exc: BudgetExceeded) -> VerificationReport:
+        checks = [*self.checks, Check.skipped("budget", exc.message, indeterminate=True)]
+        summary = (
+            _summary(self.credential, self.context.session, None, None)
+            if self.credential is not None
+            else Summary()
+        )
+        return VerificationReport(verdict_of(checks), checks, summary)
 
     def run(self, loaded: LoadedCredential, *, depth: int = 0) -> VerificationReport:
         if loaded.credential is not None and europass.is_edc(loaded.credential):
@@ -153,31 +203,49 @@ class _Verification:
         if loaded.container in ("png", "svg"):
             described += f", baked in a {loaded.container.upper()} image"
         format_check = _format_check(credential, described, legacy)
+        # Checks are recorded as they complete: out of time, the report keeps them.
+        self.credential, checks = credential, self.checks
+        checks.append(format_check)
 
+        self.budget.check()
         if loaded.token is not None:
             outcome = verify_jwt(self.resolver, loaded.token, header, issuer_id_of(credential))
         else:
-            outcome = verify_embedded(self.resolver, credential)
-        checks = [
-            format_check,
-            self._jsonld(credential, outcome, jwt=loaded.token is not None),
-            _structure(credential),
-            *_schema_checks(credential),
-            *outcome.checks,
-            *claims,
-            self._status(credential),
-            *_date_checks(credential, self.now),
-        ]
+            outcome = verify_embedded(
+                self.resolver,
+                credential,
+                max_proofs=self.context.limits.max_proofs,
+                canonicalizer=self.canonicalizer,
+                checkpoint=self.budget.check,
+            )
+        jsonld = self._jsonld(credential, outcome, jwt=loaded.token is not None)
+        self.budget.check()
+        checks.extend(
+            [jsonld, _structure(credential), *_schema_checks(credential), *outcome.checks, *claims]
+        )
+        checks.append(self._status(credential))
+        checks.extend(_date_checks(credential, self.now))
         recipient_check, matched = _recipient(credential, self.options.recipient_email)
         checks.append(recipient_check)
         endorsements: list[VerificationReport] = []
         if depth == 0:
-            endorsements = [
-                _Verification(self.context, VerifyOptions(now=self.options.now)).run(e, depth=1)
-                for e in _endorsements(credential)
-            ]
-            if endorsements:
-                checks.append(_endorsements_check(endorsements))
+            found = _endorsements(credential)
+            limit = self.context.limits.max_endorsements
+            if len(found) > limit:
+                checks.append(
+                    Check.skipped(
+                        "endorsements",
+                        f"not checked: the credential carries {len(found)} endorsements, more "
+                        f"than the {limit} this verifier checks",
+                        indeterminate=True,
+                    )
+                )
+            else:
+                for endorsement in found:
+                    self.budget.check()
+                    endorsements.append(self.nested().run(endorsement, depth=1))
+                if endorsements:
+                    checks.append(_endorsements_check(endorsements))
         summary = _summary(
             credential,
             self.context.session,
@@ -192,8 +260,11 @@ class _Verification:
         # A verified Data Integrity proof canonicalized the document in safe mode already.
         if not jwt and outcome.proof.status in (Status.OK, Status.WARNING):
             return Check.ok("jsonld", "JSON-LD safe mode: pinned contexts, every term defined")
+        if outcome.over_limit:  # refused unchecked: not worth a canonicalization either
+            return Check.skipped("jsonld", "not checked: the proofs were not checked")
         try:
-            canonicalize(without_proof(credential))
+            # Usually a cache hit: the proofs canonicalized this same unsecured document.
+            self.canonicalizer.canonicalize(without_proof(credential))
         except UnknownContextError as exc:
             return Check.error("jsonld", str(exc))
         except CanonicalizationError as exc:
@@ -205,12 +276,15 @@ class _Verification:
         return Check.ok("jsonld", "JSON-LD safe mode: pinned contexts, every term defined")
 
     def _status(self, credential: dict[str, Any]) -> Check:
+        self.budget.check()
         checker = StatusChecker(
             self.resolver,
-            self.context.fetcher,
+            self.fetcher,
             self.context.status_lists,
             self.context.limits,
             self.context.local_documents(),
+            checkpoint=self.budget.check,
+            canonicalizer=self.canonicalizer,
         )
         return checker.check(credential)
 

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 2 * 1024 * 1024
     fetch_offline: bool = False  # verify with pinned documents and the database only (air-gapped)
+    fetch_failure_cache_seconds: float = Field(default=60.0, ge=0)
+    # Bounded work per verification (a credential, its endorsements and what they need; the
+    # skills gap shares one budget among the credentials of a request).
+    verify_budget_seconds: float = Field(default=5.0, gt=0)
+    verify_max_proofs: int = Field(default=8, ge=1)
+    verify_max_endorsements: int = Field(default=16, ge=0)
+    verify_max_fetches: int = Field(default=8, ge=0)
+    # Verifications canonicalizing at once (CPU work: under the GIL more only slows the rest).
+    verify_concurrency: int = Field(default=1, ge=1)
     email_backend: str = "file"  # file | console | smtp
     smtp_host: str | None = None
     smtp_port: int = 587

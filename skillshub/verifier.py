@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from badges import status
 from badges.fetching import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
+from badges.verify_budget import CpuGate
 from badges.verify_input import Limits
 from badges.verifying import VerificationContext
 from catalogue.errors import DomainError
@@ -32,8 +33,9 @@ def _trust_anchors(path: Path | None) -> tuple[x509.Certificate, ...]:
 
 
 def verification_context(settings: Settings) -> VerificationContext:
-    """Fetch policy, pinned documents, trust anchors, limits, and our own status lists from
-    the database. A bad file named by a setting is an error here, at start-up."""
+    """Fetch policy, pinned documents, trust anchors, limits (the work budget included), and
+    our own status lists from the database. A bad file named by a setting is an error here,
+    at start-up."""
     try:
         pinned = (
             PinnedDocuments.load(settings.pinned_documents) if settings.pinned_documents else None
@@ -45,6 +47,7 @@ def verification_context(settings: Settings) -> VerificationContext:
         timeout_seconds=settings.fetch_timeout_seconds,
         max_bytes=settings.fetch_max_bytes,
         offline=settings.fetch_offline,
+        failure_cache_seconds=settings.fetch_failure_cache_seconds,
     )
     base_url = settings.base_url
 
@@ -56,7 +59,13 @@ def verification_context(settings: Settings) -> VerificationContext:
         base_url=base_url,
         local_status=local_status,
         trust_anchors=_trust_anchors(settings.seal_trust_anchors),
+        cpu=CpuGate(settings.verify_concurrency),
         limits=Limits(
-            max_input_bytes=settings.max_upload_bytes, max_json_depth=settings.max_json_depth
+            max_input_bytes=settings.max_upload_bytes,
+            max_json_depth=settings.max_json_depth,
+            budget_seconds=settings.verify_budget_seconds,
+            max_proofs=settings.verify_max_proofs,
+            max_endorsements=settings.verify_max_endorsements,
+            max_fetches=settings.verify_max_fetches,
         ),
     )

@@ -12,11 +12,12 @@ from typing import Any
 from badges.proofs import eddsa_rdfc_2022, legacy
 
 # The canonicalize function is not re-exported: it would shadow its module here.
-from badges.proofs.canonicalize import CanonicalizationError, DocumentLoader
+from badges.proofs.canonicalize import CanonicalizationError, Canonicalizer, DocumentLoader
 from badges.proofs.data_integrity import ProofCheck, ProofError, proofs_of
 
 __all__ = [
     "CanonicalizationError",
+    "Canonicalizer",
     "ProofCheck",
     "ProofError",
     "proofs_of",
@@ -36,8 +37,11 @@ def verify_proof(
     public_key: Any,
     *,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofCheck:
-    """Verify one proof of ``document`` with the suite its ``type``/``cryptosuite`` name."""
+    """Verify one proof of ``document`` with the suite its ``type``/``cryptosuite`` name.
+
+    Pass one `canonicalizer` for all the proofs of a document: it is canonicalized once."""
     if not isinstance(proof, Mapping):
         return ProofCheck(ok=False, error="proof must be a JSON object")
     proof_type, cryptosuite = proof.get("type"), proof.get("cryptosuite")
@@ -51,4 +55,4 @@ def verify_proof(
             proof_type=proof_type if isinstance(proof_type, str) else None,
             cryptosuite=cryptosuite if isinstance(cryptosuite, str) else None,
         )
-    return verifier(document, proof, public_key, loader=loader)
+    return verifier(document, proof, public_key, loader=loader, canonicalizer=canonicalizer)

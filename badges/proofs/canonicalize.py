@@ -7,14 +7,22 @@ Plain JSON-LD silently drops what it cannot map to an absolute IRI (undefined te
 relative ``@id``/``@type`` values). Dropped data is not signed, so a signature would
 "cover" claims that an RDF reader never sees. Like jsonld.js's ``safe: true``, we
 refuse such documents instead. We also refuse graphs whose canonicalization cost is
-unbounded (too many blank nodes, too much Hash N-Degree Quads work).
+unbounded (too many blank nodes, too much Hash N-Degree Quads work), and count the
+blank nodes on the JSON before expanding it, so an oversized graph costs nothing.
+
+A caller with a time budget passes a ``checkpoint`` that raises :class:`Abandoned` (a
+subclass) when time is up: it runs between the steps of expansion and hashing.
+`Canonicalizer` canonicalizes each distinct document once per verification.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -36,10 +44,15 @@ _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
 _UNESCAPED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DocumentLoader = Callable[[str, dict[str, Any]], dict[str, Any]]
+Checkpoint = Callable[[], None]
 
 
 class CanonicalizationError(ValueError):
     """The document cannot be canonicalized safely."""
+
+
+class Abandoned(Exception):
+    """Raised by a caller's checkpoint to stop the work (a verification out of time)."""
 
 
 def canonicalize(
@@ -47,6 +60,7 @@ def canonicalize(
     *,
     loader: DocumentLoader | None = None,
     max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
+    checkpoint: Checkpoint | None = None,
 ) -> str:
     """Canonical N-Quads (RDFC-1.0, i.e. URDNA2015) of a JSON-LD document.
 
@@ -54,12 +68,23 @@ def canonicalize(
     :class:`UnknownContextError` for a context that is not available, and
     :class:`CanonicalizationError` for undefined terms, relative or invalid IRIs,
     literals pyld cannot serialize canonically, or a graph over ``max_blank_nodes``.
+    ``checkpoint`` is called between steps; what it raises (an :class:`Abandoned`)
+    propagates.
     """
     loader = loader or default_loader()
     if not isinstance(document, dict):
         raise CanonicalizationError("a JSON-LD document must be a JSON object")
+    # Expansion costs as much as the rest together: refuse what is surely over the cap first.
+    estimate = estimate_blank_nodes(document)
+    if estimate > max_blank_nodes:
+        raise CanonicalizationError(
+            f"document has at least {estimate} blank nodes, more than the limit of "
+            f"{max_blank_nodes}"
+        )
+    check = checkpoint or _no_checkpoint
+    check()
     try:
-        dataset = _to_rdf(document, loader)
+        dataset = _to_rdf(document, loader, check)
     except jsonld.JsonLdError as exc:
         _reraise_cause(exc)
         raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
@@ -71,27 +96,147 @@ def canonicalize(
         raise CanonicalizationError(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
-    return _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
+    check()
+    return _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+
+
+def _no_checkpoint() -> None:
+    return None
+
+
+def estimate_blank_nodes(document: Any) -> int:
+    """A count, on the JSON, of the blank nodes expansion will produce: node objects without
+    an id (outside ``@context``; not ``@value``, ``@list`` or ``@set`` objects) and the items
+    of ``@list`` arrays.
+
+    It counts objects under ``@json``-typed terms too (literals, not nodes), which credentials
+    rarely carry; lists from ``@container: @list`` terms are not seen. The exact count after
+    expansion stays the authority; this one refuses the obvious cases for free.
+    """
+    count = 0
+    stack: list[Any] = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@value" in item:
+            continue
+        # Named, a list or set (no node), or without properties (no triple): no blank node.
+        if item.keys() - {"@context"} and not item.keys() & {"id", "@id", "@list", "@set"}:
+            count += 1
+        for key, value in item.items():
+            if key == "@context":
+                continue
+            if key == "@list" and isinstance(value, list):
+                count += len(value)
+            stack.append(value)
+    return count
+
+
+class Canonicalizer:
+    """Canonical forms for one verification: each distinct document is canonicalized once.
+
+    The proofs of a proof set all sign the same unsecured document, and the JSON-LD check
+    reads it again: without this, each proof re-canonicalized it (a credential with 50
+    bogus proofs cost a minute of CPU). Forms are found by a digest of the document's JSON
+    and the loader, so a hit is always the same input; failures are remembered too. Not
+    thread-safe: make one per verification.
+
+    `admission`, when given, is entered around each canonicalization actually run (a
+    verifier bounds how many run at once across requests).
+    """
+
+    def __init__(
+        self,
+        *,
+        checkpoint: Checkpoint | None = None,
+        max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
+        admission: Callable[[], AbstractContextManager[object]] | None = None,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.max_blank_nodes = max_blank_nodes
+        self.admission = admission or nullcontext
+        self._forms: dict[tuple[Any, str], str | Exception] = {}
+
+    def canonicalize(
+        self, document: dict[str, Any], *, loader: DocumentLoader | None = None
+    ) -> str:
+        loader = loader or default_loader()
+        try:
+            text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # not plain JSON: nothing to key it by
+            return self._run(document, loader)
+        key = (loader, hashlib.sha256(text.encode()).hexdigest())
+        form = self._forms.get(key)
+        if form is None:
+            try:
+                form = self._run(document, loader)
+            except (CanonicalizationError, UnknownContextError) as exc:
+                form = exc
+            self._forms[key] = form
+        if isinstance(form, Exception):
+            raise form
+        return form
+
+    def _run(self, document: dict[str, Any], loader: DocumentLoader) -> str:
+        with self.admission():
+            return canonicalize(
+                document,
+                loader=loader,
+                max_blank_nodes=self.max_blank_nodes,
+                checkpoint=self.checkpoint,
+            )
 
 
 @dataclass
-class _LoaderCaches:
-    """What a caching loader's canonicalizations share, and the lock guarding it.
+class _WarmCaches:
+    """Resolved contexts (pyld's "shared" cache) and their identity index, for one user."""
 
-    cachetools caches are not thread-safe; expansion is CPU-bound under the GIL, so
-    serialising it per loader costs no throughput.
-    """
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    contexts: LRUCache
     by_identity: LRUCache = field(default_factory=lambda: LRUCache(maxsize=_IDENTITY_CACHE_SIZE))
 
 
+class _CachePool:
+    """A caching loader's warm caches, each used by one canonicalization at a time.
+
+    pyld's caches (and the LRU caches inside its resolved contexts) are not thread-safe.
+    One lock per loader serialised every expansion behind the longest one: a hostile
+    credential's expansion held up every issuing request. Instead each canonicalization
+    takes a set of its own; there are as many sets as ever ran at once (bounded by the
+    worker threads, and the pool keeps at most `_MAX_SPARE_CACHES`).
+    """
+
+    def __init__(self, first: LRUCache) -> None:
+        self._free = [_WarmCaches(first)]
+        self._size = first.maxsize
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def take(self) -> Iterator[_WarmCaches]:
+        with self._lock:
+            caches = self._free.pop() if self._free else None
+        if caches is None:
+            caches = _WarmCaches(LRUCache(maxsize=self._size))
+        try:
+            yield caches
+        finally:
+            with self._lock:
+                if len(self._free) < _MAX_SPARE_CACHES:
+                    self._free.append(caches)
+
+
 _IDENTITY_CACHE_SIZE = 256
-_loader_caches: WeakKeyDictionary[Any, _LoaderCaches] = WeakKeyDictionary()
-_loader_caches_lock = threading.Lock()
+_MAX_SPARE_CACHES = 16
+_cache_pools: WeakKeyDictionary[Any, _CachePool] = WeakKeyDictionary()
+_cache_pools_lock = threading.Lock()
 
 
-def _to_rdf(document: dict[str, Any], loader: DocumentLoader) -> dict[str, Any]:
+def _to_rdf(
+    document: dict[str, Any], loader: DocumentLoader, checkpoint: Checkpoint = _no_checkpoint
+) -> dict[str, Any]:
     options: dict[str, Any] = {
         "documentLoader": loader,
         # No document base: relative IRIs stay relative and are rejected by the
@@ -105,14 +250,16 @@ def _to_rdf(document: dict[str, Any], loader: DocumentLoader) -> dict[str, Any]:
     shared = getattr(loader, "resolved_context_cache", None)
     if shared is None:
         options["contextResolver"] = ContextResolver({}, loader)
-        return _SafeProcessor().to_rdf(document, options)
-    with _loader_caches_lock:
-        caches = _loader_caches.get(loader)
-        if caches is None:
-            caches = _loader_caches[loader] = _LoaderCaches()
-    with caches.lock:
-        options["contextResolver"] = _IdentityCachingResolver(shared, loader, caches.by_identity)
-        return _SafeProcessor().to_rdf(document, options)
+        return _SafeProcessor(checkpoint).to_rdf(document, options)
+    with _cache_pools_lock:
+        pool = _cache_pools.get(loader)
+        if pool is None:
+            pool = _cache_pools[loader] = _CachePool(shared)
+    with pool.take() as caches:
+        options["contextResolver"] = _IdentityCachingResolver(
+            caches.contexts, loader, caches.by_identity
+        )
+        return _SafeProcessor(checkpoint).to_rdf(document, options)
 
 
 class _IdentityCachingResolver(ContextResolver):
@@ -148,13 +295,24 @@ class _IdentityCachingResolver(ContextResolver):
 
 
 class _SafeProcessor(jsonld.JsonLdProcessor):
-    def __init__(self) -> None:
+    def __init__(self, checkpoint: Checkpoint = _no_checkpoint) -> None:
         super().__init__(on_property_dropped=_property_dropped)
+        self._checkpoint = checkpoint
 
     def expand(self, input_: Any, options: dict[str, Any]) -> list[Any]:
         expanded = super().expand(input_, options)
         _check_expanded(expanded)
+        self._checkpoint()
         return expanded
+
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        # Called for every element, recursively: the place to stop a long expansion.
+        self._checkpoint()
+        return super()._expand(*args, **kwargs)
+
+    def _graph_to_rdf(self, *args: Any, **kwargs: Any) -> Any:
+        self._checkpoint()
+        return super()._graph_to_rdf(*args, **kwargs)
 
 
 def _property_dropped(expanded_property: str | None) -> None:
@@ -226,11 +384,17 @@ class _BoundedURDNA2015(URDNA2015):
     graphs that the Digital Bazaar stack refuses.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, checkpoint: Checkpoint = _no_checkpoint) -> None:
         super().__init__()
         self._remaining_deep_iterations: int | None = None
+        self._checkpoint = checkpoint
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        self._checkpoint()
+        return super().hash_first_degree_quads(id_)
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> dict[str, Any]:
+        self._checkpoint()
         if self._remaining_deep_iterations is None:
             # First call: main() has reduced hash_to_blank_nodes to the non-unique nodes.
             self._remaining_deep_iterations = sum(map(len, self.hash_to_blank_nodes.values()))
@@ -246,7 +410,7 @@ def _reraise_cause(exc: BaseException) -> None:
     """Surface our own errors that pyld wrapped (e.g. loader errors) unchanged."""
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, UnknownContextError | CanonicalizationError):
+        if isinstance(cause, UnknownContextError | CanonicalizationError | Abandoned):
             raise cause
         cause = cause.__cause__
 

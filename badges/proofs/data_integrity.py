@@ -18,7 +18,12 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from badges.proofs.canonicalize import CanonicalizationError, DocumentLoader, canonicalize
+from badges.proofs.canonicalize import (
+    CanonicalizationError,
+    Canonicalizer,
+    DocumentLoader,
+    canonicalize,
+)
 from keys.multikey import KeyFormatError, b58decode, b58encode
 from openbadges_schemas.loader import UnknownContextError
 
@@ -99,10 +104,15 @@ def hash_data(
     proof_config: Mapping[str, Any],
     *,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> bytes:
-    """sha256(canonical proof configuration) || sha256(canonical document)."""
-    proof_hash = hashlib.sha256(canonicalize(dict(proof_config), loader=loader).encode()).digest()
-    doc_hash = hashlib.sha256(canonicalize(dict(document), loader=loader).encode()).digest()
+    """sha256(canonical proof configuration) || sha256(canonical document).
+
+    A `canonicalizer` (one per verification) canonicalizes the document once for all the
+    proofs of a proof set, which sign the same unsecured document."""
+    canon = canonicalizer.canonicalize if canonicalizer is not None else canonicalize
+    proof_hash = hashlib.sha256(canon(dict(proof_config), loader=loader).encode()).digest()
+    doc_hash = hashlib.sha256(canon(dict(document), loader=loader).encode()).digest()
     return proof_hash + doc_hash
 
 
@@ -169,6 +179,7 @@ def verify(
     cryptosuite: str | None,
     context_rule: ContextRule = data_integrity_context,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofCheck:
     """Verify one Ed25519 + RDFC proof of ``document`` (the proof may be one of a set).
 
@@ -221,7 +232,7 @@ def verify(
         return fail(str(exc))
     proof_config = {**proof_options, "@context": proof_context}
     try:
-        data = hash_data(unsecured, proof_config, loader=loader)
+        data = hash_data(unsecured, proof_config, loader=loader, canonicalizer=canonicalizer)
     except UnknownContextError as exc:
         return fail(str(exc))
     except CanonicalizationError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from badges.proofs import data_integrity
-from badges.proofs.canonicalize import DocumentLoader
+from badges.proofs.canonicalize import Canonicalizer, DocumentLoader
 from badges.proofs.data_integrity import ProofCheck
 
 PROOF_TYPE = "DataIntegrityProof"
@@ -57,6 +57,7 @@ def verify_proof(
     public_key: Any,
     *,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofCheck:
     """Verify ``proof`` (the document's proof, or one of its proof set) with an Ed25519 key."""
     return data_integrity.verify(
@@ -66,4 +67,5 @@ def verify_proof(
         proof_type=PROOF_TYPE,
         cryptosuite=CRYPTOSUITE,
         loader=loader,
+        canonicalizer=canonicalizer,
     )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from badges.proofs import data_integrity
-from badges.proofs.canonicalize import DocumentLoader
+from badges.proofs.canonicalize import Canonicalizer, DocumentLoader
 from badges.proofs.data_integrity import ProofCheck
 
 EDDSA_2022 = "eddsa-2022"
@@ -27,6 +27,7 @@ def verify_eddsa_2022(
     public_key: Any,
     *,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofCheck:
     return data_integrity.verify(
         document,
@@ -35,6 +36,7 @@ def verify_eddsa_2022(
         proof_type="DataIntegrityProof",
         cryptosuite=EDDSA_2022,
         loader=loader,
+        canonicalizer=canonicalizer,
     )
 
 
@@ -49,6 +51,7 @@ def verify_ed25519_signature_2020(
     public_key: Any,
     *,
     loader: DocumentLoader | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofCheck:
     return data_integrity.verify(
         document,
@@ -58,4 +61,5 @@ def verify_ed25519_signature_2020(
         cryptosuite=None,
         context_rule=_ed25519_2020_context,
         loader=loader,
+        canonicalizer=canonicalizer,
     )

@@ -71,6 +71,7 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("GET", "/credentials/{credential_id}/manage"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/visibility"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/forget"): RateClass.CLAIM,
+    ("POST", "/credentials/{credential_id}/manage/sign-out-everywhere"): RateClass.CLAIM,
 }
 
 

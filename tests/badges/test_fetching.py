@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +26,7 @@ from badges.fetching import (
     Fetcher,
     FetchError,
     FetchPolicy,
+    FetchTimeout,
     PinnedDocuments,
     PinnedDocumentsError,
     UrlRefused,
@@ -31,6 +34,7 @@ from badges.fetching import (
 )
 
 MAX_BYTES = 4096
+HITS: Counter[str] = Counter()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
+        HITS[parts.path] += 1
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/doc.json":
             self._send(200, b'{"ok": true}', "application/json", Content_Length="12")
@@ -252,3 +257,120 @@ def test_pinned_documents_file_is_checked(tmp_path: Path, mapping: object, match
     (tmp_path / "pinned.json").write_text(json.dumps(mapping))
     with pytest.raises(PinnedDocumentsError, match=match):
         PinnedDocuments.load(tmp_path / "pinned.json")
+
+
+# --- one deadline per fetch -----------------------------------------------------------------
+
+
+def _trickling_server(stop: threading.Event, response: bytes, hold_first: int) -> str:
+    """A raw socket server: sends the first `hold_first` bytes at once, then one byte every
+    0.2 s until the client goes away (or `stop`). No read timeout of 1 s ever fires on it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                try:
+                    connection.sendall(response[:hold_first])
+                    for byte in response[hold_first:]:
+                        if stop.wait(0.2):
+                            break
+                        connection.sendall(bytes([byte]))
+                except OSError:  # the client hung up: what the deadline should do
+                    pass
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
+def trickle() -> Iterator[Callable[[bytes, int], str]]:
+    stop = threading.Event()
+    yield lambda response, hold_first: _trickling_server(stop, response, hold_first)
+    stop.set()
+
+
+_BODY = b"{" + b" " * 200 + b"}"
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    + b"X-Padding: "
+    + b"a" * 200
+    + b"\r\n"
+    + f"Content-Length: {len(_BODY)}\r\n\r\n".encode()
+    + _BODY
+)
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_deadline(trickle: Callable) -> None:
+    # Each byte comes well within a 1 s read timeout; only the one deadline can stop it.
+    url = trickle(_RESPONSE, 20)
+    with pytest.raises(FetchTimeout, match="timed out"):
+        dev_fetcher(timeout_seconds=1.0).fetch(f"{url}/doc.json", accept=JSON_TYPES)
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_at_the_deadline(trickle: Callable) -> None:
+    url = trickle(_RESPONSE, len(_RESPONSE) - len(_BODY) + 1)
+    with pytest.raises(FetchTimeout, match="timed out"):
+        dev_fetcher(timeout_seconds=1.0).fetch(f"{url}/doc.json", accept=JSON_TYPES)
+
+
+def test_a_caller_may_shorten_the_deadline(trickle: Callable) -> None:
+    url = trickle(_RESPONSE, 20)
+    with pytest.raises(FetchTimeout):
+        dev_fetcher(timeout_seconds=60.0).fetch(f"{url}/doc.json", accept=JSON_TYPES, timeout=0.5)
+
+
+def test_dns_is_waited_for_only_until_the_deadline() -> None:
+    release = threading.Event()
+
+    def hanging_resolver(host: str, port: int) -> list:
+        release.wait(30)
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    fetcher = Fetcher(FetchPolicy(timeout_seconds=0.5), resolver=hanging_resolver)
+    try:
+        with pytest.raises(FetchTimeout, match="resolving"):
+            fetcher.fetch("https://slow-dns.example/did.json", accept=JSON_TYPES)
+    finally:
+        release.set()
+
+
+# --- failures are remembered briefly ----------------------------------------------------------
+
+
+def test_a_failing_url_is_fetched_once_within_the_ttl(server: str) -> None:
+    fetcher = dev_fetcher()
+    before = HITS["/missing-once"]
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetcher.fetch(f"{server}/missing-once", accept=JSON_TYPES)
+    with pytest.raises(FetchError, match=r"HTTP 404.*a moment ago"):
+        fetcher.fetch(f"{server}/missing-once#key-1", accept=JSON_TYPES)
+    assert HITS["/missing-once"] == before + 1
+    # Without the cache (or with another Fetcher), each fetch asks again.
+    uncached = dev_fetcher(failure_cache_seconds=0)
+    for _ in range(2):
+        with pytest.raises(FetchError, match="HTTP 404"):
+            uncached.fetch(f"{server}/missing-once", accept=JSON_TYPES)
+    assert HITS["/missing-once"] == before + 3
+
+
+def test_a_fetch_cut_short_by_the_caller_is_not_held_against_the_url(server: str) -> None:
+    # (Server hits are no measure here: a request cut at 0.2 s may be counted after it.)
+    fetcher = dev_fetcher(timeout_seconds=10.0)
+    for _ in range(2):
+        with pytest.raises(FetchTimeout) as failure:
+            fetcher.fetch(f"{server}/slow", accept=JSON_TYPES, timeout=0.2)
+        assert "a moment ago" not in failure.value.message  # tried again, not remembered
+    # Its own timeout, though, is the URL's failure: remembered.
+    impatient = dev_fetcher(timeout_seconds=0.2)
+    with pytest.raises(FetchTimeout):
+        impatient.fetch(f"{server}/slow", accept=JSON_TYPES)
+    with pytest.raises(FetchTimeout, match="a moment ago"):
+        impatient.fetch(f"{server}/slow", accept=JSON_TYPES)

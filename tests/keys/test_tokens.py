@@ -16,6 +16,7 @@ from catalogue.errors import InvalidInput, NotFound, Unauthorized
 from catalogue.organisations import create_organisation
 from keys import tokens
 from keys.models import ApiToken
+from skillshub.db import writer
 
 # Explicit instants: expiry is tested against these, never against the wall clock.
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -198,14 +199,19 @@ def test_no_request_after_the_revocation_commits_succeeds(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         workers = [pool.submit(hammer) for _ in range(4)]
-        assert warmed_up.wait(60)
-        with Session(engine) as other:
-            tokens.revoke_token(other, record.id or 0, org_id)
-            other.commit()
-        revoked.set()
-        for worker in workers:
-            worker.result(timeout=120)
+        try:
+            assert warmed_up.wait(60)
+            # A writer, as the CLI's and the API's revocations are.
+            with Session(writer(engine)) as other:
+                tokens.revoke_token(other, record.id or 0, org_id)
+                other.commit()
+            revoked.set()
+            for worker in workers:
+                worker.result(timeout=120)
+        finally:
+            stop.set()  # whatever failed above, the hammering threads end
     after = [status for sent_after, status in results if sent_after]
     before = [status for sent_after, status in results if not sent_after]
-    assert len(after) >= 24 and set(after) == {401}
+    # Refused: 401, or 429 once the address has spent its budget of failed tokens.
+    assert len(after) >= 24 and 401 in after and set(after) <= {401, 429}
     assert 200 in before and set(before) <= {200, 401}

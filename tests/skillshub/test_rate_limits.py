@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -53,6 +54,9 @@ CLAIM_CALLS: dict[str, Call] = {
     ),
     "POST /credentials/{credential_id}/manage/forget": lambda c: c.post(
         "/credentials/x/manage/forget"
+    ),
+    "POST /credentials/{credential_id}/manage/sign-out-everywhere": lambda c: c.post(
+        "/credentials/x/manage/sign-out-everywhere"
     ),
 }
 
@@ -190,6 +194,23 @@ def test_disabled_limits_never_answer_429(tight: Settings, engine: Engine) -> No
     with TestClient(app, client=HERE) as here:
         for _ in range(5):
             assert VERIFY_CALLS["POST /api/v1/verify"](here).status_code != 429
+
+
+def test_every_learner_route_is_limited() -> None:
+    # A learner route added later (claim or manage) joins the claim budget or fails here.
+    from skillshub.web.routes import learner as learner_routes
+
+    learner = {
+        (method, route.path)
+        for route in learner_routes.router.routes
+        if isinstance(route, APIRoute)
+        and route.path.startswith("/credentials/{credential_id}/")
+        and ("/claim" in route.path or "/manage" in route.path)
+        for method in route.methods
+        if method != "HEAD"
+    }
+    assert len(learner) >= 6
+    assert learner <= set(PER_ADDRESS_ROUTES)
 
 
 def test_every_table_entry_is_exercised() -> None:

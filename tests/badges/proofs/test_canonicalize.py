@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from typing import Any
 
 import pytest
 
-from badges.proofs.canonicalize import CanonicalizationError, canonicalize
+from badges.proofs import canonicalize as canonicalize_module
+from badges.proofs.canonicalize import (
+    Abandoned,
+    CanonicalizationError,
+    Canonicalizer,
+    canonicalize,
+    estimate_blank_nodes,
+)
 from openbadges_schemas.loader import UnknownContextError, default_loader, make_loader
 from tests.conftest import reference
 
@@ -120,6 +128,86 @@ def test_blank_node_cap() -> None:
         canonicalize(_blank_node_chain(6), max_blank_nodes=5)
 
 
+def _count_expansions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    to_rdf = canonicalize_module._to_rdf
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return to_rdf(*args, **kwargs)
+
+    monkeypatch.setattr(canonicalize_module, "_to_rdf", counting)
+    return calls
+
+
+def test_blank_node_cap_is_checked_before_expansion(monkeypatch: pytest.MonkeyPatch) -> None:
+    expansions = _count_expansions(monkeypatch)
+    with pytest.raises(CanonicalizationError, match="at least 6 blank nodes"):
+        canonicalize(_blank_node_chain(6), max_blank_nodes=5)
+    assert expansions == []
+    # The estimate never counts a named node, a value object or a context.
+    named = {"@context": {"@vocab": "urn:x:"}, "@id": "urn:a", "v": {"@value": "x"}}
+    assert estimate_blank_nodes(named) == 0
+    assert estimate_blank_nodes({"@id": "urn:a", "l": {"@list": [1, 2, 3]}}) == 3  # list cells
+
+
+def test_a_checkpoint_abandons_the_work() -> None:
+    calls: list[int] = []
+
+    def checkpoint() -> None:
+        calls.append(1)
+        if len(calls) > 3:
+            raise Abandoned("out of time")
+
+    with pytest.raises(Abandoned, match="out of time"):
+        canonicalize(_example("cross-stack-golden", "sample_unsigned.json"), checkpoint=checkpoint)
+    # A later canonicalization with the same loader is not harmed by the abandoned one.
+    expected = _example("cross-stack-golden", "sample_unsigned.nq")
+    assert canonicalize(_example("cross-stack-golden", "sample_unsigned.json")) == expected
+
+
+def test_canonicalizer_canonicalizes_each_document_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    expansions = _count_expansions(monkeypatch)
+    document = _example("cross-stack-golden", "sample_unsigned.json")
+    canonicalizer = Canonicalizer()
+    first = canonicalizer.canonicalize(document)
+    assert canonicalizer.canonicalize(copy.deepcopy(document)) == first
+    assert len(expansions) == 1
+    other = {**document, "name": "another"}
+    assert canonicalizer.canonicalize(other) != first  # another document, another form
+    assert len(expansions) == 2
+    broken = {**document, "undefinedTerm": 1}
+    for _ in range(3):  # a failure is remembered too
+        with pytest.raises(CanonicalizationError, match="undefined term"):
+            canonicalizer.canonicalize(broken)
+    assert len(expansions) == 3
+
+
+def test_one_long_canonicalization_does_not_hold_up_another() -> None:
+    # One lock per loader serialised every canonicalization behind the longest one (a
+    # hostile credential's expansion stalled issuing). Here the first waits, mid-expansion,
+    # for the second to finish; behind a shared lock the second could not start.
+    document = _example("cross-stack-golden", "sample_unsigned.json")
+    expected = canonicalize(document)  # warms the loader's caches
+    inside, second_done = threading.Event(), threading.Event()
+    calls: list[int] = []
+    waited: list[bool] = []
+
+    def hold() -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the first call comes before expansion, the second inside it
+            inside.set()
+            waited.append(second_done.wait(timeout=10))
+
+    first = threading.Thread(target=canonicalize, args=(document,), kwargs={"checkpoint": hold})
+    first.start()
+    assert inside.wait(timeout=10)
+    assert canonicalize(document) == expected
+    second_done.set()
+    first.join()
+    assert waited == [True]
+
+
 def test_symmetric_blank_node_graph_is_refused() -> None:
     # A 4-clique of indistinguishable blank nodes: Hash N-Degree Quads would recurse
     # through every permutation. rdf-canonize refuses it too (maxWorkFactor 1).
@@ -152,8 +240,8 @@ def test_tab_newline_and_quote_are_escaped() -> None:
 
 def test_deeply_nested_document_is_refused_cleanly() -> None:
     document: dict[str, Any] = {"label": "leaf"}
-    for _ in range(5000):
-        document = {"child": document}
+    for n in range(5000):  # named nodes: the blank-node cap would refuse it before expansion
+        document = {"@id": f"urn:n{n}", "child": document}
     document["@context"] = {"@vocab": "urn:example:"}
     with pytest.raises(CanonicalizationError, match="nested too deeply"):
         canonicalize(document)
