@@ -75,6 +75,7 @@ def _leaf(document: dict) -> x509.Certificate:
     return x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
 
 
+@pytest.mark.slow  # SHACL over every demo award
 def test_demo_awards_export_sealed_and_conform_to_the_shapes(session: Session, demo: Demo) -> None:
     for slug in _exportable(session, demo):
         export = europass.export_europass(session, demo.master_key, demo.awards[slug])

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from badges import bitstring, issuing
@@ -85,6 +86,7 @@ def _get(server: str, token: str, path: str) -> Callable[[], httpx.Response]:
     return lambda: httpx.get(server + path, headers=headers, timeout=60)
 
 
+@pytest.mark.slow  # 12 threads against a live server
 def test_parallel_revocations_all_reach_the_served_list(
     session: Session, master_key: str, live_server: str
 ) -> None:
@@ -117,6 +119,7 @@ def test_parallel_revocations_all_reach_the_served_list(
     assert check.ok, check.error
 
 
+@pytest.mark.slow  # 12 threads against a live server
 def test_parallel_mixed_changes_across_lists_keep_every_answer(
     session: Session, master_key: str, live_server: str
 ) -> None:
@@ -151,6 +154,7 @@ def test_parallel_mixed_changes_across_lists_keep_every_answer(
         assert suspended == (action == "suspend"), (record.uuid, action)
 
 
+@pytest.mark.slow  # 12 threads against a live server
 def test_parallel_issues_revokes_and_deliveries_never_answer_a_server_error(
     session: Session, master_key: str, live_server: str
 ) -> None:

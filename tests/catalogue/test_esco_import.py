@@ -231,6 +231,7 @@ def _benchmark_module() -> ModuleType:
     return module
 
 
+@pytest.mark.slow  # full-size ESCO import: tens of seconds
 def test_full_size_generated_distribution(engine: Engine, tmp_path: Path) -> None:
     """ESCO's real size (what the benchmark times): every row lands, batches join up, and a
     second run finds everything unchanged."""
