@@ -13,6 +13,7 @@ As OB 3.0 and the 1EdTech validator say, a list that cannot be fetched is a warn
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ STATUS = "status"
 DEFAULT_TTL_MS = 5 * 60 * 1000
 MAX_TTL_MS = 24 * 60 * 60 * 1000
 _CACHE_SIZE = 1024
+_INDEX = re.compile(r"[0-9]{1,20}")
 
 
 class _Unavailable(Exception):
@@ -123,7 +125,9 @@ class StatusChecker:
             entry.get("statusListIndex"),
             entry.get("statusPurpose"),
         )
-        if isinstance(index, str) and index.isdigit():
+        # ASCII digits only (str.isdigit() takes "²", which int() refuses), and few enough
+        # that int() stays cheap: a longer index is past any list's end anyway.
+        if isinstance(index, str) and _INDEX.fullmatch(index):
             index = int(index)
         if not isinstance(url, str) or not isinstance(purpose, str):
             raise _Invalid("the status entry lacks statusListCredential or statusPurpose")
