@@ -1,0 +1,249 @@
+"""Hostile inputs that once gave a 500: each is a 4xx or an invalid/indeterminate verdict,
+with a message that says what is wrong (issue 11, section 3). SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from badges.fetching import Fetcher, FetchPolicy, IpAddress
+from skillshub.settings import Settings
+from skillshub.verifier import verification_context
+from skillshub.web.app import create_app
+from tests.badges.conftest import World, make_world
+from tests.badges.own import Signer, credential
+
+BASE = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+HOSTILE_CONTEXTS: dict[str, Any] = {
+    "vocab-null": [*BASE, {"@vocab": None}],
+    "vocab-not-a-string": [*BASE, {"@vocab": 5}],
+    "null-only": [None],
+    "null-then-vocab-null": [None, *BASE, {"@vocab": None}],
+    "protected-redefinition": [*BASE, {"name": "https://evil.example/name"}],
+    "scoped-vocab-null": [
+        *BASE,
+        {"x": {"@id": "https://a.example/x", "@context": {"y": {"@context": {"@vocab": None}}}}},
+    ],
+    "import": [*BASE, {"@import": "https://evil.example/context"}],
+    "import-not-a-string": [*BASE, {"@import": 5}],
+    "nested-lists": [*BASE, [[{"@vocab": None}]]],
+    "cyclic": [*BASE, {"a": "b:x", "b": "a:y"}],
+}
+# Odd but lawful: an unused term changes no triple, so the signature still holds.
+ODD_CONTEXTS: dict[str, Any] = {
+    "null-first": [None, *BASE],
+    "huge-id": [*BASE, {"x": {"@id": "https://a.example/" + "a" * 100_000}}],
+    "import-pinned": [*BASE, {"@import": BASE[0], "x": "https://a.example/x"}],
+    "vocab-absolute": [*BASE, {"@vocab": "https://a.example/"}],
+}
+
+
+def _no_dns(host: str, port: int) -> list[IpAddress]:
+    raise OSError("no DNS in tests")
+
+
+@pytest.fixture
+def world(session: Session, master_key: str) -> World:
+    return make_world(session, master_key)
+
+
+@pytest.fixture
+def web(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """The app with a networked (not offline) fetcher that never reaches a network: a URL that
+    passes the checks fails to resolve; one that does not is refused before any lookup."""
+    app = create_app(settings, engine=engine)
+    fetcher = Fetcher(FetchPolicy(timeout_seconds=1), resolver=_no_dns)
+    app.state.verification = replace(verification_context(settings), fetcher=fetcher)
+    with TestClient(app) as client:
+        yield client
+
+
+def _auth(world: World) -> dict[str, str]:
+    return {"authorization": f"Bearer {world.token}"}
+
+
+def _checks(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {check["id"]: check for check in body["checks"]}
+
+
+# --- hostile @context ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("context", HOSTILE_CONTEXTS.values(), ids=HOSTILE_CONTEXTS.keys())
+def test_hostile_context_is_a_jsonld_error(web: TestClient, world: World, context: Any) -> None:
+    signer = Signer.ed25519()
+    document = signer.data_integrity(credential(signer.did))
+    document["@context"] = context
+
+    response = web.post("/api/v1/verify", json=document)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["verdict"] == "invalid"
+    jsonld = _checks(body)["jsonld"]
+    assert jsonld["status"] == "error" and jsonld["message"]
+
+    vc_api = web.post("/credentials/verify", json={"verifiableCredential": document})
+    assert vc_api.status_code == 400, vc_api.text
+    assert any(error.startswith("jsonld: ") for error in vc_api.json()["errors"])
+
+    unsigned = credential(world.issuer.did)
+    unsigned["@context"] = context
+    issued = web.post(
+        "/credentials/issue", json={"credential": unsigned, "options": {}}, headers=_auth(world)
+    )
+    assert issued.status_code == 422, issued.text
+    assert issued.json()["error"]["message"].startswith("cannot sign this credential")
+
+
+@pytest.mark.parametrize("context", ODD_CONTEXTS.values(), ids=ODD_CONTEXTS.keys())
+def test_odd_context_is_processed(web: TestClient, world: World, context: Any) -> None:
+    signer = Signer.ed25519()
+    document = signer.data_integrity(credential(signer.did))
+    document["@context"] = context
+    response = web.post("/api/v1/verify", json=document)
+    assert response.status_code == 200, response.text
+    assert _checks(response.json())["jsonld"]["status"] == "ok"
+    unsigned = credential(world.issuer.did)
+    unsigned["@context"] = context
+    issued = web.post(
+        "/credentials/issue", json={"credential": unsigned, "options": {}}, headers=_auth(world)
+    )
+    assert issued.status_code == 201, issued.text
+
+
+def test_vocab_null_names_the_fault(web: TestClient) -> None:
+    signer = Signer.ed25519()
+    document = signer.data_integrity(credential(signer.did))
+    document["@context"] = HOSTILE_CONTEXTS["vocab-null"]
+    message = _checks(web.post("/api/v1/verify", json=document).json())["jsonld"]["message"]
+    assert "malformed" in message and "KeyError" in message
+
+
+# --- status list URLs and indexes ------------------------------------------------------------
+
+
+def _status_entry(url: str, index: str = "7") -> dict[str, Any]:
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": index,
+        "statusListCredential": url,
+    }
+
+
+@pytest.mark.parametrize("seq", ["²", "99999999999999999999999", "\u0661", "7/", "-1"])
+def test_malformed_own_status_list_url_is_indeterminate(
+    web: TestClient, world: World, seq: str
+) -> None:
+    # Our own lists (under BASE_URL) are read from the database; a number the database
+    # cannot hold, or int() cannot read, names no list of ours.
+    signer = Signer.ed25519()
+    url = f"http://testserver/status/{world.issuer.slug}/revocation/{seq}"
+    document = signer.data_integrity(credential(signer.did, status=[_status_entry(url)]))
+    response = web.post("/api/v1/verify", json=document)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["verdict"] == "indeterminate"
+    assert _checks(body)["status"]["message"].startswith("status unknown")
+
+
+@pytest.mark.parametrize("index", ["²", "\u0661\u0662", "9" * 40])
+def test_non_ascii_or_huge_status_index_is_invalid(web: TestClient, index: str) -> None:
+    signer = Signer.ed25519()
+    entry = _status_entry("https://status.example/lists/1", index)
+    document = signer.data_integrity(credential(signer.did, status=[entry]))
+    body = web.post("/api/v1/verify", json=document).json()
+    assert body["verdict"] == "invalid"
+    assert "statusListIndex" in _checks(body)["status"]["message"]
+
+
+@pytest.mark.parametrize("seq", ["²", "99999999999999999999999", "\uff11"])
+def test_status_route_refuses_odd_numbers(web: TestClient, world: World, seq: str) -> None:
+    response = web.get(f"/status/{world.issuer.slug}/revocation/{seq}")
+    assert response.status_code == 422, response.text
+
+
+# --- URLs to fetch -------------------------------------------------------------------------
+
+HOSTILE_URLS = {
+    "octal-ipv4": "https://0177.0.0.1:1/",
+    "unclosed-ipv6": "https://[::1",
+    "space-in-host": "https://exa mple.com/",
+    "empty-a-label": "https://xn--/",
+    "idna-invalid-a-label": "https://xn--a.com/",
+    "idna-invalid-u-label": "https://ex\u200bample.com/",
+    "long": "https://example.com/" + "a" * 5000,
+    "user-info": "https://a:b@host.example/",
+    "port-too-large": "https://host.example:65536/",
+    "port-far-too-large": "https://host.example:99999999999999999999/",
+}
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS.values(), ids=HOSTILE_URLS.keys())
+def test_hostile_url_is_refused(web: TestClient, url: str) -> None:
+    api = web.post("/api/v1/verify", json={"url": url})
+    assert api.status_code == 422, api.text
+    assert api.json()["error"]["code"] in ("url_refused", "fetch_failed")
+    page = web.get("/verify", params={"url": url})
+    assert page.status_code == 422, page.text
+    form = web.post("/verify", data={"url": url})
+    assert form.status_code == 422, form.text
+
+
+def test_malformed_url_says_so(web: TestClient) -> None:
+    response = web.post("/api/v1/verify", json={"url": HOSTILE_URLS["octal-ipv4"]})
+    assert response.json()["error"] == {"code": "url_refused", "message": "the URL is malformed"}
+
+
+# --- odd credential fields found by fuzzing the verifier -------------------------------------
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        document = document[name]
+    document[last] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("type", 5),  # the Europass sniffing tested `in` on it
+        ("issuer.id", "https://[::1"),  # urlsplit raises on it
+        ("proof.type", ["DataIntegrityProof"]),  # a list as a suite name
+        ("proof.cryptosuite", {"a": 1}),
+        ("credentialSubject.achievement.alignment", [{"targetUrl": {"a": 1}}]),
+    ],
+)
+def test_odd_field_is_an_invalid_verdict(web: TestClient, path: str, value: Any) -> None:
+    signer = Signer.ed25519()
+    document = signer.data_integrity(credential(signer.did))
+    _set(document, path, value)
+    response = web.post("/api/v1/verify", json=document)
+    assert response.status_code == 200, response.text
+    assert response.json()["verdict"] == "invalid"
+
+
+@pytest.mark.parametrize("path", ["name", "credentialSubject.achievement.name", "issuer.id"])
+def test_lone_surrogate_in_a_credential_is_malformed(web: TestClient, path: str) -> None:
+    signer = Signer.ed25519()
+    document = signer.data_integrity(credential(signer.did))
+    _set(document, path, "\ud800")
+    # json= would refuse to encode it; the escape is what a hostile client sends.
+    body = json.dumps(document).encode()
+    for route in ("/api/v1/verify", "/credentials/verify"):
+        wrapped = body if route == "/api/v1/verify" else b'{"verifiableCredential": ' + body + b"}"
+        response = web.post(route, content=wrapped, headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert "surrogate" in response.json()["error"]["message"]
