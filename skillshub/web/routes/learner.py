@@ -21,6 +21,7 @@ from badges import delivery, images, issuers, issuing, sharing
 from badges.models import IssuedCredential
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
+from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep
 from skillshub.web.pages import templates
@@ -405,7 +406,7 @@ def forget_browser(credential_id: str, request: Request, session: SessionDep) ->
 
 
 class ClaimLinkRequest(BaseModel):
-    credential: str
+    credential: Line
 
 
 @router.post("/api/v1/claim-links", status_code=201)
