@@ -319,7 +319,9 @@ class Fetcher:
         if encoding not in ("", "identity"):
             raise FetchError(f"{host}: content encoding {encoding!r} refused")
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.policy.max_bytes:
+        # ASCII only ("²".isdigit() is True); more than 18 digits is over any cap.
+        digits = declared.isascii() and declared.isdigit()
+        if digits and (len(declared) > 18 or int(declared) > self.policy.max_bytes):
             raise FetchError(f"{host}: the document is over {self.policy.max_bytes} bytes")
         body = bytearray()
         for chunk in response.iter_raw():

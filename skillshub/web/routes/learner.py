@@ -8,6 +8,7 @@ see badges.delivery) always, and to nobody else: 404, the same as for an unknown
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from skillshub.web.pages import templates
 router = APIRouter(tags=["learner"])
 
 COOKIE = "shub_learner"
+_DIGITS = re.compile(r"[0-9]+")
 JSONLD = "application/ld+json"
 JWT = "application/jwt"
 # An uploaded SVG is served from our origin: it may draw, never run or fetch anything.
@@ -453,7 +455,8 @@ class BadgeImageOut(BaseModel):
 
 async def _read_capped(request: Request, cap: int) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
+    # ASCII digits only: headers are read as Latin-1, and "\xb2" (²) passes isdigit().
+    if _DIGITS.fullmatch(declared) and (len(declared) > 18 or int(declared) > cap):
         raise PayloadTooLarge(f"the image is {declared} bytes; at most {cap}")
     body = bytearray()
     async for chunk in request.stream():
