@@ -224,6 +224,8 @@ def _set(document: dict[str, Any], path: str, value: Any) -> None:
     [
         ("type", 5),  # the Europass sniffing tested `in` on it
         ("issuer.id", "https://[::1"),  # urlsplit raises on it
+        ("issuer.id", "did:web:example.com%3A\u00b2"),  # int() of a did:web port "²"
+        ("proof.verificationMethod", "did:web:example.com%3A\u00b2#key-1"),
         ("proof.type", ["DataIntegrityProof"]),  # a list as a suite name
         ("proof.cryptosuite", {"a": 1}),
         ("credentialSubject.achievement.alignment", [{"targetUrl": {"a": 1}}]),
