@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
+from catalogue.errors import InvalidInput
+
 # C0 and C1 controls (NEL, U+0085, breaks lines too), DEL, U+2028/U+2029, lone surrogates.
 _NOT_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NOT_MULTI_LINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -32,6 +34,14 @@ def text_problem(value: str, *, single_line: bool) -> str | None:
     """Why `value` may not be stored in such a field, or None when it may."""
     found = (_NOT_SINGLE_LINE if single_line else _NOT_MULTI_LINE).search(value)
     return _refusal(found[0], single_line) if found else None
+
+
+def check_fields(fields: dict[str, str | None], *, multi_line: tuple[str, ...] = ()) -> None:
+    """For services that take text without a schema (the CLI's organisations, issuers)."""
+    for name, value in fields.items():
+        problem = value and text_problem(value, single_line=name not in multi_line)
+        if problem:
+            raise InvalidInput(f"{name}: {problem}", details={"field": name})
 
 
 def single_line(value: str) -> str:

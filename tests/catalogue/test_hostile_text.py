@@ -13,8 +13,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from badges.issuers import create_issuer
+from catalogue.errors import InvalidInput
 from catalogue.esco import import_esco
+from catalogue.organisations import create_organisation
 from catalogue.schemas import MicroCredentialIn
+from keys.sealing import MasterKey
 from skillshub.db import session_scope
 from tests.catalogue.conftest import (
     bearer,
@@ -142,3 +146,22 @@ def test_esco_rows_with_control_characters_are_reported(engine: Engine, tmp_path
         7: "description holds a control character (U+001B)",
     }
     assert report.skills.inserted == 1
+
+
+def test_organisations_and_issuers_refuse_control_characters(
+    session: Session, master_key: str
+) -> None:
+    # Made by the CLI, without a schema: the service checks the text itself.
+    with pytest.raises(InvalidInput, match="legal_name: must be a single line"):
+        create_organisation(session, legal_name="Volt\r\nBcc: x", country="DE")
+    org = create_organisation(session, legal_name="Volt GmbH", country="DE")
+    with pytest.raises(InvalidInput, match="name: holds a lone surrogate"):
+        create_issuer(
+            session,
+            MasterKey(master_key),
+            organisation=org,
+            name="\ud800",
+            slug="volt",
+            base_url="http://testserver",
+            public_https=False,
+        )
