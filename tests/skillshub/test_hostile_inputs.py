@@ -4,6 +4,7 @@ with a message that says what is wrong (issue 11, section 3). SQLite and Postgre
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,12 +17,14 @@ from sqlmodel import Session
 from starlette.requests import Request
 
 from badges.fetching import Fetcher, FetchPolicy, IpAddress
+from badges.verifying import verify
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from skillshub.web.app import create_app
 from skillshub.web.routes.learner import _read_capped
 from tests.badges.conftest import World, make_world
 from tests.badges.own import Signer, credential
+from tests.conftest import reference
 
 BASE = [
     "https://www.w3.org/ns/credentials/v2",
@@ -281,3 +284,24 @@ def test_latin1_digit_in_content_length_is_not_a_number() -> None:
         return {"type": "http.request", "body": b"x", "more_body": False}
 
     assert asyncio.run(_read_capped(Request(scope, receive), 10)) == b"x"
+
+
+# --- Europass (JAdES) headers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [("crit", ["b64", {"a": 1}]), ("sigT", "0001-01-01T00:00:00+14:00")],
+)
+def test_odd_jades_header_is_an_invalid_verdict(member: str, value: Any) -> None:
+    sealed = json.loads(
+        reference("elm", "samples", "official", "Sample-MC-Annex1-signed.jsonld").read_text()
+    )
+    signature = sealed["signatures"][0]
+    header = json.loads(base64.urlsafe_b64decode(signature["protected"] + "=="))
+    header[member] = value
+    signature["protected"] = (
+        base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
+    )
+    report = verify(None, sealed)
+    assert report.verdict == "invalid"
