@@ -165,3 +165,26 @@ def test_organisations_and_issuers_refuse_control_characters(
             base_url="http://testserver",
             public_https=False,
         )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        # SQLite cannot hold 10**30 (an OverflowError, a 500); a smaller one overflowed the
+        # date arithmetic of issuing.
+        ({"valid_for_months": 10**30}, "valid_for_months: must be at most 1200"),
+        (
+            {"valid_for_months": None, "valid_for_days": 10**9},
+            "valid_for_days: must be at most 36525",
+        ),
+        ({"ects": 1e308}, "ects: must be at most 1000000"),
+        ({"workload_hours": 1e300}, "workload_hours: must be at most 1000000"),
+    ],
+)
+def test_numbers_past_any_sense_are_refused(
+    client: TestClient, token: str, changes: dict[str, Any], message: str
+) -> None:
+    body = micro_credential_payload(COURSE, **changes)
+    response = _send(client, "POST", "/api/v1/micro-credentials", token, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == message
