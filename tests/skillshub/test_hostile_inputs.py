@@ -305,3 +305,18 @@ def test_odd_jades_header_is_an_invalid_verdict(member: str, value: Any) -> None
     )
     report = verify(None, sealed)
     assert report.verdict == "invalid"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"credential": "\\ud800"}',
+        b'{"url": "https://\\ud800.example/"}',
+        b'{"credential": {"@context": []}, "recipient_email": "\\ud800@example.org"}',
+    ],
+)
+def test_lone_surrogate_in_a_verify_wrapper_is_a_4xx(web: TestClient, body: bytes) -> None:
+    for route in ("/api/v1/verify", "/credentials/verify"):
+        wrapped = body if route == "/api/v1/verify" else b'{"verifiableCredential": "\\udfff"}'
+        response = web.post(route, content=wrapped, headers={"content-type": "application/json"})
+        assert 400 <= response.status_code < 500, (route, response.text)
