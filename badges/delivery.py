@@ -196,9 +196,10 @@ def send_claim_link(
         )
     except MailError as exc:
         error = exc.message
-    except (ValueError, OSError) as exc:
-        # The message could not be built or written (an address email refuses, a full
-        # disk); the exception's text may quote the address, so only its type is kept.
+    except Exception as exc:
+        # Anything else (an address or header email refuses, a full disk, a backend's bug)
+        # would vanish with the background task; its text may quote the address, so only
+        # its type is kept.
         error = f"the e-mail could not be sent ({type(exc).__name__})"
     if error is not None:
         log.warning("claim e-mail for credential %s not sent: %s", record.uuid, error)
