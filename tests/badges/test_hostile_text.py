@@ -183,3 +183,14 @@ def test_issuing_through_the_api_records_the_delivery(client: TestClient, world:
     # The e-mail goes after the response (file backend in tests): the view shows it went.
     view = client.get(f"/api/v1/credentials/{issued.json()['id']}", headers=_auth(world))
     assert view.json()["delivery_status"] == "sent"
+
+
+def test_deeply_nested_bulk_json_is_a_422(client: TestClient, world: World) -> None:
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=b"[" * 50_000 + b"]" * 50_000,
+        headers=_auth(world) | {"content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == "the JSON is nested too deeply"

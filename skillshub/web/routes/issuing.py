@@ -200,6 +200,8 @@ async def issue_bulk(
             rows = bulk.parse_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:  # "[[[[…": json.loads recurses once per level
+            raise InvalidInput("the JSON is nested too deeply") from None
     else:
         raise UnsupportedMediaType("send text/csv or a JSON array (application/json)")
     job = bulk.create_job(session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format)
