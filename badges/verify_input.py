@@ -20,7 +20,7 @@ from catalogue.errors import DomainError, PayloadTooLarge
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class MalformedInput(DomainError):
@@ -63,9 +63,11 @@ def check_json_shape(value: Any, limits: Limits) -> None:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            # JSON's "\ud800" escape gives a lone surrogate, which no UTF-8 encoder accepts.
-            if _SURROGATE.search(item):
-                raise MalformedInput("the JSON holds a lone surrogate (\\ud800-\\udfff)")
+            # JSON's "\ud800" escape gives a lone surrogate, which no UTF-8 encoder accepts;
+            # "\u0000" a NUL, which PostgreSQL text cannot hold (lookups of ids and URLs).
+            if found := _NOT_TEXT.search(item):
+                what = "a NUL character" if found[0] == "\x00" else "a lone surrogate"
+                raise MalformedInput(f"the JSON holds {what} (U+{ord(found[0]):04X})")
             continue
         if isinstance(item, Mapping):
             children: Any = [*item.keys(), *item.values()]

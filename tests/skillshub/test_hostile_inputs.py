@@ -243,18 +243,29 @@ def test_odd_field_is_an_invalid_verdict(web: TestClient, path: str, value: Any)
     assert response.json()["verdict"] == "invalid"
 
 
-@pytest.mark.parametrize("path", ["name", "credentialSubject.achievement.name", "issuer.id"])
-def test_lone_surrogate_in_a_credential_is_malformed(web: TestClient, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        ("name", "\ud800", "lone surrogate"),
+        ("credentialSubject.achievement.name", "\udfff", "lone surrogate"),
+        ("issuer.id", "did:key:\ud800", "lone surrogate"),
+        # PostgreSQL text cannot hold NUL: looking the skill up was a DataError.
+        ("credentialSubject.achievement.alignment", [{"targetUrl": "https://a/\x00"}], "NUL"),
+    ],
+)
+def test_lone_surrogate_or_nul_in_a_credential_is_malformed(
+    web: TestClient, path: str, value: Any, named: str
+) -> None:
     signer = Signer.ed25519()
     document = signer.data_integrity(credential(signer.did))
-    _set(document, path, "\ud800")
+    _set(document, path, value)
     # json= would refuse to encode it; the escape is what a hostile client sends.
     body = json.dumps(document).encode()
     for route in ("/api/v1/verify", "/credentials/verify"):
         wrapped = body if route == "/api/v1/verify" else b'{"verifiableCredential": ' + body + b"}"
         response = web.post(route, content=wrapped, headers={"content-type": "application/json"})
         assert response.status_code == 400, response.text
-        assert "surrogate" in response.json()["error"]["message"]
+        assert named in response.json()["error"]["message"]
 
 
 # --- Content-Length ------------------------------------------------------------------------
