@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -294,7 +295,10 @@ def test_latin1_digit_in_content_length_is_not_a_number() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"x", "more_body": False}
 
-    assert asyncio.run(_read_capped(Request(scope, receive), 10)) == b"x"
+    # On a thread of its own: Playwright's sync API keeps an event loop running on this one.
+    with ThreadPoolExecutor(1) as pool:
+        read = pool.submit(asyncio.run, _read_capped(Request(scope, receive), 10)).result()
+    assert read == b"x"
 
 
 # --- Europass (JAdES) headers ----------------------------------------------------------------
