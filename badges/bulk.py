@@ -41,7 +41,8 @@ class ParsedRow:
 def _recipient(values: dict[str, Any]) -> issuing.Recipient:
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        raise InvalidInput(f"unknown column(s): {', '.join(unknown)}")
+        # repr: a key may hold a lone surrogate, which the row's stored error could not.
+        raise InvalidInput(f"unknown column(s): {', '.join(map(repr, unknown))}")
     clean = {k: (str(v).strip() if v is not None else None) for k, v in values.items()}
     return issuing.check_recipient(issuing.Recipient(**{k: clean.get(k) or None for k in FIELDS}))  # type: ignore[arg-type]
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from badges import issuing
-from badges.mail import Mailer, MailError, MailSettings, make_mailer, redact
+from badges.mail import Mailer, MailError, MailSettings, make_mailer
 from badges.models import ClaimToken, IssuedCredential, Issuer
 from catalogue.errors import DomainError, NotFound
 from catalogue.models import MicroCredential
@@ -123,6 +124,15 @@ def claim_url(base_url: str, credential_uuid: str, token: str) -> str:
 
 # --- sending -------------------------------------------------------------------------------
 
+SENT, FAILED = "sent", "failed"
+# Line breaks and other controls: text stored before inputs were checked could still hold them,
+# and email refuses them in a header (rightly: they would start a new one).
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _one_line(text: str) -> str:
+    return _BREAKS.sub(" ", text).strip()
+
 
 def _message(
     settings: DeliverySettings,
@@ -133,9 +143,9 @@ def _message(
     expires_at: datetime,
 ) -> EmailMessage:
     message = EmailMessage()
+    title, name = _one_line(title), _one_line(record.recipient_name)
     message["Subject"] = f"Your badge: {title}"
     message["From"] = settings.smtp_from
-    name = record.recipient_name.replace("\r", " ").replace("\n", " ")
     local, _, domain = record.recipient_email.rpartition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
@@ -197,19 +207,30 @@ def send_claim_link(
     # The link must exist before anyone can follow it: commit first, then send.
     session.commit()
     link = claim_url(settings.base_url, record.uuid, token)
+    error: str | None = None
     try:
         (mailer or make_mailer(settings)).send(
             _message(settings, record, mc.title, issuer.name, link, expires_at)
         )
     except MailError as exc:
-        log.warning(
-            "claim e-mail for credential %s to %s not sent: %s",
-            record.uuid,
-            redact(record.recipient_email),
-            exc.message,
-        )
-        return Delivery(record.uuid, False, expires_at, exc.message)
-    return Delivery(record.uuid, True, expires_at)
+        error = exc.message
+    except Exception as exc:
+        # Anything else (an address or header email refuses, a full disk, a backend's bug)
+        # would vanish with the background task; its text may quote the address, so only
+        # its type is kept.
+        error = f"the e-mail could not be sent ({type(exc).__name__})"
+    if error is not None:
+        log.warning("claim e-mail for credential %s not sent: %s", record.uuid, error)
+    _record_delivery(session, record, error)
+    return Delivery(record.uuid, error is None, expires_at, error)
+
+
+def _record_delivery(session: Session, record: IssuedCredential, error: str | None) -> None:
+    """Keep the outcome on the credential, where the issuer's API shows it."""
+    record.delivery_status = FAILED if error else SENT
+    record.delivery_error = error[:500] if error else None
+    session.add(record)
+    session.commit()
 
 
 def deliver(

@@ -525,8 +525,11 @@ def is_edc(document: Any) -> bool:
         return True
     if isinstance(document, dict) and isinstance(document.get("credential"), dict):
         document = document["credential"]
-    return isinstance(document, dict) and "EuropeanDigitalCredential" in (
-        document.get("type") or []
+    if not isinstance(document, dict):
+        return False
+    kinds = document.get("type")
+    return kinds == "EuropeanDigitalCredential" or (
+        isinstance(kinds, list) and "EuropeanDigitalCredential" in kinds
     )
 
 

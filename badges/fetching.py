@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
@@ -66,6 +67,9 @@ JWT_TYPES = frozenset(
 IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
 
 MAX_REDIRECTS = 3
+MAX_URL_CHARS = 2048
+# A host as httpx sends it (IDNA-encoded; an IPv6 literal without brackets).
+_HOST_CHARS = re.compile(r"[A-Za-z0-9._:-]*")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _USER_AGENT = "SkillsHub-Verifier/1"
@@ -289,12 +293,20 @@ class Fetcher:
 
     def check_url(self, url: str) -> None:
         """Refuse what no fetch may touch, before any DNS query or connection."""
+        if len(url) > MAX_URL_CHARS:
+            raise UrlRefused(f"the URL is longer than {MAX_URL_CHARS} characters")
         try:
             parts = urlsplit(url)
             host = parts.hostname
             parts.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
+            # httpx parses again, more strictly ("0177.0.0.1", IDNA: `.host` decodes an
+            # A-label): refuse here what it would raise later, outside a fetch's errors.
+            parsed = httpx.URL(url)
+            parsed.host  # noqa: B018
+        except (ValueError, httpx.InvalidURL):  # IDNAError is a UnicodeError, a ValueError
             raise UrlRefused("the URL is malformed") from None
+        if not _HOST_CHARS.fullmatch(parsed.raw_host.decode("ascii", "replace")):
+            raise UrlRefused("the URL's host name is malformed")  # "exa mple.com", "a%00b"
         if parts.username is not None or parts.password is not None:
             raise UrlRefused("URLs with user information are refused")
         if not host:
@@ -397,7 +409,9 @@ class Fetcher:
         if encoding not in ("", "identity"):
             raise FetchError(f"{host}: content encoding {encoding!r} refused")
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.policy.max_bytes:
+        # ASCII only ("²".isdigit() is True); more than 18 digits is over any cap.
+        digits = declared.isascii() and declared.isdigit()
+        if digits and (len(declared) > 18 or int(declared) > self.policy.max_bytes):
             raise FetchError(f"{host}: the document is over {self.policy.max_bytes} bytes")
         body = bytearray()
         for chunk in response.iter_raw():

@@ -10,6 +10,7 @@ from badges.models import Issuer
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import Organisation
 from catalogue.organisations import check_slug
+from catalogue.text import check_fields
 from keys import store
 from keys.did import PublicKeyInfo, build_did_document, did_key_from_public_key, did_web_from_url
 from keys.jwk import build_jwks
@@ -36,6 +37,8 @@ def create_issuer(
 ) -> Issuer:
     """A new issuer with an Ed25519 key (and a P-256 key for ES256 JWTs on did:web)."""
     check_slug(slug)
+    fields = {"name": name, "url": url, "description": description, "email": email}
+    check_fields(fields | {"image_url": image_url}, multi_line=("description",))
     if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
         raise Conflict(f"an issuer with slug {slug!r} already exists")
     issuer = Issuer(

@@ -35,6 +35,7 @@ from catalogue.models import (
     Organisation,
     Skill,
 )
+from catalogue.text import text_problem
 from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
@@ -102,6 +103,13 @@ def _http_url(field: str, value: str | None) -> str | None:
 
 def check_recipient(recipient: Recipient) -> Recipient:
     """A normalised recipient, or InvalidInput naming the field."""
+    # Before normalising: a name with a line break is a mistake to report, not to mend, and
+    # no field may carry a control character or lone surrogate into a credential or e-mail.
+    for field in ("name", "email", "did", "grade", "evidence_url", "external_id"):
+        value = getattr(recipient, field)
+        problem = text_problem(value, single_line=True) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"{field}: {problem}", details={"field": field})
     name = " ".join((recipient.name or "").split())
     if not name or len(name) > _MAX_TEXT:
         raise InvalidInput("name: the recipient's name is required", details={"field": "name"})

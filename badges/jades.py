@@ -307,7 +307,8 @@ def _check_header(report: SealReport, header: dict[str, Any]) -> list[x509.Certi
     if not isinstance(crit, list) or "b64" not in crit:
         report.add("header", "error", "'b64' must be listed in 'crit' (RFC 7797)")
         return None
-    unknown = [c for c in crit if c not in _UNDERSTOOD_CRIT]
+    # Names are strings: a list or object in `crit` is not a name (and is unhashable).
+    unknown = [c for c in crit if not isinstance(c, str) or c not in _UNDERSTOOD_CRIT]
     if unknown or any(c not in header for c in crit):
         report.add(
             "header",
@@ -510,8 +511,7 @@ def _iso(moment: datetime) -> str:
 def _parse_time(text: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        # "0001-01-01T00:00:00+14:00" parses but has no UTC moment: OverflowError.
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)

@@ -53,6 +53,9 @@ class IssuedCredential(SQLModel, table=True):
     revoked_at: datetime | None = timestamp(nullable=True, default_now=False)
     suspended: bool = False
     created_at: datetime = timestamp()
+    # The last claim e-mail: None (not tried yet) | "sent" | "failed", for the issuer to see.
+    delivery_status: str | None = Field(default=None, max_length=12)
+    delivery_error: str | None = Field(default=None, max_length=500)
 
 
 class BulkJob(SQLModel, table=True):

@@ -344,4 +344,8 @@ def dereferenceable(identifier: Any) -> bool:
     """An issuer id that could name published keys (a DID or a web URL)."""
     if not isinstance(identifier, str):
         return False
-    return identifier.startswith("did:") or urlsplit(identifier).scheme in ("https", "http")
+    try:
+        scheme = urlsplit(identifier).scheme
+    except ValueError:  # "https://[::1": urlsplit raises on a malformed IPv6 host
+        return False
+    return identifier.startswith("did:") or scheme in ("https", "http")

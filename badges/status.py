@@ -35,6 +35,10 @@ TTL_MS = 5 * 60 * 1000
 _DRAWS = 12
 # str.isdigit() also takes "²" and other Unicode digits, which int() refuses or reads otherwise.
 _DECIMAL = re.compile(r"[0-9]+")
+# The path of one of our list URLs after /status/: a slug, a purpose, and a sequence number
+# in ASCII digits, short enough for the 32-bit column (a longer one is no list of ours).
+_LIST_PATH = re.compile(r"([a-z0-9-]{1,80})/(" + "|".join(PURPOSES) + r")/([0-9]{1,10})")
+_MAX_SEQ = 2**31 - 1
 
 
 class StatusError(DomainError):
@@ -340,15 +344,23 @@ def get_list(session: Session, issuer_slug: str, purpose: str, seq: int) -> Stat
     return status_list
 
 
-def local_status_list(session: Session, base_url: str, url: str) -> str | None:
-    """The served Data Integrity list credential for one of our own list URLs (no HTTP)."""
+def parse_list_url(base_url: str, url: str) -> tuple[str, str, int] | None:
+    """(issuer slug, purpose, seq) of a URL naming one of our lists, else None."""
     prefix = f"{base_url}/status/"
     if not url.startswith(prefix):
         return None
-    parts = url[len(prefix) :].split("/")
-    if len(parts) != 3 or parts[1] not in PURPOSES or not parts[2].isdigit():
+    match = _LIST_PATH.fullmatch(url[len(prefix) :])
+    if match is None or int(match[3]) > _MAX_SEQ:
+        return None
+    return match[1], match[2], int(match[3])
+
+
+def local_status_list(session: Session, base_url: str, url: str) -> str | None:
+    """The served Data Integrity list credential for one of our own list URLs (no HTTP)."""
+    parsed = parse_list_url(base_url, url)
+    if parsed is None:
         return None
     try:
-        return get_list(session, parts[0], parts[1], int(parts[2])).credential_ldp
+        return get_list(session, *parsed).credential_ldp
     except NotFound:
         return None

@@ -20,6 +20,7 @@ from catalogue.errors import DomainError, PayloadTooLarge
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class MalformedInput(DomainError):
@@ -62,13 +63,21 @@ class LoadedCredential:
 
 
 def check_json_shape(value: Any, limits: Limits) -> None:
-    """Refuse JSON nested deeper than the limit or with more objects/arrays than the limit."""
+    """Refuse JSON nested deeper than the limit or with more objects/arrays than the limit,
+    and strings that are not Unicode text."""
     nodes = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            # JSON's "\ud800" escape gives a lone surrogate, which no UTF-8 encoder accepts;
+            # "\u0000" a NUL, which PostgreSQL text cannot hold (lookups of ids and URLs).
+            if found := _NOT_TEXT.search(item):
+                what = "a NUL character" if found[0] == "\x00" else "a lone surrogate"
+                raise MalformedInput(f"the JSON holds {what} (U+{ord(found[0]):04X})")
+            continue
         if isinstance(item, Mapping):
-            children: Any = item.values()
+            children: Any = [*item.keys(), *item.values()]
         elif isinstance(item, list):
             children = item
         else:

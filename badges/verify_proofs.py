@@ -163,8 +163,12 @@ def verify_embedded(
     return best
 
 
-def _suite(proof: Mapping[str, Any]) -> tuple[Any, Any]:
-    return proof.get("type"), proof.get("cryptosuite")
+def _suite(proof: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    kind, suite = proof.get("type"), proof.get("cryptosuite")
+    # Only strings name a suite; a list or object here must not reach a dict lookup.
+    if not isinstance(kind, str) or not (suite is None or isinstance(suite, str)):
+        return None, None
+    return kind, suite
 
 
 def _one_embedded(

@@ -16,6 +16,7 @@ verification's budget: three slow lists cost one wait, not three.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -42,6 +43,7 @@ MAX_TTL_MS = 24 * 60 * 60 * 1000
 _CACHE_SIZE = 1024
 _FETCH_THREADS = 4
 _LIST_TYPES = JSON_TYPES | JWT_TYPES
+_INDEX = re.compile(r"[0-9]{1,20}")
 
 
 class _Unavailable(Exception):
@@ -178,7 +180,9 @@ class StatusChecker:
             entry.get("statusListIndex"),
             entry.get("statusPurpose"),
         )
-        if isinstance(index, str) and index.isdigit():
+        # ASCII digits only (str.isdigit() takes "²", which int() refuses), and few enough
+        # that int() stays cheap: a longer index is past any list's end anyway.
+        if isinstance(index, str) and _INDEX.fullmatch(index):
             index = int(index)
         if not isinstance(url, str) or not isinstance(purpose, str):
             raise _Invalid("the status entry lacks statusListCredential or statusPurpose")

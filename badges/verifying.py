@@ -523,7 +523,7 @@ def _summary(
             url=_web_url(a.get("targetUrl")),
             framework=_text(a.get("targetFramework")),
             code=_text(a.get("targetCode")),
-            catalogue_label=labels.get(a.get("targetUrl")),  # type: ignore[arg-type]
+            catalogue_label=labels.get(_web_url(a.get("targetUrl")) or ""),
         )
         for a in alignments
     ]

@@ -23,6 +23,7 @@ from catalogue.organisations import SLUG_RE, slugify
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE = Decimal(10_000_000)
+MAX_AMOUNT = 1_000_000
 
 
 def invalid(field: str, message: str) -> InvalidInput:
@@ -47,6 +48,8 @@ def amount(field: str, value: float | None) -> float | None:
         raise invalid(field, "must be a number")
     if value < 0:
         raise invalid(field, f"must not be negative (got {value:g})")
+    if value > MAX_AMOUNT:  # 1e308 is a float, but no workload; it is shown and signed
+        raise invalid(field, f"must be at most {MAX_AMOUNT}")
     return float(value)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,11 +30,13 @@ from catalogue import bulk, search
 from catalogue.errors import InvalidInput
 from catalogue.models import JobRole, JobRoleSkill, Skill, SkillLabel, SkillLevel
 from catalogue.organisations import slugify
+from catalogue.text import text_problem
 
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 ESCO_OCCUPATION = "http://data.europa.eu/esco/occupation/"
 PRIMARY_LANGUAGE = "en"  # the language of the main label columns when several are imported
 BATCH = 1000
+_ISCO = re.compile(r"[0-9]{1,4}")  # ASCII: str.isdigit() also takes "²"
 MAX_REPORTED = 1000
 
 OFFICIAL_NAMES = {
@@ -182,6 +185,18 @@ def _rows(
                         path.name, start, f"expected {width} fields, found {len(record)}"
                     )
                     continue
+                # Labels and descriptions may span lines; nothing may hold NUL or controls.
+                problem = next(
+                    (
+                        f"{name} {found}"
+                        for name, value in zip(header, record, strict=True)
+                        if (found := text_problem(value.replace("\r\n", "\n"), single_line=False))
+                    ),
+                    None,
+                )
+                if problem:
+                    report.problem(path.name, start, problem)
+                    continue
                 yield start, dict(zip(header, record, strict=True))
     except UnicodeDecodeError as exc:
         raise EscoImportError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
@@ -210,6 +225,8 @@ def _concept_row(
         return f"conceptType {concept_type!r} is not {CONCEPT_TYPES[kind]}"
     if not label:
         return "preferredLabel is empty"
+    if problem := text_problem(label, single_line=True):
+        return f"preferredLabel {problem}"
     if len(label) > 500:
         return "preferredLabel is longer than 500 characters"
     if uri in seen:
@@ -375,7 +392,7 @@ def _import_occupations(
         uri, label = found
         isco = row.get("iscoGroup", "").strip()
         code = row.get("code", "").strip()
-        if isco and not (isco.isdigit() and len(isco) <= 4):
+        if isco and not _ISCO.fullmatch(isco):
             report.problem(path.name, line, f"iscoGroup {isco!r} is not an ISCO-08 code")
             continue
         if len(code) > 40:

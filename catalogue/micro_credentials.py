@@ -246,10 +246,14 @@ def _validated(
         raise checks.invalid("workload_hours", "give the notional workload in ECTS and/or hours")
     if data.valid_for_months is not None and data.valid_for_days is not None:
         raise checks.invalid("valid_for_days", "give the validity in months or in days, not both")
-    for field in ("valid_for_months", "valid_for_days"):
+    # At most a century: issuing adds it to today's date, which a larger number overflows
+    # (and a 64-bit one does not fit the column).
+    for field, most in (("valid_for_months", 1200), ("valid_for_days", 36525)):
         value = getattr(data, field)
         if value is not None and value <= 0:
             raise checks.invalid(field, "must be a positive number")
+        if value is not None and value > most:
+            raise checks.invalid(field, f"must be at most {most}")
     languages = checks.languages("languages", data.languages) or list(course.languages)
     values = {
         "slug": checks.slug_for(session, MicroCredential, data.slug, title, current_id=current_id),

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from catalogue.errors import Conflict, InvalidInput, NotFound
 from catalogue.models import Organisation
+from catalogue.text import check_fields
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -35,6 +36,15 @@ def create_organisation(
     logo_url: str | None = None,
     email: str | None = None,
 ) -> Organisation:
+    check_fields(
+        {
+            "legal_name": legal_name,
+            "registration_id": registration_id,
+            "homepage": homepage,
+            "logo_url": logo_url,
+            "email": email,
+        }
+    )
     legal_name = legal_name.strip()
     if not legal_name:
         raise InvalidInput("legal name is required")

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from catalogue.models import SkillLevel
+from catalogue.text import Line, Text
 from catalogue.vocabularies import Concept
 
 
@@ -118,11 +119,11 @@ class JobRoleOut(JobRoleRef):
 
 class Price(BaseModel):
     amount: Decimal
-    currency: str = Field(description="ISO 4217 code, e.g. EUR")
+    currency: Line = Field(description="ISO 4217 code, e.g. EUR")
 
 
 class SkillTaught(BaseModel):
-    iri: str
+    iri: Line
     level: SkillLevel = SkillLevel.practitioner
 
 
@@ -131,20 +132,20 @@ class CourseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    slug: str | None = Field(default=None, description="default: from the title")
-    title: str
-    description: str | None = None
-    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes or IRIs")
-    mode: str = Field(description="online, blended, presential, work-based, … or an IRI")
-    learning_setting: str | None = Field(default=None, description="formal or non-formal")
+    slug: Line | None = Field(default=None, description="default: from the title")
+    title: Line
+    description: Text | None = None
+    languages: list[Line] = Field(default_factory=list, description="ISO 639-1 codes or IRIs")
+    mode: Line = Field(description="online, blended, presential, work-based, … or an IRI")
+    learning_setting: Line | None = Field(default=None, description="formal or non-formal")
     workload_hours: float | None = None
     ects: float | None = None
     eqf_level: int | None = None
-    isced_f: str | None = Field(default=None, description="ISCED-F 2013 code, e.g. 0716")
-    country: str | None = Field(default=None, description="default: the provider's country")
-    region: str | None = None
+    isced_f: Line | None = Field(default=None, description="ISCED-F 2013 code, e.g. 0716")
+    country: Line | None = Field(default=None, description="default: the provider's country")
+    region: Line | None = None
     price: Price | None = None
-    url: str | None = None
+    url: Line | None = None
     start_dates: list[date] = Field(default_factory=list)
     skills: list[SkillTaught] = Field(default_factory=list)
 
@@ -175,8 +176,8 @@ class CourseOut(CourseSummary):
 class LearningOutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str
-    skills: list[str] = Field(default_factory=list, description="skill IRIs")
+    text: Text
+    skills: list[Line] = Field(default_factory=list, description="skill IRIs")
 
 
 class MicroCredentialIn(BaseModel):
@@ -184,31 +185,31 @@ class MicroCredentialIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    slug: str | None = Field(default=None, description="default: from the title")
-    course: str = Field(description="slug of the course that awards it")
-    title: str
-    description: str | None = None
-    country: str | None = Field(default=None, description="issuer's country; default: course's")
-    region: str | None = None
+    slug: Line | None = Field(default=None, description="default: from the title")
+    course: Line = Field(description="slug of the course that awards it")
+    title: Line
+    description: Text | None = None
+    country: Line | None = Field(default=None, description="issuer's country; default: course's")
+    region: Line | None = None
     learning_outcomes: list[LearningOutcomeIn]
     ects: float | None = None
     workload_hours: float | None = None
     eqf_level: int
-    assessment_type: str
-    mode: str = Field(description="form of participation")
-    quality_assurance: str
-    prerequisites: str | None = None
-    supervision: str | None = Field(default=None, description="supervision and ID verification")
-    grade_scheme: str | None = None
-    stackable_towards: str | None = Field(default=None, description="slug of a micro-credential")
-    further_information: str | None = None
-    badge_image_url: str | None = None
-    criteria_narrative: str | None = None
+    assessment_type: Line
+    mode: Line = Field(description="form of participation")
+    quality_assurance: Line
+    prerequisites: Text | None = None
+    supervision: Line | None = Field(default=None, description="supervision and ID verification")
+    grade_scheme: Text | None = None
+    stackable_towards: Line | None = Field(default=None, description="slug of a micro-credential")
+    further_information: Line | None = None
+    badge_image_url: Line | None = None
+    criteria_narrative: Text | None = None
     valid_for_months: int | None = None
     valid_for_days: int | None = None
-    achievement_type: str = "MicroCredential"
-    isced_f: str | None = None
-    languages: list[str] = Field(default_factory=list, description="default: the course's")
+    achievement_type: Line = "MicroCredential"
+    isced_f: Line | None = None
+    languages: list[Line] = Field(default_factory=list, description="default: the course's")
 
 
 class LearningOutcomeOut(BaseModel):
@@ -309,7 +310,7 @@ EXPORT_FORMAT = "skillshub-catalogue"
 
 
 class ExportedMicroCredential(MicroCredentialIn):
-    course: str | None = Field(default=None, description="implied by the enclosing course")
+    course: Line | None = Field(default=None, description="implied by the enclosing course")
 
 
 class ExportedCourse(CourseIn):

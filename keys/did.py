@@ -36,6 +36,7 @@ JWK_V1_CONTEXT = "https://w3id.org/security/jwk/v1"
 _DID_KEY_PREFIX = "did:key:"
 _DID_WEB_PREFIX = "did:web:"
 # RFC 1123 host name labels; did:web has no room for anything else (no user info, no IP).
+_PORT = re.compile(r"[0-9]{1,5}")  # ASCII: "²".isdigit() is True, and int() refuses it
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 
 
@@ -137,7 +138,10 @@ def did_web_from_url(url: str) -> str:
     """
     if "@" in url:
         raise DidError("a did:web URL must not contain user info")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1"
+        raise DidError("the URL is malformed") from None
     if parts.scheme != "https":
         raise DidError("did:web needs an https URL")
     if parts.query or parts.fragment:
@@ -171,7 +175,7 @@ def did_web_to_url(did: str) -> str:
     authority, *encoded_segments = method_specific.split(":")
     host, _, port = unquote(authority).partition(":")
     host = _check_host(host)
-    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+    if port and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
         raise DidError("did:web has an invalid port")
     segments = [unquote(segment) for segment in encoded_segments]
     _check_segments(segments)
@@ -220,7 +224,10 @@ def build_controller_document(controller_id: str, keys: Sequence[PublicKeyInfo])
     document). Its own context https://www.w3.org/ns/cid/v1 is not among the pinned
     contexts, so the DID v1 + Multikey + JWK contexts, which define the same terms, are used.
     """
-    parts = urlsplit(controller_id)
+    try:
+        parts = urlsplit(controller_id)
+    except ValueError:
+        raise DidError("a controller document id must be an https URL") from None
     if parts.scheme != "https" or not parts.hostname or parts.fragment:
         raise DidError("a controller document id must be an https URL without a fragment")
     return _controller_document(controller_id, keys)

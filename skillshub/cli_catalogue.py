@@ -200,6 +200,8 @@ def import_catalogue(
         decoded = json.loads(raw)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise fail(f"cannot read {file}: {exc}") from None
+    except RecursionError:
+        raise fail(f"cannot read {file}: the JSON is nested too deeply") from None
     with database() as session:
         document = transfer.parse_export(decoded)
         summary = transfer.import_catalogue(

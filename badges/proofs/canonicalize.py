@@ -85,19 +85,50 @@ def canonicalize(
     check()
     try:
         dataset = _to_rdf(document, loader, check)
+    except (CanonicalizationError, UnknownContextError, Abandoned):
+        raise
     except jsonld.JsonLdError as exc:
         _reraise_cause(exc)
         raise CanonicalizationError(f"JSON-LD processing failed: {_describe(exc)}") from exc
     except RecursionError:
         # pyld expands recursively; a hostile document can nest past the stack limit.
         raise CanonicalizationError("document is nested too deeply") from None
+    except _PYLD_FAULTS as exc:
+        raise _malformed(exc) from None
     blank_nodes = _check_dataset(dataset)
     if blank_nodes > max_blank_nodes:
         raise CanonicalizationError(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
     check()
-    return _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+    try:
+        return _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+    except (CanonicalizationError, Abandoned):
+        raise
+    except (RecursionError, *_PYLD_FAULTS) as exc:
+        raise _malformed(exc) from None
+
+
+# What pyld raises, instead of a JsonLdError, on some malformed documents it does not
+# anticipate (`{"@vocab": null}` after a context without @vocab is a KeyError). Our input
+# is attacker-controlled, so these are the document's fault, not ours.
+_PYLD_FAULTS: tuple[type[Exception], ...] = (
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    UnicodeError,
+    OverflowError,
+)
+
+
+def _malformed(exc: Exception) -> CanonicalizationError:
+    # pyld's text for these is an internal detail (a bare key, a type name): say what it is.
+    return CanonicalizationError(
+        f"JSON-LD processing failed: the document or its @context is malformed "
+        f"(pyld raised {type(exc).__name__})"
+    )
 
 
 def _no_checkpoint() -> None:

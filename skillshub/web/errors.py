@@ -98,6 +98,17 @@ def install_error_handlers(app: FastAPI) -> None:
             request, 503, error_body("unavailable", message), {"Retry-After": "2"}
         )
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> Response:
+        # JSON's "\ud800" escape decodes to a lone surrogate, which neither database driver
+        # nor a UTF-8 response can encode. Input models refuse it; this catches any field
+        # they do not cover (a server-side encoding bug would be a surrogate-free error).
+        if "surrogates not allowed" not in str(exc):
+            return await _unexpected(request, exc)
+        log.warning("lone surrogate refused on %s %s", request.method, request.url.path)
+        message = "the request holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+        return error_response(request, 422, error_body("invalid_input", message))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Log the type and route only: exception text may carry credential content.

@@ -20,7 +20,12 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        # More than 18 digits is over any cap (and int() of 5000 digits raises).
+        if (
+            declared
+            and declared.isdigit()
+            and (len(declared) > 18 or int(declared) > self.max_bytes)
+        ):
             await self._reject(send)
             return
         received = 0

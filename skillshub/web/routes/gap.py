@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from badges.proven_skills import MAX_CREDENTIALS, proven_skills
 from catalogue import gap
+from catalogue.text import Line
 from skillshub.web.deps import ContextDep, SessionDep, read_only
 from skillshub.web.rate_limits import RateClass, spend_per_address
 
@@ -17,8 +18,8 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 
 class GapRequest(BaseModel):
-    job_role: str = Field(description="job role slug or ESCO occupation URI")
-    have: list[str] = Field(default_factory=list, description="skill IRIs the learner lists")
+    job_role: Line = Field(description="job role slug or ESCO occupation URI")
+    have: list[Line] = Field(default_factory=list, description="skill IRIs the learner lists")
     credentials: list[dict[str, Any] | str] = Field(
         default_factory=list,
         max_length=MAX_CREDENTIALS,

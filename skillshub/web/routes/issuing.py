@@ -13,6 +13,7 @@ from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
+from catalogue.text import Line
 from skillshub.db import writer
 from skillshub.web.deps import (
     BodyDep,
@@ -94,7 +95,7 @@ def status_list_credential(
 
 
 class IssueRequest(BaseModel):
-    micro_credential: str = Field(description="slug of the micro-credential awarded")
+    micro_credential: Line = Field(description="slug of the micro-credential awarded")
     name: str
     email: str
     did: str | None = None
@@ -116,6 +117,10 @@ class IssuedOut(BaseModel):
     valid_until: str | None
     revoked: bool
     suspended: bool
+    delivery_status: str | None = Field(
+        description="the claim e-mail: null (not tried yet), sent or failed"
+    )
+    delivery_error: str | None = Field(description="why the last claim e-mail failed")
     credential: Any = Field(description="the signed credential: JSON (ldp) or a compact JWS (jwt)")
 
 
@@ -134,6 +139,8 @@ def credential_out(
         valid_until=record.valid_until.isoformat() if record.valid_until else None,
         revoked=record.revoked_at is not None,
         suspended=record.suspended,
+        delivery_status=record.delivery_status,
+        delivery_error=record.delivery_error,
         credential=issuing.signed_document(record),
     )
 
@@ -203,6 +210,8 @@ def issue_bulk(
             rows = bulk.parse_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:  # "[[[[…": json.loads recurses once per level
+            raise InvalidInput("the JSON is nested too deeply") from None
     else:
         raise UnsupportedMediaType("send text/csv or a JSON array (application/json)")
     job = bulk.create_job(session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format)

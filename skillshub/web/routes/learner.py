@@ -8,6 +8,7 @@ see badges.delivery) always, and to nobody else: 404, the same as for an unknown
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from badges import delivery, images, issuers, issuing, sharing
 from badges.models import IssuedCredential
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
+from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.pages import templates
@@ -28,6 +30,7 @@ from skillshub.web.pages import templates
 router = APIRouter(tags=["learner"])
 
 COOKIE = "shub_learner"
+_DIGITS = re.compile(r"[0-9]+")
 JSONLD = "application/ld+json"
 JWT = "application/jwt"
 # An uploaded SVG is served from our origin: it may draw, never run or fetch anything.
@@ -423,7 +426,7 @@ def _signed_out(credential_id: str) -> Response:
 
 
 class ClaimLinkRequest(BaseModel):
-    credential: str
+    credential: Line
 
 
 @router.post("/api/v1/claim-links", status_code=201)
@@ -470,7 +473,8 @@ class BadgeImageOut(BaseModel):
 
 async def _read_capped(request: Request, cap: int) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
+    # ASCII digits only: headers are read as Latin-1, and "\xb2" (²) passes isdigit().
+    if _DIGITS.fullmatch(declared) and (len(declared) > 18 or int(declared) > cap):
         raise PayloadTooLarge(f"the image is {declared} bytes; at most {cap}")
     body = bytearray()
     async for chunk in request.stream():

@@ -4,8 +4,9 @@ tokens included: list and revoke)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from catalogue import organisations
@@ -82,7 +83,9 @@ def list_tokens(slug: str, session: SessionDep, org: OrgDep) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", tags=["tokens"])
-def revoke_token(token_id: int, session: SessionDep, org: OrgDep) -> TokenOut:
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep, org: OrgDep
+) -> TokenOut:
     """Revoke one of the organisation's tokens (the one calling included); it is refused
     from the moment this answer is sent."""
     return TokenOut.of(tokens.revoke_token(session, token_id, org.id))

@@ -55,8 +55,14 @@ def _credential(value: Any, name: str) -> dict[str, Any] | bytes:
     raise UnrecognisedInput(f"{name} must be a JSON object or a compact JWS")
 
 
+async def _parsed(request: Request, context: VerificationContext) -> Any:
+    # Off the event loop: parsing and shape-checking a large body takes tens of milliseconds
+    # of CPU, which on the loop would stall every other request.
+    return await run_in_threadpool(parse_json, await request.body(), context.limits)
+
+
 async def _json_input(request: Request, context: VerificationContext) -> Input:
-    value = parse_json(await request.body(), context.limits)
+    value = await _parsed(request, context)
     if (
         isinstance(value, dict)
         and "@context" not in value
@@ -119,7 +125,7 @@ async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
 @read_only
 async def vc_api_verify(request: Request, context: ContextDep) -> JSONResponse:
     """W3C VC-API: `{verifiableCredential, options}` -> `{checks, warnings, errors}`."""
-    body = parse_json(await request.body(), context.limits)
+    body = await _parsed(request, context)
     credential = body.get("verifiableCredential") if isinstance(body, dict) else None
     report = await _verify(context, _credential(credential, "verifiableCredential"), None)
     result = {
