@@ -35,9 +35,11 @@ from pyld import jsonld  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
-from badges import bitstring, bulk, issuing, status  # noqa: E402
+from badges import issuing, status  # noqa: E402
+from badges.issuing import bulk  # noqa: E402
 from badges.models import IssuedCredential, StatusAllocation, StatusList  # noqa: E402
 from badges.proofs import eddsa_rdfc_2022  # noqa: E402
+from badges.status import bitstring  # noqa: E402
 from keys import store  # noqa: E402
 from keys.sealing import generate_master_key  # noqa: E402
 from openbadges_schemas.loader import default_loader  # noqa: E402

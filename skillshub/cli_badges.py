@@ -11,20 +11,19 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session, select
 
-from badges import bulk, delivery, issuing, status
-from badges.issuers import get_issuer
+from badges import issuing, status
+from badges.issuing import bulk, get_issuer
 from badges.models import Issuer
+from badges.sharing import delivery
 from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
-from catalogue.models import Course
+from catalogue.models import Course, MicroCredential
 from keys.store import ensure_master_key
 from skillshub.cli import app, check_writable, database, err, fail, load_settings, out, write_file
 from skillshub.db import make_engine, writer
 
 
-def _issuer_for(
-    session: Session, micro_credential: issuing.MicroCredential, slug: str | None
-) -> Issuer:
+def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str | None) -> Issuer:
     """The named issuer, or the single issuer of the micro-credential's organisation."""
     if slug:
         return get_issuer(session, slug)

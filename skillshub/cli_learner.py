@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from badges import images, issuing
+from badges import issuing
+from badges.sharing import images
 from skillshub.cli import app, database, err, fail, load_settings, write_file
 
 

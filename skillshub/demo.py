@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from badges.issuers import create_issuer
+from badges.issuing import create_issuer
 from badges.models import Issuer
 from catalogue.models import Organisation
 from keys.eseal import ensure_demo_seals

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session
 
-from badges.issuers import create_issuer
+from badges.issuing import create_issuer
 from badges.models import Issuer
 from catalogue.models import (
     Course,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from badges.baking import CredentialFormat, unbake
-from badges.fetching import PinnedDocuments
 from badges.proofs.vc_jwt import credential_from_payload, decode_unverified
+from badges.verifying import PinnedDocuments
 from keys.did import DID_V1_CONTEXT, JWK_V1_CONTEXT, MULTIKEY_V1_CONTEXT
 from keys.jwk import jwk_thumbprint, jwk_to_public_key, public_jwk
 from keys.multikey import KeyFormatError, decode_public_key

@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from badges import baking, images
+from badges import baking
 from badges.models import BadgeImage, IssuedCredential
+from badges.sharing import images
 from catalogue.models import MicroCredential
 from skillshub.cli import app
 from tests.badges.conftest import World, make_world

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from badges.bitstring import (
+from badges.status.bitstring import (
     MIN_LIST_BITS,
     BitstringError,
     StatusListRangeError,

@@ -13,8 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from badges import delivery, issuing, mail, sharing
+from badges import issuing
 from badges.models import ClaimToken, IssuedCredential
+from badges.sharing import delivery, mail
+from badges.sharing import page as sharing
 from skillshub.settings import Settings
 from tests.badges.conftest import World
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from badges import edc_render
-from badges.edc_render import HEIGHT, WIDTH, CredentialPage, render_page
+from badges.europass import render as edc_render
+from badges.europass.render import HEIGHT, WIDTH, CredentialPage, render_page
 
 PAGE = CredentialPage(
     title="High-voltage safety for battery electric vehicles",

@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from badges.europass import (
-    Award,
-    EuropassIncomplete,
-    SealIdentity,
-    Source,
-    build_credential,
-    uploadable_form,
-)
+from badges.europass import EuropassIncomplete
+from badges.europass.export import Award, SealIdentity, Source, build_credential, uploadable_form
 from catalogue.models import Course, MicroCredential, Organisation
 from catalogue.schemas import LearningOutcomeOut, SkillRef
 from openbadges_schemas.elm import EuropeanDigitalCredential

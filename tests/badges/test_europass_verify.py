@@ -7,7 +7,7 @@ import json
 import pytest
 
 from badges import verifying
-from badges.verify_report import Status, Verdict
+from badges.report import Status, Verdict
 from tests.conftest import reference
 
 SIGNED = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")

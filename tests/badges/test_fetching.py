@@ -1,4 +1,4 @@
-"""The SSRF guards of badges.fetching, against a real HTTP server on 127.0.0.1.
+"""The SSRF guards of badges.verifying.fetching, against a real HTTP server on 127.0.0.1.
 
 No test reaches the network: refused URLs are refused before any DNS query or connection,
 `localhost` resolves through /etc/hosts, and the one place DNS answers are needed that no
@@ -19,16 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from badges.fetching import (
-    JSON_TYPES,
-    Fetcher,
-    FetchError,
-    FetchPolicy,
-    PinnedDocuments,
-    PinnedDocumentsError,
-    UrlRefused,
-    is_public_address,
-)
+from badges.verifying import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
+from badges.verifying.fetching import JSON_TYPES, FetchError, UrlRefused, is_public_address
 
 MAX_BYTES = 4096
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from badges import issuing
+from badges.issuing import service as issuing
 from badges.models import IssuedCredential, StatusAllocation
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from catalogue import micro_credentials

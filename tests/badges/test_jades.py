@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from badges.jades import SealError, issuer_serial_der, seal, verify_seal
+from badges.proofs.jades import SealError, issuer_serial_der, seal, verify_seal
 from tests.conftest import reference
 
 SIGNED_SAMPLES = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")

@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.routing import Match
 
-from badges import baking, delivery
+from badges import baking
 from badges.models import ClaimToken, IssuedCredential
+from badges.sharing import delivery
 from skillshub.settings import Settings
 from tests.badges.conftest import World, make_world
 

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from badges import delivery, issuing
+from badges import issuing
 from badges.models import ClaimToken, IssuedCredential
+from badges.sharing import delivery
 from skillshub import sqlite_locking
 from skillshub.db import writer
 from skillshub.settings import Settings

@@ -17,9 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from badges import bitstring, issuing, status
+from badges import issuing
 from badges.models import IssuedCredential, StatusAllocation, StatusChange, StatusList
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.status import bitstring
+from badges.status import lists as status
 from catalogue.errors import Conflict, Forbidden, NotFound
 from keys.did import resolve_did_key
 from keys.multikey import decode_public_key

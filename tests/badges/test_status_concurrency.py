@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from badges import status
 from badges.models import IssuedCredential, StatusAllocation, StatusList
 from badges.proofs import vc_jwt
+from badges.status import lists as status
 from skillshub.db import make_engine, upgrade
 from tests.badges.conftest import World, make_world
 from tests.conftest import REPO, create_postgres_database, drop_postgres_database
@@ -36,7 +36,7 @@ WORKER = """
 import json, os, sys
 from sqlmodel import Session
 from badges import issuing
-from badges.issuers import get_issuer
+from badges.issuing.issuers import get_issuer
 from catalogue.micro_credentials import get_micro_credential
 from keys.sealing import MasterKey
 from skillshub.db import make_engine

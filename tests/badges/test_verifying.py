@@ -11,14 +11,22 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from badges import bitstring, status
+from badges import status
 from badges.baking import bake_png, bake_svg
-from badges.fetching import Fetcher, FetchPolicy, UrlRefused
 from badges.proofs import eddsa_rdfc_2022
 from badges.proofs.vc_jwt import sign_compact_jws
-from badges.verify_input import MalformedInput, TooComplex, UnrecognisedInput
-from badges.verify_report import Status
-from badges.verifying import VerificationContext, VerifyOptions, verify
+from badges.report import Status
+from badges.status import bitstring
+from badges.verifying import (
+    Fetcher,
+    FetchPolicy,
+    UnrecognisedInput,
+    VerificationContext,
+    VerifyOptions,
+    verify,
+)
+from badges.verifying.fetching import UrlRefused
+from badges.verifying.input import MalformedInput, TooComplex
 from catalogue.errors import PayloadTooLarge
 from catalogue.models import Skill
 from keys import store

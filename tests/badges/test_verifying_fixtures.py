@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from badges.fetching import Fetcher, FetchPolicy
-from badges.verify_report import Status, VerificationReport
-from badges.verifying import VerificationContext, verify
+from badges.report import Status, VerificationReport
+from badges.verifying import Fetcher, FetchPolicy, VerificationContext, verify
 from tests.badges.pinning import controller_documents, pin, read_credential
 from tests.conftest import OB3, reference
 

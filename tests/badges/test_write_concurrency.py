@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 import httpx
 from sqlmodel import Session
 
-from badges import bitstring, issuing
+from badges import issuing
 from badges.models import IssuedCredential
 from badges.proofs import eddsa_rdfc_2022
+from badges.status import bitstring
 from keys.multikey import decode_public_key
 from tests.badges.conftest import World, make_world
 

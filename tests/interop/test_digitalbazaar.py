@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from badges import bitstring
 from badges.proofs import vc_jwt
+from badges.status import bitstring
 from tests.badges.conftest import World, make_world
 from tests.interop import oracles
 

@@ -14,7 +14,7 @@ from PIL import Image
 from pyld import jsonld
 from sqlmodel import Session, select
 
-from badges import issuing
+from badges.issuing import service as issuing
 from catalogue import courses, gap, micro_credentials, organisations, skills
 from catalogue.demo import SKILL_IRIS, load_demo_catalogue
 from catalogue.models import Course, MicroCredential, SkillLabel

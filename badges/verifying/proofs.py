@@ -18,14 +18,14 @@ from badges.proofs import legacy, verify_proof
 from badges.proofs.canonicalize import DocumentLoader
 from badges.proofs.data_integrity import proofs_of
 from badges.proofs.vc_jwt import SUPPORTED_ALGORITHMS, JwtError, verify_compact_jws
-from badges.resolving import (
+from badges.report import Check, Status
+from badges.verifying.resolving import (
     KeyResolutionError,
     KeyResolver,
     ResolvedKey,
     dereferenceable,
     same_key,
 )
-from badges.verify_report import Check, Status
 from keys.jwk import JwkError, jwk_to_public_key, jws_algorithm
 
 PROOF, ISSUER_KEY = "proof", "issuer_key"

@@ -41,8 +41,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from badges import issuing
-from badges.mail import Mailer, MailError, MailSettings, make_mailer, redact
 from badges.models import ClaimToken, IssuedCredential, Issuer
+from badges.sharing.mail import Mailer, MailError, MailSettings, make_mailer, redact
 from catalogue.errors import DomainError, NotFound
 from catalogue.models import MicroCredential
 

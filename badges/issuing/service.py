@@ -20,7 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from badges import issuers, status
+from badges import status
+from badges.issuing import issuers
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError

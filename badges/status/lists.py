@@ -19,9 +19,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from badges import bitstring
 from badges.models import IssuedCredential, Issuer, StatusAllocation, StatusChange, StatusList
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.status import bitstring
 from catalogue.errors import Conflict, DomainError, Forbidden, NotFound
 from keys import store
 from keys.sealing import MasterKey

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 from cachetools import TTLCache
 from sqlmodel import Session, select
 
-from badges.fetching import JSON_TYPES, Fetcher, FetchError
-from badges.issuers import did_document, find_issuer_by_did
+from badges.issuing import did_document, find_issuer_by_did
 from badges.models import Issuer
+from badges.verifying.fetching import JSON_TYPES, Fetcher, FetchError
 from catalogue.errors import NotFound
 from keys.did import DidError, did_web_to_url, resolve_did_key
 from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
@@ -40,7 +40,7 @@ _DOCUMENT_CACHE_SIZE = 1024
 _ISSUER_DID_JSON = re.compile(r"/issuers/([a-z0-9-]+)/did\.json")
 
 # (session, url) -> the served list credential (JSON text or compact JWS), or None.
-# badges.status.local_status_list fits once its base_url is bound.
+# badges.status.lists.local_status_list fits once its base_url is bound.
 LocalStatusLookup = Callable[[Session, str], str | None]
 
 

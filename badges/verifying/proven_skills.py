@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from badges import verifying
-from badges.verify_report import Verdict
+from badges.report import Verdict
+from badges.verifying import service as verifying
 from catalogue.errors import DomainError, InvalidInput
 
 MAX_CREDENTIALS = 20

@@ -31,20 +31,10 @@ from typing import Any
 from cryptography import x509
 from sqlmodel import Session, col, select
 
-from badges import europass
-from badges.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
 from badges.proofs.canonicalize import CanonicalizationError, canonicalize
 from badges.proofs.data_integrity import without_proof
 from badges.proofs.vc_jwt import JwtError, credential_from_payload, decode_unverified
-from badges.resolving import (
-    DatabaseDocuments,
-    DocumentCache,
-    KeyResolver,
-    LocalStatusLookup,
-)
-from badges.verify_input import Limits, LoadedCredential, TooComplex, check_json_shape, load
-from badges.verify_proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
-from badges.verify_report import (
+from badges.report import (
     Check,
     Recipient,
     Skill,
@@ -54,7 +44,17 @@ from badges.verify_report import (
     VerificationReport,
     verdict_of,
 )
-from badges.verify_status import StatusChecker, StatusListCache
+from badges.verifying import edc as europass
+from badges.verifying.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
+from badges.verifying.input import Limits, LoadedCredential, TooComplex, check_json_shape, load
+from badges.verifying.proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
+from badges.verifying.resolving import (
+    DatabaseDocuments,
+    DocumentCache,
+    KeyResolver,
+    LocalStatusLookup,
+)
+from badges.verifying.status import StatusChecker, StatusListCache
 from catalogue.models import Skill as CatalogueSkill
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from badges import issuing, status
+from badges import status
+from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential

@@ -22,13 +22,13 @@ from typing import Any
 
 from cachetools import TLRUCache
 
-from badges import bitstring
-from badges.fetching import JSON_TYPES, JWT_TYPES, Fetcher, FetchError
 from badges.proofs.vc_jwt import JwtError, credential_from_payload, decode_unverified
-from badges.resolving import KeyResolver, LocalDocuments
-from badges.verify_input import Limits, compact_jws, parse_json
-from badges.verify_proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
-from badges.verify_report import Check, Status
+from badges.report import Check, Status
+from badges.status import bitstring
+from badges.verifying.fetching import JSON_TYPES, JWT_TYPES, Fetcher, FetchError
+from badges.verifying.input import Limits, compact_jws, parse_json
+from badges.verifying.proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
+from badges.verifying.resolving import KeyResolver, LocalDocuments
 from catalogue.errors import DomainError
 
 STATUS = "status"
