@@ -9,7 +9,7 @@ import typer
 
 from badges import issuing
 from badges.sharing import images
-from skillshub.cli import app, database, err, fail, load_settings, write_file
+from skillshub.cli.common import app, database, err, fail, load_settings, write_file
 
 
 @app.command()

@@ -17,7 +17,7 @@ from catalogue.courses import list_courses
 from catalogue.micro_credentials import list_micro_credentials
 from catalogue.schemas import Page
 from catalogue.skills import list_job_roles, list_skills
-from skillshub.cli import app, database, err, fail, out, write_file
+from skillshub.cli.common import app, database, err, fail, out, write_file
 
 catalogue_app = typer.Typer(
     help="Skills, job roles, courses and micro-credentials.", no_args_is_help=True

@@ -1,4 +1,5 @@
-"""`skillshub issue`, `issue-bulk` and `revoke`: issuing and status from the command line."""
+"""`skillshub verify`, `issue`, `issue-bulk` and `revoke`: verifying, issuing and status from
+the command line."""
 
 from __future__ import annotations
 
@@ -19,8 +20,53 @@ from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course, MicroCredential
 from keys.store import ensure_master_key
-from skillshub.cli import app, check_writable, database, err, fail, load_settings, out, write_file
+from skillshub.cli.common import (
+    app,
+    check_writable,
+    database,
+    err,
+    fail,
+    load_settings,
+    out,
+    write_file,
+)
 from skillshub.db import make_engine, writer
+
+
+@app.command("verify")
+def verify_command(
+    target: Annotated[str, typer.Argument(help="A badge file (.json/.jwt/.png/.svg) or URL")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
+    email: Annotated[str | None, typer.Option(help="Check the recipient's e-mail")] = None,
+) -> None:
+    """Verify an Open Badge: exit 0 valid, 1 invalid, 2 could not check."""
+    from badges.verifying import VerifyOptions, verify
+    from skillshub.verifier import verification_context
+
+    settings = load_settings()
+    try:
+        is_url = target.startswith(("https://", "http://"))
+        data = target if is_url else Path(target).read_bytes()
+        # Exit 1 means "invalid": a set-up or database error is "could not check" (2).
+        with database(settings, error_code=2) as session:
+            context = verification_context(settings).bound(session)
+            report = verify(context, data, options=VerifyOptions(recipient_email=email))
+    except (OSError, DomainError) as exc:
+        raise fail(getattr(exc, "message", None) or str(exc), 2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        summary = report.summary
+        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
+        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
+        out.print(
+            f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
+            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
+            **plain,
+        )
+        for check in report.checks:
+            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
+    raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
 
 
 def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str | None) -> Issuer:

@@ -14,7 +14,7 @@ from badges import europass
 from catalogue import organisations
 from keys import eseal
 from keys.store import ensure_master_key
-from skillshub.cli import app, database, err, fail, load_settings, out, write_file
+from skillshub.cli.common import app, database, err, fail, load_settings, out, write_file
 
 seal_app = typer.Typer(
     help="E-seal certificates for Europass credentials (JAdES).", no_args_is_help=True

@@ -1,88 +1,25 @@
-"""The `skillshub` command."""
+"""`skillshub init`, `serve`, `demo`, `org …` and `token …`: setting up and running."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from sqlmodel import Session
 
 from catalogue import organisations
 from catalogue.errors import DomainError
-from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.cli.common import app, database, err, fail, load_settings, out
 from skillshub.files import private_dir
-from skillshub.settings import Settings
 
-app = typer.Typer(
-    help="Skills Hub: micro-credential catalogue, Open Badges 3.0 issuer and verifier.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
 org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
 token_app = typer.Typer(
     help="API tokens (shown once, stored only as a hash).", no_args_is_help=True
 )
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
-
-err = Console(stderr=True, soft_wrap=True)  # never break paths and ids across lines
-out = Console(soft_wrap=True)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        err.print(
-            f"[red]error:[/] setting SKILLSHUB_{str(first['loc'][0]).upper()}: {first['msg']}"
-        )
-        raise typer.Exit(2) from None
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def write_file(path: Path, content: str | bytes) -> None:
-    """Write a command's output file; an unwritable path is a clear error, not a traceback."""
-    try:
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def check_writable(path: Path) -> None:
-    """Refuse an output path up front, before a command does anything it cannot undo."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise fail(f"cannot write {path}: no such writable file location")
-
-
-@contextmanager
-def database(settings: Settings | None = None, *, error_code: int = 1) -> Iterator[Session]:
-    """A migrated database session; domain errors become a clear message and `error_code`."""
-    settings = settings or load_settings()
-    try:
-        engine = make_engine(settings.sqlalchemy_url)
-        upgrade(engine)
-        with session_scope(engine) as session:
-            yield session
-    except DomainError as exc:
-        raise fail(exc.message, error_code) from None
 
 
 @app.command()
@@ -255,43 +192,3 @@ def token_revoke(
         highlight=False,
         markup=False,
     )
-
-
-@app.command("verify")
-def verify_command(
-    target: Annotated[str, typer.Argument(help="A badge file (.json/.jwt/.png/.svg) or URL")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
-    email: Annotated[str | None, typer.Option(help="Check the recipient's e-mail")] = None,
-) -> None:
-    """Verify an Open Badge: exit 0 valid, 1 invalid, 2 could not check."""
-    from badges.verifying import VerifyOptions, verify
-    from skillshub.verifier import verification_context
-
-    settings = load_settings()
-    try:
-        is_url = target.startswith(("https://", "http://"))
-        data = target if is_url else Path(target).read_bytes()
-        # Exit 1 means "invalid": a set-up or database error is "could not check" (2).
-        with database(settings, error_code=2) as session:
-            context = verification_context(settings).bound(session)
-            report = verify(context, data, options=VerifyOptions(recipient_email=email))
-    except (OSError, DomainError) as exc:
-        raise fail(getattr(exc, "message", None) or str(exc), 2) from None
-    if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
-    else:
-        summary = report.summary
-        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
-        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
-        out.print(
-            f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
-            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
-            **plain,
-        )
-        for check in report.checks:
-            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
-    raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
-
-
-# Command modules register themselves on `app`; imported last because they import it.
-from skillshub import cli_badges, cli_catalogue, cli_europass, cli_learner  # noqa: E402, F401
