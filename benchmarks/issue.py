@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/issue.py [--rows 10000] [--rounds 200]
 Everything goes through the real services on a real database: SQLite (a file in a temporary
 directory) and, when it answers, PostgreSQL (a fresh database per run, next to the test one:
 SKILLSHUB_TEST_POSTGRES_URL, default postgres@127.0.0.1:5432/test). The credentials are issued
-in the same world the tests use (`tests.badges.conftest.make_world`). Each bulk run is its
+in the same world the tests use (`tests.support.world.make_world`). Each bulk run is its
 own process, so its peak RSS is its own. Prints a table; asserts nothing about time.
 """
 
@@ -44,12 +44,12 @@ from keys import store  # noqa: E402
 from keys.sealing import generate_master_key  # noqa: E402
 from openbadges_schemas.loader import default_loader  # noqa: E402
 from skillshub.db import make_engine, upgrade  # noqa: E402
-from tests.badges.conftest import World, make_world  # noqa: E402
-from tests.conftest import (  # noqa: E402
+from tests.support.databases import (  # noqa: E402
     _postgres_reachable,
     create_postgres_database,
     drop_postgres_database,
 )
+from tests.support.world import World, make_world  # noqa: E402
 
 BASE_URL = "https://badges.example"
 ANCHORS = (

@@ -325,10 +325,12 @@ def rewrite_source(source: str, file_module: str) -> str:
         if head.strip():
             continue  # `x; from y import z` on one line: left for a person
         tail = lines[last][node.end_col_offset or 0 :]
-        comment = tail.rstrip("\r\n")
-        newline = tail[len(comment) :] or "\n"
-        indent = head
-        texts = [indent + statement + comment + newline for statement in new]
+        rest = tail.rstrip("\r\n")
+        newline = tail[len(rest) :] or "\n"
+        # comments anywhere in the statement (a noqa after `from x import (`) go on each line
+        comments = [line.partition("#")[2].strip() for line in lines[first : last + 1]]
+        comment = "  # " + "; ".join(c for c in comments if c) if any(comments) else ""
+        texts = [head + statement + comment + newline for statement in new]
         replacements.append((first, last, "".join(texts)))
     for index, line in enumerate(lines):
         if index not in import_lines:

@@ -10,61 +10,20 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from skillshub.db import make_engine, upgrade
 from skillshub.models import metadata
 from skillshub.settings import Settings
+from tests.support.databases import (
+    _postgres_reachable,
+    create_postgres_database,
+    drop_postgres_database,
+)
 
 # Browser fixtures (live server, one Chromium per session) for every test module.
 pytest_plugins = ["tests.browser"]
-
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
-OB3 = REFERENCE / "ob3"
-ELM = REFERENCE / "elm"
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SKILLSHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def reference(*parts: str) -> Path:
-    """A file under ../shared/reference, or a skip when the reference set is absent."""
-    path = REFERENCE.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"reference artifact missing: {path}")
-    return path
-
-
-def _postgres_reachable() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        engine = make_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure means: skip PostgreSQL, say why
-        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}"
-
-
-def create_postgres_database(name: str) -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(name: str) -> None:
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,105 +1,11 @@
-"""An issuing-ready world: a provider with an issuer, a token, a course and a micro-credential."""
+"""The issuing-ready world (tests.support.world) as a fixture."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session
 
-from badges.issuing import create_issuer
-from badges.models import Issuer
-from catalogue.models import (
-    Course,
-    LearningOutcome,
-    LearningOutcomeSkill,
-    MicroCredential,
-    Organisation,
-    Skill,
-)
-from catalogue.organisations import create_organisation
-from keys.sealing import MasterKey
-from keys.tokens import create_token
-
-BATTERY_SKILL = "http://data.europa.eu/esco/skill/5f1b1b4f-1b0d-4b68-9a8f-2f6c5d0b6a10"
-
-
-@dataclass
-class World:
-    org: Organisation
-    issuer: Issuer
-    mc: MicroCredential
-    token: str
-    master_key: MasterKey
-
-
-def make_world(
-    session: Session, master_key_text: str, *, slug: str = "voltacademy", public_https: bool = False
-) -> World:
-    master_key = MasterKey(master_key_text)
-    org = create_organisation(
-        session,
-        legal_name=f"{slug.title()} GmbH",
-        country="DE",
-        slug=slug,
-        registration_id="HRB 12345",
-        homepage=f"https://{slug}.example",
-    )
-    base_url = f"https://{slug}.example" if public_https else "http://testserver"
-    issuer = create_issuer(
-        session,
-        master_key,
-        organisation=org,
-        name=f"{slug.title()} Badges",
-        slug=slug,
-        base_url=base_url,
-        public_https=public_https,
-    )
-    skill = Skill(
-        iri=f"{BATTERY_SKILL[:-2]}{len(slug):02d}",
-        slug=f"battery-{slug}",
-        preferred_label="maintain battery systems",
-        description="Maintain battery systems of electric vehicles.",
-        skill_type="skill",
-    )
-    course = Course(
-        organisation_id=org.id,
-        slug=f"{slug}-course",
-        title="High-voltage battery maintenance",
-        languages=["en"],
-        mode="online",
-        country="DE",
-        ects=3,
-        eqf_level=5,
-    )
-    session.add_all([skill, course])
-    session.flush()
-    mc = MicroCredential(
-        course_id=course.id,
-        slug=f"{slug}-hv-battery",
-        title="High-voltage battery maintenance",
-        description="Diagnose and maintain EV battery systems safely.",
-        country="DE",
-        ects=3,
-        workload_hours=75,
-        eqf_level=5,
-        assessment_type="exam",
-        mode="online",
-        quality_assurance="internal",
-        criteria_narrative="Pass the practical exam.",
-        valid_for_months=24,
-        isced_f="0716",
-        languages=["en"],
-    )
-    session.add(mc)
-    session.flush()
-    outcome = LearningOutcome(micro_credential_id=mc.id, text="Maintain HV batteries")
-    session.add(outcome)
-    session.flush()
-    session.add(LearningOutcomeSkill(outcome_id=outcome.id, skill_id=skill.id))
-    token, _ = create_token(session, org.id)
-    session.commit()
-    return World(org, issuer, mc, token, master_key)
+from tests.support.world import World, make_world
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from badges.proofs import vc_jwt
 from badges.status import bitstring
-from tests.badges.conftest import World, make_world
 from tests.interop import oracles
+from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.interop
 

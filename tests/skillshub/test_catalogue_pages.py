@@ -21,12 +21,7 @@ from catalogue.models import Course, MicroCredential, SkillLabel
 from catalogue.schemas import MicroCredentialOut
 from openbadges_schemas.loader import default_loader
 from openbadges_schemas.ob3 import Achievement
-from tests.catalogue.conftest import (
-    bearer,
-    course_payload,
-    micro_credential_payload,
-    provider_token,
-)
+from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
 
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ROLE = "battery-system-engineer"

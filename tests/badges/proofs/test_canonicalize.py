@@ -10,7 +10,7 @@ import pytest
 
 from badges.proofs.canonicalize import CanonicalizationError, canonicalize
 from openbadges_schemas.loader import UnknownContextError, default_loader, make_loader
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 def _example(*parts: str) -> Any:

@@ -17,8 +17,8 @@ import pytest
 
 from badges.report import Status, VerificationReport
 from badges.verifying import Fetcher, FetchPolicy, VerificationContext, verify
-from tests.badges.pinning import controller_documents, pin, read_credential
-from tests.conftest import OB3, reference
+from tests.support.pinning import controller_documents, pin, read_credential
+from tests.support.reference import OB3, reference
 
 VALIDATOR = OB3 / "examples" / "1edtech-validator-ob30"
 STATUS_LIST_FILE = "bit-string-list/testlist.status-list-credential.json"

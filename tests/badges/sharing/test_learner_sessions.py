@@ -19,8 +19,7 @@ from skillshub import sqlite_locking
 from skillshub.db import writer
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
-from tests.badges.conftest import World
-from tests.badges.test_learner import (
+from tests.badges.sharing.test_learner import (
     HTML,
     _auth,
     _claim,
@@ -31,6 +30,7 @@ from tests.badges.test_learner import (
     _tokens,
     _update,
 )
+from tests.support.world import World
 
 # Explicit instants: expiry is tested against these, never against the wall clock.
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -16,8 +16,8 @@ from catalogue import micro_credentials
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import resolve_did_key
 from openbadges_schemas.ob3 import validate_structure
-from tests.badges.conftest import World, make_world
-from tests.conftest import reference
+from tests.support.reference import reference
+from tests.support.world import World, make_world
 
 
 def _auth(world: World) -> dict[str, str]:

@@ -8,7 +8,7 @@ import pytest
 
 from badges import verifying
 from badges.report import Status, Verdict
-from tests.conftest import reference
+from tests.support.reference import reference
 
 SIGNED = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")
 

@@ -21,7 +21,7 @@ from badges.models import BadgeImage, IssuedCredential
 from badges.sharing import images
 from catalogue.models import MicroCredential
 from skillshub.cli import app
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 SVG_BADGE = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'

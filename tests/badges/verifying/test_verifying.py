@@ -33,9 +33,9 @@ from keys import store
 from keys.jwk import b64url_encode
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from tests.badges.conftest import make_world
-from tests.badges.own import EMAIL, ESCO_SKILL, SVG, Signer, credential, png_bytes
-from tests.badges.pinning import pin
+from tests.support.own import EMAIL, ESCO_SKILL, SVG, Signer, credential, png_bytes
+from tests.support.pinning import pin
+from tests.support.world import make_world
 
 LIST_URL = "https://status.academy.example/lists/1"
 

@@ -12,8 +12,8 @@ from badges.europass.export import Award, SealIdentity, Source, build_credential
 from catalogue.models import Course, MicroCredential, Organisation
 from catalogue.schemas import LearningOutcomeOut, SkillRef
 from openbadges_schemas.elm import EuropeanDigitalCredential
-from tests.badges.elm_shacl import validate
-from tests.conftest import reference
+from tests.support.elm_shacl import validate
+from tests.support.reference import reference
 
 ESCO = "http://data.europa.eu/esco/skill/"
 ISSUED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

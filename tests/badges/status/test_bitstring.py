@@ -18,7 +18,7 @@ from badges.status.bitstring import (
     get_bit,
     set_bit,
 )
-from tests.conftest import reference
+from tests.support.reference import reference
 
 BIT_STRING_LIST = ("ob3", "examples", "1edtech-validator-ob30", "bit-string-list")
 W3C_EXAMPLES = ("ob3", "examples", "w3c-bitstring-status-list")
@@ -154,7 +154,7 @@ def test_out_of_range_index(index):
         set_bit(buf, index, True)
 
 
-INTEROP = Path(__file__).resolve().parents[1] / "interop"
+INTEROP = Path(__file__).resolve().parents[2] / "interop"
 # Decode our list with Digital Bazaar's implementation and encode one for us to decode.
 DIGITAL_BAZAAR_PROBE = """
 import {BitstringStatusList} from '@digitalbazaar/vc-bitstring-status-list';

@@ -23,7 +23,7 @@ from keys.sealing import MasterKey
 from keys.store import ensure_master_key
 from skillshub.demo import load_demo
 from skillshub.settings import Settings
-from tests.badges.elm_shacl import validate
+from tests.support.elm_shacl import validate
 
 
 @dataclass

@@ -25,7 +25,7 @@ from badges.models import IssuedCredential
 from badges.proofs import eddsa_rdfc_2022
 from badges.status import bitstring
 from keys.multikey import decode_public_key
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 PARALLEL = 12
 

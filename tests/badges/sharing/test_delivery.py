@@ -18,7 +18,7 @@ from badges.models import ClaimToken, IssuedCredential
 from badges.sharing import delivery, mail
 from badges.sharing import page as sharing
 from skillshub.settings import Settings
-from tests.badges.conftest import World
+from tests.support.world import World
 
 EMAIL = "grace.hopper@navy.example"
 

@@ -26,8 +26,8 @@ from catalogue.errors import Conflict, Forbidden, NotFound
 from keys.did import resolve_did_key
 from keys.multikey import decode_public_key
 from skillshub.cli import app
-from tests.badges.conftest import World, make_world
-from tests.conftest import reference
+from tests.support.reference import reference
+from tests.support.world import World, make_world
 
 BASE_URL = "http://testserver"
 BIT_STRING_LIST = ("ob3", "examples", "1edtech-validator-ob30", "bit-string-list")

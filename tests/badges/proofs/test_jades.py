@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from badges.proofs.jades import SealError, issuer_serial_der, seal, verify_seal
-from tests.conftest import reference
+from tests.support.reference import reference
 
 SIGNED_SAMPLES = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")
 NOW = datetime.now(UTC)

@@ -15,8 +15,8 @@ import zxingcpp
 from PIL import Image
 
 from skillshub.settings import Settings
-from tests.badges.conftest import World
-from tests.badges.test_learner import EMAIL, _claim_link, _outbox
+from tests.badges.sharing.test_learner import EMAIL, _claim_link, _outbox
+from tests.support.world import World
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from rdflib.namespace import SH
 
 from openbadges_schemas.elm import EDC_AP_CONTEXT
 from openbadges_schemas.loader import PinnedDocumentLoader, make_loader
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 @cache

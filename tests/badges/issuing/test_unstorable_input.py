@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.badges.conftest import World
+from tests.support.world import World
 
 
 def _auth(world: World) -> dict[str, str]:

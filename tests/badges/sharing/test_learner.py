@@ -24,7 +24,7 @@ from badges import baking
 from badges.models import ClaimToken, IssuedCredential
 from badges.sharing import delivery
 from skillshub.settings import Settings
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 EMAIL = "Ada.Lovelace@Example.org"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
