@@ -357,7 +357,7 @@ def python_files(arguments: list[str]) -> list[Path]:
             capture_output=True,
             text=True,
         ).stdout.split()
-        found = [ROOT / name for name in listed]
+        found = [ROOT / name for name in dict.fromkeys(listed)]  # unmerged: once per stage
     myself = Path(__file__).resolve()  # its mapping names the old paths on purpose
     return [
         p.resolve()
@@ -375,7 +375,7 @@ def main(arguments: list[str]) -> int:
         try:
             new = rewrite_source(source, module_of(path))
         except SyntaxError as exc:
-            print(f"skipped {path}: {exc}", file=sys.stderr)
+            print(f"skipped {path} (resolve merge conflicts first?): {exc}", file=sys.stderr)
             continue
         if new != source:
             changed.append(path)
