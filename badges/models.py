@@ -139,7 +139,7 @@ class ClaimToken(SQLModel, table=True):
     """A learner's secret for one credential: only its SHA-256 is stored.
 
     purpose "claim": the e-mailed link, redeemed once before it expires; purpose "session":
-    the learner's browser session minted by that redemption (see badges.delivery).
+    the learner's browser session minted by that redemption (see badges.sharing.delivery).
     """
 
     __tablename__ = "claim_token"

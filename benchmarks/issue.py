@@ -32,9 +32,11 @@ from pyld import jsonld
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from badges import bitstring, bulk, issuing, status
+from badges import issuing, status
+from badges.issuing import bulk
 from badges.models import IssuedCredential, StatusAllocation, StatusList
 from badges.proofs import eddsa_rdfc_2022
+from badges.status import bitstring
 from keys import store
 from keys.sealing import generate_master_key
 from openbadges_schemas.loader import default_loader

@@ -1,5 +1,5 @@
 """Verifier cost: ms per credential (median, Data Integrity and VC-JWT) through
-badges.verifying.verify, and requests/s of POST /api/v1/verify over real HTTP (uvicorn on
+badges.verifying.service.verify, and requests/s of POST /api/v1/verify over real HTTP (uvicorn on
 localhost, a bounded loop of httpx requests). Offline verifier: did:key issuers, no fetches.
 
 Run: .venv/bin/python benchmarks/verify.py [rounds] [seconds]
@@ -22,9 +22,8 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from badges.fetching import Fetcher, FetchPolicy
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
-from badges.verifying import VerificationContext, verify
+from badges.verifying import Fetcher, FetchPolicy, VerificationContext, verify
 from keys.did import did_key_from_public_key, did_key_verification_method
 from keys.sealing import generate_master_key
 from skillshub.devsupport import reference_dir

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from badges.issuers import create_issuer
+from badges.issuing import create_issuer
 from badges.models import Issuer
 from catalogue.models import (
     Course,

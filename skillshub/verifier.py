@@ -8,10 +8,15 @@ from cryptography import x509
 from sqlmodel import Session
 
 from badges import status
-from badges.fetching import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
-from badges.verify_budget import CpuGate
-from badges.verify_input import Limits
-from badges.verifying import VerificationContext
+from badges.verifying import (
+    Fetcher,
+    FetchPolicy,
+    Limits,
+    PinnedDocuments,
+    PinnedDocumentsError,
+    VerificationContext,
+)
+from badges.verifying.budget import CpuGate
 from catalogue.errors import DomainError
 from skillshub.settings import Settings
 

@@ -16,46 +16,23 @@ from sqlmodel import Session
 
 from skillshub.db import make_engine, upgrade
 from skillshub.devsupport import (
-    POSTGRES_ADMIN_URL,
     REFERENCE_ENV,
     REQUIRE_REFERENCE_ENV,
     create_postgres_database,
     drop_postgres_database,
-    reference_dir,
-    reference_required,
 )
 from skillshub.devsupport import postgres_unreachable_reason as _postgres_reachable
 from skillshub.models import metadata
 from skillshub.settings import Settings
+from tests.support.reference import MISSING_REFERENCE, REFERENCE
 
 # Browser fixtures (live server, one Chromium per session) for every test module.
 pytest_plugins = ["tests.browser"]
-
-# Re-exported for the tests that import them from here.
-__all__ = ["POSTGRES_ADMIN_URL", "create_postgres_database", "drop_postgres_database"]
-
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = reference_dir()
-OB3 = REFERENCE / "ob3"
-ELM = REFERENCE / "elm"
-MISSING_REFERENCE = "reference artifact missing"
 
 DATABASES = ("sqlite", "postgresql")
 # e.g. SKILLSHUB_TEST_DATABASES=sqlite (make test-fast): the other databases' copies of each
 # test are deselected, not skipped.
 DATABASES_ENV = "SKILLSHUB_TEST_DATABASES"
-
-
-def reference(*parts: str) -> Path:
-    """A file under the reference set, or a skip when it is absent (a failure when
-    SKILLSHUB_REQUIRE_REFERENCE=1, as in CI, so the tests cannot pass by not running)."""
-    path = REFERENCE.joinpath(*parts)
-    if not path.exists():
-        message = f"{MISSING_REFERENCE}: {path}"
-        if reference_required():
-            pytest.fail(f"{message} ({REQUIRE_REFERENCE_ENV}=1)", pytrace=False)
-        pytest.skip(message)
-    return path
 
 
 def _database_of(item: pytest.Item) -> str | None:

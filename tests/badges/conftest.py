@@ -1,15 +1,11 @@
-"""An issuing-ready world: a provider with an issuer, a token, a course and a micro-credential.
-
-Built by `skillshub.demo.make_world`, which the benchmarks use too."""
+"""The issuing-ready world (tests.support.world) as a fixture."""
 
 from __future__ import annotations
 
 import pytest
 from sqlmodel import Session
 
-from skillshub.demo import World, make_world
-
-__all__ = ["World", "make_world"]
+from tests.support.world import World, make_world
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from badges.baking import (
     unbake_png,
     unbake_svg,
 )
-from tests.conftest import reference
+from tests.support.reference import reference
 
 SVG_NS = "http://www.w3.org/2000/svg"
 CREDENTIAL_TAG = f"{{{SVG_NAMESPACE}}}credential"

@@ -14,7 +14,7 @@ from catalogue.demo import COURSES, MICRO_CREDENTIALS, SKILL_IRIS, SKILLS
 from catalogue.organisations import create_organisation
 from skillshub.cli import app
 from skillshub.settings import Settings
-from tests.conftest import reference
+from tests.support.reference import reference
 
 Run = Callable[..., Result]
 

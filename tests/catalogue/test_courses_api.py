@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from catalogue.demo import SKILL_IRIS
-from tests.catalogue.conftest import bearer, course_payload, provider_token
+from tests.support.catalogue import bearer, course_payload, provider_token
 
 
 def test_create_read_update_patch_delete(client: TestClient, session: Session, demo: dict) -> None:

@@ -9,7 +9,7 @@ from catalogue import micro_credentials
 from catalogue.demo import MICRO_CREDENTIALS, SKILLS, load_demo_catalogue
 from catalogue.models import Course
 from skillshub.models import metadata
-from tests.conftest import reference
+from tests.support.reference import reference
 
 CATALOGUE_TABLES = [
     t

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from catalogue.esco import EscoImportError, count_concepts, import_esco
 from catalogue.models import JobRole, JobRoleSkill, SearchDocument, Skill, SkillLabel
 from skillshub.db import session_scope
-from tests.conftest import reference
+from tests.support.reference import reference
 
 SKILL = "http://data.europa.eu/esco/skill/"
 OCCUPATION = "http://data.europa.eu/esco/occupation/"

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from catalogue.demo import COURSES, JOB_ROLES, SKILL_IRIS
 from catalogue.gap import gap
-from tests.catalogue.conftest import bearer, course_payload, provider_token
+from tests.support.catalogue import bearer, course_payload, provider_token
 
 ENGINEER = next(r for r in JOB_ROLES if r.title == "battery system engineer")
 

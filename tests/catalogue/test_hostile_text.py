@@ -13,19 +13,14 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from badges.issuers import create_issuer
+from badges.issuing import create_issuer
 from catalogue.errors import InvalidInput
 from catalogue.esco import import_esco
 from catalogue.organisations import create_organisation
 from catalogue.schemas import MicroCredentialIn
 from keys.sealing import MasterKey
 from skillshub.db import session_scope
-from tests.catalogue.conftest import (
-    bearer,
-    course_payload,
-    micro_credential_payload,
-    provider_token,
-)
+from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
 
 COURSE = "thermal-management-of-battery-packs"
 MC = "thermal-management-basics"

@@ -8,13 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from catalogue.demo import SKILL_IRIS
-from tests.catalogue.conftest import (
-    bearer,
-    course_payload,
-    micro_credential_payload,
-    provider_token,
-)
-from tests.conftest import reference
+from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
+from tests.support.reference import reference
 
 COURSE = "thermal-management-of-battery-packs"
 MC = "/api/v1/micro-credentials/thermal-management-basics"

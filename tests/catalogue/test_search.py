@@ -11,7 +11,7 @@ from sqlmodel import Session
 from catalogue import search, skills
 from catalogue.demo import COURSES, MICRO_CREDENTIALS, SKILL_IRIS, SKILLS
 from catalogue.errors import InvalidInput
-from tests.catalogue.conftest import bearer, course_payload, provider_token
+from tests.support.catalogue import bearer, course_payload, provider_token
 
 
 def _search(client: TestClient, **params: Any) -> dict:

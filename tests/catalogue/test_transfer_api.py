@@ -7,7 +7,7 @@ import copy
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.catalogue.conftest import bearer, provider_token
+from tests.support.catalogue import bearer, provider_token
 
 
 def _counts(client: TestClient) -> tuple[int, int]:

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from catalogue import vocabularies
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from badges import bitstring
 from badges.proofs import vc_jwt
-from tests.badges.conftest import World, make_world
+from badges.status import bitstring
 from tests.interop import oracles
+from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.interop
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from badges.proofs import vc_jwt
 from keys.jwk import jwk_to_public_key
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 ldp = pytest.importorskip("openbadgeslib.ob3.ldp", reason="openbadgeslib[ldp] is not installed")
 verifier = pytest.importorskip("openbadgeslib.ob3.verifier")

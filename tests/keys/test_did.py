@@ -24,7 +24,7 @@ from keys.did import (
 )
 from keys.jwk import jwk_thumbprint, jwk_to_public_key
 from keys.multikey import decode_public_key, encode_public_key
-from tests.conftest import reference
+from tests.support.reference import reference
 
 INTEROP_DIR = Path(__file__).resolve().parents[1] / "interop"
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 
-from badges.jades import seal, verify_seal
+from badges.proofs.jades import seal, verify_seal
 from catalogue.errors import Conflict
 from catalogue.models import Organisation
 from catalogue.organisations import create_organisation

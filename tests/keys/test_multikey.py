@@ -19,7 +19,7 @@ from keys.multikey import (
     encode_public_key,
     encode_varint,
 )
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 def _json(*parts: str) -> dict:

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from badges.issuers import create_issuer, did_document, jwks
+from badges.issuing import create_issuer, did_document
+from badges.issuing.issuers import jwks
 from catalogue.organisations import create_organisation
 from keys import store
 from keys.did import did_web_to_url

@@ -17,7 +17,7 @@ from openbadges_schemas.loader import (
     make_loader,
     pinned_bytes,
 )
-from tests.conftest import reference
+from tests.support.reference import reference
 
 CONTEXTS = resources.files("openbadges_schemas.contexts")
 # In the official set but not pinned: no registry package publishes them.

@@ -16,7 +16,7 @@ from openbadges_schemas.elm import (
     as_list,
     first,
 )
-from tests.conftest import reference
+from tests.support.reference import reference
 
 UNSIGNED = [
     ("official", "Sample-MC-Annex1-unsigned.jsonld"),

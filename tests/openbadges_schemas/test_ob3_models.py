@@ -35,7 +35,7 @@ from openbadges_schemas.ob3 import (
     StructureIssue,
     validate_structure,
 )
-from tests.conftest import REFERENCE, reference
+from tests.support.reference import REFERENCE, reference
 
 SPEC_EXAMPLES = [
     "01-sample-openbadgecredential-file-contents",

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from badges.delivery import claim_url
+from badges.sharing.delivery import claim_url
 from skillshub.cli import app
 from skillshub.web.access_log import RedactTokens, redact
 

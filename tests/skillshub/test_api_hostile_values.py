@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 HOSTILE = {
     "surrogate": "\ud800",

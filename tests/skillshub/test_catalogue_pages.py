@@ -14,19 +14,14 @@ from PIL import Image
 from pyld import jsonld
 from sqlmodel import Session, select
 
-from badges import issuing
+from badges.issuing import service as issuing
 from catalogue import courses, gap, micro_credentials, organisations, skills
 from catalogue.demo import SKILL_IRIS, load_demo_catalogue
 from catalogue.models import Course, MicroCredential, SkillLabel
 from catalogue.schemas import MicroCredentialOut
 from openbadges_schemas.loader import default_loader
 from openbadges_schemas.ob3 import Achievement
-from tests.catalogue.conftest import (
-    bearer,
-    course_payload,
-    micro_credential_payload,
-    provider_token,
-)
+from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
 
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ROLE = "battery-system-engineer"

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from catalogue import gap
 from catalogue.demo import SKILL_IRIS, load_demo_catalogue
-from tests.catalogue.conftest import bearer, provider_token
+from tests.support.catalogue import bearer, provider_token
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from badges.models import IssuedCredential
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from keys.did import resolve_did_key
 from skillshub.cli import app
-from tests.badges.conftest import World, make_world
+from tests.support.world import World, make_world
 
 runner = CliRunner()
 BASE_URL = "http://testserver"

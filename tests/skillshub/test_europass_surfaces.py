@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from badges import europass, issuing
+from badges import issuing
 from badges.models import Issuer
+from badges.verifying import edc as europass
 from catalogue.models import MicroCredential, Organisation
 from keys import eseal
 from keys.store import ensure_master_key
@@ -176,7 +177,7 @@ def test_europass_download_needs_a_token_or_the_learner_session(
 def test_learner_session_downloads_the_europass_credential(
     client, engine: Engine, settings: Settings
 ) -> None:
-    from badges import delivery
+    from badges.sharing import delivery
     from skillshub.web.routes.learner import COOKIE
 
     class Capture:

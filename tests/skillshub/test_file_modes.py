@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from badges.mail import FileMailer
+from badges.sharing.mail import FileMailer
 from keys.store import init_master_key
 from skillshub.cli import app as cli
 from skillshub.db import make_engine

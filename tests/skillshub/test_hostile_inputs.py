@@ -17,15 +17,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 
-from badges.fetching import Fetcher, FetchPolicy, IpAddress
-from badges.verifying import verify
+from badges.verifying import Fetcher, FetchPolicy, verify
+from badges.verifying.fetching import IpAddress
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from skillshub.web.app import create_app
 from skillshub.web.routes.learner import _read_capped
-from tests.badges.conftest import World, make_world
-from tests.badges.own import Signer, credential
-from tests.conftest import reference
+from tests.support.own import Signer, credential
+from tests.support.reference import reference
+from tests.support.world import World, make_world
 
 BASE = [
     "https://www.w3.org/ns/credentials/v2",

@@ -21,7 +21,7 @@ from skillshub.db import (
     upgrade,
 )
 from skillshub.models import metadata
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.support.databases import create_postgres_database, drop_postgres_database
 
 
 def _hand_made(entry: tuple) -> bool:

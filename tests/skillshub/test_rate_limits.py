@@ -21,7 +21,7 @@ from skillshub.settings import Settings
 from skillshub.web import rate_limits
 from skillshub.web.app import create_app
 from skillshub.web.rate_limits import PER_ADDRESS_ROUTES
-from tests.catalogue.conftest import bearer, provider_token
+from tests.support.catalogue import bearer, provider_token
 
 REDIS_URL = os.environ.get("SKILLSHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 HERE = ("198.51.100.7", 40000)

@@ -129,7 +129,7 @@ def test_a_writer_that_cannot_get_the_lock_is_a_503_that_changed_nothing(
     from skillshub import sqlite_locking
     from skillshub.settings import Settings
     from skillshub.web.app import create_app
-    from tests.badges.conftest import make_world
+    from tests.support.world import make_world
 
     url = f"sqlite:///{tmp_path / 'busy.db'}"
     engine = make_engine(url)

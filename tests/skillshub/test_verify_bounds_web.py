@@ -14,8 +14,8 @@ from catalogue.demo import load_demo_catalogue
 from catalogue.models import JobRole
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
-from tests.badges.own import Signer, credential
-from tests.badges.test_verify_bounds import HOSTILE_PROOFS, hostile
+from tests.badges.verifying.test_verify_bounds import HOSTILE_PROOFS, hostile
+from tests.support.own import Signer, credential
 
 
 def _client(settings: Settings, engine: Engine, **changes: object) -> Iterator[TestClient]:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from badges.baking import bake_png
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
-from tests.badges.own import Signer, credential, png_bytes
+from tests.support.own import Signer, credential, png_bytes
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from badges.baking import bake_png, bake_svg
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
-from tests.badges.own import EMAIL, SVG, Signer, credential, png_bytes
+from tests.support.own import EMAIL, SVG, Signer, credential, png_bytes
 
 MAX_UPLOAD = 256 * 1024
 

@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from badges import images, issuers, issuing
+from badges import issuing
+from badges.issuing import issuers
+from badges.sharing import images
 from catalogue import (
     courses,
     gap,
@@ -26,6 +28,7 @@ from catalogue import (
 )
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
+from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
 from skillshub.web.deps import SessionDep, SettingsDep, wants_html
 from skillshub.web.pages import templates
 
@@ -168,7 +171,7 @@ def micro_credential_page(
     if not wants_html(request):
         achievement = issuing.build_achievement(session, mc, urls, with_grade=False)
         document = {
-            "@context": [issuing.CREDENTIALS_V2, issuing.OB_V3P0_CONTEXT_303],
+            "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303],
             **achievement,
         }
         accept = request.headers.get("accept", "")

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from badges import delivery, europass
+from badges import europass
+from badges.sharing import delivery
 from catalogue.errors import Unauthorized
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.rate_limits import authenticate_request

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from badges.proven_skills import MAX_CREDENTIALS, proven_skills
+from badges.verifying.proven_skills import MAX_CREDENTIALS, proven_skills
 from catalogue import gap
 from catalogue.text import Line
 from skillshub.web.deps import ContextDep, SessionDep, read_only

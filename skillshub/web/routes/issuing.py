@@ -9,8 +9,10 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from badges import bulk, delivery, issuers, issuing, status
+from badges import issuing, status
+from badges.issuing import bulk, issuers
 from badges.models import IssuedCredential, Issuer
+from badges.sharing import delivery
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.text import Line

@@ -3,7 +3,7 @@ and the provider's badge image upload.
 
 Visibility: a credential's page and everything derived from it (JSON/JWT, baked images, QR
 codes) is served to everyone when the credential is public, to its learner (session cookie,
-see badges.delivery) always, and to nobody else: 404, the same as for an unknown id.
+see badges.sharing.delivery) always, and to nobody else: 404, the same as for an unknown id.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.routing import Match
 
-from badges import delivery, images, issuers, issuing, sharing
+from badges import issuing, sharing
+from badges.issuing import issuers
 from badges.models import IssuedCredential
+from badges.sharing import delivery, images
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line

@@ -9,8 +9,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from badges.verify_input import UnrecognisedInput, parse_json
-from badges.verifying import VerificationContext, VerifyOptions, verify
+from badges.verifying import (
+    UnrecognisedInput,
+    VerificationContext,
+    VerifyOptions,
+    parse_json,
+    verify,
+)
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.pages import templates

@@ -18,7 +18,7 @@ from badges.proofs.canonicalize import (
     estimate_blank_nodes,
 )
 from openbadges_schemas.loader import UnknownContextError, default_loader, make_loader
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 def _example(*parts: str) -> Any:

@@ -17,7 +17,7 @@ from badges.proofs.eddsa_rdfc_2022 import create_proof
 from badges.proofs.eddsa_rdfc_2022 import verify_proof as verify_eddsa_rdfc_2022
 from keys.did import did_key_verification_method, resolve_did_key
 from keys.multikey import decode_private_key, decode_public_key
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 def _path(*parts: str) -> Path:

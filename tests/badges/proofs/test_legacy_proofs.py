@@ -11,7 +11,7 @@ from badges.proofs.canonicalize import canonicalize
 from badges.proofs.data_integrity import encode_proof_value, hash_data
 from badges.proofs.legacy import verify_ed25519_signature_2020, verify_eddsa_2022
 from keys.multikey import decode_private_key, decode_public_key
-from tests.conftest import reference
+from tests.support.reference import reference
 
 
 def _json(*parts: str) -> Any:

@@ -30,7 +30,7 @@ from badges.proofs.vc_jwt import (
 )
 from keys.did import PublicKeyInfo, build_did_document, did_web_to_url
 from keys.jwk import b64url_decode, b64url_encode, jwk_to_public_key, public_jwk
-from tests.conftest import reference
+from tests.support.reference import reference
 
 SPEC_EXAMPLES = (
     "01-sample-openbadgecredential-file-contents",

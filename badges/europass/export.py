@@ -1,0 +1,490 @@
+"""Europass: each award as a European Digital Credential (ELM 3), sealed with JAdES.
+
+The same achievement the Open Badge states, in the European Learning Model: the learner
+(Person) holds a LearningAchievement, awarded by the provider (AwardingProcess), specified by
+a Qualification carrying the Council Recommendation's elements (EQF level, ECTS, outcomes with
+ESCO skills, form of participation, quality assurance, …) and proven by a LearningAssessment.
+
+With an e-seal certificate imported for the provider, the export is the credential sealed in
+JAdES (what Europass verifies). Without one, it is the EDC Issuer's uploadable form
+``{"credential", "deliveryDetails"}``: the provider uploads it and the European Commission's
+issuer seals it (and adds ``issued`` and the issuer's eIDAS identifier then).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from badges.europass import render as edc_render
+from badges.issuing import Urls, get_credential
+from badges.models import IssuedCredential, Issuer
+from badges.proofs import jades
+from badges.verifying.edc import ESCO_SKILL_PREFIX
+from catalogue import vocabularies
+from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.micro_credentials import outcomes as load_outcomes
+from catalogue.models import Course, MicroCredential, Organisation
+from catalogue.schemas import LearningOutcomeOut
+from keys import eseal
+from keys.sealing import MasterKey
+from openbadges_schemas import elm
+
+ESCO_SKILLS_SCHEME = "http://data.europa.eu/esco/concept-scheme/skills"
+SNB = vocabularies.SNB
+AUTHORITY = vocabularies.AUTHORITY
+# Concepts outside the catalogue's vocabularies, with the IRIs the official samples use.
+GENERIC_PROFILE = elm.concept(
+    f"{SNB}/credential/e34929035b", f"{SNB}/credential/25831c2", "Generic"
+)
+BASE64 = elm.concept(f"{SNB}/encoding/6146cde7dd", f"{SNB}/encoding/25831c2", "base64")
+PNG = elm.concept(f"{AUTHORITY}/file-type/PNG", f"{AUTHORITY}/file-type", "PNG")
+SEALED_MEDIA_TYPE = "application/jose+json"
+UPLOADABLE_MEDIA_TYPE = "application/json"
+
+ORG = "urn:epass:org:1"
+AWARDING = "urn:epass:awardingProcess:1"
+
+
+class EuropassIncomplete(InvalidInput):
+    """The micro-credential lacks an element Europass requires; nothing was exported."""
+
+    code = "europass_incomplete"
+
+
+@dataclass(frozen=True)
+class Award:
+    """What the EDC needs of one issued award (the IssuedCredential row, or a test's)."""
+
+    credential_uuid: str
+    recipient_name: str
+    awarded_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None = None
+    grade: str | None = None
+    wallet_address: str | None = None
+
+    @classmethod
+    def of(cls, record: IssuedCredential) -> Award:
+        return cls(
+            credential_uuid=record.uuid,
+            recipient_name=record.recipient_name,
+            awarded_at=record.valid_from,
+            valid_from=record.valid_from,
+            valid_until=record.valid_until,
+            grade=record.grade,
+            wallet_address=record.recipient_email,
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Everything the mapping reads: catalogue rows and the award."""
+
+    mc: MicroCredential
+    course: Course
+    org: Organisation
+    outcomes: list[LearningOutcomeOut]
+    award: Award
+    stackable_towards: str | None = None
+
+
+@dataclass(frozen=True)
+class SealIdentity:
+    """The sealing body as its e-seal certificate names it (the EDC issuer's eIDASIdentifier)."""
+
+    notation: str
+    country: str
+
+
+@dataclass
+class EuropassExport:
+    document: dict[str, Any]
+    sealed: bool
+    filename: str
+    media_type: str
+    self_signed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return json.dumps(self.document, ensure_ascii=False, indent=None if self.sealed else 2)
+
+
+# --- mapping -------------------------------------------------------------------------------
+
+
+def check_exportable(source: Source) -> None:
+    """Europass requires the workload in ECTS and an EQF level: refuse before building."""
+    mc = source.mc
+    missing = []
+    if mc.ects is None:
+        missing.append("ECTS credits (the notional workload in ECTS)")
+    if mc.eqf_level is None:
+        missing.append("an EQF level")
+    if not source.outcomes:
+        missing.append("learning outcomes")
+    if missing:
+        raise EuropassIncomplete(
+            f"micro-credential {mc.slug!r} has no {' and no '.join(missing)}; Europass requires "
+            "them, so nothing was exported",
+            details={"micro_credential": mc.slug, "missing": missing},
+        )
+
+
+def build_credential(
+    source: Source,
+    *,
+    seal_identity: SealIdentity | None = None,
+    issued: datetime | None = None,
+    base_url: str | None = None,
+) -> elm.EuropeanDigitalCredential:
+    """The EDC of one award. `issued` and `seal_identity` are set when we seal it ourselves."""
+    check_exportable(source)
+    mc, org, award = source.mc, source.org, source.award
+    languages = list(dict.fromkeys(mc.languages)) or ["en"]
+    lang = languages[0]  # the catalogue texts are written in the first language offered
+
+    def text(value: str) -> dict[str, str]:
+        return {lang: value}
+
+    country = _concept("country", mc.country)
+    organisation = elm.Organisation(
+        id=ORG,
+        legalName={lang: org.legal_name},
+        location=elm.Location(
+            id="urn:epass:location:1",
+            address=elm.Address(id="urn:epass:address:1", countryCode=country),
+            geographicName=text(mc.region) if mc.region else None,
+        ),
+        registration=(
+            elm.LegalIdentifier(
+                id="urn:epass:legalIdentifier:1",
+                notation=org.registration_id,
+                spatial=_concept("country", org.country),
+            )
+            if org.registration_id
+            else None
+        ),
+        eIDASIdentifier=(
+            elm.LegalIdentifier(
+                id="urn:epass:legalIdentifier:2",
+                notation=seal_identity.notation,
+                spatial=_concept("country", seal_identity.country),
+            )
+            if seal_identity
+            else None
+        ),
+        homepage=(
+            elm.WebResource(id="urn:epass:webResource:1", contentURL=org.homepage)
+            if org.homepage
+            else None
+        ),
+    )
+    # The same node as the issuer; the eIDAS identifier is stated once, on the issuer.
+    awarding_body = organisation.model_copy(update={"eIDASIdentifier": None})
+    awarding = elm.AwardingProcess(
+        id=AWARDING, awardingBody=awarding_body, awardingDate=_second(award.awarded_at)
+    )
+    credits = elm.CreditPoint(
+        id="urn:epass:creditPoint:1",
+        framework=_concept("credit-system", "ects"),
+        point=f"{mc.ects:g}",
+    )
+    notes = [
+        note
+        for note in (
+            f"Stackable towards: {source.stackable_towards}" if source.stackable_towards else None,
+            mc.further_information,
+            mc.criteria_narrative,
+        )
+        if note
+    ]
+    specification = elm.LearningAchievementSpecification(
+        id="urn:epass:qualification:1",
+        type="Qualification",
+        title=text(mc.title),
+        description=text(mc.description) if mc.description else None,
+        eqfLevel=_concept("eqf", mc.eqf_level),
+        thematicArea=_concept("isced-f", mc.isced_f) if mc.isced_f else None,
+        creditPoint=credits,
+        volumeOfLearning=_duration(mc.workload_hours) if mc.workload_hours else None,
+        language=_one_or_many([_concept("language", code) for code in languages]),
+        mode=_concept("mode", mc.mode),
+        learningSetting=(
+            _concept("learning-setting", source.course.learning_setting)
+            if source.course.learning_setting
+            else None
+        ),
+        learningOutcome=_one_or_many(
+            [_outcome(index, outcome, lang) for index, outcome in enumerate(source.outcomes, 1)]
+        ),
+        entryRequirement=(
+            elm.Note(id="urn:epass:note:1", noteLiteral=text(mc.prerequisites))
+            if mc.prerequisites
+            else None
+        ),
+        accreditation=elm.Accreditation(
+            id="urn:epass:accreditation:1",
+            title=text(vocabularies.concept("quality-assurance", mc.quality_assurance).label),
+            dcType=_concept("quality-assurance", mc.quality_assurance),
+            # The provider answers for its quality assurance; the catalogue names no agency.
+            accreditingAgent=elm.Ref(id=ORG),
+        ),
+        isPartialQualification=False,
+        additionalNote=_one_or_many(
+            [
+                elm.Note(id=f"urn:epass:note:{index}", noteLiteral=text(note))
+                for index, note in enumerate(notes, 10)
+            ]
+        ),
+        homepage=(
+            elm.WebResource(id="urn:epass:webResource:2", contentURL=source.course.url)
+            if source.course.url
+            else None
+        ),
+    )
+    assessment_type = vocabularies.concept("assessment", mc.assessment_type)
+    assessment = elm.LearningAssessment(
+        id="urn:epass:learningAssessment:1",
+        title=text(f"{mc.title}: {assessment_type.label}"),
+        awardedBy=awarding,
+        grade=elm.Note(id="urn:epass:note:2", noteLiteral=text(award.grade or "Pass")),
+        idVerification=_concept("supervision", mc.supervision) if mc.supervision else None,
+        specifiedBy=elm.LearningAssessmentSpecification(
+            id="urn:epass:learningAssessmentSpec:1",
+            title=text(assessment_type.label),
+            gradingScheme=(
+                elm.GradingScheme(
+                    id="urn:epass:gradingScheme:1",
+                    title=text("Grading scheme"),
+                    description=text(mc.grade_scheme),
+                )
+                if mc.grade_scheme
+                else None
+            ),
+            dcType=_concept("assessment", mc.assessment_type),
+            mode=_concept("mode", mc.mode),
+        ),
+    )
+    achievement = elm.LearningAchievement(
+        id="urn:epass:learningAchievement:1",
+        title=text(mc.title),
+        description=text(mc.description) if mc.description else None,
+        awardedBy=awarding,
+        specifiedBy=specification,
+        provenBy=assessment,
+        creditReceived=credits,
+    )
+    credential_id = f"urn:credential:{award.credential_uuid}"
+    display = _display(source, credential_id, languages)
+    identifier = elm.Identifier(
+        id="urn:epass:identifier:1",
+        notation=award.credential_uuid,
+        schemeName=(
+            f"Open Badge {Urls(base_url).credential(award.credential_uuid)}"
+            if base_url
+            else "Open Badge credential id"
+        ),
+    )
+    issued = _second(issued) if issued else None
+    return elm.EuropeanDigitalCredential(
+        id=credential_id,
+        credentialProfiles=GENERIC_PROFILE,
+        identifier=identifier,
+        issuer=organisation,
+        issued=issued,
+        issuanceDate=issued,
+        validFrom=_second(award.valid_from),
+        validUntil=_second(award.valid_until) if award.valid_until else None,
+        credentialSubject=elm.Person(
+            id="urn:epass:person:1",
+            fullName={lang: award.recipient_name},
+            hasClaim=achievement,
+        ),
+        displayParameter=display,
+    )
+
+
+def _display(source: Source, credential_id: str, languages: list[str]) -> elm.DisplayParameter:
+    """One rendered page per language offered."""
+    mc, award = source.mc, source.award
+    page = edc_render.CredentialPage(
+        title=mc.title,
+        learner=award.recipient_name,
+        issuer=source.org.legal_name,
+        awarded_on=f"{award.awarded_at:%Y-%m-%d}",
+        credential_id=credential_id,
+        eqf_level=mc.eqf_level,
+        ects=mc.ects,
+        workload_hours=mc.workload_hours,
+        mode=vocabularies.concept("mode", mc.mode).label,
+        assessment=vocabularies.concept("assessment", mc.assessment_type).label,
+        grade=award.grade,
+        valid_until=f"{award.valid_until:%Y-%m-%d}" if award.valid_until else None,
+        outcomes=[o.text for o in source.outcomes],
+    )
+    displays = []
+    for index, code in enumerate(languages, 1):
+        image = elm.MediaObject(
+            id=f"urn:epass:mediaObject:{index}",
+            content=base64.b64encode(edc_render.render_page(page, code)).decode("ascii"),
+            contentEncoding=BASE64,
+            contentType=PNG,
+        )
+        displays.append(
+            elm.IndividualDisplay(
+                id=f"urn:epass:individualDisplay:{index}",
+                language=_concept("language", code),
+                displayDetail=elm.DisplayDetail(
+                    id=f"urn:epass:displayDetail:{index}", page=1, image=image
+                ),
+            )
+        )
+    primary = languages[0]
+    labels = edc_render.labels_for(primary)
+    return elm.DisplayParameter(
+        id="urn:epass:displayParameter:1",
+        title={primary: f"{labels['kind']}: {mc.title}"},
+        description={primary: labels["completed"]},
+        language=_one_or_many([_concept("language", code) for code in languages]),
+        primaryLanguage=_concept("language", primary),
+        individualDisplay=_one_or_many(displays),
+    )
+
+
+def _outcome(index: int, outcome: LearningOutcomeOut, lang: str) -> elm.LearningOutcome:
+    esco = [
+        elm.concept(skill.iri, ESCO_SKILLS_SCHEME, skill.label)
+        for skill in outcome.skills
+        if skill.iri.startswith(ESCO_SKILL_PREFIX)
+    ]
+    return elm.LearningOutcome(
+        id=f"urn:epass:learningOutcome:{index}",
+        title={lang: outcome.text},
+        relatedESCOSkill=_one_or_many(esco),
+    )
+
+
+def _concept(scheme: str, code: str | int) -> elm.Concept:
+    found = vocabularies.concept(scheme, code)
+    return elm.concept(found.iri, found.scheme_iri, found.label)
+
+
+def _one_or_many(items: list[Any]) -> Any:
+    """None, the single item, or the list: the official samples' style."""
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else items
+
+
+def _duration(hours: float) -> str:
+    """xsd:duration allows a fraction only in seconds: 12.5 hours is PT12H30M."""
+    minutes = round(hours * 60)
+    whole, rest = divmod(minutes, 60)
+    return f"PT{whole}H{rest}M" if rest else f"PT{whole}H"
+
+
+def _second(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def uploadable_form(
+    credential: elm.EuropeanDigitalCredential, wallet_address: str | None
+) -> dict[str, Any]:
+    """The EDC Issuer's upload format: the unsealed credential and where to deliver it."""
+    delivery = {"walletAddress": wallet_address} if wallet_address else {}
+    return {"credential": credential.dump(), "deliveryDetails": delivery}
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+def load_source(session: Session, record: IssuedCredential) -> Source:
+    mc = session.get(MicroCredential, record.micro_credential_id)
+    course = session.get(Course, mc.course_id) if mc else None
+    org = session.get(Organisation, course.organisation_id) if course else None
+    if mc is None or course is None or org is None:
+        raise NotFound(f"the micro-credential of credential {record.uuid} no longer exists")
+    stack = (
+        session.get(MicroCredential, mc.stackable_towards_id) if mc.stackable_towards_id else None
+    )
+    return Source(
+        mc=mc,
+        course=course,
+        org=org,
+        outcomes=load_outcomes(session, mc.id or 0),
+        award=Award.of(record),
+        stackable_towards=stack.title if stack else None,
+    )
+
+
+def export_europass(
+    session: Session,
+    master_key: MasterKey,
+    credential_uuid: str,
+    *,
+    organisation_id: int | None = None,
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> EuropassExport:
+    """The award's EDC: sealed when the provider has an e-seal certificate, else uploadable.
+
+    `organisation_id` restricts the export to the awarding provider (None: an operator).
+    Revoked or suspended awards, and micro-credentials lacking a Europass element, are
+    refused; an expired certificate is refused rather than producing a seal nobody accepts.
+    """
+    record = get_credential(session, credential_uuid)
+    issuer = session.get(Issuer, record.issuer_id)
+    if organisation_id is not None and (
+        issuer is None or issuer.organisation_id != organisation_id
+    ):
+        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+    if record.revoked_at is not None:
+        raise Conflict(f"credential {credential_uuid} is revoked; it cannot go to Europass")
+    if record.suspended:
+        raise Conflict(f"credential {credential_uuid} is suspended; it cannot go to Europass")
+    source = load_source(session, record)
+    check_exportable(source)
+    now = now or datetime.now(UTC)
+    opened = eseal.open_seal(session, master_key, source.org.id or 0, now=now)
+    stem = f"europass-{source.mc.slug}-{credential_uuid[:8]}"
+    if opened is None:
+        credential = build_credential(source, base_url=base_url)
+        return EuropassExport(
+            document=uploadable_form(credential, source.award.wallet_address),
+            sealed=False,
+            filename=f"{stem}-unsigned.json",
+            media_type=UPLOADABLE_MEDIA_TYPE,
+            notes=[
+                "No e-seal certificate is configured: upload this file to the European "
+                "Commission's EDC Issuer, which seals it."
+            ],
+        )
+    identity = SealIdentity(opened.record.organisation_identifier, opened.record.country)
+    credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
+    payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
+    try:
+        document = jades.seal(
+            payload.encode("utf-8"), opened.chain, opened.private_key, signing_time=now
+        )
+    except jades.SealError as exc:
+        raise eseal.SealCertificateError(str(exc)) from None
+    notes = []
+    if opened.record.self_signed:
+        notes.append(
+            "Sealed with a self-signed TEST certificate: the seal verifies, but Europass's SEAL "
+            "check accepts only a qualified e-seal certificate from an EU trust service provider."
+        )
+    return EuropassExport(
+        document=document,
+        sealed=True,
+        filename=f"{stem}.jsonld",
+        media_type=SEALED_MEDIA_TYPE,
+        self_signed=opened.record.self_signed,
+        notes=notes,
+    )

@@ -1,0 +1,559 @@
+"""Issue Open Badges 3.0 credentials from catalogue micro-credentials.
+
+One credential: build the OB 3.0 document from the catalogue, add status entries, sign it
+(Data Integrity `eddsa-rdfc-2022` or VC-JWT) and store the signed text verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from badges import status
+from badges.issuing import issuers
+from badges.models import IssuedCredential, Issuer
+from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.proofs.canonicalize import CanonicalizationError
+from badges.proofs.data_integrity import ProofError
+from catalogue import vocabularies
+from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.models import (
+    Course,
+    LearningOutcome,
+    LearningOutcomeSkill,
+    MicroCredential,
+    Organisation,
+    Skill,
+)
+from catalogue.text import text_problem
+from keys import store
+from keys.sealing import MasterKey
+from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
+from openbadges_schemas.ob3 import AchievementCredential
+
+Format = Literal["ldp", "jwt"]
+FORMATS: tuple[str, ...] = ("ldp", "jwt")
+OB_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
+_DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+(?:[#?/].*)?$")
+_MAX_TEXT = 300
+
+
+class DuplicateExternalId(Conflict):
+    code = "duplicate_external_id"
+
+    def __init__(self, external_id: str, existing: IssuedCredential) -> None:
+        super().__init__(
+            f"external id {external_id!r} was already issued as credential {existing.uuid}",
+            details={"external_id": external_id, "credential": existing.uuid},
+        )
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    did: str | None = None
+    grade: str | None = None
+    evidence_url: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the deployment publishes things; credentials point at these."""
+
+    base_url: str
+
+    def credential(self, credential_uuid: str) -> str:
+        return f"{self.base_url}/credentials/{credential_uuid}"
+
+    def micro_credential(self, slug: str) -> str:
+        return f"{self.base_url}/micro-credentials/{slug}"
+
+    def issuer_profile(self, slug: str) -> str:
+        return f"{self.base_url}/issuers/{slug}"
+
+
+# --- input checks ------------------------------------------------------------------------
+
+
+def _http_url(field: str, value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 1000:
+        raise InvalidInput(f"{field}: must be an absolute http(s) URL", details={"field": field})
+    return value
+
+
+def check_recipient(recipient: Recipient) -> Recipient:
+    """A normalised recipient, or InvalidInput naming the field."""
+    # Before normalising: a name with a line break is a mistake to report, not to mend, and
+    # no field may carry a control character or lone surrogate into a credential or e-mail.
+    for field in ("name", "email", "did", "grade", "evidence_url", "external_id"):
+        value = getattr(recipient, field)
+        problem = text_problem(value, single_line=True) if isinstance(value, str) else None
+        if problem:
+            raise InvalidInput(f"{field}: {problem}", details={"field": field})
+    name = " ".join((recipient.name or "").split())
+    if not name or len(name) > _MAX_TEXT:
+        raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
+    try:
+        email = validate_email(recipient.email or "", check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email: {exc}", details={"field": "email"}) from None
+    did = (recipient.did or "").strip() or None
+    if did and (not _DID.match(did) or len(did) > 500):
+        raise InvalidInput(f"did: {did!r} is not a DID", details={"field": "did"})
+    grade = (recipient.grade or "").strip() or None
+    if grade and len(grade) > 100:
+        raise InvalidInput("grade: at most 100 characters", details={"field": "grade"})
+    external_id = (recipient.external_id or "").strip() or None
+    if external_id and len(external_id) > 200:
+        raise InvalidInput("external_id: at most 200 characters", details={"field": "external_id"})
+    return Recipient(
+        name=name,
+        email=email,
+        did=did,
+        grade=grade,
+        evidence_url=_http_url("evidence_url", recipient.evidence_url),
+        external_id=external_id,
+    )
+
+
+def identity_hash(email: str, salt: str) -> str:
+    """OB 3.0 IdentityObject hash of an e-mail: `sha256$` + hex(SHA-256(lower(email) + salt))."""
+    return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode()).hexdigest()
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def valid_until(mc: MicroCredential, valid_from: datetime) -> datetime | None:
+    if mc.valid_for_months:
+        return _add_months(valid_from, mc.valid_for_months)
+    if mc.valid_for_days:
+        return valid_from + timedelta(days=mc.valid_for_days)
+    return None
+
+
+def _skills(session: Session, mc: MicroCredential) -> list[Skill]:
+    statement = (
+        select(Skill)
+        .join(LearningOutcomeSkill, col(LearningOutcomeSkill.skill_id) == col(Skill.id))
+        .join(LearningOutcome, col(LearningOutcome.id) == col(LearningOutcomeSkill.outcome_id))
+        .where(LearningOutcome.micro_credential_id == mc.id)
+        .order_by(col(LearningOutcome.position), col(Skill.preferred_label))
+    )
+    seen: dict[int, Skill] = {}
+    for skill in session.exec(statement):
+        seen.setdefault(skill.id or 0, skill)
+    return list(seen.values())
+
+
+def _alignment(skill: Skill) -> dict[str, Any]:
+    alignment: dict[str, Any] = {
+        "type": ["Alignment"],
+        "targetName": skill.preferred_label,
+        "targetUrl": skill.iri,
+        "targetType": "ceasn:Competency",
+    }
+    if skill.description:
+        alignment["targetDescription"] = skill.description
+    if skill.iri.startswith(ESCO_SKILL_PREFIX):
+        alignment["targetFramework"] = "ESCO"
+        alignment["targetCode"] = skill.iri.removeprefix(ESCO_SKILL_PREFIX)
+    return alignment
+
+
+def _result_type(grade: str) -> str:
+    if grade.endswith("%"):
+        return "Percent"
+    if re.fullmatch(r"[A-F][+-]?", grade):
+        return "LetterGrade"
+    return "ext:Grade"
+
+
+def issuer_profile(issuer: Issuer, org: Organisation, urls: Urls) -> dict[str, Any]:
+    profile: dict[str, Any] = {
+        "id": issuer.did,
+        "type": ["Profile"],
+        "name": issuer.name,
+        "url": issuer.url or urls.issuer_profile(issuer.slug),
+    }
+    if issuer.description:
+        profile["description"] = issuer.description
+    if issuer.image_url:
+        profile["image"] = {"id": issuer.image_url, "type": "Image"}
+    if issuer.email:
+        profile["email"] = issuer.email
+    profile["address"] = {"type": ["Address"], "addressCountryCode": org.country}
+    if org.registration_id:
+        profile["otherIdentifier"] = [
+            {
+                "type": "IdentifierEntry",
+                "identifier": org.registration_id,
+                "identifierType": "identifier",
+            }
+        ]
+    return profile
+
+
+def profile_document(session: Session, issuer: Issuer, urls: Urls) -> dict[str, Any]:
+    """The issuer's public OB 3.0 Profile as a JSON-LD document."""
+    profile = issuer_profile(issuer, issuers.organisation_of(session, issuer), urls)
+    return {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303], **profile}
+
+
+def build_achievement(
+    session: Session, mc: MicroCredential, urls: Urls, *, with_grade: bool
+) -> dict[str, Any]:
+    achievement_id = urls.micro_credential(mc.slug)
+    achievement: dict[str, Any] = {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": mc.achievement_type,
+        "name": mc.title,
+        "description": mc.description or mc.title,
+        "criteria": {"id": achievement_id, "narrative": mc.criteria_narrative or mc.title},
+    }
+    if mc.badge_image_url:
+        achievement["image"] = {"id": mc.badge_image_url, "type": "Image"}
+    alignments = [_alignment(skill) for skill in _skills(session, mc)]
+    if alignments:
+        achievement["alignment"] = alignments
+    if mc.ects is not None:
+        achievement["creditsAvailable"] = mc.ects
+    if mc.isced_f:
+        achievement["fieldOfStudy"] = vocabularies.concept("isced-f", mc.isced_f).label
+    if mc.languages:
+        achievement["inLanguage"] = mc.languages[0]
+    if with_grade:
+        achievement["resultDescription"] = [
+            {
+                "id": f"{achievement_id}#grade",
+                "type": ["ResultDescription"],
+                "name": "Grade",
+                "resultType": "LetterGrade",
+            }
+        ]
+    return achievement
+
+
+def build_credential(
+    session: Session,
+    *,
+    credential_uuid: str,
+    issuer: Issuer,
+    org: Organisation,
+    mc: MicroCredential,
+    recipient: Recipient,
+    salt: str,
+    valid_from: datetime,
+    urls: Urls,
+    status_entries: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The unsigned OB 3.0 credential (VC DM 2.0) for one award."""
+    achievement = build_achievement(session, mc, urls, with_grade=recipient.grade is not None)
+    if recipient.grade:
+        achievement["resultDescription"][0]["resultType"] = _result_type(recipient.grade)
+    subject: dict[str, Any] = {}
+    if recipient.did:
+        subject["id"] = recipient.did
+    subject["type"] = ["AchievementSubject"]
+    subject["identifier"] = [
+        {
+            "type": "IdentityObject",
+            "identityHash": identity_hash(recipient.email, salt),
+            "identityType": "emailAddress",
+            "hashed": True,
+            "salt": salt,
+        },
+        # The name in clear, as on any certificate: the verifier shows an employer to whom.
+        {
+            "type": "IdentityObject",
+            "identityHash": recipient.name,
+            "identityType": "name",
+            "hashed": False,
+        },
+    ]
+    subject["achievement"] = achievement
+    if recipient.grade:
+        subject["result"] = [
+            {
+                "type": ["Result"],
+                "resultDescription": achievement["resultDescription"][0]["id"],
+                "value": recipient.grade,
+            }
+        ]
+    credential: dict[str, Any] = {
+        "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303, OB_EXTENSIONS],
+        "id": urls.credential(credential_uuid),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": mc.title,
+        "issuer": issuer_profile(issuer, org, urls),
+        "validFrom": _iso(valid_from),
+    }
+    until = valid_until(mc, valid_from)
+    if until:
+        credential["validUntil"] = _iso(until)
+    credential["credentialSubject"] = subject
+    credential["credentialSchema"] = [
+        {"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}
+    ]
+    if status_entries:
+        # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
+        single = len(status_entries) == 1
+        credential["credentialStatus"] = status_entries[0] if single else status_entries
+    if recipient.evidence_url:
+        credential["evidence"] = [
+            {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
+        ]
+    # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
+    return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
+
+
+def _in_order_of(template: Any, value: Any) -> Any:
+    """`value` with its keys in the order `template` gives them (readable: @context, id, type…)."""
+    if isinstance(value, dict) and isinstance(template, dict):
+        ordered = {k: _in_order_of(template[k], value[k]) for k in template if k in value}
+        return ordered | {k: v for k, v in value.items() if k not in ordered}
+    if isinstance(value, list) and isinstance(template, list) and len(value) == len(template):
+        return [_in_order_of(t, v) for t, v in zip(template, value, strict=True)]
+    return value
+
+
+# --- signing -----------------------------------------------------------------------------
+
+
+def sign(
+    session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
+) -> str:
+    """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
+    try:
+        if fmt == "ldp":
+            key = store.signing_key(session, master_key, issuer.id or 0, "Ed25519")
+            signed = eddsa_rdfc_2022.create_proof(
+                credential,
+                private_key=key.private_key,  # type: ignore[arg-type]
+                verification_method=key.verification_method,
+                created=credential["validFrom"],
+            )
+            # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
+            signed["proof"] = [signed["proof"]]
+            return json.dumps(signed, ensure_ascii=False, indent=2)
+        if fmt == "jwt":
+            key = store.jwt_signing_key(session, master_key, issuer.id or 0)
+            return vc_jwt.sign(credential, private_key=key.private_key, kid=key.jwt_kid)
+    except CanonicalizationError as exc:
+        raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
+    except (ProofError, vc_jwt.JwtError) as exc:
+        raise InvalidInput(f"the credential cannot be signed: {exc}") from None
+    raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def sign_submitted(
+    session: Session,
+    master_key: MasterKey,
+    organisation_id: int | None,
+    credential: dict[str, Any],
+    issuer_ref: Any = None,
+) -> dict[str, Any]:
+    """VC-API issue: a caller's credential signed (`eddsa-rdfc-2022`) by one of the
+    organisation's issuers: `issuer_ref` (its slug or DID), else the credential's declared
+    issuer, else, when it declares none, the organisation's first issuer."""
+    own = issuers.list_issuers(session, organisation_id)
+    issuer_field = credential.get("issuer")
+    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
+    chosen = next(
+        (i for i in own if issuer_ref in (i.slug, i.did) or (not issuer_ref and declared == i.did)),
+        own[0] if own and not issuer_ref and not declared else None,
+    )
+    if chosen is None:
+        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
+    if declared and declared != chosen.did:
+        # The proof's key must belong to the declared issuer, or no verifier will accept it.
+        raise InvalidInput(
+            f"options.issuer names {chosen.slug!r}, but the credential declares {declared!r}"
+        )
+    credential = dict(credential)
+    if not declared:
+        credential["issuer"] = chosen.did
+    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
+    try:
+        return eddsa_rdfc_2022.create_proof(
+            credential,
+            private_key=key.private_key,  # type: ignore[arg-type]
+            verification_method=key.verification_method,
+        )
+    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
+        raise InvalidInput(f"cannot sign this credential: {exc}") from None
+
+
+# --- issuing -----------------------------------------------------------------------------
+
+
+def find_by_external_id(
+    session: Session, issuer_id: int, external_id: str
+) -> IssuedCredential | None:
+    statement = select(IssuedCredential).where(
+        IssuedCredential.issuer_id == issuer_id, IssuedCredential.external_id == external_id
+    )
+    return session.exec(statement).first()
+
+
+def issue(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    issuer: Issuer,
+    micro_credential: MicroCredential,
+    recipient: Recipient,
+    base_url: str,
+    fmt: str = "ldp",
+    now: datetime | None = None,
+    status_purposes: tuple[str, ...] = status.PURPOSES,
+) -> IssuedCredential:
+    """Sign and store one credential. Nothing is written unless the whole award succeeds."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    recipient = check_recipient(recipient)
+    course = session.get(Course, micro_credential.course_id)
+    if course is None or course.organisation_id != issuer.organisation_id:
+        raise Forbidden(
+            f"micro-credential {micro_credential.slug!r} is not awarded by issuer {issuer.slug!r}"
+        )
+    if recipient.external_id:
+        existing = find_by_external_id(session, issuer.id or 0, recipient.external_id)
+        if existing is not None:
+            raise DuplicateExternalId(recipient.external_id, existing)
+    org = issuers.organisation_of(session, issuer)
+    credential_uuid = str(uuid.uuid4())
+    valid_from = (now or datetime.now(UTC)).replace(microsecond=0)
+    salt = secrets.token_hex(16)
+    urls = Urls(base_url)
+    savepoint = session.begin_nested()
+    try:
+        status_entries = status.allocate_entries(
+            session,
+            master_key,
+            issuer=issuer,
+            base_url=base_url,
+            credential_uuid=credential_uuid,
+            purposes=status_purposes,
+        )
+        credential = build_credential(
+            session,
+            credential_uuid=credential_uuid,
+            issuer=issuer,
+            org=org,
+            mc=micro_credential,
+            recipient=recipient,
+            salt=salt,
+            valid_from=valid_from,
+            urls=urls,
+            status_entries=status_entries,
+        )
+        signed = sign(session, master_key, issuer, credential, fmt)
+        until = valid_until(micro_credential, valid_from)
+        record = IssuedCredential(
+            uuid=credential_uuid,
+            issuer_id=issuer.id or 0,
+            micro_credential_id=micro_credential.id or 0,
+            format=fmt,
+            recipient_name=recipient.name,
+            recipient_email=recipient.email,
+            recipient_did=recipient.did,
+            identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],
+            external_id=recipient.external_id,
+            grade=recipient.grade,
+            evidence_url=recipient.evidence_url,
+            valid_from=valid_from,
+            valid_until=until,
+            signed=signed,
+        )
+        session.add(record)
+        session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        existing = (
+            find_by_external_id(session, issuer.id or 0, recipient.external_id)
+            if recipient.external_id
+            else None
+        )
+        if existing is not None and recipient.external_id:
+            raise DuplicateExternalId(recipient.external_id, existing) from None
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return record
+
+
+def find_credential(session: Session, credential_uuid: str) -> IssuedCredential | None:
+    return session.exec(
+        select(IssuedCredential).where(IssuedCredential.uuid == credential_uuid)
+    ).first()
+
+
+def get_credential(session: Session, credential_uuid: str) -> IssuedCredential:
+    record = find_credential(session, credential_uuid)
+    if record is None:
+        raise NotFound(f"credential {credential_uuid!r} does not exist")
+    return record
+
+
+@dataclass(frozen=True)
+class OwnedCredential:
+    record: IssuedCredential
+    issuer: Issuer
+    micro_credential_slug: str
+
+
+def owned_credential(
+    session: Session, credential_uuid: str, organisation_id: int | None
+) -> OwnedCredential:
+    """A credential with its issuer, if the organisation issued it (Forbidden otherwise)."""
+    record = get_credential(session, credential_uuid)
+    issuer = session.get(Issuer, record.issuer_id)
+    if issuer is None or issuer.organisation_id != organisation_id:
+        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+    mc = session.get(MicroCredential, record.micro_credential_id)
+    return OwnedCredential(record, issuer, mc.slug if mc else "")
+
+
+def signed_document(record: IssuedCredential) -> dict[str, Any] | str:
+    """The stored credential as served: parsed JSON for Data Integrity, the JWS for VC-JWT."""
+    return json.loads(record.signed) if record.format == "ldp" else record.signed

@@ -1,0 +1,23 @@
+"""Bitstring Status Lists: the codec (`bitstring`, pure) and the issuer's lists (`lists`)."""
+
+from badges.status.lists import (
+    PURPOSES,
+    TTL_MS,
+    allocate_entries,
+    change_status,
+    etag,
+    get_list,
+    history,
+    local_status_list,
+)
+
+__all__ = [
+    "PURPOSES",
+    "TTL_MS",
+    "allocate_entries",
+    "change_status",
+    "etag",
+    "get_list",
+    "history",
+    "local_status_list",
+]

@@ -1,0 +1,366 @@
+"""Revocation and suspension through W3C Bitstring Status Lists.
+
+Each issuer has lists per purpose (revocation, suspension) of 131,072 entries. Indexes are
+drawn at random among the free ones; the (list, index) unique constraint is what guarantees
+an index is never given twice, across processes and hosts. Every change re-signs the list
+credential in the same transaction, so what is served is always current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from badges.models import IssuedCredential, Issuer, StatusAllocation, StatusChange, StatusList
+from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.status import bitstring
+from catalogue.errors import Conflict, DomainError, Forbidden, NotFound
+from keys import store
+from keys.sealing import MasterKey
+from openbadges_schemas.loader import CREDENTIALS_V2
+
+PURPOSES = ("revocation", "suspension")
+LIST_SIZE = bitstring.MIN_LIST_BITS
+TTL_MS = 5 * 60 * 1000
+# Random draws before a list counts as full: a draw hits a taken index with probability equal
+# to the fill ratio, so 12 misses in a row means the list is about 80 % full or more.
+_DRAWS = 12
+# str.isdigit() also takes "²" and other Unicode digits, which int() refuses or reads otherwise.
+_DECIMAL = re.compile(r"[0-9]+")
+# The path of one of our list URLs after /status/: a slug, a purpose, and a sequence number
+# in ASCII digits, short enough for the 32-bit column (a longer one is no list of ours).
+_LIST_PATH = re.compile(r"([a-z0-9-]{1,80})/(" + "|".join(PURPOSES) + r")/([0-9]{1,10})")
+_MAX_SEQ = 2**31 - 1
+
+
+class StatusError(DomainError):
+    code = "status_error"
+    status_code = 409
+
+
+def list_url(base_url: str, issuer_slug: str, purpose: str, seq: int) -> str:
+    return f"{base_url}/status/{issuer_slug}/{purpose}/{seq}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the list credential -------------------------------------------------------------------
+
+
+def _sign_list(
+    session: Session, master_key: MasterKey, issuer: Issuer, status_list: StatusList, url: str
+) -> None:
+    """(Re)build and sign the list credential, in both securing mechanisms we issue with."""
+    now = datetime.now(UTC)
+    credential = {
+        "@context": [CREDENTIALS_V2],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer.did,
+        "validFrom": _iso(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.purpose,
+            "encodedList": bitstring.encode(status_list.bits),
+            "ttl": TTL_MS,
+        },
+    }
+    key = store.signing_key(session, master_key, issuer.id or 0, "Ed25519")
+    signed = eddsa_rdfc_2022.create_proof(
+        credential,
+        private_key=key.private_key,  # type: ignore[arg-type]
+        verification_method=key.verification_method,
+        created=credential["validFrom"],
+    )
+    status_list.credential_ldp = json.dumps(signed, indent=2)
+    jwt_key = store.jwt_signing_key(session, master_key, issuer.id or 0)
+    status_list.credential_jwt = vc_jwt.sign(
+        credential, private_key=jwt_key.private_key, kid=jwt_key.jwt_kid
+    )
+    status_list.updated_at = now
+
+
+def etag(status_list: StatusList, fmt: str) -> str:
+    digest = hashlib.sha256(f"{status_list.id}:{status_list.version}:{fmt}".encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+# --- allocation ----------------------------------------------------------------------------
+
+
+def _open_list(
+    session: Session, master_key: MasterKey, issuer: Issuer, purpose: str, base_url: str
+) -> StatusList:
+    """The issuer's current list for the purpose, creating the next one when none is open."""
+    statement = (
+        select(StatusList)
+        .where(StatusList.issuer_id == issuer.id, StatusList.purpose == purpose)
+        .where(col(StatusList.full).is_(False))
+        .order_by(col(StatusList.seq))
+    )
+    current = session.exec(statement).first()
+    if current is not None:
+        return current
+    last = session.exec(
+        select(func.max(StatusList.seq)).where(
+            StatusList.issuer_id == issuer.id, StatusList.purpose == purpose
+        )
+    ).one()
+    seq = (last or 0) + 1
+    new = StatusList(
+        issuer_id=issuer.id or 0,
+        purpose=purpose,
+        seq=seq,
+        size=LIST_SIZE,
+        bits=bytes(LIST_SIZE // 8),
+        credential_ldp="",
+        credential_jwt="",
+    )
+    _sign_list(session, master_key, issuer, new, list_url(base_url, issuer.slug, purpose, seq))
+    savepoint = session.begin_nested()
+    try:
+        session.add(new)
+        session.flush()
+    except IntegrityError:
+        # Another process opened the same list first: use theirs.
+        savepoint.rollback()
+        return session.exec(
+            select(StatusList).where(
+                StatusList.issuer_id == issuer.id,
+                StatusList.purpose == purpose,
+                StatusList.seq == seq,
+            )
+        ).one()
+    savepoint.commit()
+    return new
+
+
+def _allocate(session: Session, status_list: StatusList, credential_uuid: str) -> int | None:
+    """A random free index of the list, or None after too many taken draws."""
+    for _ in range(_DRAWS):
+        index = secrets.randbelow(status_list.size)
+        taken = session.exec(
+            select(StatusAllocation.id).where(
+                StatusAllocation.list_id == status_list.id, StatusAllocation.index == index
+            )
+        ).first()
+        if taken is not None:
+            continue
+        savepoint = session.begin_nested()
+        try:
+            session.add(
+                StatusAllocation(
+                    list_id=status_list.id or 0, index=index, credential_uuid=credential_uuid
+                )
+            )
+            session.flush()
+        except IntegrityError:  # another process took it between our look and our insert
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        return index
+    return None
+
+
+def allocate_entries(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    issuer: Issuer,
+    base_url: str,
+    credential_uuid: str,
+    purposes: tuple[str, ...] = PURPOSES,
+) -> list[dict[str, Any]]:
+    """A `BitstringStatusListEntry` per purpose (revocation, suspension) for a new credential."""
+    entries = []
+    for purpose in purposes:
+        if purpose not in PURPOSES:
+            raise StatusError(f"unknown status purpose {purpose!r}")
+        while True:
+            status_list = _open_list(session, master_key, issuer, purpose, base_url)
+            index = _allocate(session, status_list, credential_uuid)
+            if index is not None:
+                break
+            status_list.full = True
+            session.add(status_list)
+            session.flush()
+        url = list_url(base_url, issuer.slug, purpose, status_list.seq)
+        entries.append(
+            {
+                "id": f"{url}#{index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": purpose,
+                "statusListIndex": str(index),
+                "statusListCredential": url,
+            }
+        )
+    return entries
+
+
+# --- changes -------------------------------------------------------------------------------
+
+
+def _entry(session: Session, record: IssuedCredential, purpose: str) -> tuple[StatusList, int]:
+    """The list and index a credential holds for a purpose, read from the stored credential."""
+    if record.format == "ldp":
+        document = json.loads(record.signed)
+    else:
+        document = vc_jwt.decode_unverified(record.signed)[1]
+    entries = document.get("credentialStatus") or []
+    entries = entries if isinstance(entries, list) else [entries]
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("statusPurpose") != purpose:
+            continue
+        raw = entry.get("statusListIndex")
+        if not isinstance(raw, str) or not _DECIMAL.fullmatch(raw):
+            raise StatusError(
+                f"credential {record.uuid} has a malformed {purpose} status index {raw!r}"
+            )
+        # By purpose too: a credential's revocation and suspension indexes can coincide.
+        allocation = session.exec(
+            select(StatusAllocation)
+            .join(StatusList, col(StatusList.id) == col(StatusAllocation.list_id))
+            .where(
+                StatusAllocation.credential_uuid == record.uuid,
+                StatusAllocation.index == int(raw),
+                StatusList.purpose == purpose,
+            )
+        ).first()
+        status_list = session.get(StatusList, allocation.list_id) if allocation else None
+        if status_list is None or status_list.purpose != purpose:
+            raise StatusError(f"credential {record.uuid}'s {purpose} entry matches no list of ours")
+        return status_list, int(raw)
+    raise StatusError(f"credential {record.uuid} has no {purpose} status entry")
+
+
+def _set(
+    session: Session,
+    master_key: MasterKey,
+    base_url: str,
+    record: IssuedCredential,
+    purpose: str,
+    value: bool,
+) -> None:
+    status_list, index = _entry(session, record, purpose)
+    # Lock the list row: concurrent changes to one list must not lose each other's bits.
+    locked = session.exec(
+        select(StatusList).where(StatusList.id == status_list.id).with_for_update()
+    ).one()
+    session.refresh(locked)
+    bits = bytearray(locked.bits)
+    bitstring.set_bit(bits, index, value)
+    locked.bits = bytes(bits)
+    locked.version += 1
+    issuer = session.get(Issuer, record.issuer_id)
+    assert issuer is not None
+    _sign_list(
+        session, master_key, issuer, locked, list_url(base_url, issuer.slug, purpose, locked.seq)
+    )
+    session.add(locked)
+
+
+def change_status(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    credential_uuid: str,
+    action: str,
+    organisation_id: int | None,
+    actor: str,
+    base_url: str,
+    reason: str | None = None,
+) -> IssuedCredential:
+    """Revoke, suspend or unsuspend; `organisation_id` None means an operator (the CLI)."""
+    # Row lock: two concurrent changes of one credential are decided one after the other.
+    record = session.exec(
+        select(IssuedCredential)
+        .where(IssuedCredential.uuid == credential_uuid)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if record is None:
+        raise NotFound(f"credential {credential_uuid!r} does not exist")
+    issuer = session.get(Issuer, record.issuer_id)
+    assert issuer is not None
+    if organisation_id is not None and issuer.organisation_id != organisation_id:
+        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+    if record.revoked_at is not None:
+        raise Conflict(f"credential {credential_uuid} is revoked; revocation is final")
+    if action == "revoke":
+        _set(session, master_key, base_url, record, "revocation", True)
+        record.revoked_at = datetime.now(UTC)
+    elif action == "suspend":
+        if record.suspended:
+            raise Conflict(f"credential {credential_uuid} is already suspended")
+        _set(session, master_key, base_url, record, "suspension", True)
+        record.suspended = True
+    elif action == "unsuspend":
+        if not record.suspended:
+            raise Conflict(f"credential {credential_uuid} is not suspended")
+        _set(session, master_key, base_url, record, "suspension", False)
+        record.suspended = False
+    else:
+        raise StatusError(f"unknown status action {action!r}")
+    reason = (reason or "").strip()[:2000] or None
+    session.add(record)
+    session.add(
+        StatusChange(credential_uuid=record.uuid, action=action, reason=reason, actor=actor)
+    )
+    session.flush()
+    return record
+
+
+def history(session: Session, credential_uuid: str) -> list[StatusChange]:
+    statement = select(StatusChange).where(StatusChange.credential_uuid == credential_uuid)
+    return list(session.exec(statement.order_by(col(StatusChange.id))))
+
+
+def get_list(session: Session, issuer_slug: str, purpose: str, seq: int) -> StatusList:
+    issuer = session.exec(select(Issuer).where(Issuer.slug == issuer_slug)).first()
+    status_list = (
+        session.exec(
+            select(StatusList).where(
+                StatusList.issuer_id == issuer.id,
+                StatusList.purpose == purpose,
+                StatusList.seq == seq,
+            )
+        ).first()
+        if issuer
+        else None
+    )
+    if status_list is None:
+        raise NotFound(f"status list {issuer_slug}/{purpose}/{seq} does not exist")
+    return status_list
+
+
+def parse_list_url(base_url: str, url: str) -> tuple[str, str, int] | None:
+    """(issuer slug, purpose, seq) of a URL naming one of our lists, else None."""
+    prefix = f"{base_url}/status/"
+    if not url.startswith(prefix):
+        return None
+    match = _LIST_PATH.fullmatch(url[len(prefix) :])
+    if match is None or int(match[3]) > _MAX_SEQ:
+        return None
+    return match[1], match[2], int(match[3])
+
+
+def local_status_list(session: Session, base_url: str, url: str) -> str | None:
+    """The served Data Integrity list credential for one of our own list URLs (no HTTP)."""
+    parsed = parse_list_url(base_url, url)
+    if parsed is None:
+        return None
+    try:
+        return get_list(session, *parsed).credential_ldp
+    except NotFound:
+        return None

@@ -1,0 +1,351 @@
+"""Which public key may verify a proof: verification method resolution and its checks.
+
+Sources, in order: did:key (offline, the key is the identifier); the deployment's own
+database for its issuers' DIDs and anything under its BASE_URL (no HTTP round trip, and a
+definitive answer: a method we do not publish is not ours); then, through the SSRF-safe
+fetcher, operator-pinned documents and the network (did:web -> did.json, https controller
+documents).
+
+A resolved method must be listed in its controller document, controlled by that document's
+subject, and authorised for `assertionMethod`. Whether the controller is the credential's
+issuer is checked by the caller (`issuer_binding`), which knows the issuer.
+
+Failures carry `indeterminate`: True when the answer could not be obtained (network, an
+unsupported DID method), False when the key is known to be wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from cachetools import TTLCache
+from sqlmodel import Session, select
+
+from badges.issuing import did_document, find_issuer_by_did
+from badges.models import Issuer
+from badges.verifying.fetching import JSON_TYPES, DocumentFetcher, FetchError
+from catalogue.errors import NotFound
+from keys.did import DidError, did_web_to_url, resolve_did_key
+from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
+from keys.multikey import KeyFormatError, decode_public_key
+
+DOCUMENT_CACHE_SECONDS = 300
+_DOCUMENT_CACHE_SIZE = 1024
+_ISSUER_DID_JSON = re.compile(r"/issuers/([a-z0-9-]+)/did\.json")
+
+# (session, url) -> the served list credential (JSON text or compact JWS), or None.
+# badges.status.lists.local_status_list fits once its base_url is bound.
+LocalStatusLookup = Callable[[Session, str], str | None]
+
+
+class KeyResolutionError(Exception):
+    def __init__(self, message: str, *, indeterminate: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.indeterminate = indeterminate
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    public_key: PublicKey
+    method_id: str
+    controller: str
+    source: str  # "did:key" | "this deployment" | "pinned document" | "network"
+
+
+class LocalDocuments(Protocol):
+    """Documents this deployment answers for itself, from its database."""
+
+    def owns(self, identifier: str) -> bool:
+        """True when `identifier` is ours: a missing document is then a definitive no."""
+        ...
+
+    def controller_document(self, identifier: str) -> dict[str, Any] | None: ...
+
+    def status_list(self, url: str) -> str | None: ...
+
+
+@dataclass
+class DatabaseDocuments:
+    """Our issuers' DID documents and status lists, read from the database."""
+
+    session: Session
+    base_url: str
+    status_lookup: LocalStatusLookup | None = None
+
+    def owns(self, identifier: str) -> bool:
+        if identifier.startswith("did:web:"):
+            try:
+                identifier = did_web_to_url(identifier)
+            except DidError:
+                return False
+        return identifier.startswith(self.base_url + "/")
+
+    def controller_document(self, identifier: str) -> dict[str, Any] | None:
+        issuer: Issuer | None
+        if identifier.startswith("did:"):
+            issuer = find_issuer_by_did(self.session, identifier)
+        else:
+            match = _ISSUER_DID_JSON.fullmatch(identifier.removeprefix(self.base_url))
+            if not identifier.startswith(self.base_url) or match is None:
+                return None
+            issuer = self.session.exec(select(Issuer).where(Issuer.slug == match[1])).first()
+        if issuer is None:
+            return None
+        try:
+            return did_document(self.session, issuer)
+        except NotFound:  # a did:key issuer has no served document; did:key resolves offline
+            return None
+
+    def status_list(self, url: str) -> str | None:
+        if self.status_lookup is None or not self.owns(url):
+            return None
+        return self.status_lookup(self.session, url)
+
+
+class DocumentCache:
+    """Network-fetched controller documents, kept a few minutes (thread-safe)."""
+
+    def __init__(self, seconds: float = DOCUMENT_CACHE_SECONDS) -> None:
+        self._cache: TTLCache = TTLCache(maxsize=_DOCUMENT_CACHE_SIZE, ttl=seconds)
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._cache.get(url)
+
+    def put(self, url: str, document: dict[str, Any]) -> None:
+        with self._lock:
+            self._cache[url] = document
+
+
+class KeyResolver:
+    def __init__(
+        self,
+        fetcher: DocumentFetcher,
+        *,
+        local: LocalDocuments | None = None,
+        cache: DocumentCache | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.local = local
+        self.cache = cache or DocumentCache()
+
+    # --- documents -------------------------------------------------------------------
+
+    def controller_document(self, controller: str) -> tuple[dict[str, Any], str]:
+        """(document, source) for a did:web or an https controller identifier."""
+        if self.local is not None and self.local.owns(controller):
+            document = self.local.controller_document(controller)
+            if document is None:
+                raise KeyResolutionError(
+                    f"{controller} is not an identifier this deployment publishes",
+                    indeterminate=False,
+                )
+            return document, "this deployment"
+        if controller.startswith("did:web:"):
+            try:
+                url = did_web_to_url(controller)
+            except DidError as exc:
+                raise KeyResolutionError(str(exc), indeterminate=False) from None
+            pinned = self.fetcher.pinned_document(controller)
+            if pinned is not None:
+                return self._parse(pinned, controller, controller), "pinned document"
+        elif controller.startswith(("https://", "http://")):
+            url = controller
+        else:
+            raise KeyResolutionError(
+                f"cannot resolve {controller!r}: not a did:web or https identifier",
+                indeterminate=True,
+            )
+        cached = self.cache.get(url)
+        if cached is not None:
+            return cached, "network"
+        try:
+            fetched = self.fetcher.fetch(url, accept=JSON_TYPES)
+        except FetchError as exc:
+            raise KeyResolutionError(
+                f"the document of {controller} could not be fetched: {exc.message}",
+                indeterminate=True,
+            ) from None
+        document = self._parse(fetched.body, controller, url)
+        source = "pinned document" if fetched.source == "pinned" else "network"
+        if fetched.source == "network":
+            self.cache.put(url, document)
+        return document, source
+
+    @staticmethod
+    def _parse(body: bytes, controller: str, where: str) -> dict[str, Any]:
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError):
+            raise KeyResolutionError(
+                f"the document at {where} is not JSON", indeterminate=False
+            ) from None
+        if not isinstance(document, dict):
+            raise KeyResolutionError(
+                f"the document at {where} is not an object", indeterminate=False
+            )
+        if document.get("id") != controller:
+            raise KeyResolutionError(
+                f"the document at {where} describes {document.get('id')!r}, not {controller}",
+                indeterminate=False,
+            )
+        return document
+
+    # --- methods ---------------------------------------------------------------------
+
+    def resolve_method(self, method_id: Any) -> ResolvedKey:
+        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`)."""
+        if not isinstance(method_id, str) or not method_id:
+            raise KeyResolutionError("the verification method is missing", indeterminate=False)
+        scheme, colon, rest = method_id.partition(":")
+        if not colon or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+            raise KeyResolutionError(
+                f"the verification method {method_id!r} is not a URI (no scheme)",
+                indeterminate=False,
+            )
+        if method_id.startswith("did:key:"):
+            try:
+                _document, key = resolve_did_key(method_id)
+            except DidError as exc:
+                raise KeyResolutionError(str(exc), indeterminate=False) from None
+            did = method_id.partition("#")[0]
+            return ResolvedKey(key, f"{did}#{did[len('did:key:') :]}", did, "did:key")
+        if scheme == "did":
+            did_method = rest.partition(":")[0]
+            if did_method == "example":
+                raise KeyResolutionError(
+                    "did:example is reserved for documentation and names no key",
+                    indeterminate=False,
+                )
+            if did_method != "web":
+                raise KeyResolutionError(
+                    f"DID method did:{did_method} is not supported by this verifier",
+                    indeterminate=True,
+                )
+        elif scheme not in ("https", "http"):
+            raise KeyResolutionError(
+                f"the verification method must be a DID URL or an https URL, not {scheme}:",
+                indeterminate=False,
+            )
+        controller = method_id.partition("#")[0]
+        document, source = self.controller_document(controller)
+        method = find_method(document, method_id)
+        if method is None:
+            raise KeyResolutionError(
+                f"{method_id} is not listed in the document of {controller}",
+                indeterminate=False,
+            )
+        if method.get("controller") != controller:
+            raise KeyResolutionError(
+                f"{method_id} is controlled by {method.get('controller')!r}, not {controller}",
+                indeterminate=False,
+            )
+        if not authorises(document, "assertionMethod", method_id):
+            raise KeyResolutionError(
+                f"{method_id} is not listed under assertionMethod of {controller}",
+                indeterminate=False,
+            )
+        return ResolvedKey(key_of(method), method_id, controller, source)
+
+    def issuer_keys(self, issuer_id: Any) -> list[ResolvedKey]:
+        """Every assertionMethod key the issuer publishes (for a JWT without a usable kid)."""
+        if not isinstance(issuer_id, str):
+            raise KeyResolutionError("the credential has no issuer id", indeterminate=False)
+        if issuer_id.startswith("did:key:"):
+            return [self.resolve_method(issuer_id)]
+        if not issuer_id.startswith(("did:web:", "https://", "http://")):
+            raise KeyResolutionError(
+                f"the issuer {issuer_id!r} is not resolvable to published keys",
+                indeterminate=True,
+            )
+        document, source = self.controller_document(issuer_id)
+        keys = []
+        for method in _methods(document):
+            method_id = _absolute(document, method.get("id"))
+            if (
+                method_id
+                and method.get("controller") == issuer_id
+                and authorises(document, "assertionMethod", method_id)
+            ):
+                try:
+                    keys.append(ResolvedKey(key_of(method), method_id, issuer_id, source))
+                except KeyResolutionError:
+                    continue
+        return keys
+
+
+# --- controller document helpers ------------------------------------------------------------
+
+
+def _absolute(document: dict[str, Any], method_id: Any) -> str | None:
+    if not isinstance(method_id, str):
+        return None
+    return f"{document.get('id')}{method_id}" if method_id.startswith("#") else method_id
+
+
+def _methods(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for relationship in ("verificationMethod", "assertionMethod"):
+        entries = document.get(relationship)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                yield entry
+
+
+def find_method(document: dict[str, Any], method_id: str) -> dict[str, Any] | None:
+    for method in _methods(document):
+        if _absolute(document, method.get("id")) == method_id:
+            return method
+    return None
+
+
+def authorises(document: dict[str, Any], relationship: str, method_id: str) -> bool:
+    entries = document.get(relationship)
+    for entry in entries if isinstance(entries, list) else []:
+        reference = entry.get("id") if isinstance(entry, dict) else entry
+        if _absolute(document, reference) == method_id:
+            return True
+    return False
+
+
+def key_of(method: dict[str, Any]) -> PublicKey:
+    """The public key of a Multikey / Ed25519VerificationKey2020 / JsonWebKey method."""
+    multibase, jwk = method.get("publicKeyMultibase"), method.get("publicKeyJwk")
+    try:
+        if multibase is not None and jwk is None and isinstance(multibase, str):
+            return decode_public_key(multibase)
+        if jwk is not None and multibase is None:
+            return jwk_to_public_key(jwk)
+    except (KeyFormatError, JwkError, ValueError) as exc:
+        raise KeyResolutionError(
+            f"unusable key in {method.get('id')}: {exc}", indeterminate=False
+        ) from None
+    raise KeyResolutionError(
+        f"{method.get('id')} must carry exactly one of publicKeyMultibase and publicKeyJwk",
+        indeterminate=False,
+    )
+
+
+def same_key(a: PublicKey, b: PublicKey) -> bool:
+    try:
+        return jwk_thumbprint(a) == jwk_thumbprint(b)
+    except (JwkError, TypeError):
+        return False
+
+
+def dereferenceable(identifier: Any) -> bool:
+    """An issuer id that could name published keys (a DID or a web URL)."""
+    if not isinstance(identifier, str):
+        return False
+    try:
+        scheme = urlsplit(identifier).scheme
+    except ValueError:  # "https://[::1": urlsplit raises on a malformed IPv6 host
+        return False
+    return identifier.startswith("did:") or scheme in ("https", "http")

@@ -1,0 +1,223 @@
+"""`skillshub verify`, `issue`, `issue-bulk` and `revoke`: verifying, issuing and status from
+the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlmodel import Session, select
+
+from badges import issuing, status
+from badges.issuing import bulk, get_issuer
+from badges.models import Issuer
+from badges.sharing import delivery
+from catalogue.errors import DomainError
+from catalogue.micro_credentials import get_micro_credential
+from catalogue.models import Course, MicroCredential
+from keys.store import ensure_master_key
+from skillshub.cli.common import (
+    app,
+    check_writable,
+    database,
+    err,
+    fail,
+    load_settings,
+    out,
+    write_file,
+)
+from skillshub.db import make_engine, writer
+
+
+@app.command("verify")
+def verify_command(
+    target: Annotated[str, typer.Argument(help="A badge file (.json/.jwt/.png/.svg) or URL")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
+    email: Annotated[str | None, typer.Option(help="Check the recipient's e-mail")] = None,
+) -> None:
+    """Verify an Open Badge: exit 0 valid, 1 invalid, 2 could not check."""
+    from badges.verifying import VerifyOptions, verify
+    from skillshub.verifier import verification_context
+
+    settings = load_settings()
+    try:
+        is_url = target.startswith(("https://", "http://"))
+        data = target if is_url else Path(target).read_bytes()
+        # Exit 1 means "invalid": a set-up or database error is "could not check" (2).
+        with database(settings, error_code=2) as session:
+            context = verification_context(settings).bound(session)
+            report = verify(context, data, options=VerifyOptions(recipient_email=email))
+    except (OSError, DomainError) as exc:
+        raise fail(getattr(exc, "message", None) or str(exc), 2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        summary = report.summary
+        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
+        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
+        out.print(
+            f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
+            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
+            **plain,
+        )
+        for check in report.checks:
+            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
+    raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
+
+
+def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str | None) -> Issuer:
+    """The named issuer, or the single issuer of the micro-credential's organisation."""
+    if slug:
+        return get_issuer(session, slug)
+    course = session.get(Course, micro_credential.course_id)
+    candidates = session.exec(
+        select(Issuer).where(Issuer.organisation_id == (course.organisation_id if course else -1))
+    ).all()
+    if len(candidates) != 1:
+        raise DomainError(
+            f"{len(candidates)} issuers can award {micro_credential.slug!r}; "
+            "choose one with --issuer"
+        )
+    return candidates[0]
+
+
+@app.command()
+def issue(
+    micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
+    name: Annotated[str, typer.Option(help="the learner's name")],
+    email: Annotated[str, typer.Option(help="the learner's e-mail (published only hashed)")],
+    did: Annotated[str | None, typer.Option(help="the learner's DID, if they have one")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="ldp (Data Integrity) or jwt")] = "ldp",
+    grade: Annotated[str | None, typer.Option()] = None,
+    evidence_url: Annotated[str | None, typer.Option()] = None,
+    external_id: Annotated[str | None, typer.Option(help="idempotency key")] = None,
+    issuer: Annotated[str | None, typer.Option(help="issuer slug (default: the only one)")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write here, not stdout")] = None,
+) -> None:
+    """Issue one Open Badges 3.0 credential and print it (JSON, or the JWS for --format jwt)."""
+    if out_file:
+        check_writable(out_file)  # before issuing: a credential is not taken back
+    settings = load_settings()
+    with database(settings) as session:
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        mc = get_micro_credential(session, micro_credential)
+        record = issuing.issue(
+            session,
+            master_key,
+            issuer=_issuer_for(session, mc, issuer),
+            micro_credential=mc,
+            recipient=issuing.Recipient(
+                name=name,
+                email=email,
+                did=did,
+                grade=grade,
+                evidence_url=evidence_url,
+                external_id=external_id,
+            ),
+            base_url=settings.base_url,
+            status_purposes=settings.status_purposes,
+            fmt=fmt,
+        )
+        text = record.signed
+    # After the commit: the learner's e-mail with the claim link.
+    sent = delivery.deliver_committed(
+        writer(make_engine(settings.sqlalchemy_url)), settings, record.uuid
+    )
+    if sent is not None and not sent.sent:
+        err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
+    if out_file:
+        write_file(out_file, text + "\n")
+        err.print(f"issued credential {record.uuid} → {out_file}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command("issue-bulk")
+def issue_bulk(
+    file: Annotated[
+        Path, typer.Argument(help="CSV: name,email[,did,grade,evidence_url,external_id]")
+    ],
+    micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
+    fmt: Annotated[str, typer.Option("--format", help="ldp or jwt")] = "ldp",
+    issuer: Annotated[str | None, typer.Option(help="issuer slug (default: the only one)")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the per-row report as JSON")
+    ] = False,
+) -> None:
+    """Issue a credential to every row of a CSV, with a progress bar and a summary.
+
+    Rerunning the same file issues nobody twice (external ids, given or derived)."""
+    settings = load_settings()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}") from None
+    with database(settings) as session:
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        mc = get_micro_credential(session, micro_credential)
+        job = bulk.create_job(
+            session,
+            issuer=_issuer_for(session, mc, issuer),
+            micro_credential=mc,
+            rows=bulk.parse_csv(text),
+            fmt=fmt,
+        )
+    engine = writer(make_engine(settings.sqlalchemy_url))
+    columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=as_json) as bar:
+        task = bar.add_task("issue", total=job.total, completed=job.failed)
+        job = bulk.run_job(
+            engine,
+            master_key,
+            job.uuid,
+            base_url=settings.base_url,
+            status_purposes=settings.status_purposes,
+            progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
+            on_issued=lambda s, record: delivery.deliver(s, settings, record),
+        )
+    with Session(engine) as session:
+        report = bulk.job_report(session, job)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        for row in report["rows"]:
+            if row["status"] == "failed":
+                err.print(f"line {row['line']}: {row['error']}", highlight=False)
+        out.print(
+            f"issued {report['issued']}, already issued {report['duplicates']}, "
+            f"failed {report['failed']} of {report['total']} rows (job {report['id']})"
+        )
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def revoke(
+    credential_id: Annotated[str, typer.Argument(help="the credential's id (its UUID)")],
+    suspend: Annotated[bool, typer.Option("--suspend", help="suspend instead of revoke")] = False,
+    unsuspend: Annotated[bool, typer.Option("--unsuspend", help="lift a suspension")] = False,
+    reason: Annotated[str | None, typer.Option(help="recorded with who and when")] = None,
+) -> None:
+    """Revoke a credential (final), or suspend / unsuspend it; the status list is re-signed."""
+    if suspend and unsuspend:
+        raise fail("choose one of --suspend and --unsuspend", 2)
+    action = "suspend" if suspend else "unsuspend" if unsuspend else "revoke"
+    settings = load_settings()
+    with database(settings) as session:
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+        record = status.change_status(
+            session,
+            master_key,
+            credential_uuid=credential_id,
+            action=action,
+            organisation_id=None,
+            actor="cli",
+            base_url=settings.base_url,
+            reason=reason,
+        )
+    state = "revoked" if record.revoked_at else "suspended" if record.suspended else "active"
+    out.print(f"credential {record.uuid} is now {state}")

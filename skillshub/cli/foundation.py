@@ -1,0 +1,194 @@
+"""`skillshub init`, `serve`, `demo`, `org …` and `token …`: setting up and running."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from catalogue import organisations
+from catalogue.errors import DomainError
+from skillshub.cli.common import app, database, err, fail, load_settings, out
+from skillshub.files import private_dir
+
+org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="API tokens (shown once, stored only as a hash).", no_args_is_help=True
+)
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, the master key (if none is set) and the database."""
+    from keys.store import ensure_master_key, init_master_key
+
+    settings = load_settings()
+    private_dir(settings.data_dir)
+    try:
+        created = init_master_key(settings.resolved_master_key(), settings.master_key_path)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    with database(settings) as session:
+        ensure_master_key(session, settings.resolved_master_key())
+    where = settings.master_key_path if created else "existing"
+    out.print(f"[green]ready[/]: data in {settings.data_dir.resolve()}, master key {where}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default SKILLSHUB_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SKILLSHUB_PORT)")] = None,
+) -> None:
+    """Run the web server (migrates the database first)."""
+    import uvicorn
+
+    from skillshub.verifier import verification_context
+    from skillshub.web import access_log
+    from skillshub.web.app import create_app, prepare
+
+    settings = load_settings()
+    try:
+        application = create_app(settings)
+        # Here rather than in the app's start-up: a bad setting is a message, not a traceback.
+        application.state.master_key = prepare(settings, application.state.engine)
+        application.state.verification = verification_context(settings)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    access_log.install()
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo catalogue and issuer (idempotent: run it as often as you like)."""
+    from skillshub.demo import load_demo
+
+    settings = load_settings()
+    with database(settings) as session:
+        summary = load_demo(session, settings)
+    out.print("[green]demo data ready[/]: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@org_app.command("create")
+def org_create(
+    legal_name: Annotated[str, typer.Argument(help="Legal name of the provider")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code")],
+    slug: Annotated[str | None, typer.Option(help="URL slug (default: from the name)")] = None,
+    registration_id: Annotated[str | None, typer.Option(help="Business registration id")] = None,
+    homepage: Annotated[str | None, typer.Option()] = None,
+    logo_url: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a provider organisation."""
+    with database() as session:
+        org = organisations.create_organisation(
+            session,
+            legal_name=legal_name,
+            country=country,
+            slug=slug,
+            registration_id=registration_id,
+            homepage=homepage,
+            logo_url=logo_url,
+        )
+        out.print(f"created organisation [bold]{org.slug}[/]")
+
+
+@org_app.command("list")
+def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List provider organisations."""
+    with database() as session:
+        orgs = organisations.list_organisations(session)
+        rows = [{"slug": o.slug, "legal_name": o.legal_name, "country": o.country} for o in orgs]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for row in rows:
+            out.print(f"{row['slug']:30} {row['country']}  {row['legal_name']}", highlight=False)
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option("--org", help="Organisation slug")],
+    name: Annotated[str, typer.Option(help="A label for the token")] = "default",
+    expires_days: Annotated[
+        int | None,
+        typer.Option(
+            "--expires-days", min=1, max=3650, help="Stop working after N days (default: never)"
+        ),
+    ] = None,
+) -> None:
+    """Create an API token for an organisation. It is printed once; store it safely."""
+    from keys.tokens import create_token, when
+
+    with database() as session:
+        organisation = organisations.get_organisation(session, org)
+        token, record = create_token(session, organisation.id or 0, name, expires_days=expires_days)
+    until = f", expires {when(record.expires_at)}" if record.expires_at else ""
+    err.print(f"API token {record.id}{until} (shown once, only its hash is stored):")
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str, typer.Option("--org", help="Organisation slug")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List an organisation's API tokens (never the secrets): revoked and expired ones too."""
+    from keys.tokens import list_tokens, token_state, when
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    with database() as session:
+        organisation = organisations.get_organisation(session, org)
+        found = list_tokens(session, organisation.id or 0)
+    if as_json:
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": t.prefix,
+                "state": token_state(t),
+                "created_at": iso(t.created_at),
+                "expires_at": iso(t.expires_at),
+                "last_used_at": iso(t.last_used_at),
+                "revoked_at": iso(t.revoked_at),
+            }
+            for t in found
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if not found:
+        err.print(f"organisation {org} has no API tokens", highlight=False, markup=False)
+    for t in found:
+        # The prefix is what listings show to tell tokens apart; the secret is never stored.
+        line = (
+            f"{t.id:>5}  {t.prefix}…  {token_state(t):8}  created {when(t.created_at)}"
+            f"  expires {when(t.expires_at) if t.expires_at else 'never'}"
+            f"  last used {when(t.last_used_at) if t.last_used_at else 'never'}"
+        )
+        if t.revoked_at:
+            line += f"  revoked {when(t.revoked_at)}"
+        out.print(f"{line}  {t.name}", highlight=False, markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`)")],
+) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    from keys.tokens import revoke_token, when
+
+    with database() as session:
+        record = revoke_token(session, token_id, None)
+    # Revoking twice keeps the first time: the line is true either way.
+    revoked = when(record.revoked_at) if record.revoked_at else "?"
+    out.print(
+        f"token {token_id} ({record.prefix}…, {record.name}) revoked on {revoked}",
+        highlight=False,
+        markup=False,
+    )

@@ -1,0 +1,169 @@
+"""Europass export of demo awards: sealed with the demo's TEST e-seal, SHACL-conformant,
+verifiable by our verifier and jwcrypto; refusals that export nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from sqlmodel import Session, select
+
+from badges import europass, issuing, status
+from badges.europass import EuropassIncomplete
+from badges.models import Issuer
+from catalogue.errors import Conflict, Forbidden
+from catalogue.models import Course, MicroCredential
+from keys import eseal
+from keys.eseal_models import SealCertificate
+from keys.sealing import MasterKey
+from keys.store import ensure_master_key
+from skillshub.demo import load_demo
+from skillshub.settings import Settings
+from tests.support.elm_shacl import validate
+
+
+@dataclass
+class Demo:
+    master_key: MasterKey
+    awards: dict[str, str]  # micro-credential slug -> credential uuid
+    settings: Settings
+
+
+@pytest.fixture
+def demo(session: Session, settings: Settings) -> Demo:
+    load_demo(session, settings)
+    master_key = ensure_master_key(session, settings.resolved_master_key())
+    awards = {}
+    for mc in session.exec(select(MicroCredential).order_by(MicroCredential.id)):
+        course = session.get(Course, mc.course_id)
+        issuer = session.exec(
+            select(Issuer).where(
+                Issuer.organisation_id == (course.organisation_id if course else 0)
+            )
+        ).first()
+        record = issuing.issue(
+            session,
+            master_key,
+            issuer=issuer,
+            micro_credential=mc,
+            recipient=issuing.Recipient(
+                name="Ana Andromeda", email="ana@example.org", grade="Pass"
+            ),
+            base_url=settings.base_url,
+        )
+        awards[mc.slug] = record.uuid
+    return Demo(master_key, awards, settings)
+
+
+def _exportable(session: Session, demo: Demo) -> list[str]:
+    slugs = [
+        slug
+        for slug in demo.awards
+        if session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one().ects
+    ]
+    assert len(slugs) >= 3, "the demo should have several micro-credentials with ECTS"
+    return slugs
+
+
+def _leaf(document: dict) -> x509.Certificate:
+    protected = document["signatures"][0]["protected"]
+    header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+    return x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+
+
+@pytest.mark.slow  # SHACL over every demo award
+def test_demo_awards_export_sealed_and_conform_to_the_shapes(session: Session, demo: Demo) -> None:
+    for slug in _exportable(session, demo):
+        export = europass.export_europass(session, demo.master_key, demo.awards[slug])
+        assert export.sealed and export.self_signed and export.notes
+        assert export.media_type == europass.SEALED_MEDIA_TYPE
+
+        report = europass.verify_edc(export.document)
+        assert report.valid, report.checks
+        assert report.status_of("signature") == "ok" and report.status_of("chain") == "warning"
+
+        credential = json.loads(export.document["payload"])
+        conforms, _paths, text = validate(credential)
+        assert conforms, f"{slug}: {text}"
+        assert credential["issuer"]["eIDASIdentifier"]["notation"].startswith("NTR")
+
+
+def test_the_seal_verifies_with_jwcrypto_and_breaks_on_one_byte(
+    session: Session, demo: Demo
+) -> None:
+    from jwcrypto import jwk, jws
+    from jwcrypto.common import JWSEHeaderParameter
+
+    slug = _exportable(session, demo)[0]
+    document = europass.export_europass(session, demo.master_key, demo.awards[slug]).document
+    registry = {"sigT": JWSEHeaderParameter("signing time", False, True, None)}
+    token = jws.JWS(header_registry=registry)
+    token.deserialize(json.dumps(document))
+    token.verify(jwk.JWK.from_pyca(_leaf(document).public_key()), alg="RS256")
+
+    tampered = dict(document, payload=document["payload"].replace("Ana Andromeda", "Ana Andromedb"))
+    assert europass.verify_edc(tampered).status_of("signature") == "error"
+    token = jws.JWS(header_registry=registry)
+    token.deserialize(json.dumps(tampered))
+    with pytest.raises(jws.InvalidJWSSignature):
+        token.verify(jwk.JWK.from_pyca(_leaf(document).public_key()), alg="RS256")
+
+
+def test_without_a_certificate_the_uploadable_form_is_exported(
+    session: Session, demo: Demo
+) -> None:
+    for record in session.exec(select(SealCertificate)):
+        session.delete(record)
+    session.flush()
+    slug = _exportable(session, demo)[0]
+    export = europass.export_europass(session, demo.master_key, demo.awards[slug])
+    assert not export.sealed and export.filename.endswith("-unsigned.json")
+    assert set(export.document) == {"credential", "deliveryDetails"}
+    assert export.document["deliveryDetails"] == {"walletAddress": "ana@example.org"}
+    _conforms, paths, _text = validate(export.document["credential"])
+    assert paths == {"issued", "issuer", "eidasLegalIdentifier"}  # added by the EC's issuer
+
+
+def test_an_award_without_ects_exports_nothing(session: Session, demo: Demo) -> None:
+    missing = [s for s in demo.awards if s not in _exportable(session, demo)]
+    assert missing, "the demo has micro-credentials without ECTS"
+    with pytest.raises(EuropassIncomplete, match="ECTS"):
+        europass.export_europass(session, demo.master_key, demo.awards[missing[0]])
+
+
+def test_an_expired_certificate_at_sealing_time_exports_nothing(
+    session: Session, demo: Demo
+) -> None:
+    slug = _exportable(session, demo)[0]
+    record = session.exec(select(SealCertificate)).first()
+    assert record is not None
+    later = record.not_after + timedelta(days=1)
+    with pytest.raises(eseal.SealCertificateExpired):
+        europass.export_europass(session, demo.master_key, demo.awards[slug], now=later)
+
+
+def test_revoked_and_foreign_awards_are_refused(session: Session, demo: Demo) -> None:
+    slug = _exportable(session, demo)[0]
+    uuid = demo.awards[slug]
+    other_org = session.exec(
+        select(Issuer.organisation_id).where(
+            Issuer.id != issuing.get_credential(session, uuid).issuer_id
+        )
+    ).first()
+    with pytest.raises(Forbidden):
+        europass.export_europass(session, demo.master_key, uuid, organisation_id=other_org)
+    status.change_status(
+        session,
+        demo.master_key,
+        credential_uuid=uuid,
+        action="revoke",
+        organisation_id=None,
+        actor="test",
+        base_url=demo.settings.base_url,
+    )
+    with pytest.raises(Conflict, match="revoked"):
+        europass.export_europass(session, demo.master_key, uuid)

@@ -1,0 +1,341 @@
+"""Issuing through the service and the real app: DI and JWT, checks, idempotency, bulk."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from badges.issuing import service as issuing
+from badges.models import IssuedCredential, StatusAllocation
+from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from catalogue import micro_credentials
+from catalogue.errors import DomainError, InvalidInput, NotFound
+from keys.did import resolve_did_key
+from openbadges_schemas.ob3 import validate_structure
+from tests.support.reference import reference
+from tests.support.world import World, make_world
+
+
+def _auth(world: World) -> dict[str, str]:
+    return {"authorization": f"Bearer {world.token}"}
+
+
+def _issue(client: TestClient, world: World, **fields) -> dict:
+    body = {"micro_credential": world.mc.slug, "name": "Ada Lovelace", "email": "Ada@Example.org"}
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body | fields, headers=_auth(world)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_di_credential_verifies_and_has_the_ob3_shape(client: TestClient, world: World) -> None:
+    out = _issue(client, world, grade="A", evidence_url="https://portfolio.example/ada")
+    credential = out["credential"]
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["id"] == f"http://testserver/credentials/{out['id']}"
+    assert credential["issuer"]["id"] == world.issuer.did.split("#")[0]
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["id"] == f"http://testserver/micro-credentials/{world.mc.slug}"
+    assert achievement["achievementType"] == "MicroCredential"
+    assert achievement["creditsAvailable"] == 3
+    assert achievement["alignment"][0]["targetFramework"] == "ESCO"
+    identifier = credential["credentialSubject"]["identifier"][0]
+    expected = issuing.identity_hash("ada@example.org", identifier["salt"])
+    assert identifier["identityHash"] == expected
+    assert "ada@example.org" not in json.dumps(credential).lower()
+    name = credential["credentialSubject"]["identifier"][1]
+    assert (name["identityType"], name["identityHash"], name["hashed"]) == (
+        "name",
+        "Ada Lovelace",
+        False,
+    )
+    assert credential["credentialSubject"]["result"][0]["value"] == "A"
+    assert {e["statusPurpose"] for e in credential["credentialStatus"]} == {
+        "revocation",
+        "suspension",
+    }
+    assert validate_structure(credential) == []
+    [proof] = credential["proof"]
+    _, public_key = resolve_did_key(proof["verificationMethod"])
+    assert eddsa_rdfc_2022.verify_proof(credential, proof, public_key).ok
+    tampered = json.loads(json.dumps(credential))
+    tampered["credentialSubject"]["achievement"]["name"] += "!"
+    assert not eddsa_rdfc_2022.verify_proof(tampered, proof, public_key).ok
+
+
+def _official_schema_errors(credential: dict) -> list[str]:
+    schema_path = reference(
+        "ob3", "schemas", "1edtech-gh-pages-2024-07", "achievementcredential.json"
+    )
+    schema = json.loads(schema_path.read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(credential)]
+
+
+def test_single_status_credential_matches_official_schema(world: World, session: Session) -> None:
+    record = issuing.issue(
+        session,
+        world.master_key,
+        issuer=world.issuer,
+        micro_credential=world.mc,
+        recipient=issuing.Recipient("Ada", "ada@example.org", grade="B+"),
+        base_url="http://testserver",
+        status_purposes=("revocation",),
+    )
+    credential = json.loads(record.signed)
+    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
+    assert _official_schema_errors(credential) == []
+
+
+def test_two_status_entries_differ_from_schema_only_in_status_cardinality(
+    client: TestClient, world: World
+) -> None:
+    """OB 3.0's schema allows one credentialStatus; VC DM 2.0 allows a list (our default)."""
+    credential = _issue(client, world, grade="B+")["credential"]
+    errors = _official_schema_errors(credential)
+    assert len(errors) == 1 and errors[0].startswith("$.credentialStatus:"), errors
+
+
+def test_jwt_credential_verifies(client: TestClient, world: World) -> None:
+    token = _issue(client, world, format="jwt", did="did:example:ada")["credential"]
+    header, payload = vc_jwt.decode_unverified(token)
+    assert header["alg"] == "EdDSA"
+    _, public_key = resolve_did_key(header["kid"])
+    verified = vc_jwt.verify(token, public_key)
+    assert verified["iss"] == world.issuer.did
+    assert verified["sub"] == "did:example:ada"
+    assert verified["jti"] == payload["id"]
+    assert "vc" not in verified
+    jwks = client.get("/.well-known/jwks.json").json()
+    assert header["kid"] in {k["kid"] for k in jwks["keys"]}
+
+
+def test_signed_text_is_stored_verbatim(client: TestClient, world: World, session: Session) -> None:
+    out = _issue(client, world)
+    record = session.exec(select(IssuedCredential).where(IssuedCredential.uuid == out["id"])).one()
+    assert json.loads(record.signed) == out["credential"]
+    again = client.get(f"/api/v1/credentials/{out['id']}", headers=_auth(world)).json()
+    assert again["credential"] == out["credential"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"name": "  "}, "name"),
+        ({"did": "mailto:x"}, "did"),
+        ({"evidence_url": "javascript:alert(1)"}, "evidence_url"),
+    ],
+)
+def test_bad_recipient_is_422_and_writes_nothing(
+    client: TestClient, world: World, session: Session, fields: dict, field: str
+) -> None:
+    body = {"micro_credential": world.mc.slug, "name": "Ada", "email": "ada@example.org"} | fields
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body, headers=_auth(world)
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith(field)
+    assert session.exec(select(IssuedCredential)).all() == []
+    assert session.exec(select(StatusAllocation)).all() == []
+
+
+def test_unknown_micro_credential_is_404(client: TestClient, world: World) -> None:
+    body = {"micro_credential": "nope", "name": "Ada", "email": "ada@example.org"}
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body, headers=_auth(world)
+    )
+    assert response.status_code == 404
+
+
+def test_other_organisation_cannot_issue(
+    client: TestClient, world: World, session: Session, master_key: str
+) -> None:
+    other = make_world(session, master_key, slug="otherco")
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials",
+        json={"micro_credential": world.mc.slug, "name": "A", "email": "a@example.org"},
+        headers=_auth(other),
+    )
+    assert response.status_code == 403
+    # Nor may an issuer award another provider's micro-credential.
+    response = client.post(
+        f"/api/v1/issuers/{other.issuer.slug}/credentials",
+        json={"micro_credential": world.mc.slug, "name": "A", "email": "a@example.org"},
+        headers=_auth(other),
+    )
+    assert response.status_code == 403
+
+
+def test_duplicate_external_id_issues_nothing_twice(
+    client: TestClient, world: World, session: Session
+) -> None:
+    first = _issue(client, world, external_id="enrol-1")
+    body = {
+        "micro_credential": world.mc.slug,
+        "name": "Ada",
+        "email": "ada@example.org",
+        "external_id": "enrol-1",
+    }
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body, headers=_auth(world)
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["details"]["credential"] == first["id"]
+    assert len(session.exec(select(IssuedCredential)).all()) == 1
+
+
+def test_undefined_term_in_evidence_is_refused(world: World, session: Session) -> None:
+    """An undefined JSON-LD term must be an error, never silently left unsigned."""
+    credential = issuing.build_credential(
+        session,
+        credential_uuid="00000000-0000-4000-8000-000000000000",
+        issuer=world.issuer,
+        org=world.org,
+        mc=world.mc,
+        recipient=issuing.check_recipient(issuing.Recipient("Ada", "ada@example.org")),
+        salt="00",
+        valid_from=world.issuer.created_at,
+        urls=issuing.Urls("http://testserver"),
+    )
+    credential["evidence"] = [{"id": "https://e.example/1", "type": ["Evidence"], "foo": "bar"}]
+    with pytest.raises(InvalidInput, match="foo"):
+        issuing.sign(session, world.master_key, world.issuer, credential, "ldp")
+
+
+def test_bulk_csv_good_rows_issue_bad_row_reported(
+    client: TestClient, world: World, session: Session
+) -> None:
+    csv_text = (
+        "name,email,external_id,grade\n"
+        "Ada,ada@example.org,e1,A\n"
+        "Bob,not-an-email,e2,B\n"
+        "Cy,cy@example.org,e3,\n"
+    )
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=csv_text,
+        headers=_auth(world) | {"content-type": "text/csv"},
+    )
+    assert response.status_code == 202, response.text
+    job = client.get(response.json()["href"], headers=_auth(world)).json()
+    assert job["status"] == "done"
+    assert (job["issued"], job["failed"], job["total"]) == (2, 1, 3)
+    bad = next(r for r in job["rows"] if r["status"] == "failed")
+    assert bad["line"] == 3 and "email" in bad["error"]
+    # Rerunning the same file issues nobody twice.
+    again = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=csv_text,
+        headers=_auth(world) | {"content-type": "text/csv"},
+    )
+    job2 = client.get(again.json()["href"], headers=_auth(world)).json()
+    assert (job2["issued"], job2["duplicates"], job2["failed"]) == (0, 2, 1)
+    assert len(session.exec(select(IssuedCredential)).all()) == 2
+
+
+def test_bulk_rejects_malformed_json_and_wrong_type(client: TestClient, world: World) -> None:
+    url = f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk"
+    params = {"micro_credential": world.mc.slug}
+    bad_json = client.post(
+        url,
+        params=params,
+        content=b"[{",
+        headers=_auth(world) | {"content-type": "application/json"},
+    )
+    assert bad_json.status_code == 422 and "malformed JSON" in bad_json.json()["error"]["message"]
+    wrong = client.post(
+        url, params=params, content=b"x", headers=_auth(world) | {"content-type": "text/xml"}
+    )
+    assert wrong.status_code == 415
+
+
+def test_bulk_rejects_malformed_csv(client: TestClient, world: World) -> None:
+    oversized = 'name,email\n"' + "a" * 200_000 + '",ada@example.org\n'
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=oversized.encode(),
+        headers=_auth(world) | {"content-type": "text/csv"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("malformed CSV at line 2")
+
+
+def test_service_errors_are_domain_errors(world: World, session: Session) -> None:
+    with pytest.raises(NotFound):
+        micro_credentials.get_micro_credential(session, "missing")
+    with pytest.raises(DomainError):
+        issuing.issue(
+            session,
+            world.master_key,
+            issuer=world.issuer,
+            micro_credential=world.mc,
+            recipient=issuing.Recipient("Ada", "ada@example.org"),
+            base_url="http://testserver",
+            fmt="xml",
+        )
+
+
+def _vc_api_credential(issuer: str) -> dict:
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:7b0d5c2e-3d0e-4a7e-9f5e-2f0a3c1b9d11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Volt"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://volt.example/a/1",
+                "type": ["Achievement"],
+                "name": "Workshop",
+                "description": "A workshop.",
+                "criteria": {"narrative": "Attend."},
+            },
+        },
+    }
+
+
+def test_vc_api_issue_signs_for_the_callers_issuer(
+    client: TestClient, world: World, session: Session, master_key: str
+) -> None:
+    body = {"credential": _vc_api_credential(world.issuer.did), "options": {}}
+    response = client.post("/credentials/issue", json=body, headers=_auth(world))
+    assert response.status_code == 201, response.text
+    signed = response.json()["verifiableCredential"]
+    proof = signed["proof"]
+    _, public_key = resolve_did_key(proof["verificationMethod"])
+    assert eddsa_rdfc_2022.verify_proof(signed, proof, public_key).ok
+    # Another organisation's issuer is refused, and so is an undefined term.
+    other = make_world(session, master_key, slug="otherco")
+    refused = client.post("/credentials/issue", json=body, headers=_auth(other))
+    assert refused.status_code == 403
+    bad = _vc_api_credential(world.issuer.did) | {"undefinedTerm": 1}
+    response = client.post(
+        "/credentials/issue", json={"credential": bad, "options": {}}, headers=_auth(world)
+    )
+    assert response.status_code == 422 and "undefinedTerm" in response.json()["error"]["message"]
+    assert client.post("/credentials/issue", json=body).status_code == 401
+
+
+def test_vc_api_issue_refuses_an_issuer_option_that_contradicts_the_credential(
+    client: TestClient, world: World
+) -> None:
+    body = {
+        "credential": _vc_api_credential("did:key:z6MkSomeoneElse"),
+        "options": {"issuer": world.issuer.slug},
+    }
+    response = client.post("/credentials/issue", json=body, headers=_auth(world))
+    assert response.status_code == 422
+    assert "declares" in response.json()["error"]["message"]
