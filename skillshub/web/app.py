@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
@@ -17,6 +18,7 @@ from skillshub import __version__
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
+from skillshub.web import security_headers
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    security_headers.install(app, hsts=settings.base_url.startswith("https://"))
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)

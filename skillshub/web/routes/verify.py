@@ -20,14 +20,9 @@ router = APIRouter(tags=["verify"])
 JSON_MEDIA = {"application/json", "application/ld+json", "application/vc+ld+json", "application/vc"}
 TEXT_MEDIA = {"text/plain", "application/jwt", "application/vc+jwt"}
 IMAGE_MEDIA = {"image/png", "image/svg+xml"}
-# Credential content is attacker-controlled: no script at all, nothing embedded from elsewhere.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The page may show a credential's URL (?url=…): not passed on to links it leads to. The
+# other security headers come from skillshub.web.security_headers, as on every page.
+PAGE_HEADERS = {"Referrer-Policy": "no-referrer"}
 
 Input = tuple[bytes | str | dict[str, Any], str | None]
 
