@@ -18,7 +18,7 @@ from skillshub import __version__
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web import security_headers
+from skillshub.web import csrf, security_headers
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(csrf.CsrfCookie, secure=settings.base_url.startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     security_headers.install(app, hsts=settings.base_url.startswith("https://"))
     install_error_handlers(app)

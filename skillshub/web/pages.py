@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from skillshub.web.csrf import csrf_field
+
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -25,3 +27,4 @@ def _url_for(context: Any, name: str, /, **path_params: Any) -> str:
 
 
 templates.env.globals["url_for"] = _url_for
+templates.env.globals["csrf_field"] = csrf_field  # in every form a CsrfDep route receives

@@ -22,6 +22,7 @@ from badges.models import IssuedCredential
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from skillshub.settings import Settings
+from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep
 from skillshub.web.pages import templates
 
@@ -325,7 +326,9 @@ def claim_page(
     )
 
 
-@router.post("/credentials/{credential_id}/claim", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/claim", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
 def claim(
     credential_id: str,
     request: Request,
@@ -375,7 +378,11 @@ def learner_view(
     )
 
 
-@router.post("/credentials/{credential_id}/manage/visibility", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/manage/visibility",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
 def set_visibility(
     credential_id: str,
     request: Request,
@@ -391,7 +398,11 @@ def set_visibility(
     return RedirectResponse(f"/credentials/{credential_id}/manage", status_code=303)
 
 
-@router.post("/credentials/{credential_id}/manage/forget", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/manage/forget",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
 def forget_browser(credential_id: str, request: Request, session: SessionDep) -> Response:
     """End the learner session in this browser."""
     delivery.end_session(session, request.cookies.get(COOKIE))

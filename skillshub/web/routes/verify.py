@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from badges.verify_input import UnrecognisedInput, parse_json
 from badges.verifying import VerificationContext, VerifyOptions, verify
 from catalogue.errors import DomainError, UnsupportedMediaType
+from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep
 from skillshub.web.pages import templates
 
@@ -152,6 +153,9 @@ async def verify_page(request: Request, context: ContextDep, url: str | None = N
     return await _page_for(request, context, from_url())
 
 
-@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+# Origin check only: no session to ride on (see skillshub.web.csrf).
+@router.post(
+    "/verify", response_class=HTMLResponse, include_in_schema=False, dependencies=[SameOriginDep]
+)
 async def verify_form(request: Request, context: ContextDep) -> Response:
     return await _page_for(request, context, _form_input(request))

@@ -1,6 +1,6 @@
-"""The API docs in headless Chromium under their Content-Security-Policy: the CDN bundle and
-the inline bootstrap (allowed by its hash) run. The CDN is not reachable from the tests, so
-the bundle is a stand-in served through the browser's request routing."""
+"""Web hardening in headless Chromium: the API docs run under their own CSP (the CDN is not
+reachable from the tests, so its bundle is a stand-in served through the browser's request
+routing); the page CSP blocks injected inline script; another site's form post is refused."""
 
 from __future__ import annotations
 
@@ -55,3 +55,28 @@ def test_an_injected_inline_script_is_blocked_on_pages(browser_page: Any) -> Non
     assert page.evaluate("() => getComputedStyle(document.querySelector('.skip')).position") == (
         "absolute"
     )
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [("/verify", {"url": "https://example.org/badge.json"}), ("/credentials/x/manage/forget", {})],
+)
+def test_another_sites_form_is_refused_in_chromium(
+    browser_page: Any, live_server: str, action: str, fields: dict[str, str]
+) -> None:
+    """A real cross-site form post (the browser sets Sec-Fetch-Site and Origin itself)."""
+    page = browser_page
+    inputs = "".join(f'<input name="{k}" value="{v}">' for k, v in fields.items())
+    attacker = (
+        f'<form id="f" method="post" action="{live_server}{action}">{inputs}</form>'
+        "<script>document.getElementById('f').submit()</script>"
+    )
+    page.route(
+        "http://attacker.test/",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=attacker),
+    )
+    with page.expect_response(f"{live_server}{action}") as answer:
+        page.goto("http://attacker.test/")
+    assert answer.value.status == 403
+    page.wait_for_load_state()
+    assert "sent from another web site" in page.content()
