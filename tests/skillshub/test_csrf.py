@@ -152,6 +152,14 @@ def test_learner_forms_refuse_cross_site_posts_and_change_nothing(
         visibility, data={"public": "1", "csrf_token": form_token}, follow_redirects=False
     )
     assert made_public.status_code == 303 and _public(engine)
+    # A script on our own page may send the token as a header instead.
+    hidden = client.post(
+        visibility,
+        data={"public": "0"},
+        headers={"x-csrf-token": form_token},
+        follow_redirects=False,
+    )
+    assert hidden.status_code == 303 and not _public(engine)
     forgot = client.post(forget, data={"csrf_token": form_token}, follow_redirects=False)
     assert forgot.status_code == 303
     assert client.get(f"/credentials/{uuid}/manage").status_code == 403
