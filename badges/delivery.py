@@ -13,9 +13,13 @@ Why a session token rather than re-opening the claim link, or a signed cookie:
   `/credentials/{id}`). It is derived from the claim (minted only by redeeming it), random
   (secrets.token_urlsafe(32)) and stored as a hash like the claim token, which gives what a
   signed cookie gives (an unforgeable value bound to one credential) without an app-wide
-  signing secret, and adds what it cannot: the server can end a session (`end_session`).
+  signing secret, and adds what it cannot: the server can end a session (`end_session`), or
+  every session of the credential (`end_sessions`: "sign out everywhere").
 Tokens are single-purpose: a session token never works as a claim token, nor the reverse.
 A learner who lost the session asks the issuer for a fresh link (`send_claim_link`).
+Sessions last SKILLSHUB_LEARNER_SESSION_DAYS, and a new link ends them early: sending one
+ends every session of the credential (the link may go out because the first one reached the
+wrong person, who must lose access), and redeeming one ends any session minted meanwhile.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from email.utils import parseaddr
 from typing import Protocol
 from urllib.parse import quote
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -46,7 +50,7 @@ log = logging.getLogger("skillshub.delivery")
 
 CLAIM = "claim"
 SESSION = "session"
-SESSION_TTL = timedelta(days=365)
+SESSION_TTL = timedelta(days=30)  # the setting's default; callers pass the setting's value
 _MAX_TOKEN_LENGTH = 100  # token_urlsafe(32) is 43 characters; longer input is not ours
 
 
@@ -87,7 +91,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _new_token(
-    session: Session, record: IssuedCredential, purpose: str, expires_at: datetime
+    session: Session, record: IssuedCredential, purpose: str, now: datetime, ttl: timedelta
 ) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
@@ -95,11 +99,22 @@ def _new_token(
             token_hash=hash_token(token),
             credential_id=record.id or 0,
             purpose=purpose,
-            expires_at=expires_at,
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     session.flush()
     return token
+
+
+def end_sessions(session: Session, credential_id: int) -> int:
+    """End every learner session of a credential (all browsers); returns how many."""
+    ended = session.execute(
+        delete(ClaimToken).where(
+            col(ClaimToken.credential_id) == credential_id, col(ClaimToken.purpose) == SESSION
+        )
+    )
+    return ended.rowcount  # type: ignore[attr-defined]
 
 
 def claim_url(base_url: str, credential_uuid: str, token: str) -> str:
@@ -157,8 +172,9 @@ def send_claim_link(
 ) -> Delivery:
     """Store a new claim token, commit, then e-mail its link.
 
-    Earlier unredeemed links of the credential stop working. A failed send is logged and
-    reported, never raised: the credential stands, and a new link can be sent any time.
+    Earlier unredeemed links of the credential stop working, and so do its learner
+    sessions. A failed send is logged and reported, never raised: the credential stands,
+    and a new link can be sent any time.
     """
     now = _now(now)
     session.execute(
@@ -171,8 +187,10 @@ def send_claim_link(
         )
         .values(expires_at=now)
     )
-    expires_at = now + timedelta(hours=settings.claim_token_ttl_hours)
-    token = _new_token(session, record, CLAIM, expires_at)
+    end_sessions(session, record.id or 0)
+    ttl = timedelta(hours=settings.claim_token_ttl_hours)
+    expires_at = now + ttl
+    token = _new_token(session, record, CLAIM, now, ttl)
     issuer = session.get(Issuer, record.issuer_id)
     mc = session.get(MicroCredential, record.micro_credential_id)
     assert issuer is not None and mc is not None  # foreign keys
@@ -262,21 +280,32 @@ def check_claim(
 
 
 def redeem_claim(
-    session: Session, credential_uuid: str, token: str | None, *, now: datetime | None = None
+    session: Session,
+    credential_uuid: str,
+    token: str | None,
+    *,
+    ttl: timedelta = SESSION_TTL,
+    now: datetime | None = None,
 ) -> tuple[IssuedCredential, str]:
     """Spend the claim token and return the credential and a new session token (in clear,
-    once: only its hash is kept)."""
+    once: only its hash is kept). Earlier sessions of the credential end."""
     now = _now(now)
     row, record = _claim(session, credential_uuid, token, now)
-    # Compare-and-set: of two concurrent redemptions exactly one updates the row.
+    # Compare-and-set: of two concurrent redemptions exactly one updates the row, and a
+    # link that a concurrent resend just replaced (expires_at set to now) is not spent.
     spent = session.execute(
         update(ClaimToken)
-        .where(col(ClaimToken.id) == row.id, col(ClaimToken.used_at).is_(None))
+        .where(
+            col(ClaimToken.id) == row.id,
+            col(ClaimToken.used_at).is_(None),
+            col(ClaimToken.expires_at) > now,
+        )
         .values(used_at=now)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        raise ClaimUsed("this claim link was already used")
-    return record, _new_token(session, record, SESSION, now + SESSION_TTL)
+        raise ClaimUsed("this claim link was already used or replaced by a newer one")
+    end_sessions(session, record.id or 0)
+    return record, _new_token(session, record, SESSION, now, ttl)
 
 
 def learner_credential(
@@ -284,11 +313,16 @@ def learner_credential(
     credential_uuid: str,
     session_token: str | None,
     *,
+    ttl: timedelta = SESSION_TTL,
     now: datetime | None = None,
 ) -> IssuedCredential | None:
-    """The credential when `session_token` is a live learner session for it, else None."""
+    """The credential when `session_token` is a live learner session for it, else None.
+
+    Live means before its own expiry and younger than `ttl`: the setting in force now, so
+    lowering it (or sessions minted under the old 365-day lifetime) takes effect at once."""
     row = _find(session, session_token, SESSION)
-    if row is None or row.expires_at <= _now(now):
+    now = _now(now)
+    if row is None or row.expires_at <= now or row.created_at + ttl <= now:
         return None
     record = session.get(IssuedCredential, row.credential_id)
     return record if record is not None and record.uuid == credential_uuid else None

@@ -6,6 +6,7 @@ A backend only sends an already built message; what goes into it is the caller's
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 import uuid
@@ -62,10 +63,14 @@ class FileMailer:
     outbox: Path
 
     def send(self, message: EmailMessage) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the messages hold live claim links.
+        self.outbox.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.outbox.mkdir(mode=0o700, exist_ok=True)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.eml"
         partial = self.outbox / f".{name}.part"
-        partial.write_bytes(message.as_bytes())
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(message.as_bytes())
         partial.replace(self.outbox / name)  # readers never see half a message
 
 

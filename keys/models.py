@@ -23,6 +23,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = timestamp()
     last_used_at: datetime | None = timestamp(nullable=True, default_now=False)
     revoked_at: datetime | None = timestamp(nullable=True, default_now=False)
+    expires_at: datetime | None = timestamp(nullable=True, default_now=False)
 
 
 class IssuerKey(SQLModel, table=True):

@@ -87,7 +87,7 @@ def init_master_key(configured: str | None, path: Path) -> bool:
     if configured is not None:
         open_master_key(configured)
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(generate_master_key() + "\n")

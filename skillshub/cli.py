@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from sqlmodel import Session
 from catalogue import organisations
 from catalogue.errors import DomainError
 from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.files import private_dir
 from skillshub.settings import Settings
 
 app = typer.Typer(
@@ -89,7 +91,7 @@ def init() -> None:
     from keys.store import ensure_master_key, init_master_key
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     try:
         created = init_master_key(settings.resolved_master_key(), settings.master_key_path)
     except DomainError as exc:
@@ -175,15 +177,84 @@ def org_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def token_create(
     org: Annotated[str, typer.Option("--org", help="Organisation slug")],
     name: Annotated[str, typer.Option(help="A label for the token")] = "default",
+    expires_days: Annotated[
+        int | None,
+        typer.Option(
+            "--expires-days", min=1, max=3650, help="Stop working after N days (default: never)"
+        ),
+    ] = None,
 ) -> None:
     """Create an API token for an organisation. It is printed once; store it safely."""
-    from keys.tokens import create_token
+    from keys.tokens import create_token, when
 
     with database() as session:
         organisation = organisations.get_organisation(session, org)
-        token, _record = create_token(session, organisation.id or 0, name)
-    err.print("API token (shown once, only its hash is stored):")
+        token, record = create_token(session, organisation.id or 0, name, expires_days=expires_days)
+    until = f", expires {when(record.expires_at)}" if record.expires_at else ""
+    err.print(f"API token {record.id}{until} (shown once, only its hash is stored):")
     sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str, typer.Option("--org", help="Organisation slug")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List an organisation's API tokens (never the secrets): revoked and expired ones too."""
+    from keys.tokens import list_tokens, token_state, when
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    with database() as session:
+        organisation = organisations.get_organisation(session, org)
+        found = list_tokens(session, organisation.id or 0)
+    if as_json:
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": t.prefix,
+                "state": token_state(t),
+                "created_at": iso(t.created_at),
+                "expires_at": iso(t.expires_at),
+                "last_used_at": iso(t.last_used_at),
+                "revoked_at": iso(t.revoked_at),
+            }
+            for t in found
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if not found:
+        err.print(f"organisation {org} has no API tokens", highlight=False, markup=False)
+    for t in found:
+        # The prefix is what listings show to tell tokens apart; the secret is never stored.
+        line = (
+            f"{t.id:>5}  {t.prefix}…  {token_state(t):8}  created {when(t.created_at)}"
+            f"  expires {when(t.expires_at) if t.expires_at else 'never'}"
+            f"  last used {when(t.last_used_at) if t.last_used_at else 'never'}"
+        )
+        if t.revoked_at:
+            line += f"  revoked {when(t.revoked_at)}"
+        out.print(f"{line}  {t.name}", highlight=False, markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`)")],
+) -> None:
+    """Revoke an API token: requests with it are refused from now on."""
+    from keys.tokens import revoke_token, when
+
+    with database() as session:
+        record = revoke_token(session, token_id, None)
+    # Revoking twice keeps the first time: the line is true either way.
+    revoked = when(record.revoked_at) if record.revoked_at else "?"
+    out.print(
+        f"token {token_id} ({record.prefix}…, {record.name}) revoked on {revoked}",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("verify")

@@ -19,7 +19,7 @@ from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course
 from keys.store import ensure_master_key
 from skillshub.cli import app, check_writable, database, err, fail, load_settings, out, write_file
-from skillshub.db import make_engine
+from skillshub.db import make_engine, writer
 
 
 def _issuer_for(
@@ -79,7 +79,9 @@ def issue(
         )
         text = record.signed
     # After the commit: the learner's e-mail with the claim link.
-    sent = delivery.deliver_committed(make_engine(settings.sqlalchemy_url), settings, record.uuid)
+    sent = delivery.deliver_committed(
+        writer(make_engine(settings.sqlalchemy_url)), settings, record.uuid
+    )
     if sent is not None and not sent.sent:
         err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
     if out_file:
@@ -119,7 +121,7 @@ def issue_bulk(
             rows=bulk.parse_csv(text),
             fmt=fmt,
         )
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = writer(make_engine(settings.sqlalchemy_url))
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=as_json) as bar:
         task = bar.add_task("issue", total=job.total, completed=job.failed)

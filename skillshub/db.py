@@ -10,12 +10,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from catalogue.errors import DomainError
+from skillshub import sqlite_locking
+from skillshub.files import private_file
+
+# Re-exported: callers take engines and sessions from here.
+from skillshub.sqlite_locking import writer as writer
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -23,15 +27,6 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 class DatabaseError(DomainError):
     code = "database_error"
     status_code = 503
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -48,11 +43,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(
-                parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
-            )
-            event.listen(engine, "connect", _sqlite_pragmas)
+                # Created 0600 before SQLite opens it: its -wal and -shm files copy that mode.
+                private_file(Path(parsed.database))
+            connect_args = {"check_same_thread": False, "timeout": sqlite_locking.BUSY_TIMEOUT_S}
+            engine = create_engine(parsed, echo=echo, connect_args=connect_args)
+            sqlite_locking.install(engine)
         else:
             engine = create_engine(
                 parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20
@@ -95,9 +90,10 @@ def head_revision() -> str | None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error; `write=False` for one
+    that only reads (on SQLite it then never waits for, nor holds, the write lock)."""
+    with Session(writer(engine) if write else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,10 +49,22 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_from: str = "Skills Hub <no-reply@skillshub.local>"
     claim_token_ttl_hours: int = 24 * 30
+    # How long a claimed badge stays manageable from one browser before the learner needs a
+    # fresh claim link; lowering it also ends older sessions (checked at every request).
+    learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
     # Both by default; "revocation" alone gives the single credentialStatus object that the
     # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
     status_purposes: tuple[str, ...] = ("revocation", "suspension")
+    # Rate limits in the `limits` library's syntax; several per class separated by ";"
+    # ("60/minute;1000/hour"). Budgets live in RATE_LIMIT_STORAGE: memory (per process) or
+    # redis://… so that every worker and host spends from one budget.
+    rate_limit_enabled: bool = True
+    rate_limit_storage: str = Field(default="memory://", repr=False)  # the URI may hold a password
+    rate_limit_verify: str = "60/minute"  # per address: public verifier, gap with credentials
+    rate_limit_claim: str = "30/minute"  # per address: claim links and the learner's pages
+    rate_limit_auth_failures: str = "20/minute"  # per address: rejected API tokens
+    rate_limit_write: str = "600/minute"  # per API token: every authenticated write
 
     @field_validator("base_url")
     @classmethod
@@ -69,11 +83,37 @@ class Settings(BaseSettings):
             raise ValueError("STATUS_PURPOSES: a JSON list of 'revocation' and/or 'suspension'")
         return tuple(dict.fromkeys(value))
 
+    @field_validator(
+        "rate_limit_verify", "rate_limit_claim", "rate_limit_auth_failures", "rate_limit_write"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            if all(item.amount > 0 for item in parse_many(value)):
+                return value
+        except ValueError:
+            pass
+        raise ValueError(
+            f"{value!r} is not a rate limit: write e.g. '60/minute' or '10/second;500/hour'"
+        )
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("memory", "redis", "rediss", "redis+unix"):
+            raise ValueError("RATE_LIMIT_STORAGE must be memory:// or a redis:// URL")
+        return value
+
     @cached_property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'skillshub.db').resolve()}"
+
+    @property
+    def learner_session_ttl(self) -> timedelta:
+        return timedelta(days=self.learner_session_days)
 
     @property
     def master_key_path(self) -> Path:

@@ -16,17 +16,19 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
-with engine.connect() as connection:
+from skillshub.db import writer  # noqa: E402  (after Alembic's config is read)
+
+# The writer engine: on SQLite the migration's transaction holds the write lock from its
+# BEGIN, so two processes starting at once migrate one after the other.
+with writer(engine).connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
     raw = connection.connection.driver_connection if sqlite else None
     if raw is not None:
-        # pysqlite commits before each DDL statement on its own, so a failed migration would
-        # leave half its tables behind; here we open the one transaction ourselves. Foreign
-        # keys go off for batch mode's table rebuilds (copy, drop, rename) and are checked
-        # before the commit; the pragma only works outside a transaction, hence first.
-        raw.isolation_level = None
+        # The engine's connections run in autocommit mode and the engine emits BEGIN itself
+        # (skillshub.db), so DDL cannot commit half a migration. Foreign keys go off for batch
+        # mode's table rebuilds (copy, drop, rename) and are checked before the commit; the
+        # pragma only works outside a transaction, hence before anything else.
         raw.execute("PRAGMA foreign_keys=OFF")
-        raw.execute("BEGIN")
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -48,7 +50,4 @@ with engine.connect() as connection:
         raise
     finally:
         if raw is not None:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
             raw.execute("PRAGMA foreign_keys=ON")
-            raw.isolation_level = ""

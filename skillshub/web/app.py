@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -16,12 +16,14 @@ from keys.sealing import MasterKey
 from keys.store import ensure_master_key
 from skillshub import __version__
 from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from skillshub.web import csrf, security_headers
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
+from skillshub.web.rate_limits import RateLimiter, limit_route
 from skillshub.web.routes import (
     catalogue,
     catalogue_pages,
@@ -37,7 +39,7 @@ from skillshub.web.routes import (
 
 def prepare(settings: Settings, engine: Engine) -> MasterKey:
     """Migrate the database and open the master key (checked against the database)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     upgrade(engine)
     with session_scope(engine) as session:
         return ensure_master_key(session, settings.resolved_master_key())
@@ -62,9 +64,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description="Micro-credential catalogue, Open Badges 3.0 issuer and public verifier.",
         lifespan=lifespan,
+        dependencies=[Depends(limit_route)],
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.rate_limiter = RateLimiter(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(csrf.CsrfCookie, secure=settings.base_url.startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -12,20 +12,51 @@ from sqlmodel import Session
 from badges.verifying import VerificationContext
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
-from keys.tokens import authenticate
 from skillshub.db import session_scope
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
+from skillshub.web.rate_limits import authenticate_request
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_ONLY = "__skillshub_read_only__"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def read_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST route that never writes (verification): its session takes no write lock,
+    which on SQLite would block every writer for as long as the route runs."""
+    setattr(endpoint, _READ_ONLY, True)
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    """Whether the request's session may write. Unsafe methods do; so does an authenticated
+    read, which records the token's last use (a deferred SQLite transaction that reads first
+    cannot safely write later)."""
+    if getattr(request.scope.get("endpoint"), _READ_ONLY, False):
+        return False
+    return request.method not in _SAFE_METHODS or "authorization" in request.headers
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, write=_writes(request)) as session:
         yield session
 
+
+async def request_body(request: Request) -> bytes:
+    """The whole body (capped by `BodySizeLimit`). Declare it before the session and the
+    token: a writer's session holds SQLite's write lock from its first query, which must not
+    wait on a client that uploads slowly."""
+    return await request.body()
+
+
+BodyDep = Annotated[bytes, Depends(request_body)]
 
 _bearer = HTTPBearer(auto_error=False, description="An organisation's API token (shub_…)")
 
@@ -36,10 +67,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_org(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Organisation:
-    return authenticate(session, credentials.credentials if credentials else None)
+    return authenticate_request(request, session, credentials.credentials if credentials else None)
 
 
 OrgDep = Annotated[Organisation, Depends(current_org)]

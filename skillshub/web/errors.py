@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogue.errors import DomainError
@@ -20,7 +20,13 @@ from skillshub.web.pages import templates
 log = logging.getLogger("skillshub.web")
 
 # Errors from the pure packages (ValueError subclasses) that mean "bad input".
-_STATUS_NAMES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+_STATUS_NAMES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    429: "rate_limited",
+}
 
 
 def error_body(code: str, message: str, details: object | None = None) -> dict:
@@ -81,6 +87,16 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database refused a value on %s %s", request.method, request.url.path)
         message = "the request holds a value the database cannot store (e.g. a NUL character)"
         return error_response(request, 422, error_body("invalid_input", message))
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, exc: OperationalError) -> Response:
+        # Busy past the lock timeout, or unreachable: nothing was written (the transaction
+        # rolled back), so the client may simply try again.
+        log.error("database unavailable on %s %s", request.method, request.url.path)
+        message = "the database is busy or unreachable; nothing was changed, try again shortly"
+        return error_response(
+            request, 503, error_body("unavailable", message), {"Retry-After": "2"}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

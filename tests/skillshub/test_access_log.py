@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from badges.delivery import claim_url
 from skillshub.cli import app
-from skillshub.web.access_log import RedactTokens
+from skillshub.web.access_log import RedactTokens, redact
 
 SECRET = "s3cr3t-claim-token"
 
@@ -62,3 +62,46 @@ def test_serve_blanks_the_claim_token_in_request_lines(
     assert "/claim?token=[redacted]&lang=de" in access_lines[0]
     installed = logging.getLogger("uvicorn.access").filters
     assert sum(isinstance(f, RedactTokens) for f in installed) == 1
+
+
+@pytest.mark.parametrize(
+    ("logged", "expected"),
+    [
+        ("/c/x/claim?token=abc", "/c/x/claim?token=[redacted]"),
+        ("/c/x/claim?%74oken=abc", "/c/x/claim?%74oken=[redacted]"),
+        ("/c/x/claim?%54%4F%4B%45%4E=abc", "/c/x/claim?%54%4F%4B%45%4E=[redacted]"),
+        ("/c/x/claim?TOKEN=abc&lang=de", "/c/x/claim?TOKEN=[redacted]&lang=de"),
+        (
+            "/c/x/claim?token=a&lang=de&token=b",
+            "/c/x/claim?token=[redacted]&lang=de&token=[redacted]",
+        ),
+        ("/c/x/claim?lang=de;token=abc", "/c/x/claim?lang=de;token=[redacted]"),
+        ("/c/x/claim?token=a;b&x=1", "/c/x/claim?token=[redacted]&x=1"),
+        ("/wallet?access_token=abc", "/wallet?access_token=[redacted]"),
+        ("/offer?pre-authorized_code=abc", "/offer?pre-authorized_code=[redacted]"),
+        # A claim link handed to the verifier: the secret is inside another parameter's value.
+        (
+            "/verify?url=https%3A%2F%2Fhub%2Fc%2Fx%2Fclaim%3Ftoken%3Dabc&lang=de",
+            "/verify?url=[redacted]&lang=de",
+        ),
+        ("/search?q=token&mytoken=1&tokens=2", "/search?q=token&mytoken=1&tokens=2"),
+        ("/c/x/claim?token", "/c/x/claim?token"),
+        ("127.0.0.1:5000", "127.0.0.1:5000"),
+    ],
+)
+def test_redact_matches_decoded_names(logged: str, expected: str) -> None:
+    assert redact(logged) == expected
+
+
+def test_the_filter_redacts_the_path_argument() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s"',
+        ("1.2.3.4:5", "GET", "/x?%74oken=abc"),
+        None,
+    )
+    assert RedactTokens().filter(record)
+    assert record.getMessage() == '1.2.3.4:5 - "GET /x?%74oken=[redacted]"'

@@ -103,10 +103,20 @@ def _walk_with_data(engine: Engine) -> None:
                     ),
                     {"key": b"\x00"},
                 )
+                conn.execute(
+                    text(
+                        "INSERT INTO api_token (organisation_id, name, prefix, token_hash, "
+                        "created_at) VALUES (1, 'ci', 'shub_abcdef', :hash, CURRENT_TIMESTAMP)"
+                    ),
+                    {"hash": "0" * 64},
+                )
             seeded = True
     assert seeded and current_revision(engine) == head_revision()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM issuer")).scalar_one() == "Volt"
         assert conn.execute(text("SELECT count(*) FROM issuer_key")).scalar_one() == 1
+        # A token from before expiry existed keeps working: no expiry, not revoked.
+        token = conn.execute(text("SELECT name, expires_at, revoked_at FROM api_token")).one()
+        assert tuple(token) == ("ci", None, None)
         if engine.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

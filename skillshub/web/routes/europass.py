@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from badges import delivery, europass
 from catalogue.errors import Unauthorized
-from keys.tokens import authenticate
-from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.rate_limits import authenticate_request
 from skillshub.web.routes.learner import COOKIE as LEARNER_COOKIE
 
 router = APIRouter(tags=["europass"])
@@ -27,8 +27,10 @@ def _requester(
     """The organisation asking (its API token), or None for the credential's learner
     (the session their claim link opened). Anyone else is refused."""
     if credentials is not None:
-        return authenticate(session, credentials.credentials).id
-    if delivery.learner_credential(session, credential_id, request.cookies.get(LEARNER_COOKIE)):
+        return authenticate_request(request, session, credentials.credentials).id
+    cookie = request.cookies.get(LEARNER_COOKIE)
+    ttl = get_settings(request).learner_session_ttl
+    if delivery.learner_credential(session, credential_id, cookie, ttl=ttl):
         return None
     raise Unauthorized(
         "exporting to Europass needs the issuer's API token or the learner's claim-link session"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from badges.proven_skills import MAX_CREDENTIALS, proven_skills
 from catalogue import gap
-from skillshub.web.deps import ContextDep, SessionDep
+from skillshub.web.deps import ContextDep, SessionDep, read_only
+from skillshub.web.rate_limits import RateClass, spend_per_address
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
@@ -26,7 +27,12 @@ class GapRequest(BaseModel):
 
 
 @router.post("/gap")
-def gap_from_badges(body: GapRequest, session: SessionDep, context: ContextDep) -> dict[str, Any]:
+@read_only
+def gap_from_badges(
+    body: GapRequest, request: Request, session: SessionDep, context: ContextDep
+) -> dict[str, Any]:
+    if body.credentials:  # verifying them is the public verifier's work, on its budget
+        spend_per_address(request, RateClass.VERIFY)
     proven, held = proven_skills(context, body.credentials)
     result = gap.gap(session, body.job_role, [*body.have, *proven])
     return {

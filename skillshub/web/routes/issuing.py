@@ -13,7 +13,15 @@ from badges import bulk, delivery, issuers, issuing, status
 from badges.models import IssuedCredential, Issuer
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
-from skillshub.web.deps import MasterKeyDep, OrgDep, SessionDep, SettingsDep, wants_html
+from skillshub.db import writer
+from skillshub.web.deps import (
+    BodyDep,
+    MasterKeyDep,
+    OrgDep,
+    SessionDep,
+    SettingsDep,
+    wants_html,
+)
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["issuing"])
@@ -161,13 +169,16 @@ def issue_credential(
         fmt=body.format,
     )
     # Runs after the session has committed and the response is out: the e-mail with the claim link.
-    background.add_task(delivery.deliver_committed, request.app.state.engine, settings, record.uuid)
+    background.add_task(
+        delivery.deliver_committed, writer(request.app.state.engine), settings, record.uuid
+    )
     return credential_out(record, issuer, mc.slug, settings.base_url)
 
 
 @router.post("/api/v1/issuers/{slug}/credentials/bulk", status_code=202)
-async def issue_bulk(
+def issue_bulk(
     slug: str,
+    raw: BodyDep,
     request: Request,
     background: BackgroundTasks,
     session: SessionDep,
@@ -181,7 +192,6 @@ async def issue_bulk(
     issuer = issuers.owned_issuer(session, slug, org.id)
     mc = get_micro_credential(session, micro_credential)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    raw = await request.body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -199,7 +209,7 @@ async def issue_bulk(
     session.commit()
     background.add_task(
         bulk.run_job,
-        request.app.state.engine,
+        writer(request.app.state.engine),
         master_key,
         job.uuid,
         base_url=settings.base_url,

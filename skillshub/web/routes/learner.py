@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -23,7 +23,7 @@ from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, Pay
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from skillshub.settings import Settings
 from skillshub.web.csrf import CsrfDep
-from skillshub.web.deps import OrgDep, SessionDep, SettingsDep
+from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["learner"])
@@ -104,7 +104,8 @@ def negotiate(accept: str, native: str) -> tuple[str, str] | None:
 
 
 def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
-    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE))
+    ttl = get_settings(request).learner_session_ttl
+    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE), ttl=ttl)
 
 
 def _visible(
@@ -188,7 +189,7 @@ def _set_learner_cookie(
     response.set_cookie(
         COOKIE,
         token,
-        max_age=int(delivery.SESSION_TTL.total_seconds()),
+        max_age=int(settings.learner_session_ttl.total_seconds()),
         path=f"/credentials/{credential_id}",
         secure=settings.base_url.startswith("https://"),
         httponly=True,
@@ -337,7 +338,9 @@ def claim(
     token: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        record, session_token = delivery.redeem_claim(session, credential_id, token)
+        record, session_token = delivery.redeem_claim(
+            session, credential_id, token, ttl=settings.learner_session_ttl
+        )
     except DomainError as exc:
         return _claim_error(request, exc)
     response = RedirectResponse(f"/credentials/{record.uuid}/manage", status_code=303)
@@ -406,6 +409,25 @@ def set_visibility(
 def forget_browser(credential_id: str, request: Request, session: SessionDep) -> Response:
     """End the learner session in this browser."""
     delivery.end_session(session, request.cookies.get(COOKIE))
+    return _signed_out(credential_id)
+
+
+@router.post(
+    "/credentials/{credential_id}/manage/sign-out-everywhere",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
+def sign_out_everywhere(credential_id: str, request: Request, session: SessionDep) -> Response:
+    """End every learner session of the credential (a lost phone, a shared computer): each
+    browser then needs a new claim link from the issuer."""
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    delivery.end_sessions(session, record.id or 0)
+    return _signed_out(credential_id)
+
+
+def _signed_out(credential_id: str) -> Response:
     response = RedirectResponse("/", status_code=303)
     # Quoted: the id comes from the URL and a header carries only latin-1 without `;`.
     response.delete_cookie(COOKIE, path=f"/credentials/{quote(credential_id)}")
@@ -473,14 +495,23 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return bytes(body)
 
 
+async def _image_body(request: Request) -> bytes:
+    return await _read_capped(request, images.MAX_UPLOAD_BYTES)
+
+
 @router.put("/api/v1/micro-credentials/{slug}/image")
-async def upload_badge_image(
-    slug: str, request: Request, session: SessionDep, settings: SettingsDep, org: OrgDep
+def upload_badge_image(
+    slug: str,
+    # Read before the session's first query (see deps.request_body).
+    data: Annotated[bytes, Depends(_image_body)],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    org: OrgDep,
 ) -> BadgeImageOut:
     """Set a micro-credential's badge image: the body is a PNG (`image/png`) or an SVG
     (`image/svg+xml`) of at most 1 MiB; badges are baked into it from then on."""
     mc = own_micro_credential(session, org, slug)
-    data = await _read_capped(request, images.MAX_UPLOAD_BYTES)
     if not data:
         raise InvalidInput("the body is empty: send the image bytes")
     image = images.store_image(

@@ -1,4 +1,5 @@
-"""Provider organisations: public reads, and a token-scoped view of one's own."""
+"""Provider organisations: public reads, and a token-scoped view of one's own (its API
+tokens included: list and revoke)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from catalogue import organisations
+from catalogue.errors import Forbidden
+from keys import tokens
+from keys.models import ApiToken
 from skillshub.web.deps import OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
@@ -41,3 +45,44 @@ def get_organisation(slug: str, session: SessionDep) -> OrganisationOut:
     return OrganisationOut.model_validate(
         organisations.get_organisation(session, slug), from_attributes=True
     )
+
+
+class TokenOut(BaseModel):
+    """A token as listed: never the secret nor its hash, only the prefix that tells it apart."""
+
+    id: int
+    name: str
+    prefix: str
+    state: tokens.TokenState
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, record: ApiToken) -> TokenOut:
+        return cls(
+            id=record.id or 0,
+            name=record.name,
+            prefix=record.prefix,
+            state=tokens.token_state(record),
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            last_used_at=record.last_used_at,
+            revoked_at=record.revoked_at,
+        )
+
+
+@router.get("/organisations/{slug}/tokens", tags=["tokens"])
+def list_tokens(slug: str, session: SessionDep, org: OrgDep) -> list[TokenOut]:
+    """The organisation's API tokens, revoked and expired ones included."""
+    if slug != org.slug:
+        raise Forbidden(f"this API token belongs to organisation {org.slug!r}, not {slug!r}")
+    return [TokenOut.of(t) for t in tokens.list_tokens(session, org.id or 0)]
+
+
+@router.delete("/tokens/{token_id}", tags=["tokens"])
+def revoke_token(token_id: int, session: SessionDep, org: OrgDep) -> TokenOut:
+    """Revoke one of the organisation's tokens (the one calling included); it is refused
+    from the moment this answer is sent."""
+    return TokenOut.of(tokens.revoke_token(session, token_id, org.id))

@@ -13,7 +13,7 @@ from badges.verify_input import UnrecognisedInput, parse_json
 from badges.verifying import VerificationContext, VerifyOptions, verify
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.web.csrf import SameOriginDep
-from skillshub.web.deps import ContextDep
+from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["verify"])
@@ -103,6 +103,7 @@ async def _verify(context: VerificationContext, data: Any, email: str | None):
 
 
 @router.post("/api/v1/verify")
+@read_only
 async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
     """Verify an OB 3.0 credential: JSON, a compact JWS, a baked PNG/SVG, or {"url": …}."""
     data, email = await _request_input(request, context)
@@ -111,6 +112,7 @@ async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
 
 
 @router.post("/credentials/verify", tags=["vc-api"])
+@read_only
 async def vc_api_verify(request: Request, context: ContextDep) -> JSONResponse:
     """W3C VC-API: `{verifiableCredential, options}` -> `{checks, warnings, errors}`."""
     body = parse_json(await request.body(), context.limits)
@@ -157,5 +159,6 @@ async def verify_page(request: Request, context: ContextDep, url: str | None = N
 @router.post(
     "/verify", response_class=HTMLResponse, include_in_schema=False, dependencies=[SameOriginDep]
 )
+@read_only
 async def verify_form(request: Request, context: ContextDep) -> Response:
     return await _page_for(request, context, _form_input(request))
