@@ -206,13 +206,24 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _stack_target(session: Session, slug: str | None, current_id: int | None) -> int | None:
-    """The micro-credential this one stacks towards; a chain that loops back is refused."""
+def _stack_target(
+    session: Session, org: Organisation, slug: str | None, current_id: int | None
+) -> int | None:
+    """The micro-credential this one stacks towards; a chain that loops back is refused, and
+    so is another provider's micro-credential: stacking towards it needs that provider's
+    consent, which the hub has no way to record yet."""
     if not slug:
         return None
     target = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).first()
     if target is None:
         raise checks.invalid("stackable_towards", f"no micro-credential {slug!r}")
+    target_course = session.get(Course, target.course_id)
+    if target_course is None or target_course.organisation_id != org.id:
+        raise checks.invalid(
+            "stackable_towards",
+            f"micro-credential {slug!r} is another provider's: only your own micro-credentials "
+            "can be named here",
+        )
     seen: set[int] = set()
     node: MicroCredential | None = target
     while node is not None and node.id not in seen:
@@ -275,7 +286,7 @@ def _validated(
         "prerequisites": checks.text("prerequisites", data.prerequisites),
         "supervision": checks.concept_code("supervision", "supervision", data.supervision),
         "grade_scheme": checks.text("grade_scheme", data.grade_scheme),
-        "stackable_towards_id": _stack_target(session, data.stackable_towards, current_id),
+        "stackable_towards_id": _stack_target(session, org, data.stackable_towards, current_id),
         "further_information": checks.text("further_information", data.further_information),
         "badge_image_url": checks.url("badge_image_url", data.badge_image_url),
         "criteria_narrative": checks.text("criteria_narrative", data.criteria_narrative),

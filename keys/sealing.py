@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import re
 
@@ -57,17 +59,26 @@ def generate_master_key() -> str:
 class MasterKey:
     """A parsed master key; seals and unseals private key bytes."""
 
-    __slots__ = ("_aead", "fingerprint")
+    __slots__ = ("_aead", "_mac_key", "fingerprint")
 
     def __init__(self, text: str | None) -> None:
         material = _parse_master_key(text)
         self._aead = AESGCM(_hkdf(material, b"skillshub/keys/sealing/v1 aes-256-gcm", 32))
+        self._mac_key = _hkdf(material, b"skillshub/keys/mac/v1 hmac-sha256", 32)
         self.fingerprint: bytes = _hkdf(
             material, b"skillshub/keys/sealing/v1 fingerprint", _FINGERPRINT_BYTES
         )
 
     def __repr__(self) -> str:
         return f"MasterKey(fingerprint={self.fingerprint.hex()})"
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` for one `purpose` (e.g. "web csrf token"): a server secret
+        every host of a deployment shares, without the key itself leaving this module."""
+        if not purpose or "\0" in purpose:
+            raise ValueError("a MAC purpose is a non-empty label without NUL")
+        message = purpose.encode() + b"\0" + data
+        return hmac.new(self._mac_key, message, hashlib.sha256).digest()
 
     def seal(self, plaintext: bytes, *, key_id: str) -> bytes:
         header = bytes([VERSION]) + self.fingerprint + os.urandom(_NONCE_BYTES)

@@ -81,6 +81,8 @@ MODULES: dict[str, str] = {
     "tests.badges.test_write_concurrency": "tests.badges.issuing.test_write_concurrency",
     "tests.badges.test_verify_bounds": "tests.badges.verifying.test_verify_bounds",
     "tests.badges.test_hostile_text": "tests.badges.issuing.test_hostile_text",
+    "tests.badges.test_svg_allow_list": "tests.badges.sharing.test_svg_allow_list",
+    "tests.csrf": "tests.support.csrf",
     "tests.badges.test_fetching": "tests.badges.verifying.test_fetching",
     "tests.badges.test_verifying": "tests.badges.verifying.test_verifying",
     "tests.badges.test_verifying_fixtures": "tests.badges.verifying.test_verifying_fixtures",

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file in DATA_DIR"
     )
     base_url: str = "http://127.0.0.1:8000"
+    # Host names the app answers to (the Host header), a JSON list; "*.example.org" matches
+    # subdomains. Default: BASE_URL's host plus localhost, 127.0.0.1 and testserver.
+    allowed_hosts: tuple[str, ...] | None = None
     master_key: str | None = Field(
         default=None,
         repr=False,
@@ -133,6 +136,14 @@ class Settings(BaseSettings):
         if path.is_file():
             return path.read_text().strip()
         return None
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Any other Host is refused (400): pages and links must never be built on it."""
+        if self.allowed_hosts is not None:
+            return list(self.allowed_hosts)
+        own = urlsplit(self.base_url).hostname or ""
+        return list(dict.fromkeys([own, "localhost", "127.0.0.1", "testserver"]))
 
     @property
     def is_public_https(self) -> bool:

@@ -27,7 +27,7 @@ from badges.models import IssuedCredential, Issuer
 from badges.proofs import jades
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
-from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.errors import Conflict, InvalidInput, NotFound
 from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import Course, MicroCredential, Organisation
 from catalogue.schemas import LearningOutcomeOut
@@ -443,7 +443,8 @@ def export_europass(
     if organisation_id is not None and (
         issuer is None or issuer.organisation_id != organisation_id
     ):
-        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+        # As for an unknown id: another organisation's credential is not revealed to exist.
+        raise NotFound(f"credential {credential_uuid!r} does not exist")
     if record.revoked_at is not None:
         raise Conflict(f"credential {credential_uuid} is revoked; it cannot go to Europass")
     if record.suspended:

@@ -545,11 +545,13 @@ class OwnedCredential:
 def owned_credential(
     session: Session, credential_uuid: str, organisation_id: int | None
 ) -> OwnedCredential:
-    """A credential with its issuer, if the organisation issued it (Forbidden otherwise)."""
+    """A credential with its issuer, if the organisation issued it. Another organisation's
+    credential is NotFound, word for word as an unknown id: credentials are private, so the
+    answer must not tell that one exists."""
     record = get_credential(session, credential_uuid)
     issuer = session.get(Issuer, record.issuer_id)
     if issuer is None or issuer.organisation_id != organisation_id:
-        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+        raise NotFound(f"credential {credential_uuid!r} does not exist")
     mc = session.get(MicroCredential, record.micro_credential_id)
     return OwnedCredential(record, issuer, mc.slug if mc else "")
 

@@ -3,7 +3,8 @@
 An upload is untrusted: a PNG is checked for its real format and its dimensions before any
 pixel is decoded (a small file can inflate to gigabytes), then decoded and re-encoded, which
 also drops metadata chunks; an SVG is parsed without entities, DOCTYPE or processing
-instructions and refused if it could run script or load anything from elsewhere.
+instructions and must keep to an allow-list of drawing elements and attributes that can run
+no script and load nothing from elsewhere.
 Remote images (a micro-credential's `badge_image_url`) are never fetched at bake time.
 """
 
@@ -99,15 +100,89 @@ def _clean_png(data: bytes) -> tuple[bytes, int, int]:
 
 
 # --- SVG uploads -----------------------------------------------------------------------------
+# An allow-list, not a deny-list: a deny-list missed `<set attributeName="href" to="java&#9;
+# script:…">` and CSS escapes such as `u\72l(…)`. Only drawing elements and presentation
+# attributes pass; values are judged after the parser has expanded entities, with CSS escapes
+# and comments decoded and whitespace and control characters removed. A refused image is
+# refused whole (422 with the reason): nothing is rewritten.
 
-_FORBIDDEN_ELEMENTS = frozenset(
-    {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener", "audio"}
-    | {"video", "frame", "frameset", "applet", "base", "link", "meta"}
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_FILTER_PRIMITIVES = (
+    "feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting "
+    "feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR "
+    "feGaussianBlur feMerge feMergeNode feMorphology feOffset fePointLight feSpecularLighting "
+    "feSpotLight feTile feTurbulence"
+)  # not feImage: it loads a resource
+_SVG_ELEMENTS = _words(
+    "svg g defs symbol use path rect circle ellipse line polyline polygon text tspan "
+    "textPath title desc metadata linearGradient radialGradient stop pattern clipPath mask "
+    "marker image style filter " + _FILTER_PRIMITIVES
 )
-# Raster images inline are fine; anything else behind an href leaves the document.
-_SAFE_DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)\s*([^)'\"]*)\1\s*\)", re.IGNORECASE)
-_DANGEROUS_TEXT = re.compile(r"javascript:|vbscript:|@import|expression\s*\(", re.IGNORECASE)
+# Editors' bookkeeping (Inkscape, RDF licence metadata): no browser renders, fetches or runs
+# anything in these namespaces, so their elements and attributes may stay as they are.
+_INERT_NAMESPACES = frozenset(
+    {
+        "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
+        "http://www.inkscape.org/namespaces/inkscape",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://purl.org/dc/elements/1.1/",
+        "http://creativecommons.org/ns#",
+    }
+)
+_ATTRIBUTES = _words(
+    # core, geometry, text
+    "id class lang tabindex role focusable width height viewBox preserveAspectRatio "
+    "version baseProfile x y x1 y1 x2 y2 cx cy r rx ry fx fy fr d points pathLength "
+    "transform dx dy rotate textLength lengthAdjust startOffset method spacing side path "
+    # paint servers, clipping, masking, markers
+    "gradientUnits gradientTransform spreadMethod offset patternUnits patternContentUnits "
+    "patternTransform clipPathUnits maskUnits maskContentUnits markerWidth markerHeight "
+    "markerUnits refX refY orient type media "
+    # filter primitives
+    "filterUnits primitiveUnits in in2 result stdDeviation mode operator k1 k2 k3 k4 values "
+    "tableValues slope intercept amplitude exponent radius scale xChannelSelector "
+    "yChannelSelector baseFrequency numOctaves seed stitchTiles order kernelMatrix divisor "
+    "bias targetX targetY edgeMode preserveAlpha surfaceScale diffuseConstant "
+    "specularConstant specularExponent kernelUnitLength azimuth elevation z pointsAtX "
+    "pointsAtY pointsAtZ limitingConeAngle"
+)
+# CSS values, judged as CSS (not cursor or color-profile: they take external URLs only).
+_PRESENTATION = _words(
+    "style alignment-baseline baseline-shift clip clip-path clip-rule color "
+    "color-interpolation color-interpolation-filters color-rendering direction display "
+    "dominant-baseline enable-background fill fill-opacity fill-rule filter flood-color "
+    "flood-opacity font "
+    "font-family font-size font-size-adjust font-stretch font-style font-variant "
+    "font-weight glyph-orientation-horizontal glyph-orientation-vertical image-rendering "
+    "isolation kerning letter-spacing lighting-color marker-start marker-mid marker-end mask "
+    "mix-blend-mode opacity overflow paint-order pointer-events shape-rendering stop-color "
+    "stop-opacity stroke stroke-dasharray stroke-dashoffset stroke-linecap stroke-linejoin "
+    "stroke-miterlimit stroke-opacity stroke-width text-anchor text-decoration "
+    "text-rendering transform-origin unicode-bidi vector-effect visibility word-spacing "
+    "writing-mode"
+)
+_HREF_ELEMENTS = frozenset(
+    {"use", "linearGradient", "radialGradient", "pattern", "textPath", "filter", "image"}
+)
+# Raster images inline are fine (an <image> never runs script); anything else behind an href
+# but a fragment of this document leaves it.
+_SAFE_DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]*\Z")
+_LOCAL_REF = re.compile(r"#[A-Za-z_][\w.:-]*\Z")
+_IGNORED = re.compile(r"[\x00-\x20\x7f]+")  # what browsers skip inside a URL or a scheme
+_SCRIPT = re.compile(r"javascript:|vbscript:|livescript:|data:text/|expression\(")
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(\n|\r\n|\r|\f)|(.))", re.S)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_CSS_URL = re.compile(r"url\(([^)]*)\)?")
+# CSS functions and rules that load something without url(…), or bind behaviour.
+_CSS_LOADS = re.compile(r"image-set\(|image\(|src\(|cross-fade\(|element\(|-moz-binding|behavior:")
+_CSS_AT_RULE = re.compile(r"@([a-z-]+)")
 _LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*\Z")
 
 
@@ -115,27 +190,89 @@ class _Refused(Exception):
     pass
 
 
+def _css_char(match: re.Match[str]) -> str:
+    hex_digits, newline, char = match.groups()
+    if newline is not None:
+        return ""
+    if char is not None:
+        return char
+    code = int(hex_digits, 16)
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+
+
+def _css_decoded(text: str) -> str:
+    """CSS as a browser tokenises it: comments dropped, escapes decoded, lower case."""
+    return _CSS_ESCAPE.sub(_css_char, _CSS_COMMENT.sub("", text)).lower()
+
+
+def _compact(text: str) -> str:
+    """Whitespace and control characters removed (URL parsing skips them: `java\tscript:`)."""
+    return _IGNORED.sub("", text).lower()
+
+
 def _check_css(text: str, where: str) -> None:
-    if _DANGEROUS_TEXT.search(text):
-        raise _Refused(f"{where} holds script or an import")
-    for match in _CSS_URL.finditer(text):
-        target = match.group(2).strip()
-        if not (target.startswith("#") or _SAFE_DATA_URI.match(target)):
+    decoded = _css_decoded(text)
+    css = _compact(decoded)
+    if _SCRIPT.search(css):
+        raise _Refused(f"{where} holds script")
+    for rule in _CSS_AT_RULE.findall(decoded):
+        if rule != "media":
+            raise _Refused(f"{where} holds an @{rule} rule (only @media is allowed)")
+    if _CSS_LOADS.search(css):
+        raise _Refused(f"{where} loads an external resource")
+    for target in _CSS_URL.findall(css):
+        if not _LOCAL_REF.match(target.strip("'\"")):
             raise _Refused(f"{where} refers to an external resource ({target[:60]!r})")
 
 
-def _check_attribute(element: str, name: str, value: str) -> None:
-    local = name.rsplit(" ", 1)[-1]
-    if local.lower().startswith("on"):
-        raise _Refused(f"<{element}> has an event handler attribute ({local})")
-    if _DANGEROUS_TEXT.search(value):
-        raise _Refused(f"<{element} {local}> holds script")
-    if local == "href":
-        target = value.strip()
-        if not (target.startswith("#") or _SAFE_DATA_URI.match(target)):
-            raise _Refused(f"<{element}> links to an external resource ({target[:60]!r})")
-    elif local == "style" or "url(" in value.lower():
+def _check_href(element: str, value: str) -> None:
+    target = _IGNORED.sub("", value)
+    if _LOCAL_REF.match(target) or (element == "image" and _SAFE_DATA_URI.match(target)):
+        return
+    raise _Refused(f"<{element}> links to an external resource ({value.strip()[:60]!r})")
+
+
+def _check_scripting(element: str, attrs: dict[str, str]) -> None:
+    """Event handlers and script URLs, named as such whatever else is wrong."""
+    for name, value in attrs.items():
+        local = name.rpartition(" ")[2]
+        if local.lower().startswith("on"):
+            raise _Refused(f"<{element}> has an event handler attribute ({local})")
+        if local == "href" and _SCRIPT.search(_compact(value)):
+            raise _Refused(f"<{element}> href holds script")
+
+
+def _check_element(uri: str, local: str) -> None:
+    if uri in _INERT_NAMESPACES:
+        return
+    if uri != SVG_NS or local not in _SVG_ELEMENTS:
+        shown = local if uri == SVG_NS else f"{local} (namespace {uri!r})" if uri else local
+        raise _Refused(
+            f"<{shown}> elements are not allowed in a badge image: only drawing elements "
+            "(shapes, paths, text, gradients, clip paths, masks, filters) may be used"
+        )
+
+
+def _check_attribute(element: str, name: str, value: str, *, inert: bool) -> None:
+    uri, _, local = name.rpartition(" ")
+    shown = {XLINK_NS: "xlink:", XML_NS: "xml:"}.get(uri, "") + local
+    if inert or uri in _INERT_NAMESPACES:
+        return
+    if local == "href" and uri in ("", XLINK_NS):
+        if element not in _HREF_ELEMENTS:
+            raise _Refused(f"<{element}> may not link anywhere (href)")
+        _check_href(element, value)
+    elif uri == "" and local in _PRESENTATION:
+        # Presentation attributes are CSS values: fill="u\72l(…)" is a url(…) to a browser.
         _check_css(value, f"<{element} {local}>")
+    elif not (
+        (uri == "" and (local in _ATTRIBUTES or local.startswith(("aria-", "data-"))))
+        or (uri == XML_NS and local in ("space", "lang"))
+        or (uri == XLINK_NS and local == "title")
+    ):
+        raise _Refused(f"the attribute {shown!r} on <{element}> is not allowed in a badge image")
+    if local == "type" and element == "style" and value.strip().lower() not in ("", "text/css"):
+        raise _Refused(f"<style type={value.strip()[:40]!r}> is not CSS")
 
 
 def _length(value: str | None) -> int | None:
@@ -169,11 +306,11 @@ def _check_svg(data: bytes) -> tuple[int | None, int | None]:
             size[1] = _length(attrs.get("height")) or (
                 _length(view_box[3]) if len(view_box) == 4 else None
             )
-        if local in _FORBIDDEN_ELEMENTS:
-            raise _Refused(f"<{local}> elements are not allowed in a badge image")
+        _check_scripting(local, attrs)
+        _check_element(uri, local)
         for attribute, value in attrs.items():
-            _check_attribute(local, attribute, value)
-        if local == "style":
+            _check_attribute(local, attribute, value, inert=uri in _INERT_NAMESPACES)
+        if (uri, local) == (SVG_NS, "style"):
             style_text.append("")
 
     def text(chunk: str) -> None:
@@ -182,7 +319,7 @@ def _check_svg(data: bytes) -> tuple[int | None, int | None]:
 
     def end(name: str) -> None:
         state["depth"] -= 1
-        if name.rpartition(" ")[2] == "style" and style_text:
+        if name == f"{SVG_NS} style" and style_text:
             _check_css(style_text.pop(), "<style>")
 
     parser.StartDoctypeDeclHandler = refuse

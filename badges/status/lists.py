@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from badges.models import IssuedCredential, Issuer, StatusAllocation, StatusChange, StatusList
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.status import bitstring
-from catalogue.errors import Conflict, DomainError, Forbidden, NotFound
+from catalogue.errors import Conflict, DomainError, NotFound
 from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2
@@ -294,7 +294,8 @@ def change_status(
     issuer = session.get(Issuer, record.issuer_id)
     assert issuer is not None
     if organisation_id is not None and issuer.organisation_id != organisation_id:
-        raise Forbidden(f"credential {credential_uuid} was issued by another organisation")
+        # As for an unknown id: another organisation's credential is not revealed to exist.
+        raise NotFound(f"credential {credential_uuid!r} does not exist")
     if record.revoked_at is not None:
         raise Conflict(f"credential {credential_uuid} is revoked; revocation is final")
     if action == "revoke":

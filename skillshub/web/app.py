@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
@@ -18,6 +19,7 @@ from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
+from skillshub.web import csrf, security_headers
 from skillshub.web.docs import install_docs
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
@@ -71,6 +73,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.rate_limiter = RateLimiter(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(csrf.CsrfCookie, secure=settings.base_url.startswith("https://"))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    security_headers.install(app, hsts=settings.base_url.startswith("https://"))
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)

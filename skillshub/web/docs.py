@@ -2,8 +2,9 @@
 `fastapi-offline` package and are served from DOCS_ASSETS, so the pages work offline.
 
 FastAPI's defaults load them from jsDelivr, which leaves /docs blank on an air-gapped host.
-Content-Security-Policy these two pages need: `script-src 'self' 'unsafe-inline'` (Swagger
-UI is started by an inline <script>, as is the OAuth2 redirect page), `style-src 'self'
+Content-Security-Policy these two pages need (security_headers.DOCS_CSP): `script-src 'self'`
+plus the hashes of the inline <script>s that start Swagger UI and the OAuth2 redirect page
+(computed from each answer, so no 'unsafe-inline'), `style-src 'self'
 'unsafe-inline'` (both UIs set style attributes), `img-src 'self' data:` (inline SVG icons),
 `worker-src blob:` (ReDoc's search runs in a blob: worker) and `connect-src 'self'` (they fetch
 /openapi.json). Nothing from another origin.
@@ -28,12 +29,18 @@ ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 DOCS_ASSETS = "/docs-assets"
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
+_REDIRECT = "/docs/oauth2-redirect"
+
+
+def page_paths(app: FastAPI) -> frozenset[str]:
+    """The docs' HTML pages (they run under security_headers.DOCS_CSP, not the page policy)."""
+    return frozenset({DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url or _REDIRECT})
 
 
 def install_docs(app: FastAPI) -> None:
     """Add /docs, /redoc and their assets to an app made with docs_url=redoc_url=None."""
     openapi_url = app.openapi_url or "/openapi.json"
-    redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+    redirect_url = app.swagger_ui_oauth2_redirect_url or _REDIRECT
     app.mount(DOCS_ASSETS, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     # Plain routes, as FastAPI adds its own docs: no app dependencies, not in the schema.

@@ -150,6 +150,31 @@ def test_stacking_and_its_loops(client: TestClient, session: Session, demo: dict
     assert loop.status_code == 422 and "loop" in loop.json()["error"]["message"]
 
 
+def test_stacking_towards_another_providers_credential_is_refused(
+    client: TestClient, session: Session, demo: dict
+) -> None:
+    """Stacking towards another provider's micro-credential would need its consent."""
+    token = provider_token(session, "escola-mobilidade")
+    url = "/api/v1/micro-credentials/ev-electrical-diagnostics"
+    refused = client.patch(url, json={"stackable_towards": "bms-engineer"}, headers=bearer(token))
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert (
+        error["message"].startswith("stackable_towards:")
+        and "another provider" in (error["message"])
+    )
+    assert error["details"] == {"field": "stackable_towards"}
+    assert client.get(url).json()["stackable_towards"] is None
+    # The same organisation's own micro-credential is fine.
+    volt = provider_token(session, "voltacademy")
+    own = client.patch(
+        "/api/v1/micro-credentials/battery-cell-specialist",
+        json={"stackable_towards": "bms-engineer"},
+        headers=bearer(volt),
+    )
+    assert own.status_code == 200, own.text
+
+
 def test_patch_keeps_other_elements(client: TestClient, session: Session, demo: dict) -> None:
     token = provider_token(session, "escola-mobilidade")
     url = "/api/v1/micro-credentials/ev-electrical-diagnostics"

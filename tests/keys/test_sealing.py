@@ -103,3 +103,16 @@ def test_nothing_secret_in_repr_or_errors(master: MasterKey, secret: bytes) -> N
         master.unseal(sealed, key_id="k")
     assert secret.hex() not in str(caught.value)
     assert text not in str(caught.value)
+
+
+def test_mac_is_per_master_key_and_per_purpose(master: MasterKey) -> None:
+    text = generate_master_key()
+    same = MasterKey(text).mac("web csrf", b"nonce")
+    assert MasterKey(text).mac("web csrf", b"nonce") == same and len(same) == 32
+    assert MasterKey(generate_master_key()).mac("web csrf", b"nonce") != same
+    assert MasterKey(text).mac("other use", b"nonce") != same
+    # A NUL separates label and data, so a label may not hold one.
+    with pytest.raises(ValueError, match="purpose"):
+        master.mac("a\0b", b"c")
+    with pytest.raises(ValueError, match="purpose"):
+        master.mac("", b"c")

@@ -77,11 +77,19 @@ def live_app(docs_app: FastAPI) -> FastAPI:
 
 
 def _offline(page: Any, base: str) -> list[str]:
-    """Abort every request that leaves the test server; return those the page needs.
+    """Abort every request that leaves the test server; return those the page needs, and
+    any Content-Security-Policy complaint (the pages run under the app's docs policy).
 
     Only ReDoc's "powered by" logo (an image on cdn.redoc.ly, hard-coded in its bundle) may
     go missing: scripts, styles, fonts and data must all come from here."""
     blocked: list[str] = []
+
+    def complaint(message: Any) -> None:
+        text = message.text
+        if "Content Security Policy" in text and not text.startswith("Loading the image"):
+            blocked.append(text)
+
+    page.on("console", complaint)
 
     def route(request_route: Any) -> None:
         request = request_route.request

@@ -26,6 +26,7 @@ from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, Pay
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line
 from skillshub.settings import Settings
+from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.pages import templates
 
@@ -331,7 +332,9 @@ def claim_page(
     )
 
 
-@router.post("/credentials/{credential_id}/claim", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/claim", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
 def claim(
     credential_id: str,
     request: Request,
@@ -383,7 +386,11 @@ def learner_view(
     )
 
 
-@router.post("/credentials/{credential_id}/manage/visibility", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/manage/visibility",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
 def set_visibility(
     credential_id: str,
     request: Request,
@@ -399,14 +406,22 @@ def set_visibility(
     return RedirectResponse(f"/credentials/{credential_id}/manage", status_code=303)
 
 
-@router.post("/credentials/{credential_id}/manage/forget", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/manage/forget",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
 def forget_browser(credential_id: str, request: Request, session: SessionDep) -> Response:
     """End the learner session in this browser."""
     delivery.end_session(session, request.cookies.get(COOKIE))
     return _signed_out(credential_id)
 
 
-@router.post("/credentials/{credential_id}/manage/sign-out-everywhere", response_class=HTMLResponse)
+@router.post(
+    "/credentials/{credential_id}/manage/sign-out-everywhere",
+    response_class=HTMLResponse,
+    dependencies=[CsrfDep],
+)
 def sign_out_everywhere(credential_id: str, request: Request, session: SessionDep) -> Response:
     """End every learner session of the credential (a lost phone, a shared computer): each
     browser then needs a new claim link from the issuer."""

@@ -17,6 +17,7 @@ from badges.verifying import (
     verify,
 )
 from catalogue.errors import DomainError, UnsupportedMediaType
+from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.pages import templates
 
@@ -25,14 +26,9 @@ router = APIRouter(tags=["verify"])
 JSON_MEDIA = {"application/json", "application/ld+json", "application/vc+ld+json", "application/vc"}
 TEXT_MEDIA = {"text/plain", "application/jwt", "application/vc+jwt"}
 IMAGE_MEDIA = {"image/png", "image/svg+xml"}
-# Credential content is attacker-controlled: no script at all, nothing embedded from elsewhere.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The page may show a credential's URL (?url=…): not passed on to links it leads to. The
+# other security headers come from skillshub.web.security_headers, as on every page.
+PAGE_HEADERS = {"Referrer-Policy": "no-referrer"}
 
 Input = tuple[bytes | str | dict[str, Any], str | None]
 
@@ -170,7 +166,10 @@ async def verify_page(request: Request, context: ContextDep, url: str | None = N
     return await _page_for(request, context, from_url())
 
 
-@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+# Origin check only: no session to ride on (see skillshub.web.csrf).
+@router.post(
+    "/verify", response_class=HTMLResponse, include_in_schema=False, dependencies=[SameOriginDep]
+)
 @read_only
 async def verify_form(request: Request, context: ContextDep) -> Response:
     return await _page_for(request, context, _form_input(request))

@@ -172,6 +172,23 @@ def test_other_organisation_cannot_issue(
     assert response.status_code == 403
 
 
+def test_another_organisations_credential_is_answered_as_unknown(
+    client: TestClient, world: World, session: Session, master_key: str
+) -> None:
+    """A 403 would tell a stranger that the id exists: it is the same 404 as an unknown id."""
+    out = _issue(client, world)
+    other = make_world(session, master_key, slug="otherco")
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    foreign = client.get(f"/api/v1/credentials/{out['id']}", headers=_auth(other))
+    unknown = client.get(f"/api/v1/credentials/{unknown_id}", headers=_auth(other))
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json() == {
+        "error": {"code": "not_found", "message": f"credential {out['id']!r} does not exist"}
+    }
+    assert unknown.json()["error"]["message"] == f"credential {unknown_id!r} does not exist"
+    assert client.get(f"/api/v1/credentials/{out['id']}", headers=_auth(world)).status_code == 200
+
+
 def test_duplicate_external_id_issues_nothing_twice(
     client: TestClient, world: World, session: Session
 ) -> None:

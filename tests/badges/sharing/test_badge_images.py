@@ -225,6 +225,27 @@ def test_oversized_upload_is_refused_and_changes_nothing(
             422,
             "foreignObject",
         ),
+        (  # the review's payloads: an animation rewriting a link, CSS escapes
+            b'<svg xmlns="http://www.w3.org/2000/svg"><set attributeName="href" '
+            b'to="java&#9;script:alert(1)"/></svg>',
+            "image/svg+xml",
+            422,
+            "<set> elements are not allowed",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:u\\72l(https://x.example/f)"/>'
+            b"</svg>",
+            "image/svg+xml",
+            422,
+            "external",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "https://x.example/a.css";'
+            b"</style></svg>",
+            "image/svg+xml",
+            422,
+            "@import",
+        ),
         (b"<svg><rect/></svg>", "image/svg+xml", 422, "not an SVG <svg>"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>', "image/svg+xml", 422, "well"),
     ],

@@ -24,6 +24,7 @@ from badges import baking
 from badges.models import ClaimToken, IssuedCredential
 from badges.sharing import delivery
 from skillshub.settings import Settings
+from tests.support.csrf import csrf_fields
 from tests.support.world import World, make_world
 
 EMAIL = "Ada.Lovelace@Example.org"
@@ -72,7 +73,8 @@ def _claim(client: TestClient, link: str) -> None:
     page = client.get(_path(link), headers=HTML)
     assert page.status_code == 200, page.text
     assert "Claim my badge" in page.text
-    claimed = client.post(urlsplit(link).path, data={"token": _token(link)}, follow_redirects=False)
+    form = {"token": _token(link)} | csrf_fields(client)
+    claimed = client.post(urlsplit(link).path, data=form, follow_redirects=False)
     assert claimed.status_code == 303, claimed.text
     assert claimed.headers["location"].endswith("/manage")
 
@@ -102,7 +104,7 @@ def _meta(html: str, key: str) -> str:
 def _set_public(client: TestClient, credential_id: str, public: bool) -> None:
     response = client.post(
         f"/credentials/{credential_id}/manage/visibility",
-        data={"public": "1" if public else "0"},
+        data={"public": "1" if public else "0"} | csrf_fields(client),
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -319,7 +321,8 @@ def test_expired_claim_token_is_refused_and_changes_nothing(
     _update(engine, ClaimToken, row.id, expires_at=datetime.now(UTC) - timedelta(minutes=1))
     page = client.get(_path(link), headers=HTML)
     assert page.status_code == 410 and "expired" in page.text
-    posted = client.post(urlsplit(link).path, data={"token": _token(link)}, follow_redirects=False)
+    form = {"token": _token(link)} | csrf_fields(client)
+    posted = client.post(urlsplit(link).path, data=form, follow_redirects=False)
     assert posted.status_code == 410
     assert "shub_learner" not in client.cookies
     [after] = _tokens(engine)
@@ -341,13 +344,14 @@ def test_reused_claim_token_is_refused(
     other = _stranger(client)
     page = other.get(_path(link), headers=HTML)
     assert page.status_code == 403 and "already claimed" in page.text
-    posted = other.post(urlsplit(link).path, data={"token": _token(link)}, follow_redirects=False)
-    assert posted.status_code == 403
+    form = {"token": _token(link)} | csrf_fields(other)
+    posted = other.post(urlsplit(link).path, data=form, follow_redirects=False)
+    assert posted.status_code == 403 and "already claimed" in posted.text
     assert "shub_learner" not in other.cookies
     assert [(t.purpose, t.used_at) for t in _tokens(engine)] == before
     assert other.get(f"/credentials/{out['id']}/manage").status_code == 403
     _set_public_denied = other.post(
-        f"/credentials/{out['id']}/manage/visibility", data={"public": "1"}
+        f"/credentials/{out['id']}/manage/visibility", data={"public": "1"} | csrf_fields(other)
     )
     assert _set_public_denied.status_code == 403
     assert _fresh(engine, out["id"]).public is False
@@ -364,7 +368,7 @@ def test_someone_elses_token_opens_nothing(
     assert client.get(wrong, headers=HTML).status_code == 404
     posted = client.post(
         f"/credentials/{mine['id']}/claim",
-        data={"token": _token(their_link)},
+        data={"token": _token(their_link)} | csrf_fields(client),
         follow_redirects=False,
     )
     assert posted.status_code == 404
@@ -465,7 +469,11 @@ def test_forget_this_browser_ends_the_session(
 ) -> None:
     credential_id = _public(client, world, settings)
     assert [t.purpose for t in _tokens(engine)] == ["claim", "session"]
-    response = client.post(f"/credentials/{credential_id}/manage/forget", follow_redirects=False)
+    response = client.post(
+        f"/credentials/{credential_id}/manage/forget",
+        data=csrf_fields(client),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert "shub_learner" not in client.cookies
     assert [t.purpose for t in _tokens(engine)] == ["claim"]
@@ -477,7 +485,9 @@ def test_forget_this_browser_ends_the_session(
 def test_forget_at_an_odd_address_is_no_error(client: TestClient, world: World) -> None:
     """Non-latin-1 or `;` in the id broke the cookie header (a 500, found by schemathesis)."""
     for odd in ("%C2%AC%F3%AF%87%A4", "x%3B%20Domain%3Devil.example"):
-        response = client.post(f"/credentials/{odd}/manage/forget", follow_redirects=False)
+        response = client.post(
+            f"/credentials/{odd}/manage/forget", data=csrf_fields(client), follow_redirects=False
+        )
         assert response.status_code == 303, response.text
         cookie = response.headers["set-cookie"]
         assert f"Path=/credentials/{odd}" in cookie and "Domain=" not in cookie

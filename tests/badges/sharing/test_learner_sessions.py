@@ -30,6 +30,7 @@ from tests.badges.sharing.test_learner import (
     _tokens,
     _update,
 )
+from tests.support.csrf import csrf_fields
 from tests.support.world import World
 
 # Explicit instants: expiry is tested against these, never against the wall clock.
@@ -162,13 +163,18 @@ def test_sign_out_everywhere(
     action = f'action="/credentials/{credential_id}/manage/sign-out-everywhere"'
     assert action in page.text and "Sign out everywhere" in page.text
     # Someone without a session cannot end the learner's.
-    refused = _stranger(client).post(
-        f"/credentials/{credential_id}/manage/sign-out-everywhere", follow_redirects=False
+    stranger = _stranger(client)
+    refused = stranger.post(
+        f"/credentials/{credential_id}/manage/sign-out-everywhere",
+        data=csrf_fields(stranger),
+        follow_redirects=False,
     )
     assert refused.status_code == 403 and len(_sessions(engine)) == 2
 
     response = client.post(
-        f"/credentials/{credential_id}/manage/sign-out-everywhere", follow_redirects=False
+        f"/credentials/{credential_id}/manage/sign-out-everywhere",
+        data=csrf_fields(client),
+        follow_redirects=False,
     )
     assert response.status_code == 303
     assert COOKIE not in client.cookies
