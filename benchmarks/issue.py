@@ -37,6 +37,7 @@ from badges.issuing import bulk
 from badges.models import IssuedCredential, StatusAllocation, StatusList
 from badges.proofs import eddsa_rdfc_2022
 from badges.status import bitstring
+from catalogue.base import pk
 from keys import store
 from keys.sealing import generate_master_key
 from openbadges_schemas.loader import default_loader
@@ -145,7 +146,7 @@ def issue_rows(rounds: int) -> list[Row]:
                     credential_uuid=str(uuid.uuid4()),
                 ),
             )
-            key = store.signing_key(session, world.master_key, world.issuer.id or 0)
+            key = store.signing_key(session, world.master_key, pk(world.issuer))
         engine.dispose()
     sign = median_ms(
         lambda: eddsa_rdfc_2022.create_proof(

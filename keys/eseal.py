@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 
+from catalogue.base import pk
 from catalogue.errors import Conflict, InvalidInput
 from catalogue.models import Organisation
 from keys.eseal_models import SealCertificate
@@ -161,7 +162,7 @@ def import_certificate(
         old.active = False
         session.add(old)
     record = SealCertificate(
-        organisation_id=organisation.id or 0,
+        organisation_id=pk(organisation),
         fingerprint=fingerprint,
         subject=leaf.subject.rfc4514_string()[:1000],
         issuer=leaf.issuer.rfc4514_string()[:1000],
@@ -316,7 +317,7 @@ def ensure_demo_seals(session: Session, master_key: MasterKey) -> int:
     """Give every organisation without an e-seal certificate a self-signed TEST one."""
     added = 0
     for org in session.exec(select(Organisation).order_by(Organisation.id)):
-        if active_certificate(session, org.id or 0) is not None:
+        if active_certificate(session, pk(org)) is not None:
             continue
         cert, key = generate_test_seal(org)
         import_certificate(session, master_key, org, cert, key)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from badges.models import Issuer
+from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import Organisation
 from catalogue.organisations import check_slug
@@ -42,7 +43,7 @@ def create_issuer(
     if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
         raise Conflict(f"an issuer with slug {slug!r} already exists")
     issuer = Issuer(
-        organisation_id=organisation.id or 0,
+        organisation_id=pk(organisation),
         slug=slug,
         name=name,
         url=url or organisation.homepage,
@@ -53,7 +54,7 @@ def create_issuer(
     )
     session.add(issuer)
     session.flush()
-    issuer_id = issuer.id or 0
+    issuer_id = pk(issuer)
     if public_https:
         issuer.did = did_web_from_url(base_url + issuer_path(slug))
         store.add_key(
@@ -117,7 +118,7 @@ def list_issuers(session: Session, organisation_id: int | None = None) -> list[I
 def _key_infos(session: Session, issuer: Issuer) -> list[PublicKeyInfo]:
     return [
         PublicKeyInfo(store.public_key(k))
-        for k in store.published_keys(session, issuer.id or 0)
+        for k in store.published_keys(session, pk(issuer))
         if k.controller == issuer.did
     ]
 
@@ -135,6 +136,6 @@ def jwks(session: Session, issuer: Issuer | None = None) -> dict[str, Any]:
     issuers = [issuer] if issuer else list_issuers(session)
     entries = []
     for each in issuers:
-        for record in store.published_keys(session, each.id or 0):
+        for record in store.published_keys(session, pk(each)):
             entries.append((store.jwt_kid(record), store.public_key(record)))
     return build_jwks(entries)

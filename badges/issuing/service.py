@@ -27,6 +27,7 @@ from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
 from catalogue import vocabularies
+from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalogue.models import (
     Course,
@@ -178,7 +179,7 @@ def _skills(session: Session, mc: MicroCredential) -> list[Skill]:
     )
     seen: dict[int, Skill] = {}
     for skill in session.exec(statement):
-        seen.setdefault(skill.id or 0, skill)
+        seen.setdefault(pk(skill), skill)
     return list(seen.values())
 
 
@@ -363,7 +364,7 @@ def sign(
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
     try:
         if fmt == "ldp":
-            key = store.signing_key(session, master_key, issuer.id or 0, "Ed25519")
+            key = store.signing_key(session, master_key, pk(issuer), "Ed25519")
             signed = eddsa_rdfc_2022.create_proof(
                 credential,
                 private_key=key.private_key,  # type: ignore[arg-type]
@@ -374,7 +375,7 @@ def sign(
             signed["proof"] = [signed["proof"]]
             return json.dumps(signed, ensure_ascii=False, indent=2)
         if fmt == "jwt":
-            key = store.jwt_signing_key(session, master_key, issuer.id or 0)
+            key = store.jwt_signing_key(session, master_key, pk(issuer))
             return vc_jwt.sign(credential, private_key=key.private_key, kid=key.jwt_kid)
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
@@ -410,7 +411,7 @@ def sign_submitted(
     credential = dict(credential)
     if not declared:
         credential["issuer"] = chosen.did
-    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
+    key = store.signing_key(session, master_key, pk(chosen), "Ed25519")
     try:
         return eddsa_rdfc_2022.create_proof(
             credential,
@@ -455,7 +456,7 @@ def issue(
             f"micro-credential {micro_credential.slug!r} is not awarded by issuer {issuer.slug!r}"
         )
     if recipient.external_id:
-        existing = find_by_external_id(session, issuer.id or 0, recipient.external_id)
+        existing = find_by_external_id(session, pk(issuer), recipient.external_id)
         if existing is not None:
             raise DuplicateExternalId(recipient.external_id, existing)
     org = issuers.organisation_of(session, issuer)
@@ -489,8 +490,8 @@ def issue(
         until = valid_until(micro_credential, valid_from)
         record = IssuedCredential(
             uuid=credential_uuid,
-            issuer_id=issuer.id or 0,
-            micro_credential_id=micro_credential.id or 0,
+            issuer_id=pk(issuer),
+            micro_credential_id=pk(micro_credential),
             format=fmt,
             recipient_name=recipient.name,
             recipient_email=recipient.email,
@@ -508,7 +509,7 @@ def issue(
     except IntegrityError:
         savepoint.rollback()
         existing = (
-            find_by_external_id(session, issuer.id or 0, recipient.external_id)
+            find_by_external_id(session, pk(issuer), recipient.external_id)
             if recipient.external_id
             else None
         )

@@ -27,6 +27,7 @@ from badges.verifying import (
 )
 from badges.verifying.fetching import UrlRefused
 from badges.verifying.input import MalformedInput, TooComplex
+from catalogue.base import pk
 from catalogue.errors import PayloadTooLarge
 from catalogue.models import Skill
 from keys import store
@@ -314,7 +315,7 @@ def test_own_issuer_resolved_from_the_database(
     )
     session.flush()
     unsigned = credential(world.issuer.did, status=entries)
-    key = store.signing_key(session, world.master_key, world.issuer.id or 0, "Ed25519")
+    key = store.signing_key(session, world.master_key, pk(world.issuer), "Ed25519")
     signed = eddsa_rdfc_2022.create_proof(
         unsigned, private_key=key.private_key, verification_method=key.verification_method
     )
@@ -324,7 +325,7 @@ def test_own_issuer_resolved_from_the_database(
     assert report.check("status").message.startswith("not revoked")
     assert report.summary.skills[0].catalogue_label == "maintain batteries"
 
-    jwt_key = store.jwt_signing_key(session, world.master_key, world.issuer.id or 0)
+    jwt_key = store.jwt_signing_key(session, world.master_key, pk(world.issuer))
     from badges.proofs.vc_jwt import sign
 
     token = sign(unsigned, private_key=jwt_key.private_key, kid=jwt_key.jwt_kid)
