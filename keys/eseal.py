@@ -25,6 +25,7 @@ from catalogue.errors import Conflict, InvalidInput
 from catalogue.models import Organisation
 from keys.eseal_models import SealCertificate
 from keys.sealing import MasterKey, SealingError
+from keys.signer import ESealSigner
 from keys.store import KeyStoreError
 
 TEST_LABEL = "TEST — not a qualified e-seal"
@@ -42,11 +43,14 @@ class SealCertificateExpired(SealCertificateError):
 
 @dataclass(frozen=True)
 class OpenedSeal:
-    """A certificate opened for sealing: its row, its chain (leaf first) and its key."""
+    """A certificate opened for sealing: its row and a signer over its key and chain."""
 
     record: SealCertificate
-    chain: list[x509.Certificate]
-    private_key: SealKey
+    signer: ESealSigner
+
+    @property
+    def chain(self) -> list[x509.Certificate]:
+        return self.signer.chain
 
 
 # --- reading certificate files ----------------------------------------------------------
@@ -247,7 +251,8 @@ def open_seal(
     key = _seal_key(serialization.load_der_private_key(der, password=None))
     if _spki(key.public_key()) != _spki(chain[0].public_key()):
         raise KeyStoreError(f"seal certificate {record.id} is corrupt: its halves do not match")
-    return OpenedSeal(record, chain, key)
+    # The key type decides the algorithm (RS256 for RSA, ES256 for P-256), as at import.
+    return OpenedSeal(record, ESealSigner(key, chain))
 
 
 def _check_validity(cert: x509.Certificate, now: datetime) -> None:

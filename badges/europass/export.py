@@ -470,9 +470,7 @@ def export_europass(
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
     try:
-        document = jades.seal(
-            payload.encode("utf-8"), opened.chain, opened.private_key, signing_time=now
-        )
+        document = jades.seal(payload.encode("utf-8"), opened.signer, signing_time=now)
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
     notes = []

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
+from badges.securing import check_format
 from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
@@ -119,8 +120,7 @@ def create_job(
     fmt: str = "ldp",
 ) -> BulkJob:
     """Store the job and every row (bad rows as failed) in one transaction."""
-    if fmt not in issuing.FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(issuing.FORMATS)}, not {fmt!r}")
+    check_format(fmt)
     job = BulkJob(
         uuid=str(uuid.uuid4()),
         issuer_id=pk(issuer),

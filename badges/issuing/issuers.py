@@ -68,9 +68,9 @@ def create_issuer(
         key = store.add_key(
             session, master_key, issuer_id=issuer_id, controller="pending", algorithm="Ed25519"
         )
-        issuer.did = did_key_from_public_key(key.private_key.public_key())
-        key.record.controller = issuer.did
-        session.add(key.record)
+        issuer.did = did_key_from_public_key(store.public_key(key))
+        key.controller = issuer.did
+        session.add(key)
     session.add(issuer)
     session.flush()
     return issuer

@@ -23,9 +23,10 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import issuers
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.proofs import vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
+from badges.securing import check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -38,13 +39,11 @@ from catalogue.models import (
     Skill,
 )
 from catalogue.text import text_problem
-from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
 from openbadges_schemas.ob3 import AchievementCredential
 
 Format = Literal["ldp", "jwt"]
-FORMATS: tuple[str, ...] = ("ldp", "jwt")
 OB_SCHEMA_URL = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -362,26 +361,23 @@ def sign(
     session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
 ) -> str:
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
+    checked = check_format(fmt)
     try:
-        if fmt == "ldp":
-            key = store.signing_key(session, master_key, pk(issuer), "Ed25519")
-            signed = eddsa_rdfc_2022.create_proof(
-                credential,
-                private_key=key.private_key,  # type: ignore[arg-type]
-                verification_method=key.verification_method,
-                created=credential["validFrom"],
-            )
-            # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
-            signed["proof"] = [signed["proof"]]
-            return json.dumps(signed, ensure_ascii=False, indent=2)
-        if fmt == "jwt":
-            key = store.jwt_signing_key(session, master_key, pk(issuer))
-            return vc_jwt.sign(credential, private_key=key.private_key, kid=key.jwt_kid)
+        signed = secure(
+            credential,
+            checked,
+            issuer_signer(session, master_key, pk(issuer), checked),
+            created=credential["validFrom"],
+        )
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
         raise InvalidInput(f"the credential cannot be signed: {exc}") from None
-    raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if isinstance(signed, str):
+        return signed
+    # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
+    signed["proof"] = [signed["proof"]]
+    return json.dumps(signed, ensure_ascii=False, indent=2)
 
 
 def sign_submitted(
@@ -411,13 +407,9 @@ def sign_submitted(
     credential = dict(credential)
     if not declared:
         credential["issuer"] = chosen.did
-    key = store.signing_key(session, master_key, pk(chosen), "Ed25519")
+    signer = issuer_signer(session, master_key, pk(chosen), "ldp")
     try:
-        return eddsa_rdfc_2022.create_proof(
-            credential,
-            private_key=key.private_key,  # type: ignore[arg-type]
-            verification_method=key.verification_method,
-        )
+        return secure(credential, "ldp", signer)
     except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
         raise InvalidInput(f"cannot sign this credential: {exc}") from None
 
@@ -447,8 +439,7 @@ def issue(
     status_purposes: tuple[str, ...] = status.PURPOSES,
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    check_format(fmt)
     recipient = check_recipient(recipient)
     course = session.get(Course, micro_credential.course_id)
     if course is None or course.organisation_id != issuer.organisation_id:

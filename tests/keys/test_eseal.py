@@ -116,7 +116,7 @@ def test_pkcs12_import_stores_chain_and_sealed_key(session: Session, org, mk) ->
 
     opened = eseal.open_seal(session, mk, pk(org))
     assert opened is not None and opened.chain[0] == leaf and opened.chain[1] == ca
-    report = verify_seal(seal(b"{}", opened.chain, opened.private_key), trust_anchors=[ca])
+    report = verify_seal(seal(b"{}", opened.signer), trust_anchors=[ca])
     assert report.valid and report.status_of("chain") == "ok"
 
 
@@ -213,7 +213,7 @@ def test_demo_seals_are_labelled_self_signed_and_idempotent(session: Session, or
     assert record.organisation_identifier == "NTRDE-HRB1"
     opened = eseal.open_seal(session, mk, pk(org))
     assert opened is not None
-    report = verify_seal(seal(b"{}", opened.chain, opened.private_key))
+    report = verify_seal(seal(b"{}", opened.signer))
     assert report.valid and "self-signed" in next(
         c.message for c in report.checks if c.name == "chain"
     )
