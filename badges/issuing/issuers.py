@@ -15,6 +15,7 @@ from catalogue.text import check_fields
 from keys import store
 from keys.did import PublicKeyInfo, build_did_document, did_key_from_public_key, did_web_from_url
 from keys.jwk import build_jwks
+from keys.models import IssuerKey
 from keys.sealing import MasterKey
 
 
@@ -89,6 +90,24 @@ def owned_issuer(session: Session, slug: str, organisation_id: int | None) -> Is
     if issuer.organisation_id != organisation_id:
         raise Forbidden(f"issuer {slug!r} belongs to another organisation")
     return issuer
+
+
+def rotate_keys(session: Session, master_key: MasterKey, issuer: Issuer) -> list[IssuerKey]:
+    """A new key for each algorithm the issuer signs with; the old ones stay published, so
+    the credentials they signed still verify. Only a did:web issuer can rotate: a did:key
+    DID is its key, and a new key would need a new DID."""
+    if not issuer.did.startswith("did:web:"):
+        raise Conflict(
+            f"issuer {issuer.slug!r} is identified by did:key, which names its one key; "
+            "only did:web issuers can rotate keys"
+        )
+    algorithms = [a for a in store.ALGORITHMS if store.active_keys(session, pk(issuer), a)]
+    return [
+        store.rotate(
+            session, master_key, issuer_id=pk(issuer), controller=issuer.did, algorithm=algorithm
+        )
+        for algorithm in algorithms
+    ]
 
 
 def set_public_by_default(session: Session, issuer: Issuer, public: bool) -> None:
