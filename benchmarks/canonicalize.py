@@ -17,6 +17,7 @@ from pyld import jsonld
 
 from badges.proofs.canonicalize import canonicalize
 from badges.proofs.eddsa_rdfc_2022 import create_proof, verify_proof
+from keys.signer import from_private_key
 from openbadges_schemas.loader import default_loader
 from skillshub.devsupport import reference_dir
 
@@ -44,7 +45,8 @@ def main() -> None:
     document = json.loads(EXAMPLE.read_text())
     key = Ed25519PrivateKey.generate()
     method = "did:example:issuer#key-1"
-    signed = create_proof(document, private_key=key, verification_method=method)
+    signer = from_private_key(key, verification_method=method)
+    signed = create_proof(document, signer=signer)
     loader = default_loader()
 
     def plain_loader(url: str, options: dict) -> dict:
@@ -61,9 +63,7 @@ def main() -> None:
         "raw pyld, untagged loader": median_ms(raw_pyld(plain_loader), rounds),
         "raw pyld, pinned loader": median_ms(raw_pyld(loader), rounds),
         "canonicalize (safe mode)": median_ms(lambda: canonicalize(document), rounds),
-        "eddsa-rdfc-2022 sign": median_ms(
-            lambda: create_proof(document, private_key=key, verification_method=method), rounds
-        ),
+        "eddsa-rdfc-2022 sign": median_ms(lambda: create_proof(document, signer=signer), rounds),
         "eddsa-rdfc-2022 verify": median_ms(
             lambda: verify_proof(signed, signed["proof"], key.public_key()), rounds
         ),

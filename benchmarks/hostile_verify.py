@@ -44,6 +44,7 @@ from badges.proofs.data_integrity import encode_proof_value
 from catalogue.models import Course, MicroCredential
 from keys.did import did_key_from_public_key, did_key_verification_method
 from keys.sealing import generate_master_key
+from keys.signer import from_private_key
 from keys.tokens import create_token
 from skillshub.db import make_engine, upgrade
 from skillshub.demo import load_demo
@@ -125,8 +126,9 @@ def hostile_credential(proofs: int) -> bytes:
     }
     signed = eddsa_rdfc_2022.create_proof(
         unsigned,
-        private_key=key,
-        verification_method=did_key_verification_method(key.public_key()),
+        signer=from_private_key(
+            key, verification_method=did_key_verification_method(key.public_key())
+        ),
     )
     real = signed["proof"]
     signed["proof"] = [

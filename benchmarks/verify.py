@@ -26,6 +26,7 @@ from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.verifying import Fetcher, FetchPolicy, VerificationContext, verify
 from keys.did import did_key_from_public_key, did_key_verification_method
 from keys.sealing import generate_master_key
+from keys.signer import from_private_key
 from skillshub.devsupport import reference_dir
 
 CREDENTIAL = reference_dir() / "ob3/examples/cross-stack-golden/sample_unsigned.json"
@@ -47,8 +48,9 @@ def signed_pair() -> tuple[dict, str]:
     method = did_key_verification_method(key.public_key())
     unsigned = json.loads(CREDENTIAL.read_text())
     unsigned["issuer"]["id"] = did
-    di = eddsa_rdfc_2022.create_proof(unsigned, private_key=key, verification_method=method)
-    return di, vc_jwt.sign(unsigned, private_key=key, kid=method)
+    signer = from_private_key(key, verification_method=method, kid=method)
+    di = eddsa_rdfc_2022.create_proof(unsigned, signer=signer)
+    return di, vc_jwt.sign(unsigned, signer=signer)
 
 
 def serve(data_dir: str) -> tuple[subprocess.Popen, str]:

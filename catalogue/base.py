@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -36,3 +36,19 @@ def timestamp(*, nullable: bool = False, default_now: bool = True, index: bool =
     if default_now:
         return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=nullable, index=index)
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def pk(row: _Row) -> int:
+    """The row's primary key, once it is in the database.
+
+    SQLModel types `id` as optional because a new row has none until it is flushed; code that
+    holds a stored row asks here instead of hiding a missing id behind a made-up 0.
+    """
+    if row.id is None:
+        raise RuntimeError(f"this {type(row).__name__} has no id: add and flush it first")
+    return row.id

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from catalogue import checks, search, vocabularies
+from catalogue.base import pk
 from catalogue.errors import Forbidden, NotFound
 from catalogue.models import (
     Course,
@@ -135,7 +136,7 @@ def course_view(session: Session, course: Course) -> CourseOut:
         price=price,
         url=course.url,
         start_dates=[date.fromisoformat(d) for d in course.start_dates],
-        skills=taught_skills(session, course.id or 0),
+        skills=taught_skills(session, pk(course)),
         micro_credentials=[MicroCredentialRef(slug=m.slug, title=m.title) for m in mcs],
         created_at=course.created_at,
         updated_at=course.updated_at,
@@ -163,9 +164,7 @@ def course_input(session: Session, course: Course) -> CourseIn:
         price=price,
         url=course.url,
         start_dates=[date.fromisoformat(d) for d in course.start_dates],
-        skills=[
-            SkillTaught(iri=s.iri, level=s.level) for s in taught_skills(session, course.id or 0)
-        ],
+        skills=[SkillTaught(iri=s.iri, level=s.level) for s in taught_skills(session, pk(course))],
     )
 
 
@@ -206,7 +205,7 @@ def _validated(
         "url": checks.url("url", data.url),
         "start_dates": sorted({d.isoformat() for d in data.start_dates}),
     }
-    return values, {skills[s.iri].id or 0: s.level.value for s in data.skills}
+    return values, {pk(skills[s.iri]): s.level.value for s in data.skills}
 
 
 def _unchanged(
@@ -233,11 +232,11 @@ def _save(
     checks.flush(session, f"course {course.slug!r}")
     session.exec(delete(CourseSkill).where(col(CourseSkill.course_id) == course.id))
     session.add_all(
-        CourseSkill(course_id=course.id or 0, skill_id=sid, level=level)
+        CourseSkill(course_id=pk(course), skill_id=sid, level=level)
         for sid, level in skills.items()
     )
     checks.flush(session, f"course {course.slug!r}")
-    search.index(session, "course", [course.id or 0])
+    search.index(session, "course", [pk(course)])
     # Micro-credential documents carry the course title and are filtered by its provider.
     mc_ids = session.exec(select(MicroCredential.id).where(MicroCredential.course_id == course.id))
     search.index(session, "micro_credential", [i for i in mc_ids if i is not None])
@@ -246,7 +245,7 @@ def _save(
 
 def create_course(session: Session, org: Organisation, data: CourseIn) -> Course:
     values, skills = _validated(session, org, data, None)
-    return _save(session, Course(organisation_id=org.id or 0, **values), values, skills)
+    return _save(session, Course(organisation_id=pk(org), **values), values, skills)
 
 
 def update_course(session: Session, org: Organisation, slug: str, data: CourseIn) -> Course:
@@ -278,6 +277,6 @@ def delete_course(session: Session, org: Organisation, slug: str) -> None:
         for mc_id in mc_ids:
             search.remove_document(session, "micro_credential", mc_id or 0)
         session.exec(delete(MicroCredential).where(col(MicroCredential.course_id) == course.id))
-        search.remove_document(session, "course", course.id or 0)
+        search.remove_document(session, "course", pk(course))
         session.delete(course)
         session.flush()

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from catalogue import courses, skills
+from catalogue.base import pk
 from catalogue.models import Course, CourseSkill, MicroCredential, Skill, SkillLevel
 from catalogue.schemas import GapResult, MicroCredentialRef, MissingSkill, PathStep, SkillRef
 
@@ -48,8 +49,8 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
         .where(col(Skill.iri).in_(list(need)))
     ):
         if SkillLevel(level).rank >= need[iri].level.rank:
-            closes.setdefault(course.id or 0, set()).add(iri)
-            course_by_id[course.id or 0] = course
+            closes.setdefault(pk(course), set()).add(iri)
+            course_by_id[pk(course)] = course
 
     open_iris = set(need)
     chosen: list[tuple[Course, list[str]]] = []

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from catalogue import checks, courses, search, vocabularies
+from catalogue.base import pk
 from catalogue.errors import Forbidden, NotFound
 from catalogue.models import (
     Course,
@@ -77,7 +78,7 @@ def outcomes(session: Session, mc_id: int) -> list[LearningOutcomeOut]:
         linked.setdefault(outcome_id, []).append(
             SkillRef(iri=skill.iri, slug=skill.slug, label=skill.preferred_label)
         )
-    return [LearningOutcomeOut(text=o.text, skills=linked.get(o.id or 0, [])) for o in rows]
+    return [LearningOutcomeOut(text=o.text, skills=linked.get(pk(o), [])) for o in rows]
 
 
 def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredentialOut:
@@ -89,7 +90,7 @@ def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredent
     stack = (
         session.get(MicroCredential, mc.stackable_towards_id) if mc.stackable_towards_id else None
     )
-    learning_outcomes = outcomes(session, mc.id or 0)
+    learning_outcomes = outcomes(session, pk(mc))
     skills = {s.iri: s for o in learning_outcomes for s in o.skills}
     return MicroCredentialOut(
         slug=mc.slug,
@@ -180,7 +181,7 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
         region=mc.region,
         learning_outcomes=[
             LearningOutcomeIn(text=o.text, skills=[s.iri for s in o.skills])
-            for o in outcomes(session, mc.id or 0)
+            for o in outcomes(session, pk(mc))
         ],
         ects=mc.ects,
         workload_hours=mc.workload_hours,
@@ -229,7 +230,7 @@ def _stack_target(
     while node is not None and node.id not in seen:
         if current_id is not None and node.id == current_id:
             raise checks.invalid("stackable_towards", "would make a loop of stackable credentials")
-        seen.add(node.id or 0)
+        seen.add(pk(node))
         next_id = node.stackable_towards_id
         node = session.get(MicroCredential, next_id) if next_id else None
     return target.id
@@ -249,7 +250,7 @@ def _validated(
     outcome_rows = []
     for n, outcome in enumerate(data.learning_outcomes, start=1):
         text = checks.text(f"learning_outcomes.{n}.text", outcome.text, required=True)
-        ids = list(dict.fromkeys(skills[i.strip()].id or 0 for i in outcome.skills))
+        ids = list(dict.fromkeys(pk(skills[i.strip()]) for i in outcome.skills))
         outcome_rows.append((text or "", ids))
     ects = checks.amount("ects", data.ects)
     hours = checks.amount("workload_hours", data.workload_hours)
@@ -318,8 +319,8 @@ def _unchanged(
     ):
         links.setdefault(outcome_id, []).append(skill_id)
     current = [
-        (o.text, sorted(links.get(o.id or 0, [])))
-        for o in sorted(stored, key=lambda o: (o.position, o.id or 0))
+        (o.text, sorted(links.get(pk(o), [])))
+        for o in sorted(stored, key=lambda o: (o.position, pk(o)))
     ]
     return current == [(text, sorted(ids)) for text, ids in outcome_rows]
 
@@ -340,14 +341,12 @@ def _save(
     checks.flush(session, f"micro-credential {mc.slug!r}")
     session.exec(delete(LearningOutcome).where(col(LearningOutcome.micro_credential_id) == mc.id))
     for position, (text, skill_ids) in enumerate(outcome_rows):
-        outcome = LearningOutcome(micro_credential_id=mc.id or 0, position=position, text=text)
+        outcome = LearningOutcome(micro_credential_id=pk(mc), position=position, text=text)
         session.add(outcome)
         session.flush()
-        session.add_all(
-            LearningOutcomeSkill(outcome_id=outcome.id or 0, skill_id=s) for s in skill_ids
-        )
+        session.add_all(LearningOutcomeSkill(outcome_id=pk(outcome), skill_id=s) for s in skill_ids)
     checks.flush(session, f"micro-credential {mc.slug!r}")
-    search.index(session, "micro_credential", [mc.id or 0])
+    search.index(session, "micro_credential", [pk(mc)])
     return mc
 
 
@@ -384,6 +383,6 @@ def delete_micro_credential(session: Session, org: Organisation, slug: str) -> N
     """Delete it (a Conflict if credentials awarded from it still refer to it)."""
     mc = own_micro_credential(session, org, slug)
     with checks.refusals_as_conflict(f"deleting micro-credential {slug!r}"):
-        search.remove_document(session, "micro_credential", mc.id or 0)
+        search.remove_document(session, "micro_credential", pk(mc))
         session.delete(mc)
         session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from catalogue import bulk, vocabularies
+from catalogue.base import pk
 from catalogue.errors import InvalidInput
 from catalogue.models import (
     Course,
@@ -119,7 +120,7 @@ def skill_documents(session: Session, skill_ids: list[int]) -> list[dict[str, An
         labels.setdefault(label.skill_id, []).append(label)
     rows = []
     for s in skills:
-        extra = labels.get(s.id or 0, [])
+        extra = labels.get(pk(s), [])
         body = [s.alt_labels, s.description]
         for label in extra:
             if label.preferred_label != s.preferred_label:
@@ -129,7 +130,7 @@ def skill_documents(session: Session, skill_ids: list[int]) -> list[dict[str, An
         rows.append(
             document(
                 "skill",
-                s.id or 0,
+                pk(s),
                 slug=s.slug,
                 title=s.preferred_label,
                 summary=s.description,
@@ -145,7 +146,7 @@ def job_role_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]
     return [
         document(
             "job_role",
-            r.id or 0,
+            pk(r),
             slug=r.slug,
             title=r.title,
             summary=r.description,
@@ -175,11 +176,11 @@ def course_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     return [
         document(
             "course",
-            c.id or 0,
+            pk(c),
             slug=c.slug,
             title=c.title,
             summary=c.description,
-            body=[c.description, *skills.get(c.id or 0, []), org.legal_name],
+            body=[c.description, *skills.get(pk(c), []), org.legal_name],
             languages=c.languages,
             eqf_level=c.eqf_level,
             mode=c.mode,
@@ -215,14 +216,14 @@ def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[st
     return [
         document(
             "micro_credential",
-            mc.id or 0,
+            pk(mc),
             slug=mc.slug,
             title=mc.title,
             summary=mc.description,
             body=[
                 mc.description,
-                *outcomes.get(mc.id or 0, []),
-                *sorted(set(skills.get(mc.id or 0, []))),
+                *outcomes.get(pk(mc), []),
+                *sorted(set(skills.get(pk(mc), []))),
                 course.title,
                 org.legal_name,
             ],

@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from catalogue import courses, search, vocabularies
+from catalogue.base import pk
 from catalogue.errors import NotFound
 from catalogue.models import (
     Course,
@@ -142,7 +143,7 @@ def courses_teaching(session: Session, skill_iris: list[str]) -> list[CourseTeac
     )
     by_course: dict[int, tuple[Course, list[LevelledSkill]]] = {}
     for course, skill, level in rows:
-        entry = by_course.setdefault(course.id or 0, (course, []))
+        entry = by_course.setdefault(pk(course), (course, []))
         entry[1].append(
             LevelledSkill(iri=skill.iri, slug=skill.slug, label=skill.preferred_label, level=level)
         )

@@ -20,10 +20,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 
+from catalogue.base import pk
 from catalogue.errors import Conflict, InvalidInput
 from catalogue.models import Organisation
 from keys.eseal_models import SealCertificate
 from keys.sealing import MasterKey, SealingError
+from keys.signer import ESealSigner
 from keys.store import KeyStoreError
 
 TEST_LABEL = "TEST — not a qualified e-seal"
@@ -41,11 +43,14 @@ class SealCertificateExpired(SealCertificateError):
 
 @dataclass(frozen=True)
 class OpenedSeal:
-    """A certificate opened for sealing: its row, its chain (leaf first) and its key."""
+    """A certificate opened for sealing: its row and a signer over its key and chain."""
 
     record: SealCertificate
-    chain: list[x509.Certificate]
-    private_key: SealKey
+    signer: ESealSigner
+
+    @property
+    def chain(self) -> list[x509.Certificate]:
+        return self.signer.chain
 
 
 # --- reading certificate files ----------------------------------------------------------
@@ -161,7 +166,7 @@ def import_certificate(
         old.active = False
         session.add(old)
     record = SealCertificate(
-        organisation_id=organisation.id or 0,
+        organisation_id=pk(organisation),
         fingerprint=fingerprint,
         subject=leaf.subject.rfc4514_string()[:1000],
         issuer=leaf.issuer.rfc4514_string()[:1000],
@@ -246,7 +251,8 @@ def open_seal(
     key = _seal_key(serialization.load_der_private_key(der, password=None))
     if _spki(key.public_key()) != _spki(chain[0].public_key()):
         raise KeyStoreError(f"seal certificate {record.id} is corrupt: its halves do not match")
-    return OpenedSeal(record, chain, key)
+    # The key type decides the algorithm (RS256 for RSA, ES256 for P-256), as at import.
+    return OpenedSeal(record, ESealSigner(key, chain))
 
 
 def _check_validity(cert: x509.Certificate, now: datetime) -> None:
@@ -316,7 +322,7 @@ def ensure_demo_seals(session: Session, master_key: MasterKey) -> int:
     """Give every organisation without an e-seal certificate a self-signed TEST one."""
     added = 0
     for org in session.exec(select(Organisation).order_by(Organisation.id)):
-        if active_certificate(session, org.id or 0) is not None:
+        if active_certificate(session, pk(org)) is not None:
             continue
         cert, key = generate_test_seal(org)
         import_certificate(session, master_key, org, cert, key)

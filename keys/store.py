@@ -1,13 +1,12 @@
 """Issuer keys in the database: generated here, sealed at rest, opened only here.
 
-Private keys never leave this module in any form but a `cryptography` key object handed to
-the proof suites; the database holds only ciphertext under the master key.
+Private keys never leave this module: callers get a signer (`keys.signer`) that signs with
+the key without showing it; the database holds only ciphertext under the master key.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from keys.multikey import (
     encode_public_key,
 )
 from keys.sealing import MasterKey, SealingError, generate_master_key
+from keys.signer import KeySigner, Signer, default_algorithm
 
 ALGORITHMS = ("Ed25519", "P-256")
 _CHECK_ID = "master-key-check"
@@ -35,27 +35,6 @@ class KeyStoreError(DomainError):
 
     code = "key_store_error"
     status_code = 503
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """An opened key: the row (public data) and the private key object."""
-
-    record: IssuerKey
-    private_key: MultikeyPrivateKey
-
-    @property
-    def info(self) -> PublicKeyInfo:
-        return PublicKeyInfo(self.private_key.public_key())
-
-    @property
-    def verification_method(self) -> str:
-        """The Data Integrity verification method id (controller#multibase)."""
-        return self.info.multikey_id(self.record.controller)
-
-    @property
-    def jwt_kid(self) -> str:
-        return jwt_kid(self.record)
 
 
 def jwt_kid(record: IssuerKey) -> str:
@@ -128,7 +107,7 @@ def _private_bytes(key: MultikeyPrivateKey) -> bytes:
 
 def add_key(
     session: Session, master_key: MasterKey, *, issuer_id: int, controller: str, algorithm: str
-) -> SigningKey:
+) -> IssuerKey:
     """Generate, seal and store a new active key for the issuer."""
     private_key = _generate(algorithm)
     multibase = encode_public_key(private_key.public_key())
@@ -142,12 +121,12 @@ def add_key(
     )
     session.add(record)
     session.flush()
-    return SigningKey(record, private_key)
+    return record
 
 
 def rotate(
     session: Session, master_key: MasterKey, *, issuer_id: int, controller: str, algorithm: str
-) -> SigningKey:
+) -> IssuerKey:
     """A new active key; the old ones stay published (retired) so old credentials verify."""
     now = datetime.now(UTC)
     for old in active_keys(session, issuer_id, algorithm):
@@ -177,25 +156,37 @@ def public_key(record: IssuerKey) -> MultikeyPublicKey:
     return decode_public_key(record.public_multibase)
 
 
-def signing_key(
+def signer(
     session: Session, master_key: MasterKey, issuer_id: int, algorithm: str = "Ed25519"
-) -> SigningKey:
-    """The issuer's current key of that algorithm, opened for signing."""
+) -> Signer:
+    """A signer over the issuer's current key of that algorithm."""
     keys = active_keys(session, issuer_id, algorithm)
     if not keys:
         raise NotFound(f"issuer {issuer_id} has no active {algorithm} key")
     record = keys[0]
+    private_key = _open(master_key, record)
+    return KeySigner(
+        private_key,
+        default_algorithm(private_key),
+        PublicKeyInfo(private_key.public_key()).multikey_id(record.controller),
+        jwt_kid(record),
+    )
+
+
+def jwt_signer(session: Session, master_key: MasterKey, issuer_id: int) -> Signer:
+    """ES256 where the issuer has a P-256 key (what the 1EdTech validator accepts), else EdDSA."""
+    algorithm = "P-256" if active_keys(session, issuer_id, "P-256") else "Ed25519"
+    return signer(session, master_key, issuer_id, algorithm)
+
+
+def _open(master_key: MasterKey, record: IssuerKey) -> MultikeyPrivateKey:
     try:
         der = master_key.unseal(record.sealed_private_key, key_id=record.kid)
     except SealingError as exc:
         raise KeyStoreError(f"issuer key {record.id} cannot be opened: {exc}") from None
     private_key = serialization.load_der_private_key(der, password=None)
-    if encode_public_key(private_key.public_key()) != record.public_multibase:  # type: ignore[arg-type]
+    if not isinstance(private_key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise KeyStoreError(f"issuer key {record.id} is not an Ed25519 or P-256 key")
+    if encode_public_key(private_key.public_key()) != record.public_multibase:
         raise KeyStoreError(f"issuer key {record.id} is corrupt: its halves do not match")
-    return SigningKey(record, private_key)  # type: ignore[arg-type]
-
-
-def jwt_signing_key(session: Session, master_key: MasterKey, issuer_id: int) -> SigningKey:
-    """ES256 where the issuer has a P-256 key (what the 1EdTech validator accepts), else EdDSA."""
-    algorithm = "P-256" if active_keys(session, issuer_id, "P-256") else "Ed25519"
-    return signing_key(session, master_key, issuer_id, algorithm)
+    return private_key

@@ -27,6 +27,7 @@ from badges.models import IssuedCredential, Issuer
 from badges.proofs import jades
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
+from catalogue.base import pk
 from catalogue.errors import Conflict, InvalidInput, NotFound
 from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import Course, MicroCredential, Organisation
@@ -417,7 +418,7 @@ def load_source(session: Session, record: IssuedCredential) -> Source:
         mc=mc,
         course=course,
         org=org,
-        outcomes=load_outcomes(session, mc.id or 0),
+        outcomes=load_outcomes(session, pk(mc)),
         award=Award.of(record),
         stackable_towards=stack.title if stack else None,
     )
@@ -452,7 +453,7 @@ def export_europass(
     source = load_source(session, record)
     check_exportable(source)
     now = now or datetime.now(UTC)
-    opened = eseal.open_seal(session, master_key, source.org.id or 0, now=now)
+    opened = eseal.open_seal(session, master_key, pk(source.org), now=now)
     stem = f"europass-{source.mc.slug}-{credential_uuid[:8]}"
     if opened is None:
         credential = build_credential(source, base_url=base_url)
@@ -470,9 +471,7 @@ def export_europass(
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
     try:
-        document = jades.seal(
-            payload.encode("utf-8"), opened.chain, opened.private_key, signing_time=now
-        )
+        document = jades.seal(payload.encode("utf-8"), opened.signer, signing_time=now)
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
     notes = []

@@ -23,6 +23,8 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
+from badges.securing import check_format
+from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
@@ -118,12 +120,11 @@ def create_job(
     fmt: str = "ldp",
 ) -> BulkJob:
     """Store the job and every row (bad rows as failed) in one transaction."""
-    if fmt not in issuing.FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(issuing.FORMATS)}, not {fmt!r}")
+    check_format(fmt)
     job = BulkJob(
         uuid=str(uuid.uuid4()),
-        issuer_id=issuer.id or 0,
-        micro_credential_id=micro_credential.id or 0,
+        issuer_id=pk(issuer),
+        micro_credential_id=pk(micro_credential),
         format=fmt,
     )
     session.add(job)
@@ -133,7 +134,7 @@ def create_job(
         if row.recipient is None:
             records.append(
                 BulkJobRow(
-                    job_id=job.id or 0,
+                    job_id=pk(job),
                     line=row.line,
                     payload="{}",
                     status="failed",
@@ -146,7 +147,7 @@ def create_job(
         payload = asdict(recipient) | {"external_id": external_id}
         records.append(
             BulkJobRow(
-                job_id=job.id or 0,
+                job_id=pk(job),
                 line=row.line,
                 external_id=external_id,
                 payload=json.dumps(payload),

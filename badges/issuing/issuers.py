@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from badges.models import Issuer
+from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import Organisation
 from catalogue.organisations import check_slug
@@ -14,6 +15,7 @@ from catalogue.text import check_fields
 from keys import store
 from keys.did import PublicKeyInfo, build_did_document, did_key_from_public_key, did_web_from_url
 from keys.jwk import build_jwks
+from keys.models import IssuerKey
 from keys.sealing import MasterKey
 
 
@@ -42,7 +44,7 @@ def create_issuer(
     if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
         raise Conflict(f"an issuer with slug {slug!r} already exists")
     issuer = Issuer(
-        organisation_id=organisation.id or 0,
+        organisation_id=pk(organisation),
         slug=slug,
         name=name,
         url=url or organisation.homepage,
@@ -53,7 +55,7 @@ def create_issuer(
     )
     session.add(issuer)
     session.flush()
-    issuer_id = issuer.id or 0
+    issuer_id = pk(issuer)
     if public_https:
         issuer.did = did_web_from_url(base_url + issuer_path(slug))
         store.add_key(
@@ -67,9 +69,9 @@ def create_issuer(
         key = store.add_key(
             session, master_key, issuer_id=issuer_id, controller="pending", algorithm="Ed25519"
         )
-        issuer.did = did_key_from_public_key(key.private_key.public_key())
-        key.record.controller = issuer.did
-        session.add(key.record)
+        issuer.did = did_key_from_public_key(store.public_key(key))
+        key.controller = issuer.did
+        session.add(key)
     session.add(issuer)
     session.flush()
     return issuer
@@ -88,6 +90,24 @@ def owned_issuer(session: Session, slug: str, organisation_id: int | None) -> Is
     if issuer.organisation_id != organisation_id:
         raise Forbidden(f"issuer {slug!r} belongs to another organisation")
     return issuer
+
+
+def rotate_keys(session: Session, master_key: MasterKey, issuer: Issuer) -> list[IssuerKey]:
+    """A new key for each algorithm the issuer signs with; the old ones stay published, so
+    the credentials they signed still verify. Only a did:web issuer can rotate: a did:key
+    DID is its key, and a new key would need a new DID."""
+    if not issuer.did.startswith("did:web:"):
+        raise Conflict(
+            f"issuer {issuer.slug!r} is identified by did:key, which names its one key; "
+            "only did:web issuers can rotate keys"
+        )
+    algorithms = [a for a in store.ALGORITHMS if store.active_keys(session, pk(issuer), a)]
+    return [
+        store.rotate(
+            session, master_key, issuer_id=pk(issuer), controller=issuer.did, algorithm=algorithm
+        )
+        for algorithm in algorithms
+    ]
 
 
 def set_public_by_default(session: Session, issuer: Issuer, public: bool) -> None:
@@ -117,7 +137,7 @@ def list_issuers(session: Session, organisation_id: int | None = None) -> list[I
 def _key_infos(session: Session, issuer: Issuer) -> list[PublicKeyInfo]:
     return [
         PublicKeyInfo(store.public_key(k))
-        for k in store.published_keys(session, issuer.id or 0)
+        for k in store.published_keys(session, pk(issuer))
         if k.controller == issuer.did
     ]
 
@@ -135,6 +155,6 @@ def jwks(session: Session, issuer: Issuer | None = None) -> dict[str, Any]:
     issuers = [issuer] if issuer else list_issuers(session)
     entries = []
     for each in issuers:
-        for record in store.published_keys(session, each.id or 0):
+        for record in store.published_keys(session, pk(each)):
             entries.append((store.jwt_kid(record), store.public_key(record)))
     return build_jwks(entries)

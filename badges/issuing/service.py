@@ -23,10 +23,12 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import issuers
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.proofs import vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
+from badges.securing import check_format, issuer_signer, secure
 from catalogue import vocabularies
+from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalogue.models import (
     Course,
@@ -37,13 +39,11 @@ from catalogue.models import (
     Skill,
 )
 from catalogue.text import text_problem
-from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
 from openbadges_schemas.ob3 import AchievementCredential
 
 Format = Literal["ldp", "jwt"]
-FORMATS: tuple[str, ...] = ("ldp", "jwt")
 OB_SCHEMA_URL = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -178,7 +178,7 @@ def _skills(session: Session, mc: MicroCredential) -> list[Skill]:
     )
     seen: dict[int, Skill] = {}
     for skill in session.exec(statement):
-        seen.setdefault(skill.id or 0, skill)
+        seen.setdefault(pk(skill), skill)
     return list(seen.values())
 
 
@@ -361,26 +361,23 @@ def sign(
     session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
 ) -> str:
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
+    checked = check_format(fmt)
     try:
-        if fmt == "ldp":
-            key = store.signing_key(session, master_key, issuer.id or 0, "Ed25519")
-            signed = eddsa_rdfc_2022.create_proof(
-                credential,
-                private_key=key.private_key,  # type: ignore[arg-type]
-                verification_method=key.verification_method,
-                created=credential["validFrom"],
-            )
-            # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
-            signed["proof"] = [signed["proof"]]
-            return json.dumps(signed, ensure_ascii=False, indent=2)
-        if fmt == "jwt":
-            key = store.jwt_signing_key(session, master_key, issuer.id or 0)
-            return vc_jwt.sign(credential, private_key=key.private_key, kid=key.jwt_kid)
+        signed = secure(
+            credential,
+            checked,
+            issuer_signer(session, master_key, pk(issuer), checked),
+            created=credential["validFrom"],
+        )
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
         raise InvalidInput(f"the credential cannot be signed: {exc}") from None
-    raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if isinstance(signed, str):
+        return signed
+    # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
+    signed["proof"] = [signed["proof"]]
+    return json.dumps(signed, ensure_ascii=False, indent=2)
 
 
 def sign_submitted(
@@ -410,13 +407,9 @@ def sign_submitted(
     credential = dict(credential)
     if not declared:
         credential["issuer"] = chosen.did
-    key = store.signing_key(session, master_key, chosen.id or 0, "Ed25519")
+    signer = issuer_signer(session, master_key, pk(chosen), "ldp")
     try:
-        return eddsa_rdfc_2022.create_proof(
-            credential,
-            private_key=key.private_key,  # type: ignore[arg-type]
-            verification_method=key.verification_method,
-        )
+        return secure(credential, "ldp", signer)
     except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
         raise InvalidInput(f"cannot sign this credential: {exc}") from None
 
@@ -446,8 +439,7 @@ def issue(
     status_purposes: tuple[str, ...] = status.PURPOSES,
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    check_format(fmt)
     recipient = check_recipient(recipient)
     course = session.get(Course, micro_credential.course_id)
     if course is None or course.organisation_id != issuer.organisation_id:
@@ -455,7 +447,7 @@ def issue(
             f"micro-credential {micro_credential.slug!r} is not awarded by issuer {issuer.slug!r}"
         )
     if recipient.external_id:
-        existing = find_by_external_id(session, issuer.id or 0, recipient.external_id)
+        existing = find_by_external_id(session, pk(issuer), recipient.external_id)
         if existing is not None:
             raise DuplicateExternalId(recipient.external_id, existing)
     org = issuers.organisation_of(session, issuer)
@@ -489,8 +481,8 @@ def issue(
         until = valid_until(micro_credential, valid_from)
         record = IssuedCredential(
             uuid=credential_uuid,
-            issuer_id=issuer.id or 0,
-            micro_credential_id=micro_credential.id or 0,
+            issuer_id=pk(issuer),
+            micro_credential_id=pk(micro_credential),
             format=fmt,
             recipient_name=recipient.name,
             recipient_email=recipient.email,
@@ -508,7 +500,7 @@ def issue(
     except IntegrityError:
         savepoint.rollback()
         existing = (
-            find_by_external_id(session, issuer.id or 0, recipient.external_id)
+            find_by_external_id(session, pk(issuer), recipient.external_id)
             if recipient.external_id
             else None
         )

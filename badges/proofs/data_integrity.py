@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from badges.proofs.canonicalize import (
     CanonicalizationError,
@@ -25,6 +25,7 @@ from badges.proofs.canonicalize import (
     canonicalize,
 )
 from keys.multikey import KeyFormatError, b58decode, b58encode
+from keys.signer import Signer
 from openbadges_schemas.loader import UnknownContextError
 
 ED25519_SIGNATURE_LENGTH = 64
@@ -119,7 +120,7 @@ def hash_data(
 def sign(
     document: Mapping[str, Any],
     proof_options: Mapping[str, Any],
-    private_key: Ed25519PrivateKey,
+    signer: Signer,
     *,
     loader: DocumentLoader | None = None,
 ) -> dict[str, Any]:
@@ -128,8 +129,8 @@ def sign(
     ``proof_options`` is the proof without ``proofValue``; its configuration takes the
     document's ``@context``. Existing proofs are not signed over (a proof set).
     """
-    if not isinstance(private_key, Ed25519PrivateKey):
-        raise ProofError("an Ed25519 private key is required")
+    if signer.algorithm != "EdDSA":
+        raise ProofError("an Ed25519 key is required")
     if "@context" not in document:
         raise ProofError("the document has no @context")
     for name in ("created", "expires"):
@@ -141,7 +142,7 @@ def sign(
         data = hash_data(unsecured, proof_config, loader=loader)
     except (CanonicalizationError, UnknownContextError) as exc:
         raise ProofError(f"cannot canonicalize: {exc}") from exc
-    proof = {**proof_options, "proofValue": encode_proof_value(private_key.sign(data))}
+    proof = {**proof_options, "proofValue": encode_proof_value(signer.sign(data))}
     existing = proofs_of(document)
     return {**unsecured, "proof": [*existing, proof] if existing else proof}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from badges.proofs import data_integrity
 from badges.proofs.canonicalize import Canonicalizer, DocumentLoader
 from badges.proofs.data_integrity import ProofCheck
+from keys.signer import Signer
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -18,8 +17,7 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 def create_proof(
     document: Mapping[str, Any],
     *,
-    private_key: Ed25519PrivateKey,
-    verification_method: str,
+    signer: Signer,
     proof_purpose: str = "assertionMethod",
     created: str | None = None,
     expires: str | None = None,
@@ -31,8 +29,9 @@ def create_proof(
 ) -> dict[str, Any]:
     """A new document carrying an ``eddsa-rdfc-2022`` proof; ``document`` is not changed.
 
-    ``created`` defaults to now (UTC, seconds). If the document already has proofs, the
-    new one joins them as a proof set. Raises ``ProofError``.
+    The signer gives the key and the ``verificationMethod``. ``created`` defaults to now (UTC,
+    seconds). If the document already has proofs, the new one joins them as a proof
+    set. Raises ``ProofError``.
     """
     options: dict[str, Any] = {}
     if proof_id is not None:
@@ -42,13 +41,13 @@ def create_proof(
             "type": PROOF_TYPE,
             "cryptosuite": CRYPTOSUITE,
             "created": created if created is not None else data_integrity.now_datetime(),
-            "verificationMethod": verification_method,
+            "verificationMethod": signer.verification_method,
             "proofPurpose": proof_purpose,
         }
     )
     optional = {"expires": expires, "domain": domain, "challenge": challenge, "nonce": nonce}
     options.update({name: value for name, value in optional.items() if value is not None})
-    return data_integrity.sign(document, options, private_key, loader=loader)
+    return data_integrity.sign(document, options, signer, loader=loader)
 
 
 def verify_proof(

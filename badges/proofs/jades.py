@@ -31,14 +31,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
     encode_dss_signature,
 )
 from cryptography.x509.oid import ExtensionOID
 
+from keys.jwk import PublicKey
+from keys.signer import ESealSigner
+
 Algorithm = Literal["RS256", "PS256", "ES256"]
 ALGORITHMS: tuple[str, ...] = ("RS256", "PS256", "ES256")
-SealPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 # As in the official samples: the payload is opaque octets to JOSE, the whole is jose+json.
 TYP = "jose+json"
@@ -99,21 +100,20 @@ class SealReport:
 
 def seal(
     payload: bytes,
-    chain: Sequence[x509.Certificate],
-    private_key: SealPrivateKey,
+    signer: ESealSigner,
     *,
-    algorithm: Algorithm | None = None,
     signing_time: datetime | None = None,
 ) -> dict[str, Any]:
-    """Seal `payload` (UTF-8 JSON text) with the leaf certificate `chain[0]` and its key.
+    """Seal `payload` (UTF-8 JSON text) with the signer's key and certificate chain (leaf first).
 
     The certificate must be valid at the signing time: a seal made with an expired
     certificate would be refused by any verifier, so it is never made.
     """
+    chain = signer.chain
     if not chain:
         raise SealError("a seal needs the e-seal certificate (and optionally its chain)")
     leaf = chain[0]
-    if _spki(leaf.public_key()) != _spki(private_key.public_key()):
+    if _spki(leaf.public_key()) != _spki(signer.public_key):
         raise SealError("the private key does not belong to the e-seal certificate")
     when = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     if when < leaf.not_valid_before_utc:
@@ -122,8 +122,8 @@ def seal(
         )
     if when > leaf.not_valid_after_utc:
         raise SealError(f"the e-seal certificate expired on {_iso(leaf.not_valid_after_utc)}")
-    alg = algorithm or default_algorithm(private_key)
-    _check_key_fits(alg, private_key)
+    alg = signer.algorithm
+    _check_key_fits(alg, signer.public_key)
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -141,48 +141,26 @@ def seal(
         "crit": ["b64", "sigT"],
     }
     protected = _b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
-    signature = _sign(alg, private_key, protected.encode("ascii") + b"." + payload)
+    signature = signer.sign(protected.encode("ascii") + b"." + payload)
     return {
         "payload": text,
         "signatures": [{"protected": protected, "signature": _b64url(signature)}],
     }
 
 
-def default_algorithm(private_key: SealPrivateKey) -> Algorithm:
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return "RS256"
-    if isinstance(private_key, ec.EllipticCurvePrivateKey) and isinstance(
-        private_key.curve, ec.SECP256R1
-    ):
-        return "ES256"
-    raise SealError("e-seal keys must be RSA or EC P-256")
-
-
-def _check_key_fits(
-    alg: str, key: SealPrivateKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
-) -> None:
+def _check_key_fits(alg: str, key: PublicKey) -> None:
     if alg in ("RS256", "PS256"):
-        if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        if not isinstance(key, rsa.RSAPublicKey):
             raise SealError(f"{alg} needs an RSA key")
         if key.key_size < 2048:
             raise SealError("RSA e-seal keys must have at least 2048 bits")
     elif alg == "ES256":
-        if not isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) or not (
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not (
             isinstance(key.curve, ec.SECP256R1)
         ):
             raise SealError("ES256 needs an EC P-256 key")
     else:
         raise SealError(f"unsupported seal algorithm {alg!r}; use one of {', '.join(ALGORITHMS)}")
-
-
-def _sign(alg: str, key: SealPrivateKey, data: bytes) -> bytes:
-    if alg == "RS256":
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
-    if alg == "PS256":
-        return key.sign(data, _pss(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
-    der = key.sign(data, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
-    r, s = decode_dss_signature(der)
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 def _pss() -> padding.PSS:

@@ -28,15 +28,13 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
     encode_dss_signature,
 )
 
 from keys.jwk import JwkError, PublicKey, b64url_decode, b64url_encode, jws_algorithm, public_jwk
-
-SigningKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+from keys.signer import Signer
 
 SUPPORTED_ALGORITHMS = ("EdDSA", "ES256", "RS256")
 # The registered claims this format puts next to the credential's own members.
@@ -54,23 +52,18 @@ class JwtError(ValueError):
 def sign(
     credential: Mapping[str, Any],
     *,
-    private_key: SigningKey,
-    kid: str | None,
+    signer: Signer,
     alg: str | None = None,
     embed_jwk: bool = False,
     issued_at: datetime | None = None,
 ) -> str:
     """The compact JWS of an OB 3.0 credential (VC DM 2.0).
 
-    `alg` defaults to the key's (EdDSA for Ed25519, ES256 for P-256). OB §8.2 needs a `kid`
-    or the public `jwk` in the header; `embed_jwk` adds the latter. The credential must have
-    `id`, `issuer` and `validFrom`, as `jti`, `iss` and `nbf` are required claims.
+    `alg` is the signer's (EdDSA for Ed25519, ES256 for P-256). OB §8.2 needs a `kid` (the
+    signer's) or the public `jwk` in the header; `embed_jwk` adds the latter. The credential
+    must have `id`, `issuer` and `validFrom`, as `jti`, `iss` and `nbf` are required claims.
     """
-    public_key = private_key.public_key()
-    try:
-        key_alg = jws_algorithm(public_key)
-    except (JwkError, TypeError) as exc:
-        raise JwtError(f"cannot sign with this key: {exc}") from None
+    key_alg, kid = signer.algorithm, signer.kid
     if key_alg not in ("EdDSA", "ES256"):
         raise JwtError(f"signing is with Ed25519 (EdDSA) or P-256 (ES256) keys, not {key_alg}")
     if alg is not None and alg != key_alg:
@@ -81,23 +74,16 @@ def sign(
     if kid is not None:
         header["kid"] = kid
     if embed_jwk:
-        header["jwk"] = public_jwk(public_key)
+        header["jwk"] = public_jwk(signer.public_key)
     payload = _payload(credential, issued_at or datetime.now(UTC))
-    return sign_compact_jws(header, _json_bytes(payload), private_key)
+    return sign_compact_jws(header, _json_bytes(payload), signer)
 
 
-def sign_compact_jws(header: Mapping[str, Any], payload: bytes, private_key: SigningKey) -> str:
+def sign_compact_jws(header: Mapping[str, Any], payload: bytes, signer: Signer) -> str:
     """Compact JWS serialization (RFC 7515 §7.1) of `payload` under `header`."""
     signing_input = f"{b64url_encode(_json_bytes(header))}.{b64url_encode(payload)}"
-    data = signing_input.encode("ascii")
-    if isinstance(private_key, Ed25519PrivateKey):
-        signature = private_key.sign(data)
-    else:
-        # JWS ES256 signatures are raw r ‖ s (RFC 7518 §3.4), not DER.
-        r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(_P256_COORDINATE_BYTES, "big") + s.to_bytes(
-            _P256_COORDINATE_BYTES, "big"
-        )
+    # Signers give ES256 signatures as raw r ‖ s (RFC 7518 §3.4), as JWS wants, not DER.
+    signature = signer.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
 

@@ -44,6 +44,7 @@ from sqlmodel import Session, col, select
 from badges import issuing
 from badges.models import ClaimToken, IssuedCredential, Issuer
 from badges.sharing.mail import Mailer, MailError, MailSettings, make_mailer
+from catalogue.base import pk
 from catalogue.errors import DomainError, NotFound
 from catalogue.models import MicroCredential
 
@@ -98,7 +99,7 @@ def _new_token(
     session.add(
         ClaimToken(
             token_hash=hash_token(token),
-            credential_id=record.id or 0,
+            credential_id=pk(record),
             purpose=purpose,
             created_at=now,
             expires_at=now + ttl,
@@ -197,7 +198,7 @@ def send_claim_link(
         )
         .values(expires_at=now)
     )
-    end_sessions(session, record.id or 0)
+    end_sessions(session, pk(record))
     ttl = timedelta(hours=settings.claim_token_ttl_hours)
     expires_at = now + ttl
     token = _new_token(session, record, CLAIM, now, ttl)
@@ -325,7 +326,7 @@ def redeem_claim(
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise ClaimUsed("this claim link was already used or replaced by a newer one")
-    end_sessions(session, record.id or 0)
+    end_sessions(session, pk(record))
     return record, _new_token(session, record, SESSION, now, ttl)
 
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from badges import baking
 from badges.models import BadgeImage, IssuedCredential, Issuer
+from catalogue.base import pk
 from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from catalogue.models import MicroCredential
 
@@ -388,7 +389,7 @@ def store_image(
         clean, width, height = _clean_svg(data)  # type: ignore[assignment]
     image = session.exec(
         select(BadgeImage).where(BadgeImage.micro_credential_id == mc.id)
-    ).first() or BadgeImage(micro_credential_id=mc.id or 0, media_type=actual, data=b"", sha256="")
+    ).first() or BadgeImage(micro_credential_id=pk(mc), media_type=actual, data=b"", sha256="")
     image.media_type = actual
     image.data = clean
     image.sha256 = hashlib.sha256(clean).hexdigest()

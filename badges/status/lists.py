@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from badges.models import IssuedCredential, Issuer, StatusAllocation, StatusChange, StatusList
-from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.proofs import vc_jwt
+from badges.securing import issuer_signer, secure
 from badges.status import bitstring
+from catalogue.base import pk
 from catalogue.errors import Conflict, DomainError, NotFound
-from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2
 
@@ -76,18 +77,11 @@ def _sign_list(
             "ttl": TTL_MS,
         },
     }
-    key = store.signing_key(session, master_key, issuer.id or 0, "Ed25519")
-    signed = eddsa_rdfc_2022.create_proof(
-        credential,
-        private_key=key.private_key,  # type: ignore[arg-type]
-        verification_method=key.verification_method,
-        created=credential["validFrom"],
-    )
+    ldp_signer = issuer_signer(session, master_key, pk(issuer), "ldp")
+    signed = secure(credential, "ldp", ldp_signer, created=credential["validFrom"])
     status_list.credential_ldp = json.dumps(signed, indent=2)
-    jwt_key = store.jwt_signing_key(session, master_key, issuer.id or 0)
-    status_list.credential_jwt = vc_jwt.sign(
-        credential, private_key=jwt_key.private_key, kid=jwt_key.jwt_kid
-    )
+    jwt_signer = issuer_signer(session, master_key, pk(issuer), "jwt")
+    status_list.credential_jwt = secure(credential, "jwt", jwt_signer)
     status_list.updated_at = now
 
 
@@ -119,7 +113,7 @@ def _open_list(
     ).one()
     seq = (last or 0) + 1
     new = StatusList(
-        issuer_id=issuer.id or 0,
+        issuer_id=pk(issuer),
         purpose=purpose,
         seq=seq,
         size=LIST_SIZE,
@@ -161,7 +155,7 @@ def _allocate(session: Session, status_list: StatusList, credential_uuid: str) -
         try:
             session.add(
                 StatusAllocation(
-                    list_id=status_list.id or 0, index=index, credential_uuid=credential_uuid
+                    list_id=pk(status_list), index=index, credential_uuid=credential_uuid
                 )
             )
             session.flush()

@@ -7,6 +7,7 @@
 # isort: off
 # The order of registration is the order of `skillshub --help`.
 from skillshub.cli import foundation  # noqa: F401
+from skillshub.cli import issuer  # noqa: F401
 from skillshub.cli import badges  # noqa: F401
 from skillshub.cli import catalogue  # noqa: F401
 from skillshub.cli import europass  # noqa: F401

@@ -12,6 +12,7 @@ import typer
 
 from badges import europass
 from catalogue import organisations
+from catalogue.base import pk
 from keys import eseal
 from keys.store import ensure_master_key
 from skillshub.cli.common import app, database, err, fail, load_settings, out, write_file
@@ -109,7 +110,7 @@ def seal_list(
                 "fingerprint": r.fingerprint,
             }
             for r in sorted(
-                eseal.list_certificates(session, organisation.id or 0), key=lambda r: not r.active
+                eseal.list_certificates(session, pk(organisation)), key=lambda r: not r.active
             )
         ]
     if as_json:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from catalogue import organisations
+from catalogue.base import pk
 from catalogue.errors import DomainError
 from skillshub.cli.common import app, database, err, fail, load_settings, out
 from skillshub.files import private_dir
@@ -126,7 +127,7 @@ def token_create(
 
     with database() as session:
         organisation = organisations.get_organisation(session, org)
-        token, record = create_token(session, organisation.id or 0, name, expires_days=expires_days)
+        token, record = create_token(session, pk(organisation), name, expires_days=expires_days)
     until = f", expires {when(record.expires_at)}" if record.expires_at else ""
     err.print(f"API token {record.id}{until} (shown once, only its hash is stored):")
     sys.stdout.write(token + "\n")
@@ -145,7 +146,7 @@ def token_list(
 
     with database() as session:
         organisation = organisations.get_organisation(session, org)
-        found = list_tokens(session, organisation.id or 0)
+        found = list_tokens(session, pk(organisation))
     if as_json:
         rows = [
             {

@@ -13,6 +13,7 @@ from cryptography.x509.oid import NameOID
 from sqlmodel import Session, select
 
 from badges.proofs.jades import seal, verify_seal
+from catalogue.base import pk
 from catalogue.errors import Conflict
 from catalogue.models import Organisation
 from catalogue.organisations import create_organisation
@@ -113,9 +114,9 @@ def test_pkcs12_import_stores_chain_and_sealed_key(session: Session, org, mk) ->
     )
     assert clear not in record.sealed_private_key
 
-    opened = eseal.open_seal(session, mk, org.id or 0)
+    opened = eseal.open_seal(session, mk, pk(org))
     assert opened is not None and opened.chain[0] == leaf and opened.chain[1] == ca
-    report = verify_seal(seal(b"{}", opened.chain, opened.private_key), trust_anchors=[ca])
+    report = verify_seal(seal(b"{}", opened.signer), trust_anchors=[ca])
     assert report.valid and report.status_of("chain") == "ok"
 
 
@@ -125,7 +126,7 @@ def test_pem_import_with_separate_chain_file(session: Session, org, mk) -> None:
         session, mk, org, *eseal.load_pem(_pem(leaf), _pem(key), _pem(ca))
     )
     assert record.algorithm == "ES256"
-    assert eseal.open_seal(session, mk, org.id or 0) is not None
+    assert eseal.open_seal(session, mk, pk(org)) is not None
 
 
 def test_wrong_pkcs12_password_is_a_clear_error(session: Session, org) -> None:
@@ -176,7 +177,7 @@ def test_certificate_that_expired_since_import_cannot_seal(session: Session, org
     _ca, leaf, key = _ca_and_leaf(days=(-1, 10))
     eseal.import_certificate(session, mk, org, leaf, key)
     with pytest.raises(SealCertificateExpired):
-        eseal.open_seal(session, mk, org.id or 0, now=NOW + timedelta(days=11))
+        eseal.open_seal(session, mk, pk(org), now=NOW + timedelta(days=11))
 
 
 def test_same_certificate_twice_is_a_conflict(session: Session, org, mk) -> None:
@@ -191,28 +192,28 @@ def test_a_new_import_replaces_the_active_certificate(session: Session, org, mk)
     second = eseal.import_certificate(session, mk, org, *_ca_and_leaf()[1:])
     session.refresh(first)
     assert not first.active and second.active
-    assert eseal.active_certificate(session, org.id or 0) == second
+    assert eseal.active_certificate(session, pk(org)) == second
 
 
 def test_another_master_key_cannot_open_the_seal(session: Session, org, mk) -> None:
     eseal.import_certificate(session, mk, org, *_ca_and_leaf()[1:])
     with pytest.raises(KeyStoreError):
-        eseal.open_seal(session, MasterKey(generate_master_key()), org.id or 0)
+        eseal.open_seal(session, MasterKey(generate_master_key()), pk(org))
 
 
 def test_demo_seals_are_labelled_self_signed_and_idempotent(session: Session, org, mk) -> None:
     assert eseal.ensure_demo_seals(session, mk) == 1
     assert eseal.ensure_demo_seals(session, mk) == 0
-    record = eseal.active_certificate(session, org.id or 0)
+    record = eseal.active_certificate(session, pk(org))
     assert record is not None and record.self_signed
     assert eseal.TEST_LABEL in record.subject
     cert = x509.load_pem_x509_certificate(record.chain_pem.encode())
     for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
         assert eseal.TEST_LABEL in cert.subject.get_attributes_for_oid(oid)[0].value
     assert record.organisation_identifier == "NTRDE-HRB1"
-    opened = eseal.open_seal(session, mk, org.id or 0)
+    opened = eseal.open_seal(session, mk, pk(org))
     assert opened is not None
-    report = verify_seal(seal(b"{}", opened.chain, opened.private_key))
+    report = verify_seal(seal(b"{}", opened.signer))
     assert report.valid and "self-signed" in next(
         c.message for c in report.checks if c.name == "chain"
     )

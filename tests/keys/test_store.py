@@ -38,8 +38,9 @@ def test_database_holds_no_clear_private_key(session: Session, master_key: str) 
     mk = MasterKey(master_key)
     issuer = _issuer(session, mk, public=True)
     for algorithm in ("Ed25519", "P-256"):
-        key = store.signing_key(session, mk, issuer.id, algorithm)
-        raw = key.private_key.private_bytes(
+        # keys/ opens its own keys; nothing outside it can (that is the point).
+        record = store.active_keys(session, issuer.id, algorithm)[0]
+        raw = store._open(mk, record).private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
@@ -64,7 +65,7 @@ def test_wrong_master_key_is_refused(session: Session, master_key: str) -> None:
     with pytest.raises(store.KeyStoreError, match="does not match"):
         store.ensure_master_key(session, other)
     with pytest.raises(store.KeyStoreError, match="cannot be opened"):
-        store.signing_key(session, MasterKey(other), issuer.id)
+        store.signer(session, MasterKey(other), issuer.id)
 
 
 def test_corrupt_key_row_is_a_clear_error(session: Session, master_key: str) -> None:
@@ -77,7 +78,7 @@ def test_corrupt_key_row_is_a_clear_error(session: Session, master_key: str) -> 
     session.add(record)
     session.commit()
     with pytest.raises(store.KeyStoreError, match="cannot be opened"):
-        store.signing_key(session, mk, issuer.id)
+        store.signer(session, mk, issuer.id)
 
 
 def test_did_key_issuer_key_is_its_did(session: Session, master_key: str) -> None:
@@ -90,17 +91,20 @@ def test_did_key_issuer_key_is_its_did(session: Session, master_key: str) -> Non
 def test_rotation_keeps_old_keys_published(session: Session, master_key: str) -> None:
     mk = MasterKey(master_key)
     issuer = _issuer(session, mk, public=True)
-    old = store.signing_key(session, mk, issuer.id)
-    new = store.rotate(session, mk, issuer_id=issuer.id, controller=issuer.did, algorithm="Ed25519")
+    old = store.signer(session, mk, issuer.id)
+    record = store.rotate(
+        session, mk, issuer_id=issuer.id, controller=issuer.did, algorithm="Ed25519"
+    )
     session.commit()
-    assert store.signing_key(session, mk, issuer.id).record.id == new.record.id
+    new = store.signer(session, mk, issuer.id)
+    assert new.public_key == store.public_key(record) != old.public_key
     document = did_document(session, issuer)
     ids = [vm["id"] for vm in document["verificationMethod"]]
     assert new.verification_method in ids and old.verification_method in ids
     assert ids.index(new.verification_method) < ids.index(old.verification_method)
     assert set(document["assertionMethod"]) == set(ids)
     kids = {k["kid"] for k in jwks(session, issuer)["keys"]}
-    assert {old.jwt_kid, new.jwt_kid} <= kids
+    assert {old.kid, new.kid} <= kids
 
 
 def test_did_web_document_and_jwks_served(

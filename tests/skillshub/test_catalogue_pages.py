@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from badges.issuing import service as issuing
 from catalogue import courses, gap, micro_credentials, organisations, skills
+from catalogue.base import pk
 from catalogue.demo import SKILL_IRIS, load_demo_catalogue
 from catalogue.models import Course, MicroCredential, SkillLabel
 from catalogue.schemas import MicroCredentialOut
@@ -387,7 +388,7 @@ def test_skill_page_shows_labels_roles_courses_and_micro_credentials(
     skill = skills.get_skill(session, SKILL_IRIS["battery design"])
     session.add(
         SkillLabel(
-            skill_id=skill.id or 0,
+            skill_id=pk(skill),
             language="de",
             preferred_label="Batteriedesign",
             alt_labels="Batterieentwicklung\nBatterieauslegung",

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from badges import issuing
 from badges.models import Issuer
 from badges.verifying import edc as europass
+from catalogue.base import pk
 from catalogue.models import MicroCredential, Organisation
 from keys import eseal
 from keys.store import ensure_master_key
@@ -166,7 +167,7 @@ def test_europass_download_needs_a_token_or_the_learner_session(
     with Session(engine) as session:
         other = session.exec(select(Organisation).order_by(Organisation.id.desc())).first()
         assert other is not None
-        other_token, _ = create_token(session, other.id or 0, "other")
+        other_token, _ = create_token(session, pk(other), "other")
         session.commit()
     foreign = client.get(
         f"/credentials/{uuid}/europass", headers={"Authorization": f"Bearer {other_token}"}

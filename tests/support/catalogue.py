@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from catalogue.base import pk
 from catalogue.demo import SKILL_IRIS
 from catalogue.organisations import create_organisation, get_organisation
 from keys.tokens import create_token
@@ -17,7 +18,7 @@ def provider_token(session: Session, slug: str, country: str = "DE") -> str:
         org = get_organisation(session, slug)
     except Exception:
         org = create_organisation(session, legal_name=f"{slug} GmbH", country=country, slug=slug)
-    token, _ = create_token(session, org.id or 0)
+    token, _ = create_token(session, pk(org))
     session.commit()
     return token
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from keys.did import did_key_from_public_key, did_key_verification_method
+from keys.signer import KeySigner, from_private_key
 
 EMAIL = "ada.lovelace@example.org"
 SALT = "pepper-7f3a"
@@ -32,6 +33,10 @@ class Signer:
     def method(self) -> str:
         return did_key_verification_method(self.private_key.public_key())
 
+    @property
+    def signer(self) -> KeySigner:
+        return from_private_key(self.private_key, verification_method=self.method, kid=self.method)
+
     @classmethod
     def ed25519(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
@@ -42,12 +47,10 @@ class Signer:
 
     def data_integrity(self, credential: dict[str, Any]) -> dict[str, Any]:
         assert isinstance(self.private_key, Ed25519PrivateKey)
-        return eddsa_rdfc_2022.create_proof(
-            credential, private_key=self.private_key, verification_method=self.method
-        )
+        return eddsa_rdfc_2022.create_proof(credential, signer=self.signer)
 
     def jwt(self, credential: dict[str, Any]) -> str:
-        return vc_jwt.sign(credential, private_key=self.private_key, kid=self.method)
+        return vc_jwt.sign(credential, signer=self.signer)
 
 
 def identity_hash(email: str, salt: str) -> str:

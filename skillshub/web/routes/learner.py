@@ -22,6 +22,7 @@ from badges import issuing, sharing
 from badges.issuing import issuers
 from badges.models import IssuedCredential
 from badges.sharing import delivery, images
+from catalogue.base import pk
 from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line
@@ -428,7 +429,7 @@ def sign_out_everywhere(credential_id: str, request: Request, session: SessionDe
     record = _owned(request, session, credential_id)
     if record is None:
         return _not_owner(request)
-    delivery.end_sessions(session, record.id or 0)
+    delivery.end_sessions(session, pk(record))
     return _signed_out(credential_id)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from catalogue import organisations
+from catalogue.base import pk
 from catalogue.errors import Forbidden
 from keys import tokens
 from keys.models import ApiToken
@@ -63,7 +64,7 @@ class TokenOut(BaseModel):
     @classmethod
     def of(cls, record: ApiToken) -> TokenOut:
         return cls(
-            id=record.id or 0,
+            id=pk(record),
             name=record.name,
             prefix=record.prefix,
             state=tokens.token_state(record),
@@ -79,7 +80,7 @@ def list_tokens(slug: str, session: SessionDep, org: OrgDep) -> list[TokenOut]:
     """The organisation's API tokens, revoked and expired ones included."""
     if slug != org.slug:
         raise Forbidden(f"this API token belongs to organisation {org.slug!r}, not {slug!r}")
-    return [TokenOut.of(t) for t in tokens.list_tokens(session, org.id or 0)]
+    return [TokenOut.of(t) for t in tokens.list_tokens(session, pk(org))]
 
 
 @router.delete("/tokens/{token_id}", tags=["tokens"])

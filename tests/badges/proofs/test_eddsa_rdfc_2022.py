@@ -17,6 +17,7 @@ from badges.proofs.eddsa_rdfc_2022 import create_proof
 from badges.proofs.eddsa_rdfc_2022 import verify_proof as verify_eddsa_rdfc_2022
 from keys.did import did_key_verification_method, resolve_did_key
 from keys.multikey import decode_private_key, decode_public_key
+from keys.signer import from_private_key
 from tests.support.reference import reference
 
 
@@ -64,8 +65,7 @@ def test_w3c_vector_signature_and_signed_document() -> None:
     config = _json("w3c-vc-di-eddsa", "eddsa-rdfc-2022", "proofConfigDataInt.json")
     signed = create_proof(
         _json("w3c-vc-di-eddsa", "unsigned.json"),
-        private_key=private_key,
-        verification_method=config["verificationMethod"],
+        signer=from_private_key(private_key, verification_method=config["verificationMethod"]),
         proof_purpose=config["proofPurpose"],
         created=config["created"],
     )
@@ -104,8 +104,7 @@ def test_ob_implementation_guide_vector() -> None:
     private_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(keys["privateKeyHex"])[:32])
     signed = create_proof(
         unsigned,
-        private_key=private_key,
-        verification_method=options["verificationMethod"],
+        signer=from_private_key(private_key, verification_method=options["verificationMethod"]),
         proof_purpose=options["proofPurpose"],
         created=options["created"],
     )
@@ -128,8 +127,7 @@ def test_cross_stack_golden() -> None:
     method = did_key_verification_method(private_key.public_key())
     ours = create_proof(
         _json("cross-stack-golden", "sample_unsigned.json"),
-        private_key=private_key,
-        verification_method=method,
+        signer=from_private_key(private_key, verification_method=method),
         created="2025-09-01T12:00:00Z",
     )
     assert ours == theirs[0]
@@ -308,7 +306,9 @@ def unsigned() -> dict[str, Any]:
 def test_sign_and_verify_round_trip(unsigned: dict[str, Any]) -> None:
     private_key = Ed25519PrivateKey.generate()
     method = did_key_verification_method(private_key.public_key())
-    signed = create_proof(unsigned, private_key=private_key, verification_method=method)
+    signed = create_proof(
+        unsigned, signer=from_private_key(private_key, verification_method=method)
+    )
     assert "proof" not in unsigned
     proof = signed["proof"]
     assert proof["type"] == "DataIntegrityProof"
@@ -322,8 +322,9 @@ def test_optional_proof_options_are_signed(unsigned: dict[str, Any]) -> None:
     private_key = Ed25519PrivateKey.generate()
     signed = create_proof(
         unsigned,
-        private_key=private_key,
-        verification_method=did_key_verification_method(private_key.public_key()),
+        signer=from_private_key(
+            private_key, verification_method=did_key_verification_method(private_key.public_key())
+        ),
         proof_purpose="authentication",
         created="2024-01-01T00:00:00Z",
         expires="2030-01-01T00:00:00Z",
@@ -342,13 +343,15 @@ def test_second_proof_makes_a_proof_set(unsigned: dict[str, Any]) -> None:
     first_key, second_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     once = create_proof(
         unsigned,
-        private_key=first_key,
-        verification_method=did_key_verification_method(first_key.public_key()),
+        signer=from_private_key(
+            first_key, verification_method=did_key_verification_method(first_key.public_key())
+        ),
     )
     twice = create_proof(
         once,
-        private_key=second_key,
-        verification_method=did_key_verification_method(second_key.public_key()),
+        signer=from_private_key(
+            second_key, verification_method=did_key_verification_method(second_key.public_key())
+        ),
     )
     first, second = proofs_of(twice)
     assert first == once["proof"]
@@ -362,8 +365,10 @@ def test_invalid_created_is_refused(unsigned: dict[str, Any], created: str) -> N
     with pytest.raises(ProofError, match="dateTime"):
         create_proof(
             unsigned,
-            private_key=private_key,
-            verification_method=did_key_verification_method(private_key.public_key()),
+            signer=from_private_key(
+                private_key,
+                verification_method=did_key_verification_method(private_key.public_key()),
+            ),
             created=created,
         )
 
@@ -374,13 +379,16 @@ def test_signing_refuses_an_undefined_term(unsigned: dict[str, Any]) -> None:
     with pytest.raises(ProofError, match="undefined term 'foo'"):
         create_proof(
             document,
-            private_key=private_key,
-            verification_method=did_key_verification_method(private_key.public_key()),
+            signer=from_private_key(
+                private_key,
+                verification_method=did_key_verification_method(private_key.public_key()),
+            ),
         )
 
 
 def test_relative_verification_method_is_refused(unsigned: dict[str, Any]) -> None:
     with pytest.raises(ProofError, match="absolute IRI"):
         create_proof(
-            unsigned, private_key=Ed25519PrivateKey.generate(), verification_method="#key-1"
+            unsigned,
+            signer=from_private_key(Ed25519PrivateKey.generate(), verification_method="#key-1"),
         )

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from badges.proofs.jades import SealError, issuer_serial_der, seal, verify_seal
+from keys.signer import eseal_signer
 from tests.support.reference import reference
 
 SIGNED_SAMPLES = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")
@@ -115,7 +116,7 @@ def test_one_changed_byte_in_an_official_sample_breaks_the_seal(name: str) -> No
 
 def test_official_sample_header_shape_is_what_we_emit(rsa_key, leaf, ca) -> None:
     official = json.loads(_signed(SIGNED_SAMPLES[0]))
-    ours = seal(b"{}", [leaf, ca[0]], rsa_key)
+    ours = seal(b"{}", eseal_signer([leaf, ca[0]], rsa_key))
 
     def header(document: dict) -> dict:
         protected = document["signatures"][0]["protected"]
@@ -145,7 +146,7 @@ def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) ->
     )
     cert = make_cert(key, "Seal", issuer=ca)
     payload = json.dumps({"name": "Ana Ándromeda", "n": 1}, ensure_ascii=False).encode()
-    document = seal(payload, [cert, ca[0]], key, algorithm=algorithm)
+    document = seal(payload, eseal_signer([cert, ca[0]], key, algorithm=algorithm))
 
     report = verify_seal(json.dumps(document), trust_anchors=[ca[0]])
     assert report.valid and report.status_of("chain") == "ok", report.checks
@@ -165,7 +166,7 @@ def test_one_changed_byte_breaks_our_seal_for_both_verifiers(rsa_key, leaf) -> N
     from jwcrypto import jwk, jws
     from jwcrypto.common import JWSEHeaderParameter
 
-    document = seal(b'{"grade":"Pass"}', [leaf], rsa_key)
+    document = seal(b'{"grade":"Pass"}', eseal_signer([leaf], rsa_key))
     document["payload"] = '{"grade":"Past"}'
 
     assert verify_seal(document).status_of("signature") == "error"
@@ -178,7 +179,7 @@ def test_one_changed_byte_breaks_our_seal_for_both_verifiers(rsa_key, leaf) -> N
 
 
 def test_chain_is_checked_against_the_configured_anchors(rsa_key, leaf, ca) -> None:
-    document = seal(b"{}", [leaf, ca[0]], rsa_key)
+    document = seal(b"{}", eseal_signer([leaf, ca[0]], rsa_key))
     other_key = rsa.generate_private_key(65537, 2048)
     other_root = make_cert(other_key, "Other Root", ca=True)
 
@@ -188,20 +189,22 @@ def test_chain_is_checked_against_the_configured_anchors(rsa_key, leaf, ca) -> N
     # A certificate claiming the CA as issuer but signed by another key is an error.
     forged = make_cert(rsa_key, "Test Seal", issuer=(ca[0], other_key))
     assert (
-        verify_seal(seal(b"{}", [forged], rsa_key), trust_anchors=[ca[0]]).status_of("chain")
+        verify_seal(seal(b"{}", eseal_signer([forged], rsa_key)), trust_anchors=[ca[0]]).status_of(
+            "chain"
+        )
         == "error"
     )
 
 
 def test_self_signed_seal_is_a_warning_not_a_broken_seal(rsa_key) -> None:
     cert = make_cert(rsa_key, "TEST - not a qualified e-seal")
-    report = verify_seal(seal(b"{}", [cert], rsa_key))
+    report = verify_seal(seal(b"{}", eseal_signer([cert], rsa_key)))
     assert report.valid
     assert "self-signed" in next(c.message for c in report.checks if c.name == "chain")
 
 
 def test_swapped_certificate_fails_the_header_binding(rsa_key, leaf, ca) -> None:
-    document = seal(b"{}", [leaf], rsa_key)
+    document = seal(b"{}", eseal_signer([leaf], rsa_key))
     protected = document["signatures"][0]["protected"]
     header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
     header["x5c"] = [base64.b64encode(ca[0].public_bytes(Encoding.DER)).decode()]
@@ -223,7 +226,7 @@ def test_swapped_certificate_fails_the_header_binding(rsa_key, leaf, ca) -> None
     ],
 )
 def test_header_rules_are_enforced(rsa_key, leaf, change: dict) -> None:
-    document = seal(b"{}", [leaf], rsa_key)
+    document = seal(b"{}", eseal_signer([leaf], rsa_key))
     protected = document["signatures"][0]["protected"]
     header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
     header.update(change)
@@ -251,17 +254,17 @@ def test_malformed_documents_are_reported_not_raised(document: str) -> None:
 def test_expired_certificate_is_refused_at_sealing_time(rsa_key) -> None:
     expired = make_cert(rsa_key, "Old Seal", days=(-400, -1))
     with pytest.raises(SealError, match="expired"):
-        seal(b"{}", [expired], rsa_key)
+        seal(b"{}", eseal_signer([expired], rsa_key))
 
 
 def test_a_key_that_does_not_match_the_certificate_is_refused(leaf) -> None:
     with pytest.raises(SealError, match="does not belong"):
-        seal(b"{}", [leaf], rsa.generate_private_key(65537, 2048))
+        seal(b"{}", eseal_signer([leaf], rsa.generate_private_key(65537, 2048)))
 
 
 def test_a_seal_made_before_expiry_stays_valid_with_a_warning(rsa_key) -> None:
     cert = make_cert(rsa_key, "Short Seal", days=(-30, -2))
-    document = seal(b"{}", [cert], rsa_key, signing_time=NOW - timedelta(days=10))
+    document = seal(b"{}", eseal_signer([cert], rsa_key), signing_time=NOW - timedelta(days=10))
     report = verify_seal(document)
     assert report.valid
     assert report.status_of("signing-time") == "ok"
@@ -270,5 +273,5 @@ def test_a_seal_made_before_expiry_stays_valid_with_a_warning(rsa_key) -> None:
 
 def test_key_usage_without_signing_is_an_error(rsa_key, ca) -> None:
     cert = make_cert(rsa_key, "Encrypt Only", issuer=ca, ca=True)  # keyCertSign only
-    report = verify_seal(seal(b"{}", [cert], rsa_key))
+    report = verify_seal(seal(b"{}", eseal_signer([cert], rsa_key)))
     assert report.status_of("key-usage") == "error"

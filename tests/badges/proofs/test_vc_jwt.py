@@ -30,6 +30,7 @@ from badges.proofs.vc_jwt import (
 )
 from keys.did import PublicKeyInfo, build_did_document, did_web_to_url
 from keys.jwk import b64url_decode, b64url_encode, jwk_to_public_key, public_jwk
+from keys.signer import UnsupportedKey, from_private_key
 from tests.support.reference import reference
 
 SPEC_EXAMPLES = (
@@ -84,7 +85,10 @@ def test_rfc8037_ed25519_jws_vector() -> None:
         "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
     )
     assert (
-        sign_compact_jws({"alg": "EdDSA"}, b"Example of Ed25519 signing", private_key) == expected
+        sign_compact_jws(
+            {"alg": "EdDSA"}, b"Example of Ed25519 signing", from_private_key(private_key)
+        )
+        == expected
     )
     header, payload = verify_compact_jws(expected, private_key.public_key())
     assert header == {"alg": "EdDSA"}
@@ -97,7 +101,7 @@ def test_rfc8037_ed25519_jws_vector() -> None:
 @pytest.mark.parametrize("private_key", _private_keys(), ids=["EdDSA", "ES256"])
 def test_sign_and_verify_round_trip(private_key) -> None:
     credential = _complete_credential()
-    token = sign(credential, private_key=private_key, kid=KID, issued_at=ISSUED_AT)
+    token = sign(credential, signer=from_private_key(private_key, kid=KID), issued_at=ISSUED_AT)
 
     header, unverified = decode_unverified(token)
     alg = "EdDSA" if isinstance(private_key, Ed25519PrivateKey) else "ES256"
@@ -124,14 +128,18 @@ def test_sign_and_verify_round_trip(private_key) -> None:
 
 def test_es256_signature_is_raw_r_s() -> None:
     token = sign(
-        _complete_credential(), private_key=_private_keys()[1], kid=KID, issued_at=ISSUED_AT
+        _complete_credential(),
+        signer=from_private_key(_private_keys()[1], kid=KID),
+        issued_at=ISSUED_AT,
     )
     assert len(b64url_decode(token.rsplit(".", 1)[1])) == 64
 
 
 def test_embedded_jwk_is_public_only() -> None:
     private_key = Ed25519PrivateKey.generate()
-    token = sign(_complete_credential(), private_key=private_key, kid=None, embed_jwk=True)
+    token = sign(
+        _complete_credential(), signer=from_private_key(private_key, kid=None), embed_jwk=True
+    )
     header, _ = decode_unverified(token)
     assert header["jwk"] == public_jwk(private_key.public_key())
     assert "d" not in header["jwk"]
@@ -143,7 +151,9 @@ def test_credential_without_subject_id_has_no_sub() -> None:
     credential = _complete_credential()
     del credential["credentialSubject"]["id"]
     private_key = Ed25519PrivateKey.generate()
-    payload = verify(sign(credential, private_key=private_key, kid=KID), private_key.public_key())
+    payload = verify(
+        sign(credential, signer=from_private_key(private_key, kid=KID)), private_key.public_key()
+    )
     assert "sub" not in payload
     assert credential_from_payload(payload).problems == ()
 
@@ -153,7 +163,9 @@ def test_fractional_and_offset_dates_become_exact_numeric_dates() -> None:
     credential["validFrom"] = "2024-03-01T10:00:00.250+02:00"
     del credential["validUntil"]
     private_key = Ed25519PrivateKey.generate()
-    payload = verify(sign(credential, private_key=private_key, kid=KID), private_key.public_key())
+    payload = verify(
+        sign(credential, signer=from_private_key(private_key, kid=KID)), private_key.public_key()
+    )
     assert payload["nbf"] == datetime(2024, 3, 1, 8, 0, 0, 250000, tzinfo=UTC).timestamp()
     assert "exp" not in payload
     assert credential_from_payload(payload).problems == ()
@@ -174,20 +186,22 @@ def test_sign_refuses_credentials_missing_required_claims(change, message: str) 
     credential = _complete_credential()
     change(credential)
     with pytest.raises(JwtError, match=message):
-        sign(credential, private_key=Ed25519PrivateKey.generate(), kid=KID)
+        sign(credential, signer=from_private_key(Ed25519PrivateKey.generate(), kid=KID))
 
 
 def test_sign_refuses_bad_key_or_header_choices() -> None:
     credential = _complete_credential()
     with pytest.raises(JwtError, match="kid or an embedded jwk"):
-        sign(credential, private_key=Ed25519PrivateKey.generate(), kid=None)
+        sign(credential, signer=from_private_key(Ed25519PrivateKey.generate(), kid=None))
     with pytest.raises(JwtError, match="does not fit"):
-        sign(credential, private_key=Ed25519PrivateKey.generate(), kid=KID, alg="ES256")
-    with pytest.raises(JwtError, match="P-256"):
-        sign(credential, private_key=ec.generate_private_key(ec.SECP384R1()), kid=KID)
+        sign(
+            credential, signer=from_private_key(Ed25519PrivateKey.generate(), kid=KID), alg="ES256"
+        )
+    with pytest.raises(UnsupportedKey, match="P-256"):  # no signer for a key we cannot use
+        from_private_key(ec.generate_private_key(ec.SECP384R1()), kid=KID)
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(JwtError, match="not RS256"):
-        sign(credential, private_key=rsa_key, kid=KID)  # type: ignore[arg-type]
+        sign(credential, signer=from_private_key(rsa_key, kid=KID))
 
 
 # --- published tokens ----------------------------------------------------------------------
@@ -266,7 +280,8 @@ def test_legacy_claims_fill_in_missing_credential_members() -> None:
 def test_claims_that_disagree_with_the_credential_are_reported() -> None:
     private_key = Ed25519PrivateKey.generate()
     payload = verify(
-        sign(_complete_credential(), private_key=private_key, kid=KID), private_key.public_key()
+        sign(_complete_credential(), signer=from_private_key(private_key, kid=KID)),
+        private_key.public_key(),
     )
     for claim, value in [
         ("iss", "https://impostor.example"),
@@ -291,7 +306,7 @@ def test_payload_without_a_credential_is_refused() -> None:
 @pytest.mark.interop
 @pytest.mark.parametrize("private_key", _private_keys(), ids=["EdDSA", "ES256"])
 def test_jwcrypto_verifies_our_tokens(private_key) -> None:
-    token = sign(_complete_credential(), private_key=private_key, kid=KID)
+    token = sign(_complete_credential(), signer=from_private_key(private_key, kid=KID))
     checker = jwcrypto_jws.JWS()
     checker.deserialize(token)
     checker.verify(jwcrypto_jwk.JWK.from_pyca(private_key.public_key()))
@@ -332,7 +347,7 @@ def test_openbadgeslib_verifies_our_token_through_our_did_web_document() -> None
     verifier = openbadgeslib_verifier.OB3Verifier.for_issuer_did(did, download=download)
     assert fetched == [did_web_to_url(did)]
     for private_key, info in ((current, keys[0]), (previous, keys[1])):
-        token = sign(credential, private_key=private_key, kid=info.jwk_id(did))
+        token = sign(credential, signer=from_private_key(private_key, kid=info.jwk_id(did)))
         verified = verifier.verify(token)
         assert verified.issuer.id == did
 
@@ -356,7 +371,7 @@ def _node(script: str, stdin: str) -> str:
 @pytest.mark.interop
 @pytest.mark.parametrize("private_key", _private_keys(), ids=["EdDSA", "ES256"])
 def test_node_jose_verifies_our_tokens(private_key) -> None:
-    token = sign(_complete_credential(), private_key=private_key, kid=KID)
+    token = sign(_complete_credential(), signer=from_private_key(private_key, kid=KID))
     script = """
       import { compactVerify, importJWK } from 'jose';
       let input = '';
@@ -418,14 +433,14 @@ def test_hs256_with_the_public_key_as_secret_is_refused(private_key) -> None:
 
 def test_a_secret_is_no_verification_key() -> None:
     private_key = Ed25519PrivateKey.generate()
-    token = sign(_complete_credential(), private_key=private_key, kid=KID)
+    token = sign(_complete_credential(), signer=from_private_key(private_key, kid=KID))
     with pytest.raises(JwtError, match="not a usable verification key"):
         verify(token, b"shared secret")  # type: ignore[arg-type]
 
 
 def test_alg_that_does_not_fit_the_key_is_refused() -> None:
     ed_key, ec_key = _private_keys()
-    token = sign(_complete_credential(), private_key=ed_key, kid=KID)
+    token = sign(_complete_credential(), signer=from_private_key(ed_key, kid=KID))
     with pytest.raises(JwtError, match="does not match the verification key"):
         verify(token, ec_key.public_key())
     _, payload, signature = token.split(".")
@@ -441,7 +456,7 @@ def test_alg_that_does_not_fit_the_key_is_refused() -> None:
 def test_every_one_character_change_fails(private_key) -> None:
     # The sample credential keeps the token short enough to try every position.
     credential = json.loads(_spec(SPEC_EXAMPLES[1], "credential.unsigned.json").read_text())
-    token = sign(credential, private_key=private_key, kid=KID)
+    token = sign(credential, signer=from_private_key(private_key, kid=KID))
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     for index, char in enumerate(token):
         if char == ".":
@@ -454,10 +469,10 @@ def test_every_one_character_change_fails(private_key) -> None:
 
 def test_signature_from_another_token_fails() -> None:
     private_key = Ed25519PrivateKey.generate()
-    first = sign(_complete_credential(), private_key=private_key, kid=KID)
+    first = sign(_complete_credential(), signer=from_private_key(private_key, kid=KID))
     other = copy.deepcopy(_complete_credential())
     other["name"] = "Another badge"
-    second = sign(other, private_key=private_key, kid=KID)
+    second = sign(other, signer=from_private_key(private_key, kid=KID))
     spliced = first.rsplit(".", 1)[0] + "." + second.rsplit(".", 1)[1]
     with pytest.raises(JwtError, match="does not verify"):
         verify(spliced, private_key.public_key())
@@ -489,14 +504,16 @@ def test_malformed_tokens_are_refused(token: str, message: str) -> None:
 
 def test_critical_header_extensions_are_refused() -> None:
     private_key = Ed25519PrivateKey.generate()
-    token = sign_compact_jws({"alg": "EdDSA", "crit": ["exp"], "exp": 1}, b"{}", private_key)
+    token = sign_compact_jws(
+        {"alg": "EdDSA", "crit": ["exp"], "exp": 1}, b"{}", from_private_key(private_key)
+    )
     with pytest.raises(JwtError, match="critical"):
         verify(token, private_key.public_key())
 
 
 def test_payload_must_be_a_json_object() -> None:
     private_key = Ed25519PrivateKey.generate()
-    token = sign_compact_jws({"alg": "EdDSA"}, b"[1, 2]", private_key)
+    token = sign_compact_jws({"alg": "EdDSA"}, b"[1, 2]", from_private_key(private_key))
     assert verify_compact_jws(token, private_key.public_key())[1] == b"[1, 2]"
     with pytest.raises(JwtError, match="payload must be a JSON object"):
         verify(token, private_key.public_key())

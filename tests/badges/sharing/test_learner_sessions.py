@@ -15,6 +15,7 @@ from sqlmodel import Session
 from badges import issuing
 from badges.models import ClaimToken, IssuedCredential
 from badges.sharing import delivery
+from catalogue.base import pk
 from skillshub import sqlite_locking
 from skillshub.db import writer
 from skillshub.settings import Settings
@@ -215,7 +216,7 @@ def test_resend_and_redeem_end_sessions(session: Session, world: World, settings
     _, b = delivery.redeem_claim(session, record.uuid, second, now=T0 + 2 * DAY)
     session.commit()
     assert live(session, record.uuid, b, now=T0 + 2 * DAY) is not None
-    assert delivery.end_sessions(session, record.id or 0) == 1
+    assert delivery.end_sessions(session, pk(record)) == 1
     assert live(session, record.uuid, b, now=T0 + 2 * DAY) is None
 
 

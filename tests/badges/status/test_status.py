@@ -22,6 +22,7 @@ from badges.models import IssuedCredential, StatusAllocation, StatusChange, Stat
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
 from badges.status import bitstring
 from badges.status import lists as status
+from catalogue.base import pk
 from catalogue.errors import Conflict, NotFound
 from keys.did import resolve_did_key
 from keys.multikey import decode_public_key
@@ -205,7 +206,7 @@ def test_service_refusals_are_domain_errors(world: World, session: Session) -> N
             session,
             credential_uuid=record.uuid,
             action="revoke",
-            organisation_id=(world.org.id or 0) + 1,
+            organisation_id=(pk(world.org)) + 1,
             **change,
         )
     with pytest.raises(status.StatusError, match="unknown status action"):

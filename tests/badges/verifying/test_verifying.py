@@ -27,10 +27,12 @@ from badges.verifying import (
 )
 from badges.verifying.fetching import UrlRefused
 from badges.verifying.input import MalformedInput, TooComplex
+from catalogue.base import pk
 from catalogue.errors import PayloadTooLarge
 from catalogue.models import Skill
 from keys import store
 from keys.jwk import b64url_encode
+from keys.signer import from_private_key
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from tests.support.own import EMAIL, ESCO_SKILL, SVG, Signer, credential, png_bytes
@@ -139,7 +141,7 @@ def test_jwt_alg_none_and_key_confusion_refused(signer: Signer) -> None:
     assert "HS256" in hs256.check("proof").message and hs256.verdict == "invalid"
     # ES256 claimed for an Ed25519 key: the key decides, the token does not.
     token = sign_compact_jws(
-        {"alg": "EdDSA", "kid": signer.method}, json.dumps(payload).encode(), signer.private_key
+        {"alg": "EdDSA", "kid": signer.method}, json.dumps(payload).encode(), signer.signer
     )
     header = b64url_encode(json.dumps({"alg": "ES256", "kid": signer.method}).encode())
     confused = verify(offline(), header + token[token.index(".") :])
@@ -151,7 +153,8 @@ def test_jwt_jwk_header_must_be_a_key_of_the_issuer(signer: Signer) -> None:
     from badges.proofs.vc_jwt import sign
 
     intruder = Signer.ed25519()
-    token = sign(credential(signer.did), private_key=intruder.private_key, kid=None, embed_jwk=True)
+    unnamed = from_private_key(intruder.private_key)
+    token = sign(credential(signer.did), signer=unnamed, embed_jwk=True)
     report = verify(offline(), token)
     assert errors(report) == {"issuer_key"}
     assert "not among the keys the issuer publishes" in report.check("issuer_key").message
@@ -314,20 +317,18 @@ def test_own_issuer_resolved_from_the_database(
     )
     session.flush()
     unsigned = credential(world.issuer.did, status=entries)
-    key = store.signing_key(session, world.master_key, world.issuer.id or 0, "Ed25519")
-    signed = eddsa_rdfc_2022.create_proof(
-        unsigned, private_key=key.private_key, verification_method=key.verification_method
-    )
+    key = store.signer(session, world.master_key, pk(world.issuer), "Ed25519")
+    signed = eddsa_rdfc_2022.create_proof(unsigned, signer=key)
     report = verify(context, signed)
     assert report.verdict == "valid", report.checks
     assert "(this deployment)" in report.check("issuer_key").message
     assert report.check("status").message.startswith("not revoked")
     assert report.summary.skills[0].catalogue_label == "maintain batteries"
 
-    jwt_key = store.jwt_signing_key(session, world.master_key, world.issuer.id or 0)
+    jwt_key = store.jwt_signer(session, world.master_key, pk(world.issuer))
     from badges.proofs.vc_jwt import sign
 
-    token = sign(unsigned, private_key=jwt_key.private_key, kid=jwt_key.jwt_kid)
+    token = sign(unsigned, signer=jwt_key)
     assert verify(context, token).verdict == "valid"
 
     # A did:web under our BASE_URL that we do not publish is a definitive no.
