@@ -30,6 +30,7 @@ from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
 from skillshub.web.deps import SessionDep, SettingsDep, wants_html
+from skillshub.web.errors import http_status
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
@@ -127,7 +128,7 @@ def search_page(
             values["skill_filter"] = skills.skill_ref(skills.get_skill(session, filters.skill))
     except InvalidInput as exc:
         values["error"] = exc.message
-        return _page(request, "catalogue/search.html", values, status_code=exc.status_code)
+        return _page(request, "catalogue/search.html", values, status_code=http_status(exc))
     values["results"] = results
     values["filtered"] = any(v for k, v in form.items() if k != "q")
     values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
@@ -266,7 +267,7 @@ def gap_page(
             values["result"] = gap.gap(session, role.slug, values["have"])
     except DomainError as exc:
         values["error"] = exc.message
-        return _page(request, "catalogue/gap.html", values, status_code=exc.status_code)
+        return _page(request, "catalogue/gap.html", values, status_code=http_status(exc))
     if values["result"] is not None:
         steps = [step.course for step in values["result"].path]
         required_iris = {s.iri for s in values["required"]}

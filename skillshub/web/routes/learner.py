@@ -27,6 +27,7 @@ from catalogue.micro_credentials import get_micro_credential, own_micro_credenti
 from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.errors import NotAcceptable, http_status
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["learner"])
@@ -48,11 +49,6 @@ _CLAIM_ERROR_TITLES = {
     "claim_used": "This badge was already claimed",
     "claim_expired": "This claim link has expired",
 }
-
-
-class NotAcceptable(DomainError):
-    code = "not_acceptable"
-    status_code = 406
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -303,7 +299,7 @@ def qr_code(
 
 def _claim_error(request: Request, exc: DomainError) -> HTMLResponse:
     title = _CLAIM_ERROR_TITLES.get(exc.code, "This claim link cannot be used")
-    return _error_page(request, exc.status_code, title, exc.message)
+    return _error_page(request, http_status(exc), title, exc.message)
 
 
 @router.get("/credentials/{credential_id}/claim", response_class=HTMLResponse)
