@@ -268,11 +268,4 @@ def gap_page(
     except DomainError as exc:
         values["error"] = exc.message
         return _page(request, "catalogue/gap.html", values, status_code=http_status(exc))
-    if values["result"] is not None:
-        steps = [step.course for step in values["result"].path]
-        required_iris = {s.iri for s in values["required"]}
-        values["unknown"] = sorted(values["have"] - required_iris)
-        values["total_hours"] = sum(c.workload_hours or 0 for c in steps)
-        values["total_ects"] = sum(c.ects or 0 for c in steps)
-        values["hours_unknown"] = sum(1 for c in steps if c.workload_hours is None)
     return _page(request, "catalogue/gap.html", values)
