@@ -1,6 +1,6 @@
 """The one place that turns errors into HTTP answers: `{"error": {"code", "message"}}` for API
-clients, and the same status with a readable page (error.html) for a browser that ranks HTML
-before JSON in its Accept header."""
+clients, and the same status with a readable page (error.html) for a browser that prefers HTML
+to JSON in its Accept header (skillshub/web/negotiation.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from catalogue.errors import (
 from keys.store import KeyStoreError
 from skillshub.db import DatabaseError
 from skillshub.verifier import VerifierSettingsError
-from skillshub.web.deps import wants_html
+from skillshub.web.negotiation import wants_html
 from skillshub.web.pages import templates
 
 log = logging.getLogger("skillshub.web")

@@ -29,8 +29,9 @@ from catalogue import (
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
-from skillshub.web.deps import SessionDep, SettingsDep, wants_html
+from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
@@ -175,9 +176,9 @@ def micro_credential_page(
             "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303],
             **achievement,
         }
-        accept = request.headers.get("accept", "")
-        plain_json = "application/json" in accept and "ld+json" not in accept
-        media_type = "application/json" if plain_json else JSONLD
+        # JSON-LD unless plain JSON is preferred (a client that cannot take ld+json).
+        offers = (JSONLD, "application/json")
+        media_type = preferred(request.headers.get("accept", ""), offers) or JSONLD
         return JSONResponse(document, media_type=media_type, headers=headers)
     return templates.TemplateResponse(
         request,
