@@ -33,6 +33,7 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
     required = skills.required_skills(session, role)
     # A held skill may be named by its IRI or, as people type it, by its slug.
     held = {i.strip() for i in have_skill_iris if i.strip()}
+    known = {r.iri for r in required} | {r.slug for r in required}
     have = [r for r in required if r.iri in held or r.slug in held]
     missing = [
         MissingSkill(**r.model_dump()) for r in required if r.iri not in held and r.slug not in held
@@ -92,4 +93,8 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
         missing=missing,
         path=path,
         uncovered=[m for m in missing if m.iri in open_iris],
+        unknown=sorted(held - known),
+        total_hours=sum(step.course.workload_hours or 0 for step in path),
+        total_ects=sum(step.course.ects or 0 for step in path),
+        hours_unknown=sum(1 for step in path if step.course.workload_hours is None),
     )

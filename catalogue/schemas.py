@@ -302,6 +302,12 @@ class GapResult(BaseModel):
     missing: list[MissingSkill]
     path: list[PathStep]
     uncovered: list[MissingSkill]
+    # Held skills (as given: IRI or slug) that are none of the role's skills.
+    unknown: list[str] = []
+    # The path's totals; hours_unknown counts its courses that state no workload in hours.
+    total_hours: float = 0
+    total_ects: float = 0
+    hours_unknown: int = 0
 
 
 # --- catalogue JSON export / import --------------------------------------------------------------

@@ -34,7 +34,6 @@ class KeyStoreError(DomainError):
     """The key store cannot serve: missing or wrong master key, a damaged key row."""
 
     code = "key_store_error"
-    status_code = 503
 
 
 def jwt_kid(record: IssuerKey) -> str:

@@ -26,7 +26,6 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 class DatabaseError(DomainError):
     code = "database_error"
-    status_code = 503
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

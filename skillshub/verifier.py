@@ -23,7 +23,6 @@ from skillshub.settings import Settings
 
 class VerifierSettingsError(DomainError):
     code = "bad_setting"
-    status_code = 503
 
 
 def _trust_anchors(path: Path | None) -> tuple[x509.Certificate, ...]:

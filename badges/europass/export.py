@@ -144,23 +144,50 @@ def build_credential(
     issued: datetime | None = None,
     base_url: str | None = None,
 ) -> elm.EuropeanDigitalCredential:
-    """The EDC of one award. `issued` and `seal_identity` are set when we seal it ourselves."""
+    """The EDC of one award. `issued` and `seal_identity` are set when we seal it ourselves.
+    Each node has its builder below; the ids (urn:epass:…) are fixed, so output is stable."""
     check_exportable(source)
-    mc, org, award = source.mc, source.org, source.award
-    languages = list(dict.fromkeys(mc.languages)) or ["en"]
+    award = source.award
+    languages = list(dict.fromkeys(source.mc.languages)) or ["en"]
     lang = languages[0]  # the catalogue texts are written in the first language offered
+    organisation = _issuer(source, lang, seal_identity)
+    # The same node as the issuer; the eIDAS identifier is stated once, on the issuer.
+    awarding_body = organisation.model_copy(update={"eIDASIdentifier": None})
+    awarding = elm.AwardingProcess(
+        id=AWARDING, awardingBody=awarding_body, awardingDate=_second(award.awarded_at)
+    )
+    credits = _credit_points(source.mc)
+    credential_id = f"urn:credential:{award.credential_uuid}"
+    issued = _second(issued) if issued else None
+    return elm.EuropeanDigitalCredential(
+        id=credential_id,
+        credentialProfiles=GENERIC_PROFILE,
+        identifier=_identifier(award, base_url),
+        issuer=organisation,
+        issued=issued,
+        issuanceDate=issued,
+        validFrom=_second(award.valid_from),
+        validUntil=_second(award.valid_until) if award.valid_until else None,
+        credentialSubject=elm.Person(
+            id="urn:epass:person:1",
+            fullName={lang: award.recipient_name},
+            hasClaim=_achievement(source, languages, awarding, credits),
+        ),
+        displayParameter=_display(source, credential_id, languages),
+    )
 
-    def text(value: str) -> dict[str, str]:
-        return {lang: value}
 
-    country = _concept("country", mc.country)
-    organisation = elm.Organisation(
+def _issuer(source: Source, lang: str, seal_identity: SealIdentity | None) -> elm.Organisation:
+    mc, org = source.mc, source.org
+    return elm.Organisation(
         id=ORG,
         legalName={lang: org.legal_name},
         location=elm.Location(
             id="urn:epass:location:1",
-            address=elm.Address(id="urn:epass:address:1", countryCode=country),
-            geographicName=text(mc.region) if mc.region else None,
+            address=elm.Address(
+                id="urn:epass:address:1", countryCode=_concept("country", mc.country)
+            ),
+            geographicName={lang: mc.region} if mc.region else None,
         ),
         registration=(
             elm.LegalIdentifier(
@@ -186,26 +213,64 @@ def build_credential(
             else None
         ),
     )
-    # The same node as the issuer; the eIDAS identifier is stated once, on the issuer.
-    awarding_body = organisation.model_copy(update={"eIDASIdentifier": None})
-    awarding = elm.AwardingProcess(
-        id=AWARDING, awardingBody=awarding_body, awardingDate=_second(award.awarded_at)
-    )
-    credits = elm.CreditPoint(
+
+
+def _credit_points(mc: MicroCredential) -> elm.CreditPoint:
+    return elm.CreditPoint(
         id="urn:epass:creditPoint:1",
         framework=_concept("credit-system", "ects"),
         point=f"{mc.ects:g}",
     )
-    notes = [
-        note
-        for note in (
-            f"Stackable towards: {source.stackable_towards}" if source.stackable_towards else None,
-            mc.further_information,
-            mc.criteria_narrative,
-        )
-        if note
-    ]
-    specification = elm.LearningAchievementSpecification(
+
+
+def _identifier(award: Award, base_url: str | None) -> elm.Identifier:
+    return elm.Identifier(
+        id="urn:epass:identifier:1",
+        notation=award.credential_uuid,
+        schemeName=(
+            f"Open Badge {Urls(base_url).credential(award.credential_uuid)}"
+            if base_url
+            else "Open Badge credential id"
+        ),
+    )
+
+
+def _achievement(
+    source: Source, languages: list[str], awarding: elm.AwardingProcess, credits: elm.CreditPoint
+) -> elm.LearningAchievement:
+    """The claim: what was achieved, specified by the qualification, proven by the assessment."""
+    mc, lang = source.mc, languages[0]
+    return elm.LearningAchievement(
+        id="urn:epass:learningAchievement:1",
+        title={lang: mc.title},
+        description={lang: mc.description} if mc.description else None,
+        awardedBy=awarding,
+        specifiedBy=_specification(source, languages, credits),
+        provenBy=_assessment(source, lang, awarding),
+        creditReceived=credits,
+    )
+
+
+def _notes(source: Source) -> list[str]:
+    mc = source.mc
+    stackable = source.stackable_towards
+    notes = (
+        f"Stackable towards: {stackable}" if stackable else None,
+        mc.further_information,
+        mc.criteria_narrative,
+    )
+    return [note for note in notes if note]
+
+
+def _specification(
+    source: Source, languages: list[str], credits: elm.CreditPoint
+) -> elm.LearningAchievementSpecification:
+    mc, lang, setting = source.mc, languages[0], source.course.learning_setting
+
+    def text(value: str) -> dict[str, str]:
+        return {lang: value}
+
+    return elm.LearningAchievementSpecification(
         id="urn:epass:qualification:1",
         type="Qualification",
         title=text(mc.title),
@@ -216,11 +281,7 @@ def build_credential(
         volumeOfLearning=_duration(mc.workload_hours) if mc.workload_hours else None,
         language=_one_or_many([_concept("language", code) for code in languages]),
         mode=_concept("mode", mc.mode),
-        learningSetting=(
-            _concept("learning-setting", source.course.learning_setting)
-            if source.course.learning_setting
-            else None
-        ),
+        learningSetting=_concept("learning-setting", setting) if setting else None,
         learningOutcome=_one_or_many(
             [_outcome(index, outcome, lang) for index, outcome in enumerate(source.outcomes, 1)]
         ),
@@ -240,7 +301,7 @@ def build_credential(
         additionalNote=_one_or_many(
             [
                 elm.Note(id=f"urn:epass:note:{index}", noteLiteral=text(note))
-                for index, note in enumerate(notes, 10)
+                for index, note in enumerate(_notes(source), 10)
             ]
         ),
         homepage=(
@@ -249,65 +310,33 @@ def build_credential(
             else None
         ),
     )
+
+
+def _assessment(source: Source, lang: str, awarding: elm.AwardingProcess) -> elm.LearningAssessment:
+    mc = source.mc
     assessment_type = vocabularies.concept("assessment", mc.assessment_type)
-    assessment = elm.LearningAssessment(
+    grading = (
+        elm.GradingScheme(
+            id="urn:epass:gradingScheme:1",
+            title={lang: "Grading scheme"},
+            description={lang: mc.grade_scheme},
+        )
+        if mc.grade_scheme
+        else None
+    )
+    return elm.LearningAssessment(
         id="urn:epass:learningAssessment:1",
-        title=text(f"{mc.title}: {assessment_type.label}"),
+        title={lang: f"{mc.title}: {assessment_type.label}"},
         awardedBy=awarding,
-        grade=elm.Note(id="urn:epass:note:2", noteLiteral=text(award.grade or "Pass")),
+        grade=elm.Note(id="urn:epass:note:2", noteLiteral={lang: source.award.grade or "Pass"}),
         idVerification=_concept("supervision", mc.supervision) if mc.supervision else None,
         specifiedBy=elm.LearningAssessmentSpecification(
             id="urn:epass:learningAssessmentSpec:1",
-            title=text(assessment_type.label),
-            gradingScheme=(
-                elm.GradingScheme(
-                    id="urn:epass:gradingScheme:1",
-                    title=text("Grading scheme"),
-                    description=text(mc.grade_scheme),
-                )
-                if mc.grade_scheme
-                else None
-            ),
+            title={lang: assessment_type.label},
+            gradingScheme=grading,
             dcType=_concept("assessment", mc.assessment_type),
             mode=_concept("mode", mc.mode),
         ),
-    )
-    achievement = elm.LearningAchievement(
-        id="urn:epass:learningAchievement:1",
-        title=text(mc.title),
-        description=text(mc.description) if mc.description else None,
-        awardedBy=awarding,
-        specifiedBy=specification,
-        provenBy=assessment,
-        creditReceived=credits,
-    )
-    credential_id = f"urn:credential:{award.credential_uuid}"
-    display = _display(source, credential_id, languages)
-    identifier = elm.Identifier(
-        id="urn:epass:identifier:1",
-        notation=award.credential_uuid,
-        schemeName=(
-            f"Open Badge {Urls(base_url).credential(award.credential_uuid)}"
-            if base_url
-            else "Open Badge credential id"
-        ),
-    )
-    issued = _second(issued) if issued else None
-    return elm.EuropeanDigitalCredential(
-        id=credential_id,
-        credentialProfiles=GENERIC_PROFILE,
-        identifier=identifier,
-        issuer=organisation,
-        issued=issued,
-        issuanceDate=issued,
-        validFrom=_second(award.valid_from),
-        validUntil=_second(award.valid_until) if award.valid_until else None,
-        credentialSubject=elm.Person(
-            id="urn:epass:person:1",
-            fullName={lang: award.recipient_name},
-            hasClaim=achievement,
-        ),
-        displayParameter=display,
     )
 
 

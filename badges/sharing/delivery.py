@@ -68,12 +68,10 @@ class ClaimNotFound(NotFound):
 
 class ClaimExpired(DomainError):
     code = "claim_expired"
-    status_code = 410
 
 
 class ClaimUsed(DomainError):
     code = "claim_used"
-    status_code = 403
 
 
 @dataclass(frozen=True)

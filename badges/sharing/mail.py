@@ -28,7 +28,6 @@ SMTPS_PORT = 465
 
 class MailError(DomainError):
     code = "mail_error"
-    status_code = 502
 
 
 class Mailer(Protocol):

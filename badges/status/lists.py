@@ -44,7 +44,6 @@ _MAX_SEQ = 2**31 - 1
 
 class StatusError(DomainError):
     code = "status_error"
-    status_code = 409
 
 
 def list_url(base_url: str, issuer_slug: str, purpose: str, seq: int) -> str:

@@ -83,7 +83,6 @@ class FetchError(DomainError):
     """A document could not be fetched (network, HTTP status, size, type, timeout)."""
 
     code = "fetch_failed"
-    status_code = 422
 
 
 class FetchTimeout(FetchError):

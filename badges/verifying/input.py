@@ -25,17 +25,14 @@ _NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 class MalformedInput(DomainError):
     code = "malformed_input"
-    status_code = 400
 
 
 class UnrecognisedInput(DomainError):
     code = "unrecognised_input"
-    status_code = 422
 
 
 class TooComplex(DomainError):
     code = "credential_too_complex"
-    status_code = 422
 
 
 @dataclass(frozen=True)

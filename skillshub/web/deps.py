@@ -94,15 +94,3 @@ def get_verification_context(request: Request, session: SessionDep) -> Verificat
 
 
 ContextDep = Annotated[VerificationContext, Depends(get_verification_context, scope="function")]
-
-
-def wants_html(request: Request) -> bool:
-    """True when a browser asks for a page rather than JSON (HTML ranked before JSON)."""
-    accept = request.headers.get("accept", "")
-    if not accept:
-        return False
-    html = accept.find("text/html")
-    json_pos = min(
-        (p for p in (accept.find("application/json"), accept.find("ld+json")) if p >= 0), default=-1
-    )
-    return html >= 0 and (json_pos < 0 or html < json_pos)

@@ -1,6 +1,6 @@
 """The one place that turns errors into HTTP answers: `{"error": {"code", "message"}}` for API
-clients, and the same status with a readable page (error.html) for a browser that ranks HTML
-before JSON in its Accept header."""
+clients, and the same status with a readable page (error.html) for a browser that prefers HTML
+to JSON in its Accept header (skillshub/web/negotiation.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,25 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from catalogue.errors import DomainError
-from skillshub.web.deps import wants_html
+from badges.sharing.delivery import ClaimExpired, ClaimUsed
+from badges.sharing.mail import MailError
+from badges.status.lists import StatusError
+from badges.verifying.fetching import FetchError
+from badges.verifying.input import MalformedInput, TooComplex, UnrecognisedInput
+from catalogue.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from keys.store import KeyStoreError
+from skillshub.db import DatabaseError
+from skillshub.verifier import VerifierSettingsError
+from skillshub.web.negotiation import wants_html
 from skillshub.web.pages import templates
 
 log = logging.getLogger("skillshub.web")
@@ -27,6 +44,47 @@ _STATUS_NAMES = {
     403: "forbidden",
     429: "rate_limited",
 }
+
+
+class NotAcceptable(DomainError):
+    """No representation the client accepts (content negotiation: an HTTP-only failure)."""
+
+    code = "not_acceptable"
+
+
+# Domain error class -> HTTP status. A class not listed takes its nearest listed ancestor's
+# (the MRO walk in http_status), so a new subclass of NotFound is a 404 without an entry here.
+_STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    DomainError: 400,
+    MalformedInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    ClaimUsed: 403,
+    NotFound: 404,
+    NotAcceptable: 406,
+    Conflict: 409,
+    StatusError: 409,
+    ClaimExpired: 410,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    InvalidInput: 422,
+    FetchError: 422,
+    UnrecognisedInput: 422,
+    TooComplex: 422,
+    MailError: 502,
+    DatabaseError: 503,
+    KeyStoreError: 503,
+    VerifierSettingsError: 503,
+}
+
+
+def http_status(exc: DomainError) -> int:
+    """The HTTP status of a domain error: its class's, or the nearest ancestor's."""
+    for cls in type(exc).__mro__:
+        status = _STATUS_BY_ERROR.get(cls)
+        if status is not None:
+            return status
+    return 400  # unreachable: DomainError is in the table and in every domain error's MRO
 
 
 def error_body(code: str, message: str, details: object | None = None) -> dict:
@@ -58,9 +116,10 @@ def error_response(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        status = http_status(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return error_response(
-            request, exc.status_code, error_body(exc.code, exc.message, exc.details), headers
+            request, status, error_body(exc.code, exc.message, exc.details), headers
         )
 
     @app.exception_handler(RequestValidationError)

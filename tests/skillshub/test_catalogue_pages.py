@@ -685,3 +685,20 @@ def test_api_errors_stay_json(client: Any, demo: None) -> None:
     assert response.json()["error"]["message"] == "course 'no-such-course' does not exist"
     invalid = client.get("/api/v1/search?eqf_level=9", headers={"accept": "application/json"})
     assert invalid.status_code == 422 and invalid.headers["content-type"] == "application/json"
+
+
+def test_gap_recognises_a_held_skill_given_by_slug(
+    client: Any, session: Session, demo: None
+) -> None:
+    # Regression: the page recomputed "unknown" from IRIs only, so a skill pasted by its slug
+    # counted both as held and as "not among this role's skills".
+    role = skills.get_job_role(session, ROLE)
+    held = skills.required_skills(session, role)[0]
+    expected = gap.gap(session, ROLE, [held.slug, "no-such-skill"])
+    assert [h.iri for h in expected.have] == [held.iri]
+    assert expected.unknown == ["no-such-skill"]
+
+    main = page(client, "/gap?" + urlencode({"job_role": ROLE, "iris": held.slug, "show": "1"}))
+    result = main.find("section", id="result")
+    assert f"You have 1 of the {expected.required} skills" in result.text
+    assert "not among this role" not in result.text

@@ -29,7 +29,9 @@ from catalogue import (
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
-from skillshub.web.deps import SessionDep, SettingsDep, wants_html
+from skillshub.web.deps import SessionDep, SettingsDep
+from skillshub.web.errors import http_status
+from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
@@ -127,7 +129,7 @@ def search_page(
             values["skill_filter"] = skills.skill_ref(skills.get_skill(session, filters.skill))
     except InvalidInput as exc:
         values["error"] = exc.message
-        return _page(request, "catalogue/search.html", values, status_code=exc.status_code)
+        return _page(request, "catalogue/search.html", values, status_code=http_status(exc))
     values["results"] = results
     values["filtered"] = any(v for k, v in form.items() if k != "q")
     values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
@@ -174,9 +176,9 @@ def micro_credential_page(
             "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303],
             **achievement,
         }
-        accept = request.headers.get("accept", "")
-        plain_json = "application/json" in accept and "ld+json" not in accept
-        media_type = "application/json" if plain_json else JSONLD
+        # JSON-LD unless plain JSON is preferred (a client that cannot take ld+json).
+        offers = (JSONLD, "application/json")
+        media_type = preferred(request.headers.get("accept", ""), offers) or JSONLD
         return JSONResponse(document, media_type=media_type, headers=headers)
     return templates.TemplateResponse(
         request,
@@ -266,12 +268,5 @@ def gap_page(
             values["result"] = gap.gap(session, role.slug, values["have"])
     except DomainError as exc:
         values["error"] = exc.message
-        return _page(request, "catalogue/gap.html", values, status_code=exc.status_code)
-    if values["result"] is not None:
-        steps = [step.course for step in values["result"].path]
-        required_iris = {s.iri for s in values["required"]}
-        values["unknown"] = sorted(values["have"] - required_iris)
-        values["total_hours"] = sum(c.workload_hours or 0 for c in steps)
-        values["total_ects"] = sum(c.ects or 0 for c in steps)
-        values["hours_unknown"] = sum(1 for c in steps if c.workload_hours is None)
+        return _page(request, "catalogue/gap.html", values, status_code=http_status(exc))
     return _page(request, "catalogue/gap.html", values)

@@ -23,8 +23,8 @@ from skillshub.web.deps import (
     OrgDep,
     SessionDep,
     SettingsDep,
-    wants_html,
 )
+from skillshub.web.negotiation import JSON_TYPES, preferred, wants_html
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["issuing"])
@@ -76,8 +76,9 @@ def status_list_credential(
     if purpose not in status.PURPOSES:
         raise NotFound(f"unknown status purpose {purpose!r}")
     status_list = status.get_list(session, issuer_slug, purpose, seq)
-    accept = request.headers.get("accept", "")
-    as_jwt = "jwt" in accept and "json" not in accept
+    # The JSON-LD form unless a JWT is preferred; nothing acceptable still gets JSON-LD.
+    offers = (*JSON_TYPES, "application/vc+jwt", "application/jwt")
+    as_jwt = preferred(request.headers.get("accept", ""), offers) in offers[-2:]
     etag = status.etag(status_list, "jwt" if as_jwt else "ldp")
     headers = {
         "ETag": etag,

@@ -29,6 +29,8 @@ from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.errors import NotAcceptable, http_status
+from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["learner"])
@@ -52,61 +54,13 @@ _CLAIM_ERROR_TITLES = {
 }
 
 
-class NotAcceptable(DomainError):
-    code = "not_acceptable"
-    status_code = 406
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _ranges(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media:
-            ranges.append((media.lower(), quality))
-    return ranges
-
-
-def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
-    """The quality the most specific matching range gives `media_type` (RFC 9110 §12.5.1)."""
-    major = media_type.split("/")[0]
-    found: tuple[int, float] = (-1, 0.0)
-    for media, quality in ranges:
-        specificity = {media_type: 2, f"{major}/*": 1, "*/*": 0}.get(media, -1)
-        if specificity < 0:
-            continue
-        if specificity > found[0] or (specificity == found[0] and quality > found[1]):
-            found = (specificity, quality)
-    return found[1]
 
 
 def negotiate(accept: str, native: str) -> tuple[str, str] | None:
     """(kind, media type) for an Accept header; kind is html, json or jwt, and `native` (the
     credential's own form) wins ties. None when nothing offered is acceptable."""
-    if not accept.strip():
-        return native, _OFFERS[native][0]
-    ranges = _ranges(accept)
-    best: dict[str, tuple[float, str]] = {}
-    for kind, media_types in _OFFERS.items():
-        scored = [(_quality(m, ranges), -i, m) for i, m in enumerate(media_types)]
-        quality, _, media_type = max(scored)
-        if quality > 0:
-            best[kind] = (quality, media_type)
-    if not best:
-        return None
-    preference = [native, *(k for k in _OFFERS if k != native)]
-    kind = max(best, key=lambda k: (best[k][0], -preference.index(k)))
-    return kind, best[kind][1]
+    return preferred_kind(accept, _OFFERS, native)
 
 
 def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
@@ -305,7 +259,7 @@ def qr_code(
 
 def _claim_error(request: Request, exc: DomainError) -> HTMLResponse:
     title = _CLAIM_ERROR_TITLES.get(exc.code, "This claim link cannot be used")
-    return _error_page(request, exc.status_code, title, exc.message)
+    return _error_page(request, http_status(exc), title, exc.message)
 
 
 @router.get("/credentials/{credential_id}/claim", response_class=HTMLResponse)

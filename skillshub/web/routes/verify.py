@@ -19,6 +19,7 @@ from badges.verifying import (
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
+from skillshub.web.errors import http_status
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["verify"])
@@ -150,7 +151,7 @@ async def _page_for(request: Request, context: VerificationContext, source: Any)
         data, email = await source
         report = await _verify(context, data, email)
     except DomainError as exc:
-        return _page(request, exc.status_code, error=exc.message)
+        return _page(request, http_status(exc), error=exc.message)
     return _page(request, report=report, email=email)
 
 

@@ -1,0 +1,90 @@
+"""Domain errors carry no HTTP status; skillshub/web/errors.py maps every one of them. The table
+below is the contract: the statuses the classes' own `status_code` attributes gave before the
+mapping moved to the web layer (issue 12), so no HTTP answer changed."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+
+from catalogue.errors import DomainError
+from skillshub.web.errors import http_status
+
+# (class name, status) as before the move; a new error class must be added here on purpose.
+BEFORE = {
+    "DomainError": 400,
+    "EuropassIncomplete": 422,
+    "DuplicateExternalId": 409,
+    "ClaimExpired": 410,
+    "ClaimNotFound": 404,
+    "ClaimUsed": 403,
+    "ImageRejected": 422,
+    "MailError": 502,
+    "StatusError": 409,
+    "FetchLimitReached": 422,
+    "FetchError": 422,
+    "FetchTimeout": 422,
+    "UrlRefused": 422,
+    "MalformedInput": 400,
+    "TooComplex": 422,
+    "UnrecognisedInput": 422,
+    "Conflict": 409,
+    "Forbidden": 403,
+    "InvalidInput": 422,
+    "NotFound": 404,
+    "PayloadTooLarge": 413,
+    "Unauthorized": 401,
+    "UnsupportedMediaType": 415,
+    "EscoImportError": 422,
+    "UnknownConcept": 422,
+    "SealCertificateError": 422,
+    "SealCertificateExpired": 422,
+    "KeyStoreError": 503,
+    "DatabaseError": 503,
+    "VerifierSettingsError": 503,
+    "NotAcceptable": 406,
+}
+
+
+def _import_everything() -> None:
+    """Import every module of the project's packages, so every DomainError subclass exists."""
+    for name in ("catalogue", "badges", "keys", "skillshub", "openbadges_schemas"):
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, f"{name}."):
+            if ".migrations" not in info.name:
+                importlib.import_module(info.name)
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _project_errors() -> set[type[DomainError]]:
+    _import_everything()
+    project = ("catalogue.", "badges.", "keys.", "skillshub.", "openbadges_schemas.")
+    return {DomainError} | {c for c in _subclasses(DomainError) if c.__module__.startswith(project)}
+
+
+def test_every_domain_error_maps_to_its_former_status() -> None:
+    errors = _project_errors()
+    assert {c.__name__ for c in errors} == set(BEFORE), "add the new error class to BEFORE"
+    for cls in errors:
+        # __new__ only: the mapping reads the class, and some constructors want domain objects.
+        assert http_status(cls.__new__(cls)) == BEFORE[cls.__name__], cls
+
+
+def test_domain_errors_carry_no_http_status() -> None:
+    # The domain says what went wrong; only the web layer knows HTTP.
+    assert [c for c in _project_errors() if "status_code" in vars(c)] == []
+
+
+def test_a_new_subclass_takes_its_nearest_ancestors_status() -> None:
+    from catalogue.errors import NotFound
+
+    class NoSuchThing(NotFound):
+        code = "no_such_thing"
+
+    assert http_status(NoSuchThing("x")) == 404
