@@ -44,6 +44,8 @@ BEFORE = {
     "DatabaseError": 503,
     "VerifierSettingsError": 503,
     "NotAcceptable": 406,
+    "CrossSiteRequest": 403,
+    "CsrfTokenInvalid": 403,
 }
 
 
