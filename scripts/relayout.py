@@ -118,9 +118,8 @@ NAMES: dict[str, dict[str, str]] = {
         ),
         **dict.fromkeys(
             ("POSTGRES_ADMIN_URL", "create_postgres_database", "drop_postgres_database"),
-            "tests.support.databases",
+            "skillshub.devsupport",
         ),
-        "_postgres_reachable": "tests.support.databases",
     },
     "tests.badges.conftest": dict.fromkeys(
         ("World", "make_world", "BATTERY_SKILL"), "tests.support.world"

@@ -20,8 +20,8 @@ from skillshub.devsupport import (
     REQUIRE_REFERENCE_ENV,
     create_postgres_database,
     drop_postgres_database,
+    postgres_unreachable_reason,
 )
-from skillshub.devsupport import postgres_unreachable_reason as _postgres_reachable
 from skillshub.models import metadata
 from skillshub.settings import Settings
 from tests.support.reference import MISSING_REFERENCE, REFERENCE
@@ -77,7 +77,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 @pytest.fixture(scope="session")
 def postgres_skip_reason() -> str | None:
-    reason = _postgres_reachable()
+    reason = postgres_unreachable_reason()
     if reason:
         print(f"\nskipping PostgreSQL tests: {reason}")
     return reason

@@ -20,8 +20,8 @@ from skillshub.db import (
     make_engine,
     upgrade,
 )
+from skillshub.devsupport import create_postgres_database, drop_postgres_database
 from skillshub.models import metadata
-from tests.support.databases import create_postgres_database, drop_postgres_database
 
 
 def _hand_made(entry: tuple) -> bool:

@@ -24,7 +24,7 @@ from badges.models import IssuedCredential, StatusAllocation, StatusList
 from badges.proofs import vc_jwt
 from badges.status import lists as status
 from skillshub.db import make_engine, upgrade
-from tests.support.databases import create_postgres_database, drop_postgres_database
+from skillshub.devsupport import create_postgres_database, drop_postgres_database
 from tests.support.reference import REPO
 from tests.support.world import World, make_world
 
