@@ -60,7 +60,10 @@ def user_create(
                 "run the command without --password-stdin to add the role only."
             )
         add_member(session, user, organisation, role)
-        command = audit.command_line(sys.argv[1:])
+        command = audit.command_line(
+            ["user", "create", "--org", org, "--email", email, "--role", str(role)]
+            + (["--password-stdin"] if password_stdin else [])
+        )
         actor = Actor.cli()
         if created:
             audit.record(
