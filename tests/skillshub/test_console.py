@@ -72,6 +72,7 @@ def test_sign_in_sets_a_strict_cookie_and_leads_to_the_console(
     page = browser.get("/console")
     assert page.status_code == 200 and "ada@example.org" in page.text
     assert world.org.legal_name in page.text and "Sign out" in page.text
+    assert "ada@example.org signed in</li>" in page.text  # recent activity, in plain words
 
     [event] = _events(engine, "user.sign_in")
     assert (event.organisation_id, event.actor_user_id) == (world.org.id, user.id)
@@ -221,9 +222,15 @@ def test_an_expired_session_asks_to_sign_in_again(
     console_as: Callable[..., ConsoleLogin], world: World, engine: Engine
 ) -> None:
     login = console_as(world.org, Role.viewer)
+    with Session(engine) as fresh:
+        row = fresh.exec(select(ConsoleSession)).one()
+        row.last_seen_at = datetime.now(UTC) - timedelta(minutes=5)
+        fresh.add(row)
+        fresh.commit()
     assert login.client.get("/console/sessions").status_code == 200
     with Session(engine) as fresh:
         row = fresh.exec(select(ConsoleSession)).one()
+        assert datetime.now(UTC) - row.last_seen_at < timedelta(minutes=1)  # a page view counts
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         fresh.add(row)
         fresh.commit()

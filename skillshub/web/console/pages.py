@@ -23,10 +23,28 @@ NOTICES: dict[str, str] = {
     "password_set": "Your password is set, and you are signed in.",
 }
 NO_STORE = {"Cache-Control": "private, no-store"}
+# How the activity lists word an audit action ("credential.revoke" -> "revoked a badge");
+# page modules add theirs with `register_action`. Unknown actions show as they are stored.
+ACTIONS: dict[str, str] = {
+    "user.sign_in": "signed in",
+    "user.sign_out": "signed out",
+    "user.password_set": "set their password",
+    "user.create": "created a user",
+    "member.add": "added a member",
+    "session.revoke": "ended a session",
+}
 
 
 def register_notice(key: str, text: str) -> None:
     NOTICES[key] = text
+
+
+def register_action(action: str, words: str) -> None:
+    ACTIONS[action] = words
+
+
+def action_words(action: str) -> str:
+    return ACTIONS.get(action, action)
 
 
 def notice_of(request: Request) -> str | None:
@@ -72,3 +90,4 @@ def plural(count: int, one: str, many: str | None = None) -> Markup:
 
 
 templates.env.globals.setdefault("plural", plural)
+templates.env.filters.setdefault("action_words", action_words)
