@@ -24,8 +24,13 @@ class User(SQLModel, table=True):
     # None until the user sets one through a one-time link (`skillshub user create` without
     # --password-stdin); such a user cannot sign in.
     password_hash: str | None = Field(default=None, max_length=200)
-    # Second factor, for later: the TOTP secret sealed with the master key (keys.sealing).
+    # Second factor (accounts.second_factor): the TOTP secret sealed with the master key
+    # (keys.sealing); set when enrolment starts, in force once `totp_enabled_at` is set (after
+    # a first code confirmed it). `totp_last_step`: the time step of the last code accepted,
+    # so that a code works once (RFC 6238 section 5.2).
     totp_secret: bytes | None = Field(default=None, sa_type=LargeBinary)
+    totp_enabled_at: datetime | None = timestamp(nullable=True, default_now=False)
+    totp_last_step: int | None = None
     created_at: datetime = timestamp()
     last_sign_in_at: datetime | None = timestamp(nullable=True, default_now=False)
 
@@ -66,7 +71,7 @@ class ConsoleSession(SQLModel, table=True):
 class PasswordToken(SQLModel, table=True):
     """A one-time link to set a password: only its SHA-256 is stored; spent once, expires.
 
-    purpose "set" (a new user's first password); a password reset by e-mail can add "reset"."""
+    purpose "set" (a new user's first password) or "reset" (a password reset by e-mail)."""
 
     __tablename__ = "password_token"
 
@@ -86,7 +91,11 @@ class AuditEvent(SQLModel, table=True):
     change itself (accounts.audit.record), so the log never shows what did not happen."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_org_created", "organisation_id", "created_at"),)
+    # The log is read per organisation, newest first, a page at a time (keyset on
+    # (created_at, id)): this index answers every page without sorting.
+    __table_args__ = (
+        Index("ix_audit_event_org_created_id", "organisation_id", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(
@@ -104,3 +113,41 @@ class AuditEvent(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=64)
     command: str | None = Field(default=None, max_length=300)
     created_at: datetime = timestamp()
+
+
+class SignInChallenge(SQLModel, table=True):
+    """The step between a correct password and the second factor: the browser holds a random
+    token (cookie), the table its SHA-256. Spent once (by the right code), short-lived."""
+
+    __tablename__ = "sign_in_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="console_user.id", ondelete="CASCADE", index=True)
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp(default_now=False)
+    used_at: datetime | None = timestamp(nullable=True, default_now=False)
+
+
+class Invitation(SQLModel, table=True):
+    """An invitation to join an organisation with a role, e-mailed as a one-time link that
+    creates the account (or adds the role to an existing one). Only the link's SHA-256 is
+    stored; spent once, expires, and an owner can cancel it."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'issuer', 'viewer')", name="ck_invitation_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    email: str = Field(max_length=320)
+    role: str = Field(max_length=10)
+    invited_by_user_id: int | None = Field(
+        default=None, foreign_key="console_user.id", ondelete="SET NULL"
+    )
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp(default_now=False)
+    used_at: datetime | None = timestamp(nullable=True, default_now=False)
+    cancelled_at: datetime | None = timestamp(nullable=True, default_now=False)

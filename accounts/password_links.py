@@ -18,6 +18,7 @@ from catalogue.base import pk
 from catalogue.errors import NotFound
 
 SET = "set"
+RESET = "reset"  # a password reset by e-mail (accounts.password_reset)
 DEFAULT_TTL = timedelta(hours=72)
 PATH = "/console/set-password"
 _MAX_TOKEN_LENGTH = 100
@@ -75,23 +76,28 @@ def _find(session: Session, token: str | None, purpose: str) -> PasswordToken | 
     ).first()
 
 
+# Where to get a new link, by purpose.
+_NEW_LINK = {
+    SET: "ask an owner of your organisation for a new link",
+    RESET: "ask for a new one on the sign-in page (“Forgot your password?”)",
+}
+
+
 def check_link(
     session: Session, token: str | None, *, purpose: str = SET, now: datetime | None = None
 ) -> User:
     """The user an unspent, unexpired link is for; PasswordLinkInvalid (saying why) else."""
     row = _find(session, token, purpose)
     user = session.get(User, row.user_id) if row is not None else None
+    new_link = _NEW_LINK.get(purpose, _NEW_LINK[SET])
     if row is None or user is None:
-        raise PasswordLinkInvalid("This link is not valid. Ask an owner of your organisation.")
+        raise PasswordLinkInvalid(f"This link is not valid: {new_link}.")
     if row.used_at is not None:
         raise PasswordLinkInvalid(
-            "This link was used already. Sign in with your password, or ask an owner of your "
-            "organisation for a new link."
+            f"This link was used already. Sign in with your password, or {new_link}."
         )
     if row.expires_at <= (now or datetime.now(UTC)):
-        raise PasswordLinkInvalid(
-            "This link has expired. Ask an owner of your organisation for a new one."
-        )
+        raise PasswordLinkInvalid(f"This link has expired: {new_link}.")
     return user
 
 

@@ -152,19 +152,32 @@ def check_password(session: Session, email: str, password: str) -> User:
     return user
 
 
-def record_sign_in(
-    session: Session, user_id: int, password: str, *, now: datetime | None = None
-) -> User:
-    """Note the sign-in time of a user `check_password` accepted, and upgrade a hash made with
-    older parameters (the caller's session writes)."""
+def upgrade_hash(session: Session, user_id: int, password: str) -> User:
+    """Re-hash a password `check_password` accepted when its hash was made with older
+    parameters (the caller's session writes)."""
     user = session.get(User, user_id)
     if user is None or user.password_hash is None:  # deleted or reset meanwhile
         raise SignInFailed(SIGN_IN_FAILED)
     if needs_rehash(user.password_hash):
         user.password_hash = rehash(password)
+        session.add(user)
+        session.flush()
+    return user
+
+
+def mark_signed_in(session: Session, user: User, *, now: datetime | None = None) -> None:
     user.last_sign_in_at = now or datetime.now(UTC)
     session.add(user)
     session.flush()
+
+
+def record_sign_in(
+    session: Session, user_id: int, password: str, *, now: datetime | None = None
+) -> User:
+    """Note the sign-in time of a user `check_password` accepted, and upgrade a hash made with
+    older parameters (the caller's session writes)."""
+    user = upgrade_hash(session, user_id, password)
+    mark_signed_in(session, user, now=now)
     return user
 
 

@@ -41,6 +41,12 @@ class SealCertificateExpired(SealCertificateError):
     code = "seal_certificate_expired"
 
 
+class SealPasswordWrong(SealCertificateError):
+    """The file is a PKCS#12 file, and the password given does not open it."""
+
+    code = "seal_password_wrong"
+
+
 @dataclass(frozen=True)
 class OpenedSeal:
     """A certificate opened for sealing: its row and a signer over its key and chain."""
@@ -65,8 +71,13 @@ def load_pkcs12(
             data, password.encode() if password else None
         )
     except ValueError:
+        if looks_like_pkcs12(data):
+            raise SealPasswordWrong(
+                "cannot open the PKCS#12 file: wrong password"
+                + ("" if password else " (none given)")
+            ) from None
         raise SealCertificateError(
-            "cannot open the PKCS#12 file: wrong password, or not a PKCS#12 file"
+            "cannot open the file: it is not a PKCS#12 file (.p12 or .pfx)"
         ) from None
     if key is None:
         # A bag without a key lists its certificates as "additional", not as the key's.
@@ -76,6 +87,17 @@ def load_pkcs12(
     if cert is None:
         raise SealCertificateError("the PKCS#12 file holds a key but no certificate")
     return cert, _seal_key(key), list(others)
+
+
+# DER of the PFX's content type, id-data (1.2.840.113549.1.7.1): a PKCS#12 file names it
+# within its first bytes (RFC 7292, PFX ::= SEQUENCE { version, authSafe ContentInfo, … }).
+_ID_DATA = bytes.fromhex("06092a864886f70d010701")
+
+
+def looks_like_pkcs12(data: bytes) -> bool:
+    """Whether `data` has the outer shape of a PKCS#12 file (a DER SEQUENCE, version 3, then
+    id-data): tells "wrong password" from "not such a file" when opening fails."""
+    return data[:1] == b"\x30" and _ID_DATA in data[:40] and b"\x02\x01\x03" in data[:12]
 
 
 def load_pem(

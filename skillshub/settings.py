@@ -79,10 +79,18 @@ class Settings(BaseSettings):
     # anywhere and a single address cannot try many people's.
     rate_limit_sign_in: str = "20/minute;200/hour"
     rate_limit_sign_in_email: str = "5/minute;20/hour"
+    # Wrong second-factor codes per user (the password was right: slow down the code guess).
+    rate_limit_sign_in_code: str = "5/minute;20/hour"
+    # Password-reset requests: per address, and per e-mail address asked for (beyond it no
+    # more mail is sent, and the answer still does not tell whether the address has a user).
+    rate_limit_password_reset: str = "5/minute;30/hour"
+    rate_limit_password_reset_email: str = "3/hour;10/day"
     # Console sessions end this long after sign-in (or at sign-out, or when revoked).
     console_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # One-time links to set a password (`skillshub user create` without --password-stdin).
     console_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # Password-reset links (e-mailed from /console/reset-password) work this long.
+    console_reset_link_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     @field_validator("base_url")
     @classmethod
@@ -108,6 +116,9 @@ class Settings(BaseSettings):
         "rate_limit_write",
         "rate_limit_sign_in",
         "rate_limit_sign_in_email",
+        "rate_limit_sign_in_code",
+        "rate_limit_password_reset",
+        "rate_limit_password_reset_email",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -145,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def console_password_link_ttl(self) -> timedelta:
         return timedelta(hours=self.console_password_link_hours)
+
+    @property
+    def console_reset_link_ttl(self) -> timedelta:
+        return timedelta(minutes=self.console_reset_link_minutes)
 
     @property
     def master_key_path(self) -> Path:

@@ -202,10 +202,19 @@ def import_catalogue(
         raise fail(f"cannot read {file}: {exc}") from None
     except RecursionError:
         raise fail(f"cannot read {file}: the JSON is nested too deeply") from None
+    from accounts import audit
+
     with database() as session:
         document = transfer.parse_export(decoded)
-        summary = transfer.import_catalogue(
-            session, organisations.get_organisation(session, org), document
+        organisation = organisations.get_organisation(session, org)
+        summary = transfer.import_catalogue(session, organisation, document)
+        audit.record(
+            session,
+            actor=audit.Actor.cli(),
+            action="catalogue.import",
+            organisation=organisation,
+            details=summary.model_dump(),
+            command=audit.command_line(["catalogue", "import", str(file), "--org", org]),
         )
     out.print(
         ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.model_dump().items()),

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from accounts.audit import Actor, command_line
+from accounts.identity import record_seal_import
 from badges import europass
 from catalogue import organisations
 from catalogue.base import pk
@@ -81,6 +83,12 @@ def seal_import(
         record = eseal.import_certificate(
             session, master_key, organisation, leaf, private_key, others
         )
+        argv = ["seal", "import", "--org", org]
+        for flag, value in (("--pkcs12", pkcs12_file), ("--cert", cert), ("--key", key)):
+            argv += [flag, str(value)] if value is not None else []
+        argv += ["--chain", str(chain)] if chain is not None else []
+        argv += ["--password-env", password_env] if password_env else []  # the name, not it
+        record_seal_import(session, record, actor=Actor.cli(), command=command_line(argv))
         out.print(
             f"imported e-seal certificate for [bold]{organisation.slug}[/]: {record.subject}\n"
             f"  valid until {record.not_after:%Y-%m-%d}, eIDAS identifier "

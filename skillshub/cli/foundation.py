@@ -130,11 +130,22 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token for an organisation. It is printed once; store it safely."""
+    from accounts.api_tokens import record_created
+    from accounts.audit import Actor, command_line
     from keys.tokens import create_token, when
 
+    argv = ["token", "create", "--org", org, "--name", name]
+    argv += ["--expires-days", str(expires_days)] if expires_days is not None else []
     with database() as session:
         organisation = organisations.get_organisation(session, org)
         token, record = create_token(session, pk(organisation), name, expires_days=expires_days)
+        record_created(
+            session,
+            record,
+            actor=Actor.cli(),
+            organisation=organisation,
+            command=command_line(argv),
+        )
     until = f", expires {when(record.expires_at)}" if record.expires_at else ""
     err.print(f"API token {record.id}{until} (shown once, only its hash is stored):")
     sys.stdout.write(token + "\n")
@@ -189,10 +200,18 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`)")],
 ) -> None:
     """Revoke an API token: requests with it are refused from now on."""
-    from keys.tokens import revoke_token, when
+    from accounts.api_tokens import revoke_and_record
+    from accounts.audit import Actor, command_line
+    from keys.tokens import when
 
     with database() as session:
-        record = revoke_token(session, token_id, None)
+        record = revoke_and_record(
+            session,
+            token_id,
+            None,
+            actor=Actor.cli(),
+            command=command_line(["token", "revoke", str(token_id)]),
+        )
     # Revoking twice keeps the first time: the line is true either way.
     revoked = when(record.revoked_at) if record.revoked_at else "?"
     out.print(

@@ -16,14 +16,22 @@ app.add_typer(issuer_app, name="issuer")
 def rotate_key(slug: Annotated[str, typer.Argument(help="The issuer's slug")]) -> None:
     """Sign from now on with new keys; the old keys stay published, so the credentials they
     signed still verify."""
-    from badges.issuing.issuers import get_issuer, rotate_keys
+    from accounts.audit import Actor, command_line
+    from accounts.identity import rotate_and_record
+    from badges.issuing.issuers import get_issuer
     from keys.store import ensure_master_key
 
     settings = load_settings()
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         issuer = get_issuer(session, slug)
-        new = rotate_keys(session, master_key, issuer)
+        new = rotate_and_record(
+            session,
+            master_key,
+            issuer,
+            actor=Actor.cli(),
+            command=command_line(["issuer", "rotate-key", slug]),
+        )
     for record in new:
         out.print(f"new {record.algorithm} key {record.id}: {record.kid}", highlight=False)
     out.print(

@@ -26,6 +26,7 @@ from skillshub.web.limits import BodySizeLimit
 from skillshub.web.pages import STATIC_DIR, templates
 from skillshub.web.rate_limits import RateLimiter, limit_route
 from skillshub.web.routes import (
+    audit,
     catalogue,
     catalogue_pages,
     europass,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_docs(app)
     app.include_router(health.router)
     app.include_router(organisations.router)
+    app.include_router(audit.router)
     app.include_router(issuing.router)
     app.include_router(catalogue.router)
     app.include_router(gap.router)

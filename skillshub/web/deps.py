@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from accounts import audit
+from accounts.audit import Actor
+from accounts.models import AuditEvent
 from badges.verifying import VerificationContext
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
 from skillshub.db import session_scope
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web.rate_limits import authenticate_request
+from skillshub.web.rate_limits import authenticate_request, client_address
 
 
 def get_settings(request: Request) -> Settings:
@@ -75,6 +79,35 @@ def current_org(
 
 
 OrgDep = Annotated[Organisation, Depends(current_org)]
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who is calling the API: the token's organisation, the token as an audit actor, and the
+    client address; `record` writes an audit event into the request's transaction."""
+
+    organisation: Organisation
+    actor: Actor
+    address: str
+
+    def record(self, session: Session, action: str, **fields: Any) -> AuditEvent:
+        return audit.record(
+            session,
+            actor=self.actor,
+            action=action,
+            organisation=self.organisation,
+            address=self.address,
+            **fields,
+        )
+
+
+def api_caller(request: Request, org: OrgDep) -> ApiCaller:
+    # OrgDep ran once for the request (FastAPI caches dependencies) and kept the token's row.
+    record = request.state.api_token
+    return ApiCaller(org, Actor.for_token(record.prefix, record.name), client_address(request))
+
+
+CallerDep = Annotated[ApiCaller, Depends(api_caller)]
 
 
 def get_master_key(request: Request) -> MasterKey:

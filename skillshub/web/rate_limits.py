@@ -1,6 +1,8 @@
 """Rate limits: per client address on the public verifier, claim links, the learner's pages,
-console sign-in and failed API-token authentications; per API token on every authenticated
-write; per e-mail address on failed console sign-ins.
+console sign-in (password, second factor, password links, invitations), password-reset
+requests and failed API-token authentications; per API token on every authenticated write;
+per e-mail address on failed console sign-ins and on reset requests; per user on wrong
+second-factor codes.
 
 Strategy: a moving window (`limits`' MovingWindowRateLimiter). A client never gets more than N
 hits within any span of the period, where a fixed window lets it spend 2N across a window
@@ -40,7 +42,7 @@ from starlette.exceptions import HTTPException
 
 from catalogue.errors import Unauthorized
 from catalogue.models import Organisation
-from keys.tokens import authenticate
+from keys.tokens import authenticate_token
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.rate_limits")
@@ -58,6 +60,9 @@ class RateClass(StrEnum):
     WRITE = "write"
     SIGN_IN = "sign_in"  # per address: every console sign-in attempt and password link
     SIGN_IN_EMAIL = "sign_in_email"  # per e-mail address: failed sign-ins (spent in the route)
+    SIGN_IN_CODE = "sign_in_code"  # per user: wrong second-factor codes (spent in the route)
+    PASSWORD_RESET = "password_reset"  # per address: password-reset requests
+    PASSWORD_RESET_EMAIL = "password_reset_email"  # per e-mail address asked for (in the route)
 
 
 # The per-address budget of each limited route, by method and path template: one table for the
@@ -77,6 +82,10 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/credentials/{credential_id}/manage/sign-out-everywhere"): RateClass.CLAIM,
     ("POST", "/console/login"): RateClass.SIGN_IN,
     ("POST", "/console/set-password"): RateClass.SIGN_IN,
+    ("POST", "/console/login/code"): RateClass.SIGN_IN,
+    ("POST", "/console/reset-password/new"): RateClass.SIGN_IN,
+    ("POST", "/console/invite"): RateClass.SIGN_IN,
+    ("POST", "/console/reset-password"): RateClass.PASSWORD_RESET,
 }
 
 
@@ -198,17 +207,22 @@ async def limit_route(request: Request) -> None:
 
 def authenticate_request(request: Request, session: Session, token: str | None) -> Organisation:
     """`authenticate`, guarded: an address that sent too many bad tokens gets 429 before the
-    lookup, and each authenticated write spends from its token's budget."""
+    lookup, and each authenticated write spends from its token's budget. The token's row is
+    kept in `request.state.api_token` (who acted, for the audit log)."""
     rates = limiter(request)
     address = client_address(request)
     if token:  # a missing token costs no lookup
         rates.check(RateClass.AUTH_FAILURES, address)
     try:
-        org = authenticate(session, token)
+        record = authenticate_token(session, token)
+        org = session.get(Organisation, record.organisation_id)
+        if org is None:  # the foreign key makes this impossible
+            raise Unauthorized("the API token's organisation no longer exists")
     except Unauthorized:
         if token:
             rates.hit(RateClass.AUTH_FAILURES, address)
         raise
+    request.state.api_token = record
     if token and request.method not in SAFE_METHODS:
         # Keyed by a digest: the budget store (Redis) never holds a usable token.
         rates.hit(RateClass.WRITE, hashlib.sha256(token.encode()).hexdigest())

@@ -53,6 +53,14 @@ BEFORE = {
     "SignInRequired": 401,  # a browser is redirected to /console/login instead
     "WeakPassword": 422,
     "PasswordLinkInvalid": 404,
+    "WrongCode": 422,
+    "SecondFactorState": 409,
+    "ChallengeInvalid": 401,
+    "LastOwner": 409,
+    "InvitationInvalid": 404,
+    "InvitationForSomeoneElse": 403,
+    "AuditFilterInvalid": 422,
+    "SealPasswordWrong": 422,
 }
 
 

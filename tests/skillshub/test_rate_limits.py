@@ -66,6 +66,18 @@ SIGN_IN_CALLS: dict[str, Call] = {
         "/console/login", data={"email": "a@example.org", "password": "x"}
     ),
     "POST /console/set-password": lambda c: c.post("/console/set-password", data={"token": "x"}),
+    "POST /console/login/code": lambda c: c.post("/console/login/code", data={"code": "123456"}),
+    "POST /console/reset-password/new": lambda c: c.post(
+        "/console/reset-password/new", data={"token": "x"}
+    ),
+    "POST /console/invite": lambda c: c.post("/console/invite", data={"token": "x"}),
+}
+# Password-reset requests: their own per-address class (the per-e-mail budget, which sends no
+# more mail but answers the same, is tested in tests/skillshub/test_console_security.py).
+RESET_CALLS: dict[str, Call] = {
+    "POST /console/reset-password": lambda c: c.post(
+        "/console/reset-password", data={"email": "a@example.org"}
+    ),
 }
 
 
@@ -82,6 +94,7 @@ def tight(settings: Settings) -> Settings:
         rate_limit_auth_failures="3/minute",
         rate_limit_write="2/minute",
         rate_limit_sign_in="2/minute",
+        rate_limit_password_reset="2/minute",
     )
 
 
@@ -102,9 +115,9 @@ def assert_limited(response: Any) -> None:
     assert response.json()["error"]["code"] == "rate_limited"
 
 
-@pytest.mark.parametrize("name", [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS])
+@pytest.mark.parametrize("name", [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS, *RESET_CALLS])
 def test_each_endpoint_answers_429_per_address(app: FastAPI, name: str) -> None:
-    call = {**VERIFY_CALLS, **CLAIM_CALLS, **SIGN_IN_CALLS}[name]
+    call = {**VERIFY_CALLS, **CLAIM_CALLS, **SIGN_IN_CALLS, **RESET_CALLS}[name]
     here = client_at(app)
     for _ in range(2):
         assert call(here).status_code != 429
@@ -152,13 +165,13 @@ def test_failed_tokens_are_limited_before_the_lookup(
 ) -> None:
     good = provider_token(session, "acme")
     lookups: list[str | None] = []
-    real = rate_limits.authenticate
+    real = rate_limits.authenticate_token
 
     def counting(db: Session, token: str | None) -> Any:
         lookups.append(token)
         return real(db, token)
 
-    monkeypatch.setattr(rate_limits, "authenticate", counting)
+    monkeypatch.setattr(rate_limits, "authenticate_token", counting)
     here = client_at(app)
     for n in range(3):
         bad = here.get("/api/v1/organisations/me", headers=bearer(f"shub_guess{n}"))
@@ -225,7 +238,8 @@ def test_every_learner_route_is_limited() -> None:
 def test_every_table_entry_is_exercised() -> None:
     # A renamed route would leave its entry unmatched: the 429 tests above then fail.
     exercised = {
-        tuple(name.split(" ", 1)) for name in [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS]
+        tuple(name.split(" ", 1))
+        for name in [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS, *RESET_CALLS]
     }
     assert set(PER_ADDRESS_ROUTES) <= exercised
 

@@ -7,9 +7,31 @@ A new area: write `skillshub/web/console/AREA.py` and add it to `_MODULES` below
 
 from fastapi import APIRouter
 
-from skillshub.web.console import home, sign_in
+from skillshub.web.console import (
+    audit_log,
+    home,
+    identity,
+    invitations,
+    organisation,
+    password_reset,
+    second_step,
+    security,
+    sign_in,
+    tokens,
+)
 
-_MODULES = (sign_in, home)
+_MODULES = (
+    sign_in,
+    home,
+    second_step,
+    security,
+    password_reset,
+    organisation,
+    invitations,
+    tokens,
+    identity,
+    audit_log,
+)
 
 router = APIRouter(include_in_schema=False)
 for _module in _MODULES:

@@ -2,7 +2,8 @@
 
 Sign-in checks the password in a read-only transaction (Argon2id takes tens of milliseconds:
 no write lock is held meanwhile), then starts the session and records the event in a short
-writer transaction. Failed attempts spend the e-mail address's budget, the same for an
+writer transaction (or, for a user with a second factor, goes on to the code step:
+console/second_step.py). Failed attempts spend the e-mail address's budget, the same for an
 address with no user, and every attempt spends the client address's (rate_limits table).
 """
 
@@ -26,9 +27,9 @@ from skillshub.web.console.auth import (
     clear_session_cookie,
     safe_next,
     session_token,
-    set_session_cookie,
 )
 from skillshub.web.console.pages import render
+from skillshub.web.console.second_step import complete_sign_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
@@ -103,20 +104,10 @@ def login(
     except SignInFailed as exc:
         rates.hit(RateClass.SIGN_IN_EMAIL, key)
         return _login_page(request, email=email, next_path=next, error=exc.message, status_code=401)
-    address = client_address(request)
     with session_scope(request.app.state.engine, write=True) as db:
-        user = users.record_sign_in(db, pk(user), password)
-        token, _ = sessions.start_session(
-            db,
-            user,
-            ttl=settings.console_session_ttl,
-            user_agent=request.headers.get("user-agent"),
-            address=address,
-        )
-        audit.record_for_user(db, user, action="user.sign_in", address=address)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(request, response, token)
-    return response
+        user = users.upgrade_hash(db, pk(user), password)
+        # Signed in, or (second factor) on to the step that asks for the code.
+        return complete_sign_in(request, db, settings, user, next)
 
 
 @router.post("/console/logout", response_class=HTMLResponse, dependencies=[CsrfDep])
@@ -189,14 +180,7 @@ def set_password(
         return _password_form(request, token, user.email, exc.message, 422)
     address = client_address(request)
     sessions.revoke_all_sessions(session, user)  # a new password ends every older sign-in
-    new_token, _ = sessions.start_session(
-        session,
-        user,
-        ttl=settings.console_session_ttl,
-        user_agent=request.headers.get("user-agent"),
-        address=address,
-    )
     audit.record_for_user(session, user, action="user.password_set", address=address)
-    response = RedirectResponse(f"{HOME_PATH}?notice=password_set", status_code=303)
-    set_session_cookie(request, response, new_token)
-    return response
+    return complete_sign_in(
+        request, session, settings, user, f"{HOME_PATH}?notice=password_set", event=False
+    )

@@ -26,7 +26,7 @@ from catalogue.schemas import (
     SkillOut,
     SkillRef,
 )
-from skillshub.web.deps import OrgDep, SessionDep
+from skillshub.web.deps import CallerDep, OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
@@ -80,24 +80,44 @@ def get_course(slug: str, session: SessionDep) -> CourseOut:
     return courses.course_view(session, courses.get_course(session, slug))
 
 
+# Every write records its audit event in the request's transaction (a failed change, none).
+
+
 @router.post("/courses", status_code=201)
-def create_course(data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
-    return courses.course_view(session, courses.create_course(session, org, data))
+def create_course(data: CourseIn, session: SessionDep, org: OrgDep, caller: CallerDep) -> CourseOut:
+    course = courses.create_course(session, org, data)
+    caller.record(session, "course.create", subject_type="course", subject_id=course.slug)
+    return courses.course_view(session, course)
 
 
 @router.put("/courses/{slug}")
-def replace_course(slug: str, data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
-    return courses.course_view(session, courses.update_course(session, org, slug, data))
+def replace_course(
+    slug: str, data: CourseIn, session: SessionDep, org: OrgDep, caller: CallerDep
+) -> CourseOut:
+    course = courses.update_course(session, org, slug, data)
+    caller.record(session, "course.update", subject_type="course", subject_id=course.slug)
+    return courses.course_view(session, course)
 
 
 @router.patch("/courses/{slug}")
-def patch_course(slug: str, changes: Changes, session: SessionDep, org: OrgDep) -> CourseOut:
-    return courses.course_view(session, courses.patch_course(session, org, slug, changes))
+def patch_course(
+    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: CallerDep
+) -> CourseOut:
+    course = courses.patch_course(session, org, slug, changes)
+    caller.record(
+        session,
+        "course.update",
+        subject_type="course",
+        subject_id=course.slug,
+        details={"fields": sorted(changes)[:50]},
+    )
+    return courses.course_view(session, course)
 
 
 @router.delete("/courses/{slug}", status_code=204)
-def delete_course(slug: str, session: SessionDep, org: OrgDep) -> Response:
+def delete_course(slug: str, session: SessionDep, org: OrgDep, caller: CallerDep) -> Response:
     courses.delete_course(session, org, slug)
+    caller.record(session, "course.delete", subject_type="course", subject_id=slug)
     return Response(status_code=204)
 
 
@@ -123,33 +143,48 @@ def get_micro_credential(slug: str, session: SessionDep) -> MicroCredentialOut:
     return micro_credentials.micro_credential_view(session, mc)
 
 
+MC = "micro_credential"
+
+
 @router.post("/micro-credentials", status_code=201)
 def create_micro_credential(
-    data: MicroCredentialIn, session: SessionDep, org: OrgDep
+    data: MicroCredentialIn, session: SessionDep, org: OrgDep, caller: CallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.create_micro_credential(session, org, data)
+    caller.record(session, "micro_credential.create", subject_type=MC, subject_id=mc.slug)
     return micro_credentials.micro_credential_view(session, mc)
 
 
 @router.put("/micro-credentials/{slug}")
 def replace_micro_credential(
-    slug: str, data: MicroCredentialIn, session: SessionDep, org: OrgDep
+    slug: str, data: MicroCredentialIn, session: SessionDep, org: OrgDep, caller: CallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.update_micro_credential(session, org, slug, data)
+    caller.record(session, "micro_credential.update", subject_type=MC, subject_id=mc.slug)
     return micro_credentials.micro_credential_view(session, mc)
 
 
 @router.patch("/micro-credentials/{slug}")
 def patch_micro_credential(
-    slug: str, changes: Changes, session: SessionDep, org: OrgDep
+    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: CallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.patch_micro_credential(session, org, slug, changes)
+    caller.record(
+        session,
+        "micro_credential.update",
+        subject_type=MC,
+        subject_id=mc.slug,
+        details={"fields": sorted(changes)[:50]},
+    )
     return micro_credentials.micro_credential_view(session, mc)
 
 
 @router.delete("/micro-credentials/{slug}", status_code=204)
-def delete_micro_credential(slug: str, session: SessionDep, org: OrgDep) -> Response:
+def delete_micro_credential(
+    slug: str, session: SessionDep, org: OrgDep, caller: CallerDep
+) -> Response:
     micro_credentials.delete_micro_credential(session, org, slug)
+    caller.record(session, "micro_credential.delete", subject_type=MC, subject_id=slug)
     return Response(status_code=204)
 
 
@@ -207,6 +242,8 @@ def export_catalogue(session: SessionDep, org: OrgDep) -> CatalogueExport:
 
 @router.post("/catalogue/import", summary="Create or update (by slug), all or nothing")
 def import_catalogue(
-    document: Annotated[dict[str, Any], Body()], session: SessionDep, org: OrgDep
+    document: Annotated[dict[str, Any], Body()], session: SessionDep, org: OrgDep, caller: CallerDep
 ) -> ImportSummary:
-    return transfer.import_catalogue(session, org, transfer.parse_export(document))
+    summary = transfer.import_catalogue(session, org, transfer.parse_export(document))
+    caller.record(session, "catalogue.import", details=summary.model_dump())
+    return summary

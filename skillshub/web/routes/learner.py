@@ -28,7 +28,7 @@ from catalogue.micro_credentials import get_micro_credential, own_micro_credenti
 from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.csrf import CsrfDep
-from skillshub.web.deps import OrgDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.deps import CallerDep, OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.errors import NotAcceptable, http_status
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
@@ -425,11 +425,19 @@ class SharingDefault(BaseModel):
 
 @router.put("/api/v1/issuers/{slug}/sharing")
 def issuer_sharing_default(
-    slug: str, body: SharingDefault, session: SessionDep, org: OrgDep
+    slug: str, body: SharingDefault, session: SessionDep, org: OrgDep, caller: CallerDep
 ) -> dict[str, Any]:
     """Whether new credentials' pages start public (learners can still hide them)."""
     issuer = issuers.owned_issuer(session, slug, org.id)
-    issuers.set_public_by_default(session, issuer, body.public_by_default)
+    if issuer.public_by_default != body.public_by_default:
+        issuers.set_public_by_default(session, issuer, body.public_by_default)
+        caller.record(
+            session,
+            "issuer.sharing_default",
+            subject_type="issuer",
+            subject_id=issuer.slug,
+            details={"public_by_default": body.public_by_default},
+        )
     return {"issuer": issuer.slug, "public_by_default": issuer.public_by_default}
 
 
@@ -469,6 +477,7 @@ def upload_badge_image(
     session: SessionDep,
     settings: SettingsDep,
     org: OrgDep,
+    caller: CallerDep,
 ) -> BadgeImageOut:
     """Set a micro-credential's badge image: the body is a PNG (`image/png`) or an SVG
     (`image/svg+xml`) of at most 1 MiB; badges are baked into it from then on."""
@@ -477,6 +486,13 @@ def upload_badge_image(
         raise InvalidInput("the body is empty: send the image bytes")
     image = images.store_image(
         session, mc, data, request.headers.get("content-type"), base_url=settings.base_url
+    )
+    caller.record(
+        session,
+        "micro_credential.image",
+        subject_type="micro_credential",
+        subject_id=mc.slug,
+        details={"media_type": image.media_type, "sha256": image.sha256},
     )
     return BadgeImageOut(
         micro_credential=mc.slug,
@@ -491,11 +507,14 @@ def upload_badge_image(
 
 @router.delete("/api/v1/micro-credentials/{slug}/image", status_code=204)
 def delete_badge_image(
-    slug: str, session: SessionDep, settings: SettingsDep, org: OrgDep
+    slug: str, session: SessionDep, settings: SettingsDep, org: OrgDep, caller: CallerDep
 ) -> Response:
     mc = own_micro_credential(session, org, slug)
     if not images.delete_image(session, mc, base_url=settings.base_url):
         raise NotFound(f"micro-credential {slug!r} has no uploaded image")
+    caller.record(
+        session, "micro_credential.image_delete", subject_type="micro_credential", subject_id=slug
+    )
     return Response(status_code=204)
 
 

@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
+from accounts.api_tokens import revoke_and_record
 from catalogue import organisations
 from catalogue.base import pk
 from catalogue.errors import Forbidden
 from keys import tokens
 from keys.models import ApiToken
-from skillshub.web.deps import OrgDep, SessionDep
+from skillshub.web.deps import CallerDep, OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 
@@ -85,8 +86,14 @@ def list_tokens(slug: str, session: SessionDep, org: OrgDep) -> list[TokenOut]:
 
 @router.delete("/tokens/{token_id}", tags=["tokens"])
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: SessionDep, org: OrgDep
+    token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    session: SessionDep,
+    org: OrgDep,
+    caller: CallerDep,
 ) -> TokenOut:
     """Revoke one of the organisation's tokens (the one calling included); it is refused
     from the moment this answer is sent."""
-    return TokenOut.of(tokens.revoke_token(session, token_id, org.id))
+    record = revoke_and_record(
+        session, token_id, pk(org), actor=caller.actor, address=caller.address
+    )
+    return TokenOut.of(record)
