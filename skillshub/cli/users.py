@@ -95,3 +95,33 @@ def user_create(
         hours = settings.console_password_link_hours
         err.print(f"One-time link to set the password (works once, for {hours} hours):")
         sys.stdout.write(link + "\n")
+
+
+@user_app.command("disable-2fa")
+def user_disable_2fa(
+    email: Annotated[str, typer.Option("--email", help="The user's e-mail address")],
+) -> None:
+    """Turn off a user's authenticator app (second factor), e.g. after a lost phone: they
+    sign in with their password alone and can set up a new app. Ends their sessions."""
+    from accounts import second_factor, sessions
+
+    with database() as session:
+        user = find_user(session, email)
+        if user is None:
+            raise fail(f"there is no console user {email}")
+        if user.totp_secret is None:
+            raise fail(f"{user.email} has no authenticator app set up")
+        second_factor.disable(session, user)
+        ended = sessions.revoke_all_sessions(session, user)
+        audit.record_for_user(
+            session,
+            user,
+            action="user.second_factor_off",
+            details={"by": "operator", "sessions_ended": ended},
+            command=audit.command_line(["user", "disable-2fa", "--email", email]),
+        )
+    out.print(
+        f"authenticator app turned off for {user.email}; {ended} session(s) ended",
+        highlight=False,
+        markup=False,
+    )

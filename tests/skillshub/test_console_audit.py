@@ -349,3 +349,33 @@ def test_cli_catalogue_import_is_recorded(
     )
     assert runner.invoke(app, argv, env=env).exit_code == 1
     assert len(_events(engine, "catalogue.import")) == 1
+
+
+def test_cli_seal_import_is_recorded_and_a_wrong_password_records_nothing(
+    tmp_path: Path, db_url: str, master_key: str, engine: Engine, world: World
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from keys import eseal
+
+    cert, key = eseal.generate_test_seal(world.org)
+    p12 = tmp_path / "seal.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"seal", key, cert, None, serialization.BestAvailableEncryption(b"right one")
+        )
+    )
+    argv = ["seal", "import", "--org", world.org.slug, "--pkcs12", str(p12)]
+    argv += ["--password-env", "SEAL_PW"]
+    env = _env(tmp_path, db_url, master_key)
+    wrong = runner.invoke(app, argv, env={**env, "SEAL_PW": "wrong one"})
+    assert wrong.exit_code == 1 and "wrong password" in wrong.output
+    assert _events(engine, "seal.import") == []
+    done = runner.invoke(app, argv, env={**env, "SEAL_PW": "right one"})
+    assert done.exit_code == 0, done.output
+    [event] = _events(engine, "seal.import")
+    assert event.command == f"skillshub seal import --org {world.org.slug} --pkcs12 {p12} " + (
+        "--password-env SEAL_PW"
+    )
+    assert "right one" not in json.dumps(event.details) + (event.command or "")

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -79,6 +80,7 @@ def _enrol(login: ConsoleLogin) -> pyotp.TOTP:
     secret = re.search(r'aria-label="Set-up key">([A-Z2-7 ]+)<', page.text).group(1)  # type: ignore[union-attr]
     uri = unescape(re.search(r"(otpauth://totp/[^<]+)</code>", page.text).group(1))  # type: ignore[union-attr]
     parsed = pyotp.parse_uri(uri)
+    assert isinstance(parsed, pyotp.TOTP)
     assert parsed.secret == secret.replace(" ", "") and parsed.issuer == "Skills Hub"
     assert parsed.name == login.user.email and parsed.digits == 6 and parsed.interval == 30
     return pyotp.TOTP(secret.replace(" ", ""))
@@ -489,3 +491,44 @@ def test_no_secret_reaches_the_log(
     assert user.email not in caplog.text and "token=" not in caplog.text
     with Session(engine) as fresh:
         assert fresh.exec(select(PasswordToken)).one().purpose == password_links.RESET
+
+
+def test_the_operator_turns_off_a_lost_authenticator_app(
+    tmp_path: Path,
+    db_url: str,
+    master_key: str,
+    session: Session,
+    world: World,
+    engine: Engine,
+    client: TestClient,
+) -> None:
+    from typer.testing import CliRunner
+
+    from skillshub.cli import app
+
+    user = add_user(session, world.org, Role.issuer, email="lost@example.org")
+    mk = MasterKey(master_key)
+    totp = pyotp.TOTP(second_factor.begin_enrolment(session, user, mk))
+    second_factor.confirm_enrolment(session, user, mk, totp.at(time.time() - 30))
+    session.commit()
+    signed = _browser(client)
+    _password_step(signed, user.email)
+    post_form(signed, "/console/login/code", {"code": _code(totp)})
+    env = {
+        "SKILLSHUB_DATA_DIR": str(tmp_path / "data"),
+        "SKILLSHUB_DATABASE_URL": db_url,
+        "SKILLSHUB_MASTER_KEY": master_key,
+    }
+    runner = CliRunner()
+    done = runner.invoke(app, ["user", "disable-2fa", "--email", "LOST@example.org"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "turned off for lost@example.org; 1 session(s) ended" in done.output
+    assert _user(engine, user.id).totp_secret is None
+    assert signed.get("/console", follow_redirects=False).status_code == 303
+    assert sign_in(_browser(client), user.email).headers["location"] == "/console"
+    [event] = _events(engine, "user.second_factor_off")
+    assert event.command == "skillshub user disable-2fa --email L…@example.org"  # as typed
+    again = runner.invoke(app, ["user", "disable-2fa", "--email", "lost@example.org"], env=env)
+    assert again.exit_code == 1 and "no authenticator app" in again.output
+    nobody = runner.invoke(app, ["user", "disable-2fa", "--email", "who@example.org"], env=env)
+    assert nobody.exit_code == 1 and len(_events(engine, "user.second_factor_off")) == 1

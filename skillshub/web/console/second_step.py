@@ -9,6 +9,7 @@ minutes and for one right code; it opens nothing else. Wrong codes spend the use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -138,7 +139,7 @@ def _code_page(
     *,
     error: str | None = None,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     return render(
         request,

@@ -175,7 +175,9 @@ def _check_code_or_password(
         raise WrongCode("Type a current code from your app, or your password.")
 
 
-@router.post("/console/sessions/sign-out-everywhere", response_class=HTMLResponse, dependencies=[CsrfDep])
+@router.post(
+    "/console/sessions/sign-out-everywhere", response_class=HTMLResponse, dependencies=[CsrfDep]
+)
 def sign_out_everywhere(request: Request, me: ConsoleUserDep, session: SessionDep) -> Response:
     """End every session of the user, this browser's too."""
     ended = sessions.revoke_all_sessions(session, me.user)
