@@ -35,6 +35,11 @@ def check_name(name: str) -> str:
             "Give the token a name that says where it is used (e.g. “LMS export”).",
             details={"field": "name"},
         )
+    if not name.isprintable():
+        raise InvalidInput(
+            "The name holds characters that cannot be shown; use letters, digits and spaces.",
+            details={"field": "name"},
+        )
     if len(name) > MAX_NAME:
         raise InvalidInput(
             f"The name is too long: at most {MAX_NAME} characters.", details={"field": "name"}
