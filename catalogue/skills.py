@@ -11,6 +11,7 @@ from catalogue.errors import NotFound
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     JobRole,
     JobRoleSkill,
     Skill,
@@ -139,7 +140,7 @@ def courses_teaching(session: Session, skill_iris: list[str]) -> list[CourseTeac
         select(Course, Skill, CourseSkill.level)
         .join(CourseSkill, CourseSkill.course_id == Course.id)
         .join(Skill, Skill.id == CourseSkill.skill_id)
-        .where(col(Skill.iri).in_(skill_iris))
+        .where(col(Skill.iri).in_(skill_iris), Course.state == EntryState.published.value)
     )
     by_course: dict[int, tuple[Course, list[LevelledSkill]]] = {}
     for course, skill, level in rows:

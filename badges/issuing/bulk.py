@@ -121,6 +121,7 @@ def create_job(
 ) -> BulkJob:
     """Store the job and every row (bad rows as failed) in one transaction."""
     check_format(fmt)
+    issuing.check_issuable(micro_credential)
     job = BulkJob(
         uuid=str(uuid.uuid4()),
         issuer_id=pk(issuer),

@@ -30,8 +30,10 @@ from badges.securing import check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import (
     Course,
+    EntryState,
     LearningOutcome,
     LearningOutcomeSkill,
     MicroCredential,
@@ -61,6 +63,37 @@ class DuplicateExternalId(Conflict):
             details={"external_id": external_id, "credential": existing.uuid},
         )
         self.existing = existing
+
+
+class DraftNotIssuable(Conflict):
+    """A draft micro-credential is not offered yet: nothing is awarded from it."""
+
+    code = "draft_micro_credential"
+
+
+def check_issuable(mc: MicroCredential) -> None:
+    if mc.state != EntryState.published:
+        raise DraftNotIssuable(
+            f"micro-credential {mc.slug!r} is a draft: publish it before issuing it "
+            "(nothing was issued)",
+            details={"micro_credential": mc.slug},
+        )
+
+
+def shown_micro_credential(session: Session, slug: str) -> MicroCredential:
+    """A micro-credential as the public sees it: published, or a draft that credentials were
+    already issued from (their achievement `id` must keep answering); NotFound otherwise."""
+    mc = get_micro_credential(session, slug)
+    if mc.state != EntryState.published and not awarded(session, mc):
+        raise NotFound(f"micro-credential {slug!r} does not exist")
+    return mc
+
+
+def awarded(session: Session, mc: MicroCredential) -> bool:
+    found = session.exec(
+        select(IssuedCredential.id).where(IssuedCredential.micro_credential_id == mc.id).limit(1)
+    ).first()
+    return found is not None
 
 
 @dataclass(frozen=True)
@@ -440,6 +473,7 @@ def issue(
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
     check_format(fmt)
+    check_issuable(micro_credential)
     recipient = check_recipient(recipient)
     course = session.get(Course, micro_credential.course_id)
     if course is None or course.organisation_id != issuer.organisation_id:

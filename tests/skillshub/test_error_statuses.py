@@ -53,6 +53,9 @@ BEFORE = {
     "SignInRequired": 401,  # a browser is redirected to /console/login instead
     "WeakPassword": 422,
     "PasswordLinkInvalid": 404,
+    # the catalogue editor: every field problem at once; drafts are not issued
+    "FieldErrors": 422,
+    "DraftNotIssuable": 409,
 }
 
 
