@@ -272,6 +272,21 @@ class Problems:
 _PLACEHOLDERS: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "array": []}
 
 
+_PLAIN = {
+    "missing": "is required",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+}
+
+
+def _plain(error: Any) -> str:
+    """pydantic's wording where a person reads it better otherwise."""
+    return _PLAIN.get(error.get("type", ""), error.get("msg", ""))
+
+
 def parse_all(model: type[SQLModel] | Any, raw: object) -> tuple[Any, Problems]:
     """The input model from raw JSON, and the schema's problems (all of them); refused fields
     are left out (required ones get a neutral placeholder) so the services can check the
@@ -283,7 +298,7 @@ def parse_all(model: type[SQLModel] | Any, raw: object) -> tuple[Any, Problems]:
     except ValidationError as exc:
         errors = exc.errors()
     problems = Problems(
-        {"field": _location(e.get("loc", ())), "message": e.get("msg", "")} for e in errors
+        {"field": _location(e.get("loc", ())), "message": _plain(e)} for e in errors
     )
     refused = {str(e["loc"][0]) for e in errors if e.get("loc")}
     kept = {k: v for k, v in raw.items() if k not in refused}

@@ -320,24 +320,37 @@ def _save(
 Input = CourseIn | dict[str, Any]
 
 
-def _parsed(data: Input) -> tuple[CourseIn, checks.Problems]:
+def _parsed(data: Input, known: checks.Problems | None = None) -> tuple[CourseIn, checks.Problems]:
     """A model as it is; raw JSON through the schema, keeping its problems to report with
-    the services' own (every problem at once)."""
+    the services' own (every problem at once). `known`: the caller's problems (an upload)."""
     if isinstance(data, CourseIn):
-        return data, checks.Problems()
-    return checks.parse_all(CourseIn, data)
+        parsed, problems = data, checks.Problems()
+    else:
+        parsed, problems = checks.parse_all(CourseIn, data)
+    for error in known.errors if known else ():
+        problems.add(error["field"], error["message"])
+    return parsed, problems
 
 
-def create_course(session: Session, org: Organisation, data: Input) -> Course:
-    parsed, problems = _parsed(data)
+def create_course(
+    session: Session, org: Organisation, data: Input, *, known: checks.Problems | None = None
+) -> Course:
+    parsed, problems = _parsed(data, known)
     values, skills = _validated(session, org, parsed, None, problems)
     return _save(session, Course(organisation_id=pk(org), **values), values, skills)
 
 
-def update_course(session: Session, org: Organisation, slug: str, data: Input) -> Course:
+def update_course(
+    session: Session,
+    org: Organisation,
+    slug: str,
+    data: Input,
+    *,
+    known: checks.Problems | None = None,
+) -> Course:
     """Replace a course's fields (PUT): what `data` leaves out is cleared or defaulted."""
     course = own_course(session, org, slug)
-    parsed, problems = _parsed(data)
+    parsed, problems = _parsed(data, known)
     values, skills = _validated(session, org, parsed, course.id, problems)
     return _save(session, course, values, skills)
 

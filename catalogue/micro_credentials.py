@@ -356,7 +356,7 @@ def _validated(
         "course_id": course.id if course else None,
         "title": title,
         "description": p.check("description", lambda: checks.text("description", data.description)),
-        "country": code("country", "country", data.country or fallback_country, True),
+        "country": code("country", "country", data.country or fallback_country, course is not None),
         "region": p.check("region", lambda: checks.text("region", data.region, max_length=200)),
         "ects": ects,
         "workload_hours": hours,
@@ -455,26 +455,39 @@ def _save(
 Input = MicroCredentialIn | dict[str, Any]
 
 
-def _parsed(data: Input) -> tuple[MicroCredentialIn, checks.Problems]:
+def _parsed(
+    data: Input, known: checks.Problems | None = None
+) -> tuple[MicroCredentialIn, checks.Problems]:
     """A model as it is; raw JSON through the schema, keeping its problems to report with
-    the services' own (every problem at once)."""
+    the services' own (every problem at once). `known`: the caller's problems (an upload)."""
     if isinstance(data, MicroCredentialIn):
-        return data, checks.Problems()
-    return checks.parse_all(MicroCredentialIn, data)
+        parsed, problems = data, checks.Problems()
+    else:
+        parsed, problems = checks.parse_all(MicroCredentialIn, data)
+    for error in known.errors if known else ():
+        problems.add(error["field"], error["message"])
+    return parsed, problems
 
 
-def create_micro_credential(session: Session, org: Organisation, data: Input) -> MicroCredential:
-    parsed, problems = _parsed(data)
+def create_micro_credential(
+    session: Session, org: Organisation, data: Input, *, known: checks.Problems | None = None
+) -> MicroCredential:
+    parsed, problems = _parsed(data, known)
     _course, values, outcome_rows = _validated(session, org, parsed, None, problems)
     return _save(session, MicroCredential(**values), values, outcome_rows)
 
 
 def update_micro_credential(
-    session: Session, org: Organisation, slug: str, data: Input
+    session: Session,
+    org: Organisation,
+    slug: str,
+    data: Input,
+    *,
+    known: checks.Problems | None = None,
 ) -> MicroCredential:
     """Replace every element (PUT). Moving it to another course needs that course to be ours."""
     mc = own_micro_credential(session, org, slug)
-    parsed, problems = _parsed(data)
+    parsed, problems = _parsed(data, known)
     _course, values, outcome_rows = _validated(session, org, parsed, mc.id, problems)
     return _save(session, mc, values, outcome_rows)
 

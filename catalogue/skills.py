@@ -167,3 +167,17 @@ def job_role_view(session: Session, role: JobRole) -> JobRoleOut:
         skills=skills,
         courses=courses_teaching(session, [s.iri for s in skills]),
     )
+
+
+def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
+    """The skills these slugs or IRIs name, by the key given (unknown keys left out)."""
+    wanted = [k for k in dict.fromkeys(k.strip() for k in keys) if k][:500]
+    if not wanted:
+        return {}
+    found: dict[str, SkillRef] = {}
+    for skill in session.exec(
+        select(Skill).where(or_(col(Skill.slug).in_(wanted), col(Skill.iri).in_(wanted)))
+    ):
+        ref = skill_ref(skill)
+        found[skill.iri] = found[skill.slug] = ref
+    return {k: found[k] for k in wanted if k in found}
