@@ -195,6 +195,8 @@ def _save_micro_credential(
         forms.act_on_outcomes(session, form, action)
         return _mc_page(request, access, session, form, slug=slug)
     payload = forms.micro_credential_payload(form)
+    if slug is not None:
+        payload.setdefault("slug", slug)  # an emptied address keeps the current one
     if action == "publish":
         payload["state"] = EntryState.published.value
     elif slug is None:
@@ -352,6 +354,8 @@ def _save_course(
     if action not in ("save", "publish"):
         return _course_page(request, access, form, slug=slug)
     payload: dict[str, Any] = forms.course_payload(form)
+    if slug is not None:
+        payload.setdefault("slug", slug)  # an emptied address keeps the current one
     if action == "publish":
         payload["state"] = EntryState.published.value
     elif slug is None:
