@@ -75,7 +75,7 @@
       });
       list.hidden = items.length === 0;
       input.setAttribute("aria-expanded", String(!list.hidden));
-      say(items.length ? items.length + " skills found: use the arrow keys and Enter to add one."
+      say(items.length ? items.length + (items.length === 1 ? " skill" : " skills") + " found: use the arrow keys and Enter to add one."
         : "No skill matches “" + input.value.trim() + "”.");
     }
 
