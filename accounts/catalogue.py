@@ -50,14 +50,14 @@ def entries(session: Session, user: User, organisation: Organisation) -> Entries
         session.exec(
             select(Course)
             .where(Course.organisation_id == organisation.id)
-            .order_by(Course.title, Course.id)
+            .order_by(col(Course.title), col(Course.id))
         )
     )
     by_id = {pk(c): c for c in own}
     mcs = session.exec(
         select(MicroCredential)
         .where(col(MicroCredential.course_id).in_(list(by_id)))
-        .order_by(MicroCredential.title, MicroCredential.id)
+        .order_by(col(MicroCredential.title), col(MicroCredential.id))
     )
     return Entries(own, [(mc, by_id[mc.course_id]) for mc in mcs])
 

@@ -4,6 +4,7 @@ on micro-credentials (2022/C 243/02, Annex I). Writes are the owning provider's 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func
@@ -269,9 +270,7 @@ def _outcomes(
     rows = []
     for n, outcome in enumerate(data.learning_outcomes, start=1):
         field = f"learning_outcomes.{n}.text"
-        text = problems.check(
-            field, lambda f=field, t=outcome.text: checks.text(f, t, required=True)
-        )
+        text = problems.check(field, partial(checks.text, field, outcome.text, required=True))
         ids = [pk(skills[i.strip()]) for i in outcome.skills if i.strip() in skills]
         rows.append((text or "", list(dict.fromkeys(ids))))
     return rows

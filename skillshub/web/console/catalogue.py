@@ -42,7 +42,7 @@ EDITOR_CSP = {
 
 CATALOGUE = "/console/orgs/{slug}/catalogue"
 nav.register("Catalogue", CATALOGUE, needs=Role.viewer, order=10)
-for _key, _text in {
+for _notice, _text in {
     "mc_saved": "The micro-credential was saved as a draft: only your organisation sees it.",
     "mc_updated": "The micro-credential was saved.",
     "mc_published": "The micro-credential is published: it is in the public catalogue and "
@@ -54,8 +54,8 @@ for _key, _text in {
     "course_published": "The course is published: it is in the public catalogue.",
     "course_unpublished": "The course is a draft again: it left the public catalogue.",
 }.items():
-    register_notice(_key, _text)
-for _action, _words in {
+    register_notice(_notice, _text)
+for _audit_action, _words in {
     "micro_credential.create": "created a micro-credential",
     "micro_credential.update": "changed a micro-credential",
     "micro_credential.publish": "published a micro-credential",
@@ -65,7 +65,7 @@ for _action, _words in {
     "course.publish": "published a course",
     "course.unpublish": "unpublished a course",
 }.items():
-    register_action(_action, _words)
+    register_action(_audit_action, _words)
 
 
 @dataclass(frozen=True)
