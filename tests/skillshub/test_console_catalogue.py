@@ -386,6 +386,11 @@ def test_another_organisations_members_are_refused(
     outsider = console_as(other.org, Role.owner)
     names = {"org": world.org.slug, "mc": world.mc.slug, "course": _course(session, world).slug}
     assert outsider.client.get(f"/console/orgs/{world.org.slug}/catalogue").status_code == 403
+    preview = f"/console/orgs/{world.org.slug}/badge-preview.png?title=x"
+    assert outsider.client.get(preview).status_code == 403
+    assert console_as(world.org, Role.viewer).client.get(preview).headers["content-type"] == (
+        "image/png"
+    )
     for method, path in ROUTES:
         url = path.format(**names)
         answer = outsider.client.get(url) if method == "GET" else outsider.post(url, {})
