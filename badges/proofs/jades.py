@@ -35,7 +35,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from keys.jwk import PublicKey
 from keys.signer import ESealSigner
 
 Algorithm = Literal["RS256", "PS256", "ES256"]
@@ -148,7 +147,7 @@ def seal(
     }
 
 
-def _check_key_fits(alg: str, key: PublicKey) -> None:
+def _check_key_fits(alg: str, key: PublicKeyTypes) -> None:
     if alg in ("RS256", "PS256"):
         if not isinstance(key, rsa.RSAPublicKey):
             raise SealError(f"{alg} needs an RSA key")
@@ -242,7 +241,7 @@ def verify_seal(
 
     alg = header["alg"]
     try:
-        _check_key_fits(alg, leaf.public_key())  # type: ignore[arg-type]
+        _check_key_fits(alg, leaf.public_key())
         _verify_signature(
             alg, leaf.public_key(), protected.encode("ascii") + b"." + payload, signature
         )

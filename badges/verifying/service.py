@@ -412,7 +412,8 @@ def _identity_matches(identity: Mapping[str, Any], email: str) -> bool:
     algorithm, _, digest = value.partition("$")
     if algorithm not in ("sha256", "md5") or not digest:
         return False
-    salt = identity.get("salt") if isinstance(identity.get("salt"), str) else ""
+    salt = identity.get("salt")
+    salt = salt if isinstance(salt, str) else ""
     return any(
         hmac.compare_digest(
             hashlib.new(algorithm, (candidate + salt).encode()).hexdigest(), digest.lower()
