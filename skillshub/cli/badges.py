@@ -57,15 +57,17 @@ def verify_command(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         summary = report.summary
-        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
-        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
-        out.print(
+
+        def plain(line: str) -> None:
+            # Credential text is the issuer's: no Rich markup or emoji codes read from it.
+            out.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+        plain(
             f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
-            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
-            **plain,
+            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})"
         )
         for check in report.checks:
-            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
+            plain(f"  {check.status.value:8} {check.id:13} {check.message}")
     raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,12 +63,13 @@ def list_entries(
     limit: Annotated[int, typer.Option(help="at most this many (0: all)")] = 0,
 ) -> None:
     """List skills, job roles, courses or micro-credentials (slug, IRI or provider, title)."""
-    lister = {
+    listers: dict[Kind, Callable[..., Page[Any]]] = {
         Kind.skills: list_skills,
         Kind.job_roles: list_job_roles,
         Kind.courses: list_courses,
         Kind.micro_credentials: list_micro_credentials,
-    }[kind]
+    }
+    lister = listers[kind]
     rows: list[dict[str, str]] = []
     with database() as session:
         page_number = 1
