@@ -219,7 +219,7 @@ def active_certificate(session: Session, organisation_id: int) -> SealCertificat
     return session.exec(
         select(SealCertificate)
         .where(SealCertificate.organisation_id == organisation_id, SealCertificate.active)
-        .order_by(SealCertificate.id.desc())  # type: ignore[union-attr]
+        .order_by(col(SealCertificate.id).desc())
     ).first()
 
 
@@ -228,7 +228,7 @@ def list_certificates(session: Session, organisation_id: int) -> list[SealCertif
         session.exec(
             select(SealCertificate)
             .where(SealCertificate.organisation_id == organisation_id)
-            .order_by(SealCertificate.id.desc())  # type: ignore[union-attr]
+            .order_by(col(SealCertificate.id).desc())
         )
     )
 

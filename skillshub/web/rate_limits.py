@@ -84,6 +84,7 @@ class RateLimited(HTTPException):
     """429 with Retry-After; errors.py renders it as the JSON error body or the error page."""
 
     def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
         super().__init__(
             429,
             f"too many requests; try again in {retry_after} seconds",
