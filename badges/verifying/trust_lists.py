@@ -22,15 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from badges.verifying.names import name_keys
-from catalogue.errors import DomainError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _MAX_TEXT = 500
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
-class TrustListError(DomainError):
-    code = "bad_trust_list"
+class TrustListError(ValueError):
+    """A trust list file is unreadable or does not fit a format (an operator's mistake,
+    reported at start-up as SKILLSHUB_TRUST_LISTS)."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)
