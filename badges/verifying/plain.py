@@ -19,7 +19,7 @@ from badges.report import Check, Status, Verdict, VerificationReport
 from badges.verifying.status import revocation_state
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's marker for "translate this later"
+def N_(message: str) -> str:  # gettext's marker: "translate this where it is shown"
     return message
 
 
@@ -135,9 +135,7 @@ def _invalid(report: VerificationReport, values: dict[str, str | None]) -> Headl
         kind = "revoked" if revoked else "suspended"
         return Headline(kind, "bad", not_valid, sentence, values, notes)
     if _first_error(report, "valid_until") and values["until"]:
-        return Headline(
-            "expired", "bad", not_valid, N_("This badge expired on %(until)s."), values
-        )
+        return Headline("expired", "bad", not_valid, N_("This badge expired on %(until)s."), values)
     if _first_error(report, "valid_from") and values["when"]:
         return Headline(
             "not-yet-valid", "bad", not_valid, N_("This badge is valid only from %(when)s."), values
