@@ -33,7 +33,8 @@ TRUSTED = ("registered", "listed")
 
 
 def proven_skills(
-    context: verifying.VerificationContext, credentials: Sequence[str | Mapping[str, Any]]
+    context: verifying.VerificationContext,
+    credentials: Sequence[str | bytes | Mapping[str, Any]],
 ) -> tuple[list[str], list[HeldCredential]]:
     """The skill IRIs aligned in the held credentials that verify as valid, and per credential
     what it contributed (or why nothing: invalid, indeterminate, or could not be read). All
