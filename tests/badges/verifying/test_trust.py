@@ -453,3 +453,42 @@ def test_revocation_reason_and_date_are_reported(
     state = report.summary.state
     assert (state.state, state.reason) == ("revoked", "issued in error")
     assert state.since is not None and state.since[:4].isdigit()
+
+
+def test_every_own_document_is_answered_from_the_database(
+    session: Session, master_key: str
+) -> None:
+    """Credential, issuer profile, DID document and status list under BASE_URL: read from the
+    database by the verifier's local source, never fetched."""
+    from badges.verifying.resolving import DatabaseDocuments
+
+    base = "https://voltacademy.example"
+    world = make_world(session, master_key, public_https=True)
+    record = issuing.issue(
+        session,
+        world.master_key,
+        issuer=world.issuer,
+        micro_credential=world.mc,
+        recipient=issuing.Recipient(name="Ada", email="ada@example.org"),
+        base_url=base,
+    )
+    set_public(session, record, True)
+    session.commit()
+    documents = DatabaseDocuments(
+        session, base, lambda s, url: status.local_status_list(s, base, url)
+    )
+    json_types = ["application/json", "application/ld+json", "application/jwt"]
+    list_url = json.loads(record.signed)["credentialStatus"][0]["statusListCredential"]
+    for url, expected in [
+        (f"{base}/credentials/{record.uuid}", record.uuid),
+        (f"{base}/issuers/voltacademy", '"type": ["Profile"]'),
+        (f"{base}/issuers/voltacademy/did.json", '"assertionMethod"'),
+        (list_url.replace(base, "https://VoltAcademy.example:443"), "BitstringStatusList"),
+    ]:
+        assert documents.owns(url)
+        fetched = documents.fetch(url, accept=json_types)
+        assert fetched.source == "local"
+        assert expected in fetched.body.decode(), url
+    assert documents.owns("did:web:voltacademy.example:issuers:voltacademy")
+    assert not documents.owns("https://voltacademy.example.evil/credentials/x")
+    assert not documents.owns("https://other.example/credentials/x")
