@@ -84,8 +84,8 @@ def _ours(document: Mapping[str, Any], source: str) -> Iterator[ListedIssuer]:
         where = f"{source}, issuer {n}"
         if not isinstance(entry, Mapping):
             raise TrustListError(f"{where}: each issuer must be an object")
-        country = _text(entry, "country", where, required=True)
-        if country is None or not _COUNTRY.fullmatch(country):
+        country = (_text(entry, "country", where, required=True) or "").upper()
+        if not _COUNTRY.fullmatch(country):
             raise TrustListError(f"{where}: 'country' must be an ISO 3166-1 code such as DE")
         legal_name = _text(entry, "legal_name", where, required=True)
         assert legal_name is not None
