@@ -67,9 +67,11 @@ services:
 
 setup-test: $(TEST_STAMP) system-deps $(NODE_STAMP) services
 
+# `demo` prints how to sign in to the console (the demo owners and their password).
 run: $(RUN_STAMP)
 	$(BIN)/skillshub init
 	$(BIN)/skillshub demo
+	@echo "Provider console: sign in at BASE_URL/console/login as a demo owner printed above (password: skillshub-demo)"
 	$(BIN)/skillshub serve
 
 test: setup-test

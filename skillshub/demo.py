@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from accounts import audit
+from accounts.audit import Actor
+from accounts.roles import Role
+from accounts.users import add_member, create_user, find_user
 from badges.issuing import create_issuer
 from badges.models import Issuer
 from catalogue.models import (
@@ -49,7 +53,43 @@ def load_demo(session: Session, settings: Settings) -> dict[str, int]:
         added += 1
     summary["issuers added"] = added
     summary["TEST e-seal certificates added"] = ensure_demo_seals(session, master_key)
+    summary["console owners added"] = _demo_owners(session)
     return summary
+
+
+# Printed by `skillshub demo` and `make run`, and in the README: a demo database only.
+DEMO_PASSWORD = "skillshub-demo"
+
+
+def demo_owner_emails() -> list[str]:
+    from catalogue.demo import PROVIDERS
+
+    return [f"owner@{p['slug']}.example" for p in PROVIDERS]
+
+
+def _demo_owners(session: Session) -> int:
+    """An owner for each demo provider (owner@SLUG.example, password DEMO_PASSWORD); never
+    for any other organisation of the database: a known password is for the demo only."""
+    from catalogue.demo import PROVIDERS
+
+    added = 0
+    for provider, email in zip(PROVIDERS, demo_owner_emails(), strict=True):
+        org = session.exec(select(Organisation).where(Organisation.slug == provider["slug"])).one()
+        if find_user(session, email) is not None:
+            continue
+        user = create_user(session, email, password=DEMO_PASSWORD, name="Demo owner")
+        add_member(session, user, org, Role.owner)
+        audit.record(
+            session,
+            actor=Actor.system("skillshub demo"),
+            action="member.add",
+            organisation=org,
+            subject_type="user",
+            subject_id=user.id,
+            details={"role": Role.owner.value},
+        )
+        added += 1
+    return added
 
 
 # --- a minimal world: one provider, issuer, token, course and micro-credential ----------

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     rate_limit_claim: str = "30/minute"  # per address: claim links and the learner's pages
     rate_limit_auth_failures: str = "20/minute"  # per address: rejected API tokens
     rate_limit_write: str = "600/minute"  # per API token: every authenticated write
+    # Console sign-in: every attempt per address, and failed ones per e-mail address (known or
+    # not: the answer never tells which), so guessing one person's password is slow from
+    # anywhere and a single address cannot try many people's.
+    rate_limit_sign_in: str = "20/minute;200/hour"
+    rate_limit_sign_in_email: str = "5/minute;20/hour"
+    # Console sessions end this long after sign-in (or at sign-out, or when revoked).
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # One-time links to set a password (`skillshub user create` without --password-stdin).
+    console_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     @field_validator("base_url")
     @classmethod
@@ -96,7 +105,12 @@ class Settings(BaseSettings):
         return tuple(dict.fromkeys(value))
 
     @field_validator(
-        "rate_limit_verify", "rate_limit_claim", "rate_limit_auth_failures", "rate_limit_write"
+        "rate_limit_verify",
+        "rate_limit_claim",
+        "rate_limit_auth_failures",
+        "rate_limit_write",
+        "rate_limit_sign_in",
+        "rate_limit_sign_in_email",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -126,6 +140,14 @@ class Settings(BaseSettings):
     @property
     def learner_session_ttl(self) -> timedelta:
         return timedelta(days=self.learner_session_days)
+
+    @property
+    def console_session_ttl(self) -> timedelta:
+        return timedelta(hours=self.console_session_hours)
+
+    @property
+    def console_password_link_ttl(self) -> timedelta:
+        return timedelta(hours=self.console_password_link_hours)
 
     @property
     def master_key_path(self) -> Path:

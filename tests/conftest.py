@@ -26,8 +26,9 @@ from skillshub.models import metadata
 from skillshub.settings import Settings
 from tests.support.reference import MISSING_REFERENCE, REFERENCE
 
-# Browser fixtures (live server, one Chromium per session) for every test module.
-pytest_plugins = ["tests.browser"]
+# Browser fixtures (live server, one Chromium per session) and console sign-in
+# (tests/support/console.py) for every test module.
+pytest_plugins = ["tests.browser", "tests.support.console"]
 
 DATABASES = ("sqlite", "postgresql")
 # e.g. SKILLSHUB_TEST_DATABASES=sqlite (make test-fast): the other databases' copies of each

@@ -67,12 +67,19 @@ def serve(
 @app.command()
 def demo() -> None:
     """Load the demo catalogue and issuer (idempotent: run it as often as you like)."""
-    from skillshub.demo import load_demo
+    from skillshub.demo import DEMO_PASSWORD, demo_owner_emails, load_demo
 
     settings = load_settings()
     with database(settings) as session:
         summary = load_demo(session, settings)
     out.print("[green]demo data ready[/]: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
+    out.print(
+        f"Provider console: {settings.base_url}/console/login — sign in as "
+        f"{' or '.join(demo_owner_emails())} with the demo password {DEMO_PASSWORD!r} "
+        "(owner role).",
+        highlight=False,
+        markup=False,
+    )
 
 
 @org_app.command("create")

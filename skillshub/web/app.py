@@ -19,7 +19,7 @@ from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web import csrf, i18n, security_headers
+from skillshub.web import console, csrf, i18n, security_headers
 from skillshub.web.docs import install_docs
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(learner.router)
     app.include_router(europass.router)
     app.include_router(catalogue_pages.router)
+    app.include_router(console.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts.sessions import SignInRequired
 from badges.sharing.delivery import ClaimExpired, ClaimUsed
 from badges.sharing.mail import MailError
 from badges.status.lists import StatusError
@@ -113,9 +115,20 @@ def error_response(
     return JSONResponse(body, status_code, headers=headers)
 
 
+def _to_sign_in(request: Request) -> Response:
+    """A browser without a console session goes to the sign-in page, and back afterwards."""
+    back = request.url.path if request.method == "GET" else ""
+    if back and request.url.query:
+        back += f"?{request.url.query}"
+    target = "/console/login" + (f"?{urlencode({'next': back})}" if back else "")
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, SignInRequired) and wants_html(request):
+            return _to_sign_in(request)
         status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return error_response(

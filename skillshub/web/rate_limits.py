@@ -1,5 +1,6 @@
-"""Rate limits: per client address on the public verifier, claim links, the learner's pages and
-failed API-token authentications; per API token on every authenticated write.
+"""Rate limits: per client address on the public verifier, claim links, the learner's pages,
+console sign-in and failed API-token authentications; per API token on every authenticated
+write; per e-mail address on failed console sign-ins.
 
 Strategy: a moving window (`limits`' MovingWindowRateLimiter). A client never gets more than N
 hits within any span of the period, where a fixed window lets it spend 2N across a window
@@ -55,6 +56,8 @@ class RateClass(StrEnum):
     CLAIM = "claim"
     AUTH_FAILURES = "auth_failures"
     WRITE = "write"
+    SIGN_IN = "sign_in"  # per address: every console sign-in attempt and password link
+    SIGN_IN_EMAIL = "sign_in_email"  # per e-mail address: failed sign-ins (spent in the route)
 
 
 # The per-address budget of each limited route, by method and path template: one table for the
@@ -73,6 +76,8 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/credentials/{credential_id}/manage/visibility"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/forget"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/sign-out-everywhere"): RateClass.CLAIM,
+    ("POST", "/console/login"): RateClass.SIGN_IN,
+    ("POST", "/console/set-password"): RateClass.SIGN_IN,
 }
 
 

@@ -46,12 +46,19 @@ BEFORE = {
     "NotAcceptable": 406,
     "CrossSiteRequest": 403,
     "CsrfTokenInvalid": 403,
+    # accounts (the provider console)
+    "NotAMember": 403,
+    "RoleTooLow": 403,
+    "SignInFailed": 401,
+    "SignInRequired": 401,  # a browser is redirected to /console/login instead
+    "WeakPassword": 422,
+    "PasswordLinkInvalid": 404,
 }
 
 
 def _import_everything() -> None:
     """Import every module of the project's packages, so every DomainError subclass exists."""
-    for name in ("catalogue", "badges", "keys", "skillshub", "openbadges_schemas"):
+    for name in ("accounts", "catalogue", "badges", "keys", "skillshub", "openbadges_schemas"):
         package = importlib.import_module(name)
         for info in pkgutil.walk_packages(package.__path__, f"{name}."):
             if ".migrations" not in info.name:
@@ -66,7 +73,7 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 def _project_errors() -> set[type[DomainError]]:
     _import_everything()
-    project = ("catalogue.", "badges.", "keys.", "skillshub.", "openbadges_schemas.")
+    project = ("accounts.", "catalogue.", "badges.", "keys.", "skillshub.", "openbadges_schemas.")
     return {DomainError} | {c for c in _subclasses(DomainError) if c.__module__.startswith(project)}
 
 

@@ -59,6 +59,14 @@ CLAIM_CALLS: dict[str, Call] = {
         "/credentials/x/manage/sign-out-everywhere"
     ),
 }
+# Console sign-in: every attempt spends the address's budget (failures also the e-mail's,
+# tested in tests/skillshub/test_console.py).
+SIGN_IN_CALLS: dict[str, Call] = {
+    "POST /console/login": lambda c: c.post(
+        "/console/login", data={"email": "a@example.org", "password": "x"}
+    ),
+    "POST /console/set-password": lambda c: c.post("/console/set-password", data={"token": "x"}),
+}
 
 
 def _settings(settings: Settings, **changes: Any) -> Settings:
@@ -73,6 +81,7 @@ def tight(settings: Settings) -> Settings:
         rate_limit_claim="2/minute",
         rate_limit_auth_failures="3/minute",
         rate_limit_write="2/minute",
+        rate_limit_sign_in="2/minute",
     )
 
 
@@ -93,9 +102,9 @@ def assert_limited(response: Any) -> None:
     assert response.json()["error"]["code"] == "rate_limited"
 
 
-@pytest.mark.parametrize("name", [*VERIFY_CALLS, *CLAIM_CALLS])
+@pytest.mark.parametrize("name", [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS])
 def test_each_endpoint_answers_429_per_address(app: FastAPI, name: str) -> None:
-    call = {**VERIFY_CALLS, **CLAIM_CALLS}[name]
+    call = {**VERIFY_CALLS, **CLAIM_CALLS, **SIGN_IN_CALLS}[name]
     here = client_at(app)
     for _ in range(2):
         assert call(here).status_code != 429
@@ -215,7 +224,9 @@ def test_every_learner_route_is_limited() -> None:
 
 def test_every_table_entry_is_exercised() -> None:
     # A renamed route would leave its entry unmatched: the 429 tests above then fail.
-    exercised = {tuple(name.split(" ", 1)) for name in [*VERIFY_CALLS, *CLAIM_CALLS]}
+    exercised = {
+        tuple(name.split(" ", 1)) for name in [*VERIFY_CALLS, *CLAIM_CALLS, *SIGN_IN_CALLS]
+    }
     assert set(PER_ADDRESS_ROUTES) <= exercised
 
 

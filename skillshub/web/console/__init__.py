@@ -1,0 +1,18 @@
+"""The provider console (`/console`): pages for training-provider staff.
+
+One module per area, each with its own `router` and its navigation entries (`nav.register`).
+A new area: write `skillshub/web/console/AREA.py` and add it to `_MODULES` below; see
+/work/notes/console-api.md (and auth.py) for the dependencies, roles and audit pattern.
+"""
+
+from fastapi import APIRouter
+
+from skillshub.web.console import home, sign_in
+
+_MODULES = (sign_in, home)
+
+router = APIRouter(include_in_schema=False)
+for _module in _MODULES:
+    router.include_router(_module.router)
+
+__all__ = ["router"]
