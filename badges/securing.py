@@ -23,8 +23,9 @@ FORMATS: tuple[Format, ...] = ("ldp", "jwt")
 
 
 def check_format(fmt: str) -> Format:
-    if fmt == "ldp" or fmt == "jwt":
-        return fmt
+    for known in FORMATS:
+        if fmt == known:
+            return known
     raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 

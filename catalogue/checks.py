@@ -74,8 +74,9 @@ def concept_code(
     try:
         return vocabularies.code(scheme, value)
     except vocabularies.UnknownConcept as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
         raise vocabularies.UnknownConcept(
-            f"{field}: {exc.message}", details={"field": field, **(exc.details or {})}
+            f"{field}: {exc.message}", details={"field": field, **details}
         ) from None
 
 

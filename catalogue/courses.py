@@ -19,6 +19,7 @@ from catalogue.models import (
     MicroCredential,
     Organisation,
     Skill,
+    SkillLevel,
 )
 from catalogue.schemas import (
     ConceptRef,
@@ -106,7 +107,7 @@ def list_courses(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(
         session.exec(
-            query.order_by(Course.title, Course.id)
+            query.order_by(Course.title, col(Course.id))
             .offset(search.offset(page, per_page))
             .limit(per_page)
         )
@@ -117,12 +118,12 @@ def list_courses(
 def taught_skills(session: Session, course_id: int) -> list[LevelledSkill]:
     rows = session.exec(
         select(Skill, CourseSkill.level)
-        .join(CourseSkill, CourseSkill.skill_id == Skill.id)
+        .join(CourseSkill, col(CourseSkill.skill_id) == Skill.id)
         .where(CourseSkill.course_id == course_id)
         .order_by(Skill.preferred_label)
     )
     return [
-        LevelledSkill(iri=s.iri, slug=s.slug, label=s.preferred_label, level=level)
+        LevelledSkill(iri=s.iri, slug=s.slug, label=s.preferred_label, level=SkillLevel(level))
         for s, level in rows
     ]
 

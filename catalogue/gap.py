@@ -45,8 +45,8 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
     course_by_id: dict[int, Course] = {}
     for course, iri, level in session.exec(
         select(Course, Skill.iri, CourseSkill.level)
-        .join(CourseSkill, CourseSkill.course_id == Course.id)
-        .join(Skill, Skill.id == CourseSkill.skill_id)
+        .join(CourseSkill, col(CourseSkill.course_id) == Course.id)
+        .join(Skill, col(Skill.id) == CourseSkill.skill_id)
         .where(col(Skill.iri).in_(list(need)), Course.state == EntryState.published.value)
     ):
         if SkillLevel(level).rank >= need[iri].level.rank:
@@ -72,7 +72,7 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
 
     summaries = courses.summaries(session, [c for c, _ in chosen])
     path = []
-    for (course, gained), summary in zip(chosen, summaries, strict=True):
+    for (course, closed), summary in zip(chosen, summaries, strict=True):
         mcs = session.exec(
             select(MicroCredential)
             .where(
@@ -85,8 +85,8 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
             PathStep(
                 course=summary,
                 micro_credentials=[MicroCredentialRef(slug=m.slug, title=m.title) for m in mcs],
-                closes=[SkillRef(iri=i, slug=need[i].slug, label=need[i].label) for i in gained],
-                closes_share=round(len(gained) / len(missing), 4),
+                closes=[SkillRef(iri=i, slug=need[i].slug, label=need[i].label) for i in closed],
+                closes_share=round(len(closed) / len(missing), 4),
             )
         )
     return GapResult(

@@ -74,13 +74,13 @@ def outcomes(session: Session, mc_id: int) -> list[LearningOutcomeOut]:
         session.exec(
             select(LearningOutcome)
             .where(LearningOutcome.micro_credential_id == mc_id)
-            .order_by(LearningOutcome.position, LearningOutcome.id)
+            .order_by(col(LearningOutcome.position), col(LearningOutcome.id))
         )
     )
     linked: dict[int, list[SkillRef]] = {}
     for outcome_id, skill in session.exec(
         select(LearningOutcomeSkill.outcome_id, Skill)
-        .join(Skill, Skill.id == LearningOutcomeSkill.skill_id)
+        .join(Skill, col(Skill.id) == LearningOutcomeSkill.skill_id)
         .where(col(LearningOutcomeSkill.outcome_id).in_([o.id for o in rows]))
         .order_by(Skill.preferred_label)
     ):
@@ -148,8 +148,8 @@ def list_micro_credentials(
     """Published ones (the public catalogue); `drafts` adds drafts (the provider's console)."""
     query = (
         select(MicroCredential, Course, Organisation)
-        .join(Course, Course.id == MicroCredential.course_id)
-        .join(Organisation, Organisation.id == Course.organisation_id)
+        .join(Course, col(Course.id) == MicroCredential.course_id)
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
     )
     if not drafts:
         query = query.where(MicroCredential.state == EntryState.published.value)
@@ -159,7 +159,7 @@ def list_micro_credentials(
         query = query.where(Course.slug == course)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(MicroCredential.title, MicroCredential.id)
+        query.order_by(MicroCredential.title, col(MicroCredential.id))
         .offset(search.offset(page, per_page))
         .limit(per_page)
     )

@@ -35,7 +35,7 @@ class Page(BaseModel, Generic[T]):
     page: int
     per_page: int
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
@@ -328,7 +328,10 @@ EXPORT_FORMAT = "skillshub-catalogue"
 
 
 class ExportedMicroCredential(MicroCredentialIn):
-    course: Line | None = Field(default=None, description="implied by the enclosing course")
+    # Optional here, where the enclosing course implies it (pydantic allows the override).
+    course: Line | None = Field(  # type: ignore[assignment]
+        default=None, description="implied by the enclosing course"
+    )
 
 
 class ExportedCourse(CourseIn):

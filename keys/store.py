@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import PublicKeyInfo
@@ -141,13 +141,13 @@ def active_keys(session: Session, issuer_id: int, algorithm: str) -> list[Issuer
     statement = select(IssuerKey).where(
         IssuerKey.issuer_id == issuer_id, IssuerKey.algorithm == algorithm, IssuerKey.active
     )
-    return list(session.exec(statement.order_by(IssuerKey.id.desc())))  # type: ignore[union-attr]
+    return list(session.exec(statement.order_by(col(IssuerKey.id).desc())))
 
 
 def published_keys(session: Session, issuer_id: int) -> list[IssuerKey]:
     """Every key of the issuer, active first, newest first: what DID documents and JWKS list."""
     statement = select(IssuerKey).where(IssuerKey.issuer_id == issuer_id)
-    rows = session.exec(statement.order_by(IssuerKey.id.desc())).all()  # type: ignore[union-attr]
+    rows = session.exec(statement.order_by(col(IssuerKey.id).desc())).all()
     return sorted(rows, key=lambda k: not k.active)
 
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # PEM bundle of the certificates a Europass seal's chain must end in (e.g. the EU trusted
     # list's CA certificates); without it the chain check is a warning.
     seal_trust_anchors: Path | None = None
+    # Trust lists (a JSON list of files): issuers the operator vouches for besides this hub's
+    # registered providers; ours or the DCC registry format (docs/trust-lists.md).
+    trust_lists: tuple[Path, ...] = ()
     allow_http_localhost: bool = False
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 2 * 1024 * 1024

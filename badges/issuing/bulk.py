@@ -47,7 +47,9 @@ def _recipient(values: dict[str, Any]) -> issuing.Recipient:
         # repr: a key may hold a lone surrogate, which the row's stored error could not.
         raise InvalidInput(f"unknown column(s): {', '.join(map(repr, unknown))}")
     clean = {k: (str(v).strip() if v is not None else None) for k, v in values.items()}
-    return issuing.check_recipient(issuing.Recipient(**{k: clean.get(k) or None for k in FIELDS}))  # type: ignore[arg-type]
+    # Any: a missing name or e-mail is None here, which check_recipient refuses.
+    fields: dict[str, Any] = {k: clean.get(k) or None for k in FIELDS}
+    return issuing.check_recipient(issuing.Recipient(**fields))
 
 
 def parse_csv(text: str) -> list[ParsedRow]:

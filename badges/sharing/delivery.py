@@ -109,12 +109,12 @@ def _new_token(
 
 def end_sessions(session: Session, credential_id: int) -> int:
     """End every learner session of a credential (all browsers); returns how many."""
-    ended = session.execute(
+    ended = session.exec(
         delete(ClaimToken).where(
             col(ClaimToken.credential_id) == credential_id, col(ClaimToken.purpose) == SESSION
         )
     )
-    return ended.rowcount  # type: ignore[attr-defined]
+    return ended.rowcount
 
 
 def claim_url(base_url: str, credential_uuid: str, token: str) -> str:
@@ -186,7 +186,7 @@ def send_claim_link(
     and a new link can be sent any time.
     """
     now = _now(now)
-    session.execute(
+    session.exec(
         update(ClaimToken)
         .where(
             col(ClaimToken.credential_id) == record.id,
@@ -313,7 +313,7 @@ def redeem_claim(
     row, record = _claim(session, credential_uuid, token, now)
     # Compare-and-set: of two concurrent redemptions exactly one updates the row, and a
     # link that a concurrent resend just replaced (expires_at set to now) is not spent.
-    spent = session.execute(
+    spent = session.exec(
         update(ClaimToken)
         .where(
             col(ClaimToken.id) == row.id,
@@ -322,7 +322,7 @@ def redeem_claim(
         )
         .values(used_at=now)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if spent.rowcount != 1:
         raise ClaimUsed("this claim link was already used or replaced by a newer one")
     end_sessions(session, pk(record))
     return record, _new_token(session, record, SESSION, now, ttl)

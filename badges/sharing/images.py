@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image, ImageDraw, ImageFont
@@ -90,8 +90,9 @@ def _clean_png(data: bytes) -> tuple[bytes, int, int]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:
                 probe.verify()  # chunk CRCs and structure
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-                image.load()
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as opened:
+                opened.load()
+                image: Image.Image = opened
                 if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
                     image = image.convert("RGBA")
                 out = io.BytesIO()
@@ -289,7 +290,7 @@ def _check_svg(data: bytes) -> tuple[int | None, int | None]:
     size: list[int | None] = [None, None]
     style_text: list[str] = []
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object) -> NoReturn:
         raise _Refused("DOCTYPE, entities and processing instructions are not allowed")
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -384,6 +385,8 @@ def clean_upload(data: bytes, content_type: str | None) -> CleanImage:
     actual = sniff(data)
     if actual != declared:
         raise _reject(f"the body is not {'a PNG' if declared == PNG else 'an SVG'} image")
+    width: int | None
+    height: int | None
     if actual == PNG:
         clean, width, height = _clean_png(data)
         return CleanImage(PNG, clean, width, height)

@@ -62,12 +62,13 @@ def _sign_list(
 ) -> None:
     """(Re)build and sign the list credential, in both securing mechanisms we issue with."""
     now = datetime.now(UTC)
-    credential = {
+    valid_from = _iso(now)
+    credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V2],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer.did,
-        "validFrom": _iso(now),
+        "validFrom": valid_from,
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
@@ -77,7 +78,7 @@ def _sign_list(
         },
     }
     ldp_signer = issuer_signer(session, master_key, pk(issuer), "ldp")
-    signed = secure(credential, "ldp", ldp_signer, created=credential["validFrom"])
+    signed = secure(credential, "ldp", ldp_signer, created=valid_from)
     status_list.credential_ldp = json.dumps(signed, indent=2)
     jwt_signer = issuer_signer(session, master_key, pk(issuer), "jwt")
     status_list.credential_jwt = secure(credential, "jwt", jwt_signer)

@@ -129,9 +129,10 @@ def verify_embedded(
             None,
             False,
         )
-    supported = [p for p in proofs if isinstance(p, Mapping) and _suite(p) in SUITES]
+    suites = [_suite(p) if isinstance(p, Mapping) else None for p in proofs]
+    supported = [(p, s) for p, s in zip(proofs, suites, strict=True) if s is not None]
     ignored = [str(p.get("type")) if isinstance(p, Mapping) else "?" for p in proofs]
-    ignored = [t for t, p in zip(ignored, proofs, strict=True) if p not in supported]
+    ignored = [t for t, s in zip(ignored, suites, strict=True) if s is None]
     if not supported:
         return ProofOutcome(
             Check.error(
@@ -145,10 +146,12 @@ def verify_embedded(
         )
     issuer_id = issuer_id_of(document)
     outcomes = []
-    for proof in supported:
+    for proof, suite in supported:
         if checkpoint is not None:
             checkpoint()
-        outcomes.append(_one_embedded(resolver, document, proof, issuer_id, loader, canonicalizer))
+        outcomes.append(
+            _one_embedded(resolver, document, proof, suite, issuer_id, loader, canonicalizer)
+        )
         if outcomes[-1].verified:
             break
     best = outcomes[-1] if outcomes[-1].verified else outcomes[0]
@@ -163,23 +166,25 @@ def verify_embedded(
     return best
 
 
-def _suite(proof: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _suite(proof: Mapping[str, Any]) -> tuple[str, bool] | None:
+    """The (label, legacy) of a proof's suite, None for an unsupported one."""
     kind, suite = proof.get("type"), proof.get("cryptosuite")
     # Only strings name a suite; a list or object here must not reach a dict lookup.
     if not isinstance(kind, str) or not (suite is None or isinstance(suite, str)):
-        return None, None
-    return kind, suite
+        return None
+    return SUITES.get((kind, suite))
 
 
 def _one_embedded(
     resolver: KeyResolver,
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
+    suite: tuple[str, bool],
     issuer_id: str | None,
     loader: DocumentLoader | None,
     canonicalizer: Canonicalizer | None,
 ) -> ProofOutcome:
-    label, is_legacy = SUITES[_suite(proof)]
+    label, is_legacy = suite
     if proof.get("proofPurpose") != "assertionMethod":
         return ProofOutcome(
             Check.error(

@@ -52,16 +52,20 @@ from badges.report import (
 )
 from badges.verifying import edc as europass
 from badges.verifying.budget import Budget, BudgetedFetcher, BudgetExceeded, Clock, CpuGate, paced
-from badges.verifying.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
+from badges.verifying.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher, LocalFirst
 from badges.verifying.input import Limits, LoadedCredential, TooComplex, check_json_shape, load
+from badges.verifying.own_facts import enrich
 from badges.verifying.proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
 from badges.verifying.resolving import (
+    BakedImageLookup,
     DatabaseDocuments,
     DocumentCache,
     KeyResolver,
     LocalStatusLookup,
 )
 from badges.verifying.status import StatusChecker, StatusListCache
+from badges.verifying.trust import assess_issuer
+from badges.verifying.trust_lists import TrustLists
 from catalogue.models import Skill as CatalogueSkill
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure
@@ -88,6 +92,8 @@ class VerificationContext:
     fetcher: Fetcher = field(default_factory=Fetcher)
     base_url: str | None = None
     local_status: LocalStatusLookup | None = None
+    baked_image: BakedImageLookup | None = None
+    trust_lists: TrustLists = field(default_factory=TrustLists)
     limits: Limits = field(default_factory=Limits)
     documents: DocumentCache = field(default_factory=DocumentCache)
     status_lists: StatusListCache = field(default_factory=StatusListCache)
@@ -102,7 +108,7 @@ class VerificationContext:
     def local_documents(self) -> DatabaseDocuments | None:
         if self.session is None or self.base_url is None:
             return None
-        return DatabaseDocuments(self.session, self.base_url, self.local_status)
+        return DatabaseDocuments(self.session, self.base_url, self.local_status, self.baked_image)
 
     def budget(self) -> Budget:
         """A fresh allowance for one verification (or for one request's several)."""
@@ -147,10 +153,10 @@ class _Verification:
         self.options = options
         self.now = options.now or datetime.now(UTC)
         self.budget = budget
-        self.fetcher = BudgetedFetcher(context.fetcher, budget)
-        self.resolver = KeyResolver(
-            self.fetcher, local=context.local_documents(), cache=context.documents
-        )
+        local = context.local_documents()
+        # Our own documents (under BASE_URL) come from the database, outside the budget.
+        self.fetcher = LocalFirst(BudgetedFetcher(context.fetcher, budget), local)
+        self.resolver = KeyResolver(self.fetcher, local=local, cache=context.documents)
         self.canonicalizer = Canonicalizer(
             checkpoint=paced(budget.check), admission=lambda: context.cpu.admit(budget)
         )
@@ -223,7 +229,16 @@ class _Verification:
         checks.extend(
             [jsonld, _structure(credential), *_schema_checks(credential), *outcome.checks, *claims]
         )
-        checks.append(self._status(credential))
+        trust = assess_issuer(
+            credential,
+            self.context.session,
+            self.context.base_url,
+            self.context.trust_lists,
+            verified=outcome.verified,
+        )
+        checks.append(trust.check)
+        status_check = self._status(credential)
+        checks.append(status_check)
         checks.extend(_date_checks(credential, self.now))
         recipient_check, matched = _recipient(credential, self.options.recipient_email)
         checks.append(recipient_check)
@@ -253,6 +268,12 @@ class _Verification:
             self.options.recipient_email.strip()
             if matched and self.options.recipient_email
             else None,
+        )
+        summary = enrich(
+            replace(summary, issuer_trust=trust.trust),
+            session=self.context.session,
+            base_url=self.context.base_url,
+            status=status_check,
         )
         return VerificationReport(verdict_of(checks), checks, summary, endorsements)
 
@@ -412,7 +433,8 @@ def _identity_matches(identity: Mapping[str, Any], email: str) -> bool:
     algorithm, _, digest = value.partition("$")
     if algorithm not in ("sha256", "md5") or not digest:
         return False
-    salt = identity.get("salt") if isinstance(identity.get("salt"), str) else ""
+    salt = identity.get("salt")
+    salt = salt if isinstance(salt, str) else ""
     return any(
         hmac.compare_digest(
             hashlib.new(algorithm, (candidate + salt).encode()).hexdigest(), digest.lower()
@@ -544,6 +566,7 @@ def _summary(
         issuer_id=issuer_id_of(credential),
         issuer_name=_text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
         achievement_name=_text(achievement.get("name")),
+        achievement_id=_text(achievement.get("id")),
         achievement_type=_text(achievement_type),
         achievement_description=_text(achievement.get("description")),
         recipient=Recipient(

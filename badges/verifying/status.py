@@ -293,6 +293,18 @@ def _past(purpose: str) -> str:
     return {"revocation": "revoked", "suspension": "suspended"}.get(purpose, purpose)
 
 
+def revocation_state(check: Check | None) -> tuple[str, str | None] | None:
+    """("revoked" | "suspended", the reason a 1EdTech list gives) when the status check found
+    the credential revoked or suspended; None otherwise."""
+    if check is None or check.id != STATUS or check.status is not Status.ERROR:
+        return None
+    for state in ("revoked", "suspended"):
+        if check.message.startswith(f"{state} by the issuer"):
+            reason = check.message.partition(": ")[2] if state == "revoked" else ""
+            return state, reason or None
+    return None
+
+
 def _require_verified(outcome: ProofOutcome, url: str) -> None:
     if outcome.verified:
         return

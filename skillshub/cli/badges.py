@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from badges import issuing, status
 from badges.issuing import bulk, get_issuer
 from badges.models import Issuer
+from badges.report import VerificationReport
 from badges.sharing import delivery
 from catalogue.errors import DomainError
 from catalogue.micro_credentials import get_micro_credential
@@ -56,17 +57,42 @@ def verify_command(
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
-        summary = report.summary
-        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
-        plain = {"highlight": False, "markup": False, "emoji": False, "soft_wrap": True}
-        out.print(
-            f"{report.verdict.value.upper()}: {summary.achievement_name or '?'}"
-            f" — issued by {summary.issuer_name or '?'} ({summary.issuer_id})",
-            **plain,
-        )
-        for check in report.checks:
-            out.print(f"  {check.status.value:8} {check.id:13} {check.message}", **plain)
+        _print_report(report)
     raise typer.Exit({"valid": 0, "invalid": 1}.get(report.verdict.value, 2))
+
+
+def _print_report(report: VerificationReport) -> None:
+    """The verdict in a plain sentence first (as the verify page says it), then each check."""
+    from badges.verifying.plain import english, headline
+
+    summary = report.summary
+    said = headline(report)
+    dates = {key: _day(said.values.get(key)) for key in ("when", "until", "since")}
+    sentences = [english(t, said.values, dates) for t in (said.sentence, *said.notes)]
+
+    def plain(line: str) -> None:
+        # Credential text is the issuer's: no Rich markup or emoji codes read from it.
+        out.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+    plain(f"{report.verdict.value.upper()}: {said.title}. {' '.join(sentences)}")
+    plain(
+        f"  {summary.achievement_name or '?'} — issued by {summary.issuer_name or '?'}"
+        f" ({summary.issuer_id})"
+    )
+    for check in report.checks:
+        plain(f"  {check.status.value:8} {check.id:13} {check.message}")
+
+
+def _day(value: str | None) -> str:
+    """An ISO date-time as "3 March 2026" (the CLI speaks English)."""
+    from datetime import datetime
+
+    from babel.dates import format_date
+
+    try:
+        return format_date(datetime.fromisoformat(value or ""), format="long", locale="en_GB")
+    except ValueError:
+        return value or ""
 
 
 def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str | None) -> Issuer:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -99,7 +99,7 @@ def seal_list(
     """List an organisation's e-seal certificates (the active one first)."""
     with database() as session:
         organisation = organisations.get_organisation(session, org)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "subject": r.subject,
                 "issuer": r.issuer,

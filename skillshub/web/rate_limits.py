@@ -62,8 +62,9 @@ class RateClass(StrEnum):
 
 # The per-address budget of each limited route, by method and path template: one table for the
 # whole app (the tests call every entry's route, so a renamed route fails them rather than
-# silently losing its limit). `POST /api/v1/gap` spends from VERIFY in the route, only when it
-# carries credentials; API-token routes are limited in `authenticate_request`.
+# silently losing its limit). `POST /api/v1/gap` and the `POST /gap` page spend from VERIFY in
+# the route, only when they carry credentials; API-token routes are limited in
+# `authenticate_request`.
 PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("GET", "/verify"): RateClass.VERIFY,  # with ?url= only: the bare form costs nothing
     ("POST", "/verify"): RateClass.VERIFY,
@@ -84,6 +85,7 @@ class RateLimited(HTTPException):
     """429 with Retry-After; errors.py renders it as the JSON error body or the error page."""
 
     def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
         super().__init__(
             429,
             f"too many requests; try again in {retry_after} seconds",

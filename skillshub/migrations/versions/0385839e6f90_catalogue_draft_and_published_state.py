@@ -11,7 +11,7 @@ Every existing entry was public before this release, so existing rows become "pu
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0385839e6f90"

@@ -230,7 +230,7 @@ def baked_badge(
     if kind not in ("png", "svg"):
         raise NotFound(f"no badge.{kind}: ask for badge.png or badge.svg")
     record = _visible_record(request, session, credential_id)
-    content = images.baked(session, record, kind)  # type: ignore[arg-type]
+    content = images.baked(session, record, "png" if kind == "png" else "svg")
     media_type = images.PNG if kind == "png" else images.SVG
     return _image_response(record, content, media_type, f"badge-{record.uuid}.{kind}", download)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from badges.report import Verdict, VerificationReport
 from badges.verifying import (
     UnrecognisedInput,
     VerificationContext,
@@ -16,6 +18,8 @@ from badges.verifying import (
     parse_json,
     verify,
 )
+from badges.verifying.input import load
+from badges.verifying.plain import headline
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
@@ -146,13 +150,39 @@ def _page(request: Request, status_code: int = 200, **values: Any) -> Response:
     )
 
 
+def _handoff(context: VerificationContext, data: Any) -> str | None:
+    """The badge as text the gap page can take back (a link, JSON or a JWS): what was
+    verified, with a baked image's credential taken out of the image."""
+    if isinstance(data, str) and data.startswith(("https://", "http://")):
+        return data
+    try:
+        loaded = load(data, context.limits)
+    except DomainError:
+        return None
+    if loaded.token is not None:
+        return loaded.token
+    return json.dumps(loaded.credential, ensure_ascii=False)
+
+
+def _report_page(
+    request: Request, context: VerificationContext, report: VerificationReport, data: Any
+) -> Response:
+    valid = report.verdict is Verdict.VALID
+    return _page(
+        request,
+        report=report,
+        headline=headline(report),
+        handoff=_handoff(context, data) if valid else None,
+    )
+
+
 async def _page_for(request: Request, context: VerificationContext, source: Any) -> Response:
     try:
         data, email = await source
         report = await _verify(context, data, email)
     except DomainError as exc:
         return _page(request, http_status(exc), error=exc.message)
-    return _page(request, report=report, email=email)
+    return await run_in_threadpool(_report_page, request, context, report, data)
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)

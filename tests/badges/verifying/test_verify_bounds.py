@@ -32,6 +32,7 @@ from badges.verifying import (
     verify,
 )
 from badges.verifying.budget import Budget
+from badges.verifying.trust_lists import ListedIssuer, TrustLists
 from tests.support.own import Signer, credential
 
 HOSTILE_ALIGNMENTS = 900
@@ -212,8 +213,12 @@ def test_the_skills_gap_shares_one_budget_between_credentials(signer: Signer) ->
     # The clock stands still for exactly one verification, then jumps an hour: a budget
     # per credential would be fresh for the next one; the request's one is spent.
     readings = itertools.chain(itertools.repeat(0.0, one.readings), itertools.repeat(3600.0))
+    # Listed, so that its skills count (an unknown issuer's do not).
+    listed = TrustLists([ListedIssuer(signer.did, "Volt Academy", "test list", country="DE")])
     context = VerificationContext(
-        fetcher=Fetcher(FetchPolicy(offline=True)), clock=lambda: next(readings)
+        fetcher=Fetcher(FetchPolicy(offline=True)),
+        clock=lambda: next(readings),
+        trust_lists=listed,
     )
     proven, held = proven_skills.proven_skills(context, [signed, signed, signed])
     assert [h.verdict for h in held] == ["valid", "indeterminate", "indeterminate"]
