@@ -35,6 +35,7 @@ from keys.did import DidError, did_web_to_url, resolve_did_key
 from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
 from keys.multikey import KeyFormatError, decode_public_key
 
+ASSERTION, AUTHENTICATION = "assertionMethod", "authentication"
 DOCUMENT_CACHE_SECONDS = 300
 _DOCUMENT_CACHE_SIZE = 1024
 _ISSUER_DID_JSON = re.compile(r"/issuers/([a-z0-9-]+)/did\.json")
@@ -201,8 +202,10 @@ class KeyResolver:
 
     # --- methods ---------------------------------------------------------------------
 
-    def resolve_method(self, method_id: Any) -> ResolvedKey:
-        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`)."""
+    def resolve_method(self, method_id: Any, relationship: str = ASSERTION) -> ResolvedKey:
+        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`),
+        which its controller must authorise for `relationship` (assertionMethod for an
+        issuer's credential, authentication for a holder's presentation)."""
         if not isinstance(method_id, str) or not method_id:
             raise KeyResolutionError("the verification method is missing", indeterminate=False)
         scheme, colon, rest = method_id.partition(":")
@@ -248,9 +251,9 @@ class KeyResolver:
                 f"{method_id} is controlled by {method.get('controller')!r}, not {controller}",
                 indeterminate=False,
             )
-        if not authorises(document, "assertionMethod", method_id):
+        if not authorises(document, relationship, method_id):
             raise KeyResolutionError(
-                f"{method_id} is not listed under assertionMethod of {controller}",
+                f"{method_id} is not listed under {relationship} of {controller}",
                 indeterminate=False,
             )
         return ResolvedKey(key_of(method), method_id, controller, source)
@@ -292,7 +295,7 @@ def _absolute(document: dict[str, Any], method_id: Any) -> str | None:
 
 
 def _methods(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for relationship in ("verificationMethod", "assertionMethod"):
+    for relationship in ("verificationMethod", ASSERTION, AUTHENTICATION):
         entries = document.get(relationship)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):
