@@ -202,13 +202,15 @@ def _combined(outcomes: list[ProofOutcome], ignored: list[str]) -> ProofOutcome:
         message = f"proof {index + 1} of {count}: {check.message}"
         return replace(outcome, proof=Check(PROOF, check.status, message, check.indeterminate))
 
+    bound = [o for o in outcomes if o.verified]
+    # On a failure, the key check still says whether the issuer signed (some proof of it).
+    key = bound[0].key if bound else None
     for index, outcome in enumerate(outcomes):
         if outcome.proof.status is Status.ERROR or _unusable(outcome):
-            return numbered(index, outcome)
+            return replace(numbered(index, outcome), key=key or outcome.key, verified=False)
     for index, outcome in enumerate(outcomes):
         if outcome.proof.indeterminate or outcome.key.indeterminate:
-            return numbered(index, outcome)
-    bound = [o for o in outcomes if o.verified]
+            return replace(numbered(index, outcome), key=key or outcome.key, verified=False)
     if not bound:
         return numbered(0, outcomes[0])
     labels = [o.format or "?" for o in outcomes]
