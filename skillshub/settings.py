@@ -62,9 +62,10 @@ class Settings(BaseSettings):
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
-    # Both by default; "revocation" alone gives the single credentialStatus object that the
-    # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
-    status_purposes: tuple[str, ...] = ("revocation", "suspension")
+    # Revocation alone by default: the single credentialStatus object that the OB 3.0 JSON
+    # Schema (and so the 1EdTech validator) accepts. Adding "suspension" makes credentials
+    # suspendable at the price of a second entry, i.e. an array the schema refuses.
+    status_purposes: tuple[str, ...] = ("revocation",)
     # Rate limits in the `limits` library's syntax; several per class separated by ";"
     # ("60/minute;1000/hour"). Budgets live in RATE_LIMIT_STORAGE: memory (per process) or
     # redis://… so that every worker and host spends from one budget.

@@ -171,7 +171,7 @@ def run_job(
     *,
     base_url: str,
     progress: Progress | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
     on_issued: Callable[[Session, IssuedCredential], object] | None = None,
 ) -> BulkJob:
     """Issue every pending row, one transaction each; safe to rerun after a crash.

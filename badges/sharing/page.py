@@ -50,7 +50,7 @@ class BadgeView:
     issuer_name: str
     issuer_slug: str
     recipient_name: str
-    micro_credential_slug: str
+    micro_credential_slug: str | None  # None: a VC-API credential awarding none of ours
     valid_from: datetime
     valid_until: datetime | None
     status: str
@@ -107,18 +107,19 @@ def badge_view(session: Session, record: IssuedCredential, base_url: str) -> Bad
     achievement = (subject.get("achievement") if isinstance(subject, dict) else None) or {}
     issuer = session.get(Issuer, record.issuer_id)
     mc = session.get(MicroCredential, record.micro_credential_id)
-    assert issuer is not None and mc is not None  # foreign keys
+    assert issuer is not None  # foreign key
     criteria = achievement.get("criteria") or {}
+    title = mc.title if mc is not None else str(claims.get("name") or "a credential")
     return BadgeView(
         uuid=record.uuid,
         url=Urls(base_url).credential(record.uuid),
-        achievement_name=str(achievement.get("name") or mc.title),
+        achievement_name=str(achievement.get("name") or title),
         achievement_description=str(achievement.get("description") or ""),
         criteria=criteria.get("narrative") if isinstance(criteria, dict) else None,
         issuer_name=issuer.name,
         issuer_slug=issuer.slug,
         recipient_name=record.recipient_name,
-        micro_credential_slug=mc.slug,
+        micro_credential_slug=mc.slug if mc is not None else None,
         valid_from=record.valid_from,
         valid_until=record.valid_until,
         status=status_of(record),

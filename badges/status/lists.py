@@ -29,6 +29,9 @@ from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2
 
 PURPOSES = ("revocation", "suspension")
+# One entry by default: the OB 3.0 JSON Schema (so the 1EdTech validator) accepts a single
+# credentialStatus object only. Suspension is available by setting (SKILLSHUB_STATUS_PURPOSES).
+DEFAULT_PURPOSES = ("revocation",)
 LIST_SIZE = bitstring.MIN_LIST_BITS
 TTL_MS = 5 * 60 * 1000
 # Random draws before a list counts as full: a draw hits a taken index with probability equal
@@ -173,7 +176,7 @@ def allocate_entries(
     issuer: Issuer,
     base_url: str,
     credential_uuid: str,
-    purposes: tuple[str, ...] = PURPOSES,
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES,
 ) -> list[dict[str, Any]]:
     """A `BitstringStatusListEntry` per purpose (revocation, suspension) for a new credential."""
     entries = []

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from badges.issuing.vc_api import BadIssueRequest
 from badges.sharing.delivery import ClaimExpired, ClaimUsed
 from badges.sharing.mail import MailError
 from badges.status.lists import StatusError
@@ -57,6 +58,7 @@ class NotAcceptable(DomainError):
 _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     DomainError: 400,
     MalformedInput: 400,
+    BadIssueRequest: 400,  # VC-API answers invalid input with 400
     Unauthorized: 401,
     Forbidden: 403,
     ClaimUsed: 403,
@@ -118,9 +120,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return error_response(
-            request, status, error_body(exc.code, exc.message, exc.details), headers
-        )
+        body = error_body(exc.code, exc.message, exc.details)
+        problem = getattr(exc, "problem", None)
+        if isinstance(problem, dict):  # RFC 9457 problem details (VC-API), beside our error
+            body = {**problem, "status": status, **body}
+        return error_response(request, status, body, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -46,6 +46,9 @@ BEFORE = {
     "NotAcceptable": 406,
     "CrossSiteRequest": 403,
     "CsrfTokenInvalid": 403,
+    # Issue 15: VC-API answers a request it cannot honour as given with 400, problem details.
+    "BadIssueRequest": 400,
+    "NonConformingCredential": 400,
 }
 
 

@@ -55,10 +55,9 @@ def test_di_credential_verifies_and_has_the_ob3_shape(client: TestClient, world:
         False,
     )
     assert credential["credentialSubject"]["result"][0]["value"] == "A"
-    assert {e["statusPurpose"] for e in credential["credentialStatus"]} == {
-        "revocation",
-        "suspension",
-    }
+    # One status entry by default (revocation): an object, as the OB 3.0 schema wants.
+    assert credential["credentialStatus"]["type"] == "BitstringStatusListEntry"
+    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
     assert validate_structure(credential) == []
     [proof] = credential["proof"]
     _, public_key = resolve_did_key(proof["verificationMethod"])
@@ -92,11 +91,37 @@ def test_single_status_credential_matches_official_schema(world: World, session:
     assert _official_schema_errors(credential) == []
 
 
-def test_two_status_entries_differ_from_schema_only_in_status_cardinality(
+def test_the_default_credential_passes_the_official_schema(
     client: TestClient, world: World
 ) -> None:
-    """OB 3.0's schema allows one credentialStatus; VC DM 2.0 allows a list (our default)."""
-    credential = _issue(client, world, grade="B+")["credential"]
+    """Issue 15: through the real app with default settings, the credential has one
+    credentialStatus entry and 1EdTech's JSON Schema accepts it as it is."""
+    credential = _issue(client, world, grade="B+", evidence_url="https://p.example/ada")[
+        "credential"
+    ]
+    assert isinstance(credential["credentialStatus"], dict)
+    assert _official_schema_errors(credential) == []
+
+
+def test_two_status_entries_differ_from_schema_only_in_status_cardinality(
+    world: World, session: Session
+) -> None:
+    """With suspension too (SKILLSHUB_STATUS_PURPOSES), VC DM 2.0's list of entries is what
+    OB 3.0's schema refuses, and only that: the README's trade-off."""
+    record = issuing.issue(
+        session,
+        world.master_key,
+        issuer=world.issuer,
+        micro_credential=world.mc,
+        recipient=issuing.Recipient("Ada", "ada@example.org", grade="B+"),
+        base_url="http://testserver",
+        status_purposes=("revocation", "suspension"),
+    )
+    credential = json.loads(record.signed)
+    assert [e["statusPurpose"] for e in credential["credentialStatus"]] == [
+        "revocation",
+        "suspension",
+    ]
     errors = _official_schema_errors(credential)
     assert len(errors) == 1 and errors[0].startswith("$.credentialStatus:"), errors
 
