@@ -517,6 +517,13 @@ def credential_uuid_of(session: Session, reference: str, base_url: str) -> str:
     return matches[0]
 
 
+def awarded_micro_credential(session: Session, record: IssuedCredential) -> MicroCredential | None:
+    """The micro-credential a credential awards (None for a VC-API credential of none)."""
+    if record.micro_credential_id is None:
+        return None
+    return session.get(MicroCredential, record.micro_credential_id)
+
+
 @dataclass(frozen=True)
 class OwnedCredential:
     record: IssuedCredential
@@ -534,7 +541,7 @@ def owned_credential(
     issuer = session.get(Issuer, record.issuer_id)
     if issuer is None or issuer.organisation_id != organisation_id:
         raise NotFound(f"credential {credential_uuid!r} does not exist")
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     return OwnedCredential(record, issuer, mc.slug if mc else "")
 
 

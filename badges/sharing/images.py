@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, select
 
 from badges import baking
+from badges.issuing import awarded_micro_credential
 from badges.models import BadgeImage, IssuedCredential, Issuer
 from catalogue.base import pk
 from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -552,7 +553,7 @@ def badge_image(session: Session, mc: MicroCredential, issuer: Issuer, kind: Kin
 
 def baked(session: Session, record: IssuedCredential, kind: Kind) -> bytes:
     """The badge image carrying the stored credential verbatim (JSON or the compact JWS)."""
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     issuer = session.get(Issuer, record.issuer_id)
     assert issuer is not None  # foreign key
     if mc is not None:

@@ -19,10 +19,10 @@ import qrcode.constants
 import qrcode.image.svg
 from sqlmodel import Session, col, select
 
-from badges.issuing import Urls
+from badges.issuing import Urls, awarded_micro_credential
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
-from catalogue.models import MicroCredential, Skill
+from catalogue.models import Skill
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 STATUS_LABELS = {
@@ -106,7 +106,7 @@ def badge_view(session: Session, record: IssuedCredential, base_url: str) -> Bad
     subject = subject[0] if isinstance(subject, list) and subject else subject
     achievement = (subject.get("achievement") if isinstance(subject, dict) else None) or {}
     issuer = session.get(Issuer, record.issuer_id)
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     assert issuer is not None  # foreign key
     criteria = achievement.get("criteria") or {}
     title = mc.title if mc is not None else str(claims.get("name") or "a credential")
