@@ -26,7 +26,7 @@ from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
-from badges.securing import check_format, issuer_signer, secure
+from badges.securing import JwtAlgorithm, check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -230,9 +230,20 @@ def issuer_profile(issuer: Issuer, org: Organisation, urls: Urls) -> dict[str, A
     return profile
 
 
+# The identifier type under which the served profile lists a did:key issuer's VC-JWT key.
+SIGNING_KEY_IDENTIFIER = "ext:VcJwtSigningKey"
+
+
 def profile_document(session: Session, issuer: Issuer, urls: Urls) -> dict[str, Any]:
-    """The issuer's public OB 3.0 Profile as a JSON-LD document."""
+    """The issuer's public OB 3.0 Profile as a JSON-LD document; it lists the did:key of any
+    key its own DID cannot (a did:key issuer's ES256 key)."""
     profile = issuer_profile(issuer, issuers.organisation_of(session, issuer), urls)
+    keys = [
+        {"type": "IdentifierEntry", "identifier": did, "identifierType": SIGNING_KEY_IDENTIFIER}
+        for did in issuers.signing_identifiers(session, issuer)
+    ]
+    if keys:
+        profile["otherIdentifier"] = [*profile.get("otherIdentifier", []), *keys]
     return {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303], **profile}
 
 
@@ -358,17 +369,18 @@ def _in_order_of(template: Any, value: Any) -> Any:
 
 
 def sign(
-    session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
+    session: Session,
+    master_key: MasterKey,
+    issuer: Issuer,
+    credential: dict[str, Any],
+    fmt: str,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> str:
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
     checked = check_format(fmt)
+    signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
     try:
-        signed = secure(
-            credential,
-            checked,
-            issuer_signer(session, master_key, pk(issuer), checked),
-            created=credential["validFrom"],
-        )
+        signed = secure(credential, checked, signer, created=credential["validFrom"])
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
@@ -403,6 +415,7 @@ def issue(
     fmt: str = "ldp",
     now: datetime | None = None,
     status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
     check_format(fmt)
@@ -443,7 +456,7 @@ def issue(
             urls=urls,
             status_entries=status_entries,
         )
-        signed = sign(session, master_key, issuer, credential, fmt)
+        signed = sign(session, master_key, issuer, credential, fmt, jwt_algorithm)
         until = valid_until(micro_credential, valid_from)
         record = IssuedCredential(
             uuid=credential_uuid,

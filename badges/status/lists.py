@@ -25,6 +25,7 @@ from badges.securing import issuer_signer, secure
 from badges.status import bitstring
 from catalogue.base import pk
 from catalogue.errors import Conflict, DomainError, NotFound
+from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2
 
@@ -82,7 +83,9 @@ def _sign_list(
     ldp_signer = issuer_signer(session, master_key, pk(issuer), "ldp")
     signed = secure(credential, "ldp", ldp_signer, created=credential["validFrom"])
     status_list.credential_ldp = json.dumps(signed, indent=2)
-    jwt_signer = issuer_signer(session, master_key, pk(issuer), "jwt")
+    # The JWT form with a key the issuer's identifier names, so anyone can tie it to the
+    # issuer: not a did:key issuer's separate ES256 key (see badges.securing).
+    jwt_signer = store.own_jwt_signer(session, master_key, pk(issuer), issuer.did)
     status_list.credential_jwt = secure(credential, "jwt", jwt_signer)
     status_list.updated_at = now
 

@@ -34,6 +34,7 @@ from catalogue.errors import NotFound
 from keys.did import DidError, did_web_to_url, resolve_did_key
 from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
 from keys.multikey import KeyFormatError, decode_public_key
+from keys.store import public_key, published_keys
 
 ASSERTION, AUTHENTICATION = "assertionMethod", "authentication"
 DOCUMENT_CACHE_SECONDS = 300
@@ -70,6 +71,10 @@ class LocalDocuments(Protocol):
     def controller_document(self, identifier: str) -> dict[str, Any] | None: ...
 
     def status_list(self, url: str) -> str | None: ...
+
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        """True when `issuer_id` is one of our issuers and `key` one of its keys."""
+        ...
 
 
 @dataclass
@@ -108,6 +113,12 @@ class DatabaseDocuments:
         if self.status_lookup is None or not self.owns(url):
             return None
         return self.status_lookup(self.session, url)
+
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        issuer = find_issuer_by_did(self.session, issuer_id)
+        if issuer is None or issuer.id is None:
+            return False
+        return any(same_key(public_key(k), key) for k in published_keys(self.session, issuer.id))
 
 
 class DocumentCache:
@@ -257,6 +268,15 @@ class KeyResolver:
                 indeterminate=False,
             )
         return ResolvedKey(key_of(method), method_id, controller, source)
+
+    def vouches(self, issuer_id: str | None, key: ResolvedKey) -> bool:
+        """Whether this deployment's database says the key is the issuer's: how a did:key
+        issuer's ES256 key (a did:key of its own) is tied to it here."""
+        return (
+            self.local is not None
+            and issuer_id is not None
+            and self.local.vouches(issuer_id, key.public_key)
+        )
 
     def issuer_keys(self, issuer_id: Any) -> list[ResolvedKey]:
         """Every assertionMethod key the issuer publishes (for a JWT without a usable kid)."""

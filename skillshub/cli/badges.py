@@ -121,6 +121,7 @@ def issue(
             ),
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             fmt=fmt,
         )
         text = record.signed
@@ -177,6 +178,7 @@ def issue_bulk(
             job.uuid,
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
             on_issued=lambda s, record: delivery.deliver(s, settings, record),
         )

@@ -183,6 +183,7 @@ def issue_credential(
         ),
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        jwt_algorithm=settings.jwt_algorithm,
         fmt=body.format,
     )
     # Runs after the session has committed and the response is out: the e-mail with the claim link.
@@ -233,6 +234,7 @@ def issue_bulk(
         job.uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        jwt_algorithm=settings.jwt_algorithm,
         on_issued=lambda s, record: delivery.deliver(s, settings, record),
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}

@@ -7,6 +7,7 @@ import json
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from badges.issuing import service as issuing
@@ -16,6 +17,8 @@ from catalogue import micro_credentials
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import resolve_did_key
 from openbadges_schemas.ob3 import validate_structure
+from skillshub.settings import Settings
+from skillshub.web.app import create_app
 from tests.support.reference import reference
 from tests.support.world import World, make_world
 
@@ -127,9 +130,11 @@ def test_two_status_entries_differ_from_schema_only_in_status_cardinality(
 
 
 def test_jwt_credential_verifies(client: TestClient, world: World) -> None:
+    """ES256 by default, for a did:key issuer too: with its P-256 key, whose did:key
+    (did:key:zDn…) the kid names."""
     token = _issue(client, world, format="jwt", did="did:example:ada")["credential"]
     header, payload = vc_jwt.decode_unverified(token)
-    assert header["alg"] == "EdDSA"
+    assert header["alg"] == "ES256" and header["kid"].startswith("did:key:zDn")
     _, public_key = resolve_did_key(header["kid"])
     verified = vc_jwt.verify(token, public_key)
     assert verified["iss"] == world.issuer.did
@@ -138,6 +143,26 @@ def test_jwt_credential_verifies(client: TestClient, world: World) -> None:
     assert "vc" not in verified
     jwks = client.get("/.well-known/jwks.json").json()
     assert header["kid"] in {k["kid"] for k in jwks["keys"]}
+    # This deployment's verifier ties that key to the issuer (its records say whose it is).
+    report = client.post("/api/v1/verify", content=token, headers={"content-type": "text/plain"})
+    checks = {c["id"]: c for c in report.json()["checks"]}
+    assert report.json()["verdict"] == "valid", checks
+    assert "a key this deployment holds for the issuer" in checks["issuer_key"]["message"]
+
+
+def test_jwt_eddsa_by_option(settings: Settings, engine: Engine, world: World) -> None:
+    eddsa = settings.model_copy(update={"jwt_algorithm": "EdDSA"})
+    with TestClient(create_app(eddsa, engine=engine)) as client:
+        token = _issue(client, world, format="jwt")["credential"]
+        header, _ = vc_jwt.decode_unverified(token)
+        assert (header["alg"], header["kid"]) == (
+            "EdDSA",
+            world.issuer.did + "#" + world.issuer.did[8:],
+        )
+        report = client.post(
+            "/api/v1/verify", content=token, headers={"content-type": "text/plain"}
+        )
+    assert report.json()["verdict"] == "valid"
 
 
 def test_signed_text_is_stored_verbatim(client: TestClient, world: World, session: Session) -> None:
