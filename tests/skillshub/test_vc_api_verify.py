@@ -217,3 +217,14 @@ def test_presentations_in_json_text_or_unsigned_are_refused(web: TestClient) -> 
     no_context = {k: v for k, v in json.loads(text).items() if k != "@context"}
     body = verify_vp(web, no_context).json()
     assert body["verified"] is False and body["errors"][0]["check"] == "vc_data_model"
+
+
+def test_the_page_says_which_kind_of_credential_it_looked_at(web: TestClient) -> None:
+    signer = Signer.ed25519()
+    plain = signer.data_integrity(plain_vc(signer.did))
+    page = web.post("/verify", data={"credential": json.dumps(plain)})
+    assert page.status_code == 200
+    assert '<dd id="kind">Verifiable Credential (VC Data Model 2.0)</dd>' in page.text
+    badge = signer.data_integrity(credential(signer.did))
+    page = web.post("/verify", data={"credential": json.dumps(badge)})
+    assert '<dd id="kind">Open Badges 3.0 credential (VC Data Model 2.0)</dd>' in page.text
