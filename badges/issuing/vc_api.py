@@ -242,8 +242,8 @@ def _record(
     signed: dict[str, Any],
     base_url: str,
 ) -> IssuedCredential:
-    subject = next(iter(_as_list(signed.get("credentialSubject"))), {})
-    subject = subject if isinstance(subject, Mapping) else {}
+    first = next(iter(_as_list(signed.get("credentialSubject"))), None)
+    subject: Mapping[str, Any] = first if isinstance(first, Mapping) else {}
     name, subject_id, credential_id = subject.get("name"), subject.get("id"), signed.get("id")
     start = signed.get("validFrom", signed.get("issuanceDate"))
     end = signed.get("validUntil", signed.get("expirationDate"))
@@ -254,7 +254,7 @@ def _record(
         format="ldp",
         source=SOURCE,
         credential_id=credential_id if _short_str(credential_id, _MAX_ID) else None,
-        recipient_name=name if _short_str(name, _MAX_NAME) else "",
+        recipient_name=name if isinstance(name, str) and _short_str(name, _MAX_NAME) else "",
         recipient_did=subject_id if _short_str(subject_id, 500) else None,
         valid_from=_instant(start) or datetime.now(UTC),
         valid_until=_instant(end),

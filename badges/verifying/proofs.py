@@ -248,12 +248,19 @@ def _unusable(outcome: ProofOutcome) -> bool:
     return outcome.proof.status is Status.SKIPPED and not outcome.proof.indeterminate
 
 
-def _suite(proof: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _suite(proof: Mapping[str, Any]) -> tuple[str, str | None] | None:
     kind, suite = proof.get("type"), proof.get("cryptosuite")
     # Only strings name a suite; a list or object here must not reach a dict lookup.
     if not isinstance(kind, str) or not (suite is None or isinstance(suite, str)):
-        return None, None
+        return None
     return kind, suite
+
+
+def _label(proof: Mapping[str, Any]) -> tuple[str, bool]:
+    """(label, legacy?) of a proof of a supported suite."""
+    suite = _suite(proof)
+    assert suite is not None and suite in SUITES  # verify_embedded keeps only those
+    return SUITES[suite]
 
 
 def _one_embedded(
@@ -265,7 +272,7 @@ def _one_embedded(
     loader: DocumentLoader | None,
     canonicalizer: Canonicalizer | None,
 ) -> ProofOutcome:
-    label, is_legacy = SUITES[_suite(proof)]
+    label, is_legacy = _label(proof)
     problem = expected.problem(proof)
     if problem is not None:
         return ProofOutcome(

@@ -136,7 +136,8 @@ async def vc_api_verify_presentation(request: Request, context: ContextDep) -> J
     presentation's proof (purpose authentication) and every credential in it."""
     body = await _parsed(request, context)
     body = body if isinstance(body, dict) else {}
-    options = body.get("options") if isinstance(body.get("options"), dict) else {}
+    given = body.get("options")
+    options: dict[str, Any] = given if isinstance(given, dict) else {}
     challenge = _text(options.get("challenge"), "options.challenge")
     domain = options.get("domain")
     if domain is not None and not (
