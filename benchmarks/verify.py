@@ -64,6 +64,8 @@ def serve(data_dir: str) -> tuple[subprocess.Popen, str]:
         "SKILLSHUB_MASTER_KEY": generate_master_key(),
         "SKILLSHUB_FETCH_OFFLINE": "true",
         "SKILLSHUB_LOG_LEVEL": "WARNING",
+        # A throughput figure: the per-address verify limit (60/minute) would answer 429.
+        "SKILLSHUB_RATE_LIMIT_ENABLED": "false",
     }
     command = [str(Path(sys.executable).parent / "skillshub"), "serve", "--port", str(port)]
     process = subprocess.Popen(
