@@ -471,7 +471,9 @@ def test_cli_revoke_suspend_unsuspend(
     assert both.exit_code == 2
     assert "choose one" in _said(both)
 
-    revoked = runner.invoke(app, ["revoke", record.uuid, "--reason", "fraud"], env=env)
+    # The id `issue` prints names the credential as well as its UUID (issue 15).
+    revoked = runner.invoke(app, ["revoke", credential["id"], "--reason", "fraud"], env=env)
+    assert credential["id"] == f"{BASE_URL}/credentials/{record.uuid}"
     assert revoked.exit_code == 0, revoked.output
     assert "is now revoked" in _said(revoked)
     assert _set_indexes(bits("revocation")) == {index("revocation")}
