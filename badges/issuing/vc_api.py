@@ -74,6 +74,7 @@ class NonConformingCredential(BadIssueRequest):
 class IssueOptions:
     issuer: str | None
     purposes: tuple[str, ...]
+    credential_id: str | None = None  # VC-API `credentialId`: how the caller will name it
 
 
 def parse_options(options: Mapping[str, Any], default_purposes: tuple[str, ...]) -> IssueOptions:
@@ -83,8 +84,11 @@ def parse_options(options: Mapping[str, Any], default_purposes: tuple[str, ...])
     issuer = options.get("issuer")
     if issuer is not None and not isinstance(issuer, str):
         raise BadIssueRequest("options.issuer must be an issuer's slug or DID")
+    credential_id = options.get("credentialId")
+    if credential_id is not None and not _short_str(credential_id, _MAX_ID):
+        raise BadIssueRequest(f"options.credentialId must be a string of at most {_MAX_ID}")
     if "credentialStatus" not in options:
-        return IssueOptions(issuer, default_purposes)
+        return IssueOptions(issuer, default_purposes, credential_id)
     asked = options["credentialStatus"]
     entries = asked if isinstance(asked, list) else [asked]
     purposes: list[str] = []
@@ -102,7 +106,7 @@ def parse_options(options: Mapping[str, Any], default_purposes: tuple[str, ...])
                     f"{', '.join(status.PURPOSES)}"
                 )
             purposes.append(purpose)
-    return IssueOptions(issuer, tuple(dict.fromkeys(purposes)))
+    return IssueOptions(issuer, tuple(dict.fromkeys(purposes)), credential_id)
 
 
 def choose_issuer(
@@ -211,7 +215,7 @@ def issue_submitted(
             signed = secure(document, "ldp", signer)
         except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
             raise BadIssueRequest(f"cannot sign this credential: {exc}") from None
-        record = _record(record_uuid, issuer, mc, signed, base_url)
+        record = _record(record_uuid, issuer, mc, signed, parsed.credential_id)
         session.add(record)
         session.flush()
     except BaseException:
@@ -240,8 +244,9 @@ def _record(
     issuer: Issuer,
     mc: MicroCredential | None,
     signed: dict[str, Any],
-    base_url: str,
+    named: str | None,
 ) -> IssuedCredential:
+    """The record; `named` (options.credentialId) or the credential's own id names it."""
     first = next(iter(_as_list(signed.get("credentialSubject"))), None)
     subject: Mapping[str, Any] = first if isinstance(first, Mapping) else {}
     name, subject_id, credential_id = subject.get("name"), subject.get("id"), signed.get("id")
@@ -253,7 +258,7 @@ def _record(
         micro_credential_id=pk(mc) if mc is not None else None,
         format="ldp",
         source=SOURCE,
-        credential_id=credential_id if _short_str(credential_id, _MAX_ID) else None,
+        credential_id=named or (credential_id if _short_str(credential_id, _MAX_ID) else None),
         recipient_name=name if isinstance(name, str) and _short_str(name, _MAX_NAME) else "",
         recipient_did=subject_id if _short_str(subject_id, 500) else None,
         valid_from=_instant(start) or datetime.now(UTC),

@@ -365,6 +365,26 @@ def test_options_credential_status_asks_for_suspension_and_vc_api_status_suspend
     assert status("revocation", False).status_code == 409  # revocation is final
 
 
+def test_options_credential_id_names_a_credential_that_has_no_id(
+    client: TestClient, world: World
+) -> None:
+    anonymous = {k: v for k, v in plain_vc(world.issuer.did).items() if k != "id"}
+    options = {
+        "credentialId": "urn:example:batch-7/ada",
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"},
+    }
+    signed = issue(client, world, anonymous, **options).json()["verifiableCredential"]
+    assert "id" not in signed and signed["credentialStatus"]["statusPurpose"] == "suspension"
+    body = {
+        "credentialId": "urn:example:batch-7/ada",
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"},
+        "status": True,
+    }
+    changed = client.post("/credentials/status", json=body, headers=_auth(world))
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["suspended"] is True
+
+
 @pytest.mark.parametrize(
     "asked",
     [
