@@ -28,7 +28,12 @@ class Issuer(SQLModel, table=True):
 
 
 class IssuedCredential(SQLModel, table=True):
-    """A signed credential, stored verbatim: never rebuilt from models after signing."""
+    """A signed credential, stored verbatim: never rebuilt from models after signing.
+
+    `source` "catalogue": an award of a micro-credential (recipient, e-mail, identity hash).
+    `source` "vc-api": a caller's credential signed through VC-API `/credentials/issue`; it
+    awards a micro-credential only when its achievement is one of ours, and names no e-mail.
+    """
 
     __tablename__ = "issued_credential"
     __table_args__ = (UniqueConstraint("issuer_id", "external_id"),)
@@ -36,13 +41,23 @@ class IssuedCredential(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(max_length=36, unique=True, index=True)
     issuer_id: int = Field(foreign_key="issuer.id", index=True)
-    micro_credential_id: int = Field(foreign_key="micro_credential.id", index=True)
+    micro_credential_id: int | None = Field(
+        default=None, foreign_key="micro_credential.id", index=True
+    )
     format: str = Field(max_length=8, description="ldp (Data Integrity) | jwt (VC-JWT)")
+    source: str = Field(
+        default="catalogue",
+        max_length=12,
+        sa_column_kwargs={"server_default": "catalogue"},
+        description="catalogue | vc-api",
+    )
+    # The credential's own `id` when it is not our /credentials/{uuid} URL (VC-API input).
+    credential_id: str | None = Field(default=None, max_length=1000, index=True)
     recipient_name: str = Field(max_length=300)
     # Kept for delivery and the provider's records only; credentials carry a salted hash.
-    recipient_email: str = Field(max_length=320, index=True)
+    recipient_email: str | None = Field(default=None, max_length=320, index=True)
     recipient_did: str | None = Field(default=None, max_length=500)
-    identity_hash: str = Field(max_length=100)
+    identity_hash: str | None = Field(default=None, max_length=100)
     external_id: str | None = Field(default=None, max_length=200)
     grade: str | None = Field(default=None, max_length=100)
     evidence_url: str | None = Field(default=None, max_length=1000)

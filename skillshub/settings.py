@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -65,9 +66,13 @@ class Settings(BaseSettings):
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
-    # Both by default; "revocation" alone gives the single credentialStatus object that the
-    # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
-    status_purposes: tuple[str, ...] = ("revocation", "suspension")
+    # Revocation alone by default: the single credentialStatus object that the OB 3.0 JSON
+    # Schema (and so the 1EdTech validator) accepts. Adding "suspension" makes credentials
+    # suspendable at the price of a second entry, i.e. an array the schema refuses.
+    status_purposes: tuple[str, ...] = ("revocation",)
+    # VC-JWT credentials: ES256 (the 1EdTech validator accepts RS256 and ES256 only) with each
+    # issuer's P-256 key, or EdDSA with its Ed25519 key.
+    jwt_algorithm: Literal["ES256", "EdDSA"] = "ES256"
     # Rate limits in the `limits` library's syntax; several per class separated by ";"
     # ("60/minute;1000/hour"). Budgets live in RATE_LIMIT_STORAGE: memory (per process) or
     # redis://… so that every worker and host spends from one budget.

@@ -3,35 +3,44 @@ bulk jobs from CSV/JSON (`bulk`)."""
 
 from badges.issuing.issuers import create_issuer, did_document, find_issuer_by_did, get_issuer
 from badges.issuing.service import (
+    MAX_PAGE,
     Recipient,
     Urls,
+    awarded_micro_credential,
     build_achievement,
     build_credential,
     check_recipient,
+    credential_uuid_of,
     find_credential,
     get_credential,
     issue,
+    list_credentials,
     owned_credential,
     profile_document,
-    sign_submitted,
     signed_document,
 )
+from badges.issuing.vc_api import NonConformingCredential, issue_submitted
 
 __all__ = [
+    "MAX_PAGE",
+    "NonConformingCredential",
     "Recipient",
     "Urls",
+    "awarded_micro_credential",
     "build_achievement",
     "build_credential",
     "check_recipient",
     "create_issuer",
+    "credential_uuid_of",
     "did_document",
     "find_credential",
     "find_issuer_by_did",
     "get_credential",
     "get_issuer",
     "issue",
+    "issue_submitted",
+    "list_credentials",
     "owned_credential",
     "profile_document",
-    "sign_submitted",
     "signed_document",
 ]

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
-from badges.securing import check_format
+from badges.securing import JwtAlgorithm, check_format
 from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
@@ -174,7 +174,8 @@ def run_job(
     *,
     base_url: str,
     progress: Progress | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
     on_issued: Callable[[Session, IssuedCredential], object] | None = None,
 ) -> BulkJob:
     """Issue every pending row, one transaction each; safe to rerun after a crash.
@@ -208,6 +209,7 @@ def run_job(
                     base_url=base_url,
                     fmt=job.format,
                     status_purposes=status_purposes,
+                    jwt_algorithm=jwt_algorithm,
                 )
                 row.status, row.credential_uuid = "issued", record.uuid
                 job.issued += 1

@@ -26,7 +26,7 @@ from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
-from badges.securing import check_format, issuer_signer, secure
+from badges.securing import JwtAlgorithm, check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -263,9 +263,20 @@ def issuer_profile(issuer: Issuer, org: Organisation, urls: Urls) -> dict[str, A
     return profile
 
 
+# The identifier type under which the served profile lists a did:key issuer's VC-JWT key.
+SIGNING_KEY_IDENTIFIER = "ext:VcJwtSigningKey"
+
+
 def profile_document(session: Session, issuer: Issuer, urls: Urls) -> dict[str, Any]:
-    """The issuer's public OB 3.0 Profile as a JSON-LD document."""
+    """The issuer's public OB 3.0 Profile as a JSON-LD document; it lists the did:key of any
+    key its own DID cannot (a did:key issuer's ES256 key)."""
     profile = issuer_profile(issuer, issuers.organisation_of(session, issuer), urls)
+    keys = [
+        {"type": "IdentifierEntry", "identifier": did, "identifierType": SIGNING_KEY_IDENTIFIER}
+        for did in issuers.signing_identifiers(session, issuer)
+    ]
+    if keys:
+        profile["otherIdentifier"] = [*profile.get("otherIdentifier", []), *keys]
     return {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303], **profile}
 
 
@@ -391,17 +402,18 @@ def _in_order_of(template: Any, value: Any) -> Any:
 
 
 def sign(
-    session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
+    session: Session,
+    master_key: MasterKey,
+    issuer: Issuer,
+    credential: dict[str, Any],
+    fmt: str,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> str:
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
     checked = check_format(fmt)
+    signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
     try:
-        signed = secure(
-            credential,
-            checked,
-            issuer_signer(session, master_key, pk(issuer), checked),
-            created=credential["validFrom"],
-        )
+        signed = secure(credential, checked, signer, created=credential["validFrom"])
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
@@ -411,40 +423,6 @@ def sign(
     # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
     signed["proof"] = [signed["proof"]]
     return json.dumps(signed, ensure_ascii=False, indent=2)
-
-
-def sign_submitted(
-    session: Session,
-    master_key: MasterKey,
-    organisation_id: int | None,
-    credential: dict[str, Any],
-    issuer_ref: Any = None,
-) -> dict[str, Any]:
-    """VC-API issue: a caller's credential signed (`eddsa-rdfc-2022`) by one of the
-    organisation's issuers: `issuer_ref` (its slug or DID), else the credential's declared
-    issuer, else, when it declares none, the organisation's first issuer."""
-    own = issuers.list_issuers(session, organisation_id)
-    issuer_field = credential.get("issuer")
-    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
-    chosen = next(
-        (i for i in own if issuer_ref in (i.slug, i.did) or (not issuer_ref and declared == i.did)),
-        own[0] if own and not issuer_ref and not declared else None,
-    )
-    if chosen is None:
-        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
-    if declared and declared != chosen.did:
-        # The proof's key must belong to the declared issuer, or no verifier will accept it.
-        raise InvalidInput(
-            f"options.issuer names {chosen.slug!r}, but the credential declares {declared!r}"
-        )
-    credential = dict(credential)
-    if not declared:
-        credential["issuer"] = chosen.did
-    signer = issuer_signer(session, master_key, pk(chosen), "ldp")
-    try:
-        return secure(credential, "ldp", signer)
-    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
-        raise InvalidInput(f"cannot sign this credential: {exc}") from None
 
 
 # --- issuing -----------------------------------------------------------------------------
@@ -469,7 +447,8 @@ def issue(
     base_url: str,
     fmt: str = "ldp",
     now: datetime | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
     check_format(fmt)
@@ -511,7 +490,7 @@ def issue(
             urls=urls,
             status_entries=status_entries,
         )
-        signed = sign(session, master_key, issuer, credential, fmt)
+        signed = sign(session, master_key, issuer, credential, fmt, jwt_algorithm)
         until = valid_until(micro_credential, valid_from)
         record = IssuedCredential(
             uuid=credential_uuid,
@@ -561,6 +540,37 @@ def get_credential(session: Session, credential_uuid: str) -> IssuedCredential:
     return record
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def credential_uuid_of(session: Session, reference: str, base_url: str) -> str:
+    """The UUID of the credential `reference` names: its UUID, its `id` URL as `issue` prints
+    it (`{BASE_URL}/credentials/{uuid}`), or the `id` a VC-API credential was given (e.g.
+    `urn:uuid:…`). NotFound when none matches; Conflict when several VC-API credentials
+    share the id."""
+    reference = reference.strip()
+    own = Urls(base_url).credential("")
+    if reference.startswith(own) and _UUID.fullmatch(reference.removeprefix(own)):
+        return reference.removeprefix(own)
+    if _UUID.fullmatch(reference) and find_credential(session, reference) is not None:
+        return reference
+    matches = session.exec(
+        select(IssuedCredential.uuid).where(IssuedCredential.credential_id == reference).limit(2)
+    ).all()
+    if len(matches) > 1:
+        raise Conflict(f"several credentials have the id {reference!r}: name one by its UUID")
+    if not matches:
+        raise NotFound(f"credential {reference!r} does not exist")
+    return matches[0]
+
+
+def awarded_micro_credential(session: Session, record: IssuedCredential) -> MicroCredential | None:
+    """The micro-credential a credential awards (None for a VC-API credential of none)."""
+    if record.micro_credential_id is None:
+        return None
+    return session.get(MicroCredential, record.micro_credential_id)
+
+
 @dataclass(frozen=True)
 class OwnedCredential:
     record: IssuedCredential
@@ -578,8 +588,43 @@ def owned_credential(
     issuer = session.get(Issuer, record.issuer_id)
     if issuer is None or issuer.organisation_id != organisation_id:
         raise NotFound(f"credential {credential_uuid!r} does not exist")
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     return OwnedCredential(record, issuer, mc.slug if mc else "")
+
+
+MAX_PAGE = 100
+
+
+def list_credentials(
+    session: Session,
+    organisation_id: int | None,
+    *,
+    source: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+) -> list[OwnedCredential]:
+    """The organisation's credentials, newest first: at most `limit` (≤ 100), those issued
+    before the credential `before` (its UUID) when given, of one `source` when given."""
+    statement = (
+        select(IssuedCredential, Issuer, MicroCredential)
+        .join(Issuer, col(Issuer.id) == col(IssuedCredential.issuer_id))
+        .outerjoin(
+            MicroCredential, col(MicroCredential.id) == col(IssuedCredential.micro_credential_id)
+        )
+        .where(Issuer.organisation_id == organisation_id)
+    )
+    if source is not None:
+        statement = statement.where(IssuedCredential.source == source)
+    if before is not None:
+        anchor = owned_credential(session, before, organisation_id).record
+        statement = statement.where(col(IssuedCredential.id) < pk(anchor))
+    statement = statement.order_by(col(IssuedCredential.id).desc()).limit(
+        max(1, min(limit, MAX_PAGE))
+    )
+    return [
+        OwnedCredential(record, issuer, mc.slug if mc is not None else "")
+        for record, issuer, mc in session.exec(statement)
+    ]
 
 
 def signed_document(record: IssuedCredential) -> dict[str, Any] | str:

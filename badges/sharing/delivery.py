@@ -45,7 +45,7 @@ from badges import issuing
 from badges.models import ClaimToken, IssuedCredential, Issuer
 from badges.sharing.mail import Mailer, MailError, MailSettings, make_mailer
 from catalogue.base import pk
-from catalogue.errors import DomainError, NotFound
+from catalogue.errors import Conflict, DomainError, NotFound
 from catalogue.models import MicroCredential
 
 log = logging.getLogger("skillshub.delivery")
@@ -136,6 +136,7 @@ def _one_line(text: str) -> str:
 def _message(
     settings: DeliverySettings,
     record: IssuedCredential,
+    email: str,
     title: str,
     issuer_name: str,
     link: str,
@@ -145,7 +146,7 @@ def _message(
     title, name = _one_line(title), _one_line(record.recipient_name)
     message["Subject"] = f"Your badge: {title}"
     message["From"] = settings.smtp_from
-    local, _, domain = record.recipient_email.rpartition("@")
+    local, _, domain = email.rpartition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
     message["Reply-To"] = sender
@@ -185,6 +186,12 @@ def send_claim_link(
     sessions. A failed send is logged and reported, never raised: the credential stands,
     and a new link can be sent any time.
     """
+    if record.recipient_email is None:
+        raise Conflict(
+            f"credential {record.uuid} names no recipient e-mail (it was signed through the "
+            "VC-API): there is no one to send a claim link to"
+        )
+    email = record.recipient_email
     now = _now(now)
     session.exec(
         update(ClaimToken)
@@ -209,7 +216,7 @@ def send_claim_link(
     error: str | None = None
     try:
         (mailer or make_mailer(settings)).send(
-            _message(settings, record, mc.title, issuer.name, link, expires_at)
+            _message(settings, record, email, mc.title, issuer.name, link, expires_at)
         )
     except MailError as exc:
         error = exc.message

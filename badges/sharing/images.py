@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import re
 import struct
 import textwrap
@@ -29,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, select
 
 from badges import baking
+from badges.issuing import awarded_micro_credential
 from badges.models import BadgeImage, IssuedCredential, Issuer
 from catalogue.base import pk
 from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -574,10 +576,21 @@ def badge_image(session: Session, mc: MicroCredential, issuer: Issuer, kind: Kin
 
 def baked(session: Session, record: IssuedCredential, kind: Kind) -> bytes:
     """The badge image carrying the stored credential verbatim (JSON or the compact JWS)."""
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     issuer = session.get(Issuer, record.issuer_id)
-    assert mc is not None and issuer is not None  # foreign keys
-    image = badge_image(session, mc, issuer, kind)
+    assert issuer is not None  # foreign key
+    if mc is not None:
+        image = badge_image(session, mc, issuer, kind)
+    else:  # a VC-API credential awarding none of our micro-credentials: the default image
+        title = _credential_name(record)
+        draw = default_png if kind == "png" else default_svg
+        image = draw(title, issuer.name)
     if kind == "png":
         return baking.bake_png(image, record.signed)
     return baking.bake_svg(image, record.signed)
+
+
+def _credential_name(record: IssuedCredential) -> str:
+    claims = json.loads(record.signed) if record.format == "ldp" else {}
+    name = claims.get("name") if isinstance(claims, dict) else None
+    return name if isinstance(name, str) and name.strip() else "Credential"

@@ -22,6 +22,7 @@ from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course, MicroCredential
 from keys.store import ensure_master_key
 from skillshub.cli.common import (
+    CREDENTIAL_HELP,
     app,
     check_writable,
     database,
@@ -146,6 +147,7 @@ def issue(
             ),
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             fmt=fmt,
         )
         text = record.signed
@@ -202,6 +204,7 @@ def issue_bulk(
             job.uuid,
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
             on_issued=lambda s, record: delivery.deliver(s, settings, record),
         )
@@ -223,7 +226,7 @@ def issue_bulk(
 
 @app.command()
 def revoke(
-    credential_id: Annotated[str, typer.Argument(help="the credential's id (its UUID)")],
+    credential_id: Annotated[str, typer.Argument(help=CREDENTIAL_HELP)],
     suspend: Annotated[bool, typer.Option("--suspend", help="suspend instead of revoke")] = False,
     unsuspend: Annotated[bool, typer.Option("--unsuspend", help="lift a suspension")] = False,
     reason: Annotated[str | None, typer.Option(help="recorded with who and when")] = None,
@@ -238,7 +241,7 @@ def revoke(
         record = status.change_status(
             session,
             master_key,
-            credential_uuid=credential_id,
+            credential_uuid=issuing.credential_uuid_of(session, credential_id, settings.base_url),
             action=action,
             organisation_id=None,
             actor="cli",

@@ -70,6 +70,7 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/verify"): RateClass.VERIFY,
     ("POST", "/api/v1/verify"): RateClass.VERIFY,
     ("POST", "/credentials/verify"): RateClass.VERIFY,
+    ("POST", "/presentations/verify"): RateClass.VERIFY,
     ("GET", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("GET", "/credentials/{credential_id}/manage"): RateClass.CLAIM,

@@ -56,6 +56,9 @@ BEFORE = {
     # the catalogue editor: every field problem at once; drafts are not issued
     "FieldErrors": 422,
     "DraftNotIssuable": 409,
+    # Issue 15: VC-API answers a request it cannot honour as given with 400, problem details.
+    "BadIssueRequest": 400,
+    "NonConformingCredential": 400,
 }
 
 

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from badges import issuing, status
-from badges.issuing import bulk, issuers
+from badges.issuing import bulk, issuers, vc_api
 from badges.models import IssuedCredential, Issuer
 from badges.sharing import delivery
+from badges.verifying import Limits, parse_json
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.text import Line
@@ -111,6 +112,10 @@ class IssueRequest(BaseModel):
 class IssuedOut(BaseModel):
     id: str
     url: str
+    source: str = Field(description="catalogue (an award) or vc-api (/credentials/issue)")
+    credential_id: str | None = Field(
+        default=None, description="the id a VC-API credential was issued with"
+    )
     format: str
     issuer: str
     micro_credential: str
@@ -133,6 +138,8 @@ def credential_out(
     return IssuedOut(
         id=record.uuid,
         url=issuing.Urls(base_url).credential(record.uuid),
+        source=record.source,
+        credential_id=record.credential_id,
         format=record.format,
         issuer=issuer.slug,
         micro_credential=mc_slug,
@@ -176,6 +183,7 @@ def issue_credential(
         ),
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        jwt_algorithm=settings.jwt_algorithm,
         fmt=body.format,
     )
     # Runs after the session has committed and the response is out: the e-mail with the claim link.
@@ -226,6 +234,7 @@ def issue_bulk(
         job.uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        jwt_algorithm=settings.jwt_algorithm,
         on_issued=lambda s, record: delivery.deliver(s, settings, record),
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
@@ -234,6 +243,33 @@ def issue_bulk(
 @router.get("/api/v1/jobs/{job_id}")
 def bulk_job(job_id: str, session: SessionDep, org: OrgDep) -> dict:
     return bulk.job_report(session, bulk.owned_job(session, job_id, org.id))
+
+
+class CredentialListOut(BaseModel):
+    credentials: list[IssuedOut]
+    next: str | None = Field(description="the URL of the next (older) page, if any")
+
+
+@router.get("/api/v1/credentials")
+def list_issued(
+    session: SessionDep,
+    settings: SettingsDep,
+    org: OrgDep,
+    source: Annotated[Literal["catalogue", "vc-api"] | None, Query()] = None,
+    before: Annotated[str | None, Query(description="a credential's UUID")] = None,
+    limit: Annotated[int, Query(ge=1, le=issuing.MAX_PAGE)] = 50,
+) -> CredentialListOut:
+    """The organisation's credentials, newest first (awards and VC-API ones alike)."""
+    owned = issuing.list_credentials(session, org.id, source=source, before=before, limit=limit)
+    items = [
+        credential_out(o.record, o.issuer, o.micro_credential_slug, settings.base_url)
+        for o in owned
+    ]
+    following = None
+    if len(owned) == limit:
+        query = f"before={owned[-1].record.uuid}&limit={limit}"
+        following = f"/api/v1/credentials?{query}" + (f"&source={source}" if source else "")
+    return CredentialListOut(credentials=items, next=following)
 
 
 @router.get("/api/v1/credentials/{credential_id}")
@@ -284,21 +320,85 @@ def change_credential_status(
 # --- W3C VC-API ----------------------------------------------------------------------------
 
 
-class VcApiIssueRequest(BaseModel):
-    credential: dict[str, Any]
-    options: dict[str, Any] = Field(default_factory=dict)
+def _json_body(**properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI request body for a route that parses its JSON itself (VC-API answers 400,
+    not FastAPI's 422, to a body it cannot use)."""
+    schema = {"type": "object", "properties": properties}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-@router.post("/credentials/issue", status_code=201, tags=["vc-api"])
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    tags=["vc-api"],
+    openapi_extra=_json_body(credential={"type": "object"}, options={"type": "object"}),
+)
 def vc_api_issue(
-    body: VcApiIssueRequest, session: SessionDep, master_key: MasterKeyDep, org: OrgDep
-) -> dict:
-    """VC-API issue: sign the given credential with one of the caller's issuers
-    (`options.issuer` = its slug or DID, default the organisation's first issuer)."""
-    signed = issuing.sign_submitted(
-        session, master_key, org.id, body.credential, body.options.get("issuer")
+    raw: BodyDep,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+) -> dict[str, Any]:
+    """VC-API issue `{credential, options}`: a VC Data Model 2.0 (or 1.1) credential of one of
+    the caller's issuers (`options.issuer`: its slug or DID, else the credential's issuer),
+    signed `eddsa-rdfc-2022`, recorded, with Bitstring Status List entries (the default
+    purposes, or those of `options.credentialStatus`). 400 with problem details naming the
+    broken rule; 403 for another organisation's issuer or micro-credential. `Location` names
+    the recorded credential (`/api/v1/credentials/{uuid}`)."""
+    limits = Limits(
+        max_input_bytes=settings.max_upload_bytes, max_json_depth=settings.max_json_depth
     )
-    return {"verifiableCredential": signed}
+    credential, options = vc_api.read_request(parse_json(raw, limits))
+    record = vc_api.issue_submitted(
+        session,
+        master_key,
+        organisation_id=org.id,
+        credential=credential,
+        options=options,
+        base_url=settings.base_url,
+        default_purposes=settings.status_purposes,
+    )
+    response.headers["Location"] = f"/api/v1/credentials/{record.uuid}"
+    return {"verifiableCredential": issuing.signed_document(record)}
+
+
+@router.post(
+    "/credentials/status",
+    tags=["vc-api"],
+    openapi_extra=_json_body(
+        credentialId={"type": "string"},
+        credentialStatus={"type": "object"},
+        status={"type": "boolean"},
+    ),
+)
+def vc_api_update_status(
+    raw: BodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+) -> dict[str, Any]:
+    """VC-API `{credentialId, credentialStatus: {type, statusPurpose}, status}`: revoke
+    (revocation, true), suspend or unsuspend (suspension, true/false) one of the caller's
+    credentials, named by its UUID, its id URL or the id it was issued with."""
+    limits = Limits(max_input_bytes=settings.max_upload_bytes, max_json_depth=8)
+    record = vc_api.update_status(
+        session,
+        master_key,
+        organisation_id=org.id,
+        body=parse_json(raw, limits),
+        base_url=settings.base_url,
+        actor=f"organisation:{org.slug}",
+    )
+    return {
+        "id": record.uuid,
+        "credentialId": record.credential_id
+        or issuing.Urls(settings.base_url).credential(record.uuid),
+        "revoked": record.revoked_at is not None,
+        "suspended": record.suspended,
+    }
 
 
 @router.get("/issuers", response_class=HTMLResponse, include_in_schema=False)
