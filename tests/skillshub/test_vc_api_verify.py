@@ -66,8 +66,9 @@ def test_a_plain_vc_verifies_and_the_ob_structure_is_only_informative(
     assert body["report"]["summary"]["credential_kind"] == (
         f"Verifiable Credential (VC Data Model {version})"
     )
-    # VC 1.1 is a legacy format: a warning, as a problem detail.
-    assert [w["check"] for w in body["warnings"]] == (["format"] if v1 else [])
+    # VC 1.1 is a legacy format, and an unknown did:key issuer is unvouched: warnings, as
+    # problem details.
+    assert [w["check"] for w in body["warnings"]] == [*(["format"] if v1 else []), "issuer_trust"]
 
 
 def test_an_open_badge_still_needs_the_ob_structure(web: TestClient) -> None:
