@@ -38,7 +38,7 @@ from catalogue.models import (
     Organisation,
     Skill,
 )
-from catalogue.text import text_problem
+from catalogue.text import fold, text_problem
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
 from openbadges_schemas.ob3 import AchievementCredential
@@ -135,6 +135,11 @@ def check_recipient(recipient: Recipient) -> Recipient:
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
     )
+
+
+def search_text(name: str, email: str) -> str:
+    """What the recipients search matches: name and e-mail, folded (catalogue.text.fold)."""
+    return fold(f"{name} {email}")[:700]
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -494,6 +499,7 @@ def issue(
             valid_from=valid_from,
             valid_until=until,
             signed=signed,
+            search_text=search_text(recipient.name, recipient.email),
         )
         session.add(record)
         session.flush()
