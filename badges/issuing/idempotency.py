@@ -66,10 +66,11 @@ def check_key(key: str | None) -> str | None:
 
 
 def request_hash(issuer: Issuer, mc: MicroCredential, recipient: Recipient, fmt: str) -> str:
-    """The request's meaning, of a checked recipient (so spacing and e-mail case do not
-    count as a different request)."""
+    """The request's meaning, of a checked recipient (spacing and the e-mail's case do not
+    make another request)."""
     request = {"issuer": issuer.slug, "micro_credential": mc.slug, "format": fmt}
-    text = json.dumps(request | asdict(recipient), sort_keys=True, ensure_ascii=False)
+    fields = asdict(recipient) | {"email": recipient.email.lower()}  # as the identity hash
+    text = json.dumps(request | fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -81,7 +82,7 @@ def same_award(
         record.micro_credential_id == mc.id
         and record.format == fmt
         and record.recipient_name == recipient.name
-        and record.recipient_email == recipient.email
+        and record.recipient_email.lower() == recipient.email.lower()
         and record.recipient_did == recipient.did
         and record.grade == recipient.grade
         and record.evidence_url == recipient.evidence_url
