@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ class ParsedRow:
     line: int
     recipient: issuing.Recipient | None
     error: str | None = None
+    values: dict[str, str] | None = None  # a bad row's cells, kept for its report
 
 
 def _recipient(values: dict[str, Any]) -> issuing.Recipient:
@@ -136,7 +137,7 @@ def create_job(
                 BulkJobRow(
                     job_id=pk(job),
                     line=row.line,
-                    payload="{}",
+                    payload=json.dumps(row.values or {}),
                     status="failed",
                     error=row.error,
                 )
@@ -270,3 +271,24 @@ def job_report(session: Session, job: BulkJob) -> dict[str, Any]:
             for r in job_rows(session, job)
         ],
     }
+
+
+def failed_rows(session: Session, job: BulkJob, *, limit: int = 200) -> list[BulkJobRow]:
+    statement = select(BulkJobRow).where(BulkJobRow.job_id == job.id, BulkJobRow.status == "failed")
+    return list(session.exec(statement.order_by(col(BulkJobRow.line)).limit(limit)))
+
+
+def iter_rows(session: Session, job: BulkJob, *, batch: int = 1000) -> Iterator[BulkJobRow]:
+    """Every row of the job by line, a batch at a time (a report of 100,000 rows)."""
+    after = -1
+    while True:
+        rows = session.exec(
+            select(BulkJobRow)
+            .where(BulkJobRow.job_id == job.id, col(BulkJobRow.line) > after)
+            .order_by(col(BulkJobRow.line))
+            .limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].line
