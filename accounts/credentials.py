@@ -10,9 +10,11 @@ route already checked.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -257,6 +259,66 @@ def issue_as(
         origin=Origin(Actor.for_user(user), address),
         key=key,
         status_purposes=status_purposes,
+    )
+
+
+# A stand-in id for what a preview shows: the real one is drawn when the badge is issued.
+PREVIEW_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    recipient: issuing.Recipient  # as it will be issued (checked, normalised)
+    credential: dict[str, Any]  # the OB 3.0 credential to be signed (no status, no proof yet)
+    subject: str
+    sender: str
+    to: str
+    text: str  # the claim e-mail's plain-text body
+
+
+def preview_as(
+    session: Session,
+    user: User,
+    organisation: Organisation,
+    settings: delivery.DeliverySettings,
+    *,
+    issuer: Issuer,
+    micro_credential: MicroCredential,
+    recipient: issuing.Recipient,
+) -> IssuePreview:
+    """What issuing would sign and send, built by the same code, stored nowhere."""
+    require_role(session, user, organisation, Role.issuer)
+    recipient = issuing.check_recipient(recipient)
+    now = datetime.now(UTC).replace(microsecond=0)
+    credential = issuing.build_credential(
+        session,
+        credential_uuid=PREVIEW_UUID,
+        issuer=issuer,
+        org=organisation,
+        mc=micro_credential,
+        recipient=recipient,
+        salt=secrets.token_hex(16),
+        valid_from=now,
+        urls=issuing.Urls(settings.base_url),
+    )
+    message = delivery.claim_message(
+        settings,
+        recipient.name,
+        recipient.email,
+        micro_credential.title,
+        issuer.name,
+        delivery.claim_url(settings.base_url, PREVIEW_UUID, "…"),
+        now + timedelta(hours=settings.claim_token_ttl_hours),
+    )
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""  # type: ignore[attr-defined]
+    return IssuePreview(
+        recipient=recipient,
+        credential=credential,
+        subject=str(message["Subject"]),
+        sender=str(message["From"]),
+        to=str(message["To"]),
+        text=text,
     )
 
 

@@ -67,6 +67,7 @@ class IssuedCredential(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=200)
     grade: str | None = Field(default=None, max_length=100)
     evidence_url: str | None = Field(default=None, max_length=1000)
+    evidence_narrative: str | None = Field(default=None, sa_type=Text)
     valid_from: datetime = timestamp()
     valid_until: datetime | None = timestamp(nullable=True, default_now=False)
     signed: str = Field(sa_type=Text)

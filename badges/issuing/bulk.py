@@ -29,7 +29,7 @@ from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
 
-FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id")
+FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]
 
@@ -292,3 +292,14 @@ def iter_rows(session: Session, job: BulkJob, *, batch: int = 1000) -> Iterator[
         if len(rows) < batch:
             return
         after = rows[-1].line
+
+
+def row_values(row: BulkJobRow) -> dict[str, str]:
+    """What a row held (its recipient, or a bad row's cells), for its report."""
+    try:
+        values = json.loads(row.payload)
+    except ValueError:
+        return {}
+    return (
+        {k: str(v) for k, v in values.items() if v is not None} if isinstance(values, dict) else {}
+    )

@@ -22,6 +22,7 @@ TARGETS: dict[str, str] = {
     "email": "E-mail address",
     "grade": "Grade",
     "evidence_url": "Evidence (a web address)",
+    "evidence_narrative": "Evidence (in words)",
     "external_id": "Your reference (kept as the external id)",
     "did": "Learner's DID",
 }
@@ -41,6 +42,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "grade": ("note", "grade", "mark", "marks", "result", "ergebnis", "bewertung", "score"),
     "evidence_url": ("evidence", "evidenceurl", "nachweis", "nachweisurl", "portfolio"),
+    "evidence_narrative": ("evidencenarrative", "narrative", "nachweistext"),
     "external_id": (
         "externalid", "id", "reference", "ref", "referenz", "matrikelnummer", "kundennummer",
         "teilnehmernummer", "teilnehmerid", "personalnummer",

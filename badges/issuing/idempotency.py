@@ -86,6 +86,7 @@ def same_award(
         and record.recipient_did == recipient.did
         and record.grade == recipient.grade
         and record.evidence_url == recipient.evidence_url
+        and record.evidence_narrative == recipient.evidence_narrative
     )
 
 

@@ -50,6 +50,7 @@ OB_SCHEMA_URL = (
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+(?:[#?/].*)?$")
 _MAX_TEXT = 300
+_MAX_NARRATIVE = 2000
 
 
 class DuplicateExternalId(Conflict):
@@ -71,6 +72,7 @@ class Recipient:
     grade: str | None = None
     evidence_url: str | None = None
     external_id: str | None = None
+    evidence_narrative: str | None = None  # what the learner did, in words (several lines)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ def check_recipient(recipient: Recipient) -> Recipient:
         problem = text_problem(value, single_line=True) if isinstance(value, str) else None
         if problem:
             raise InvalidInput(f"{field}: {problem}", details={"field": field})
+    narrative = (recipient.evidence_narrative or "").replace("\r\n", "\n").strip() or None
+    problem = text_problem(narrative, single_line=False) if narrative else None
+    if problem or (narrative and len(narrative) > _MAX_NARRATIVE):
+        raise InvalidInput(
+            f"evidence_narrative: {problem or f'at most {_MAX_NARRATIVE} characters'}",
+            details={"field": "evidence_narrative"},
+        )
     name = " ".join((recipient.name or "").split())
     if not name or len(name) > _MAX_TEXT:
         raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
@@ -134,6 +143,7 @@ def check_recipient(recipient: Recipient) -> Recipient:
         grade=grade,
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
+        evidence_narrative=narrative,
     )
 
 
@@ -341,10 +351,12 @@ def build_credential(
         # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
         single = len(status_entries) == 1
         credential["credentialStatus"] = status_entries[0] if single else status_entries
-    if recipient.evidence_url:
-        credential["evidence"] = [
-            {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
-        ]
+    if recipient.evidence_url or recipient.evidence_narrative:
+        evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
+        evidence |= {"type": ["Evidence"], "name": "Evidence of learning"}
+        if recipient.evidence_narrative:
+            evidence["narrative"] = recipient.evidence_narrative
+        credential["evidence"] = [evidence]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
     return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
 
@@ -496,6 +508,7 @@ def issue(
             external_id=recipient.external_id,
             grade=recipient.grade,
             evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative,
             valid_from=valid_from,
             valid_until=until,
             signed=signed,

@@ -119,6 +119,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("issued_credential", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("evidence_narrative", sa.Text(), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "search_text",
@@ -140,6 +141,7 @@ def downgrade() -> None:
         )
         batch_op.drop_column("search_text")
         batch_op.drop_column("claimed_at")
+        batch_op.drop_column("evidence_narrative")
 
     with op.batch_alter_table("bulk_job_row", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bulk_job_row_credential_uuid"))

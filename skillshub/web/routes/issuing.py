@@ -109,6 +109,9 @@ class IssueRequest(BaseModel):
     did: str | None = None
     grade: str | None = None
     evidence_url: str | None = None
+    evidence_narrative: str | None = Field(
+        default=None, description="the evidence in words (OB 3.0 Evidence.narrative)"
+    )
     external_id: str | None = Field(default=None, description="idempotency key")
     format: Literal["ldp", "jwt"] = "ldp"
 
@@ -198,6 +201,7 @@ def issue_credential(
             grade=body.grade,
             evidence_url=body.evidence_url,
             external_id=body.external_id,
+            evidence_narrative=body.evidence_narrative,
         ),
         base_url=settings.base_url,
         origin=_origin(caller),
