@@ -110,7 +110,7 @@ class BulkJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(max_length=36, unique=True, index=True)
     issuer_id: int = Field(foreign_key="issuer.id", index=True)
-    micro_credential_id: int = Field(foreign_key="micro_credential.id", index=True)
+    micro_credential_id: int = Field(foreign_key="micro_credential.id")
     format: str = Field(max_length=8)
     status: str = Field(default="pending", max_length=12, description="pending|running|done")
     total: int = 0

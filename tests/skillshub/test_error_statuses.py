@@ -53,6 +53,11 @@ BEFORE = {
     "SignInRequired": 401,  # a browser is redirected to /console/login instead
     "WeakPassword": 422,
     "PasswordLinkInvalid": 404,
+    # issuing from the console (issue 13)
+    "IdempotencyKeyReused": 422,
+    "SpreadsheetError": 422,
+    "UploadGone": 404,
+    "CredentialRevoked": 409,
 }
 
 
