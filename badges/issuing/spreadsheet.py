@@ -99,7 +99,11 @@ def read_table(data: bytes, filename: str = "") -> Table:
 
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8"
+        data = data[3:]
+        try:
+            return data.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:  # some programs put the mark before Windows-1252 text
+            pass
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "UTF-16"
     if b"\x00" in data[:4096]:
