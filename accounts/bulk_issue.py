@@ -37,6 +37,13 @@ class Preview:
     checked: Checked | None  # None while the mapping cannot be used
 
 
+def size_text(count: int) -> str:
+    """4194304 -> "4 MB", 2048 -> "2 KB": an upload limit in words."""
+    if count >= 2**20:
+        return f"{count / 2**20:.3g} MB"
+    return f"{max(1, count // 1024)} KB"
+
+
 def upload_as(
     session: Session,
     user: User,
@@ -52,8 +59,8 @@ def upload_as(
         raise SpreadsheetError("Choose a file: a spreadsheet (.xlsx) or a CSV file.")
     if len(data) > max_bytes:
         raise SpreadsheetError(
-            f"The file is {len(data) / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB can be "
-            "uploaded. Split the list, or save it as CSV (smaller than .xlsx)."
+            f"The file is larger than {size_text(max_bytes)}, the most that can be uploaded. "
+            "Split the list, or save it as CSV (smaller than .xlsx)."
         )
     table = spreadsheet.read_table(data, filename)
     return staging.stage(

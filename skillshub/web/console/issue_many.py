@@ -64,7 +64,7 @@ def _upload_page(
         "values": values or {},
         "micro_credentials": credentials.micro_credentials_of(session, access.organisation),
         "issuers": credentials.issuers_of(session, access.organisation),
-        "max_mb": settings.console_upload_max_bytes / 2**20,
+        "max_size": bulk_issue.size_text(settings.console_upload_max_bytes),
         "max_rows": MAX_ROWS,
     }
     return render(
