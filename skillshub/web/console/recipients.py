@@ -52,10 +52,26 @@ CSV_HEADER = (
 )  # fmt: skip
 
 
+def _date(value: str, field: str) -> date | None:
+    """A date field of the filter form: empty is no filter (a browser sends it empty)."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: a date as YYYY-MM-DD", details={"field": field}) from None
+
+
 def _filters(
-    micro_credential: str, state: str, issued_from: date | None, issued_until: date | None, q: str
+    micro_credential: str, state: str, issued_from: str, issued_until: str, q: str
 ) -> Filters:
-    return Filters(micro_credential or None, state or None, issued_from, issued_until, q or None)
+    return Filters(
+        micro_credential or None,
+        state or None,
+        _date(issued_from, "issued_from"),
+        _date(issued_until, "issued_until"),
+        q or None,
+    )
 
 
 FilterArgs = dict[str, str]
@@ -68,16 +84,17 @@ def recipient_list(
     session: SessionDep,
     micro_credential: str = "",
     state: str = "",
-    issued_from: Annotated[date | None, Query()] = None,
-    issued_until: Annotated[date | None, Query()] = None,
+    issued_from: Annotated[str, Query(max_length=40)] = "",
+    issued_until: Annotated[str, Query(max_length=40)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     after: Annotated[str | None, Query(max_length=200)] = None,
     before: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    filters = _filters(micro_credential, state, issued_from, issued_until, q)
     cursor, direction = (before, "before") if before else (after, "after")
     error = None
+    filters = Filters()
     try:
+        filters = _filters(micro_credential, state, issued_from, issued_until, q)
         found = credentials.recipients_as(
             session, access.user, access.organisation, filters, cursor=cursor, direction=direction
         )
@@ -87,8 +104,8 @@ def recipient_list(
     query = {
         "micro_credential": micro_credential,
         "state": state,
-        "issued_from": issued_from.isoformat() if issued_from else "",
-        "issued_until": issued_until.isoformat() if issued_until else "",
+        "issued_from": issued_from,
+        "issued_until": issued_until,
         "q": q,
     }
     context = {
@@ -133,8 +150,8 @@ def recipient_export(
     settings: SettingsDep,
     micro_credential: str = "",
     state: str = "",
-    issued_from: Annotated[date | None, Query()] = None,
-    issued_until: Annotated[date | None, Query()] = None,
+    issued_from: Annotated[str, Query(max_length=40)] = "",
+    issued_until: Annotated[str, Query(max_length=40)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """Every matching credential as CSV (the filters of the page), streamed."""
