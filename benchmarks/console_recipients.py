@@ -155,7 +155,14 @@ def _insert(session: Session, batch: list[dict]) -> None:
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY issued_credential ({', '.join(columns)}) FROM STDIN") as copy:
         for row in batch:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row([_naive_utc(row[c]) for c in columns])
+
+
+def _naive_utc(value: object) -> object:
+    # As catalogue.base.UTCDateTime stores them (COPY bypasses the column type).
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _deep_cursor(engine: Engine, world: World, depth: int) -> str:

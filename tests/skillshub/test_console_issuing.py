@@ -335,16 +335,23 @@ def test_merged_cells_and_too_many_rows_are_refused(
 def test_an_oversized_upload_is_refused_at_the_file_field(
     settings: Settings, engine: Engine, world: World, console_as: Login
 ) -> None:
-    small = settings.model_copy(update={"console_upload_max_bytes": 2048})
+    small = settings.model_copy(
+        update={"console_upload_max_bytes": 2048, "max_upload_bytes": 6 * 1024}
+    )
     issuer = console_as(world.org, Role.issuer)
     with TestClient(create_app(small, engine=engine), headers=HTML) as browser:
         browser.cookies = issuer.client.cookies
         login = ConsoleLogin(browser, issuer.user, world.org, Role.issuer)
         form = browser.get(f"/console/orgs/{world.org.slug}/issue/bulk")
         assert "At most 2 KB and 100,000 rows" in form.text
-        refused = upload(login, world, class_list(40))
+        refused = upload(login, world, class_list(40)[:5000])
+        # Past the app's cap on any request body: refused before it is read, as a page.
+        too_big = upload(login, world, class_list(300))
     assert refused.status_code == 422
     assert "The file is larger than 2 KB, the most that can be uploaded" in refused.text
+    assert too_big.status_code == 413
+    assert too_big.headers["content-type"].startswith("text/html")
+    assert "The file is too large" in too_big.text and "Nothing was stored" in too_big.text
     assert _rows(engine, StagedUpload) == []
 
 

@@ -5,6 +5,7 @@ Revises: 4b1001e8bb78
 Create Date: 2026-12-05 02:55:50.201899
 """
 
+import logging
 import unicodedata
 from collections.abc import Sequence
 
@@ -17,7 +18,10 @@ down_revision: str | None = "4b1001e8bb78"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+log = logging.getLogger("alembic.runtime.migration")
 _BATCH = 1000
+# Made by hand (PostgreSQL only): catalogue.models.HAND_MADE_SCHEMA_PREFIXES names it.
+TRIGRAM_INDEX = "ix_issued_credential_search_trgm"
 LIST_COLUMNS = [
     "issuer_id",
     "created_at",
@@ -77,6 +81,27 @@ def _backfill(bind: sa.engine.Connection) -> None:
     )
 
 
+def _trigram_index(bind: sa.engine.Connection) -> None:
+    """PostgreSQL: the recipients search (`search_text LIKE '%…%'`) through a trigram index,
+    when the pg_trgm extension can be created (a trusted extension since PostgreSQL 13: the
+    database's owner may). Without it the search scans the covering index instead: slower
+    (tens of milliseconds at 100,000 credentials), never wrong."""
+    if bind.dialect.name != "postgresql":
+        return
+    try:
+        with bind.begin_nested():
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except sa.exc.DBAPIError:
+        log.warning("pg_trgm unavailable: the recipients search works without its index")
+        return
+    bind.execute(
+        sa.text(
+            f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON issued_credential "
+            "USING gin (search_text gin_trgm_ops)"
+        )
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "staged_upload",
@@ -131,9 +156,11 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_issued_credential_issuer_id"))
         batch_op.create_index("ix_issued_credential_issuer_list", LIST_COLUMNS, unique=False)
     _backfill(op.get_bind())
+    _trigram_index(op.get_bind())
 
 
 def downgrade() -> None:
+    op.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
     with op.batch_alter_table("issued_credential", schema=None) as batch_op:
         batch_op.drop_index("ix_issued_credential_issuer_list")
         batch_op.create_index(

@@ -24,16 +24,21 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+CHUNK = 64 * 1024  # characters per streamed piece: one message per row would cost more
+
+
 def _lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
-    yield ("\ufeff" + buffer.getvalue()).encode()
     for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
         writer.writerow([safe_cell(cell) for cell in row])
-        yield buffer.getvalue().encode()
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
 
 
 def csv_response(
