@@ -307,7 +307,7 @@ def preview_as(
         recipient.email,
         micro_credential.title,
         issuer.name,
-        delivery.claim_url(settings.base_url, PREVIEW_UUID, "…"),
+        delivery.claim_url(settings.base_url, PREVIEW_UUID, "made-when-issued"),
         now + timedelta(hours=settings.claim_token_ttl_hours),
     )
     body = message.get_body(("plain",))

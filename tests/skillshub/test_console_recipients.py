@@ -56,9 +56,8 @@ def _events(engine: Engine, action: str) -> list[AuditEvent]:
 
 
 def _names(page_html: str) -> list[str]:
-    return re.findall(
-        r'<td><a href="/console/orgs/[^/]+/credentials/[^"]+">([^<]+)</a></td>', page_html
-    )
+    link = r'<td data-label="Learner"><a href="/console/orgs/[^/]+/credentials/[^"]+">([^<]+)</a>'
+    return re.findall(link, page_html)
 
 
 def _states(session: Session, world: World, settings: Settings) -> dict[str, IssuedCredential]:
