@@ -16,7 +16,11 @@ from catalogue.base import timestamp
 
 # Schema objects the migrations create by hand (dialect-specific full-text search: the SQLite
 # FTS5 table with its shadow tables, the PostgreSQL GIN index); the models cannot describe them.
-HAND_MADE_SCHEMA_PREFIXES = ("search_fts", "ix_search_document_fts")
+HAND_MADE_SCHEMA_PREFIXES = (
+    "search_fts",
+    "ix_search_document_fts",
+    "ix_issued_credential_search_trgm",  # PostgreSQL's trigram index of the recipients search
+)
 
 
 class EntryState(StrEnum):

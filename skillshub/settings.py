@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     console_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # One-time links to set a password (`skillshub user create` without --password-stdin).
     console_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # A class list uploaded in the console (CSV or XLSX); a larger one gets a message next to
+    # the file field. Keep it below MAX_UPLOAD_BYTES, which bounds every request body.
+    console_upload_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     @field_validator("base_url")
     @classmethod

@@ -3,7 +3,6 @@ bulk jobs from CSV/JSON (`bulk`)."""
 
 from badges.issuing.issuers import create_issuer, did_document, find_issuer_by_did, get_issuer
 from badges.issuing.service import (
-    MAX_PAGE,
     Recipient,
     Urls,
     awarded_micro_credential,
@@ -14,7 +13,6 @@ from badges.issuing.service import (
     find_credential,
     get_credential,
     issue,
-    list_credentials,
     owned_credential,
     profile_document,
     signed_document,
@@ -22,7 +20,6 @@ from badges.issuing.service import (
 from badges.issuing.vc_api import NonConformingCredential, issue_submitted
 
 __all__ = [
-    "MAX_PAGE",
     "NonConformingCredential",
     "Recipient",
     "Urls",
@@ -39,7 +36,6 @@ __all__ = [
     "get_issuer",
     "issue",
     "issue_submitted",
-    "list_credentials",
     "owned_credential",
     "profile_document",
     "signed_document",

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,7 @@ from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
 
-FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id")
+FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]
 
@@ -39,6 +39,7 @@ class ParsedRow:
     line: int
     recipient: issuing.Recipient | None
     error: str | None = None
+    values: dict[str, str] | None = None  # a bad row's cells, kept for its report
 
 
 def _recipient(values: dict[str, Any]) -> issuing.Recipient:
@@ -139,7 +140,7 @@ def create_job(
                 BulkJobRow(
                     job_id=pk(job),
                     line=row.line,
-                    payload="{}",
+                    payload=json.dumps(row.values or {}),
                     status="failed",
                     error=row.error,
                 )
@@ -275,3 +276,35 @@ def job_report(session: Session, job: BulkJob) -> dict[str, Any]:
             for r in job_rows(session, job)
         ],
     }
+
+
+def failed_rows(session: Session, job: BulkJob, *, limit: int = 200) -> list[BulkJobRow]:
+    statement = select(BulkJobRow).where(BulkJobRow.job_id == job.id, BulkJobRow.status == "failed")
+    return list(session.exec(statement.order_by(col(BulkJobRow.line)).limit(limit)))
+
+
+def iter_rows(session: Session, job: BulkJob, *, batch: int = 1000) -> Iterator[BulkJobRow]:
+    """Every row of the job by line, a batch at a time (a report of 100,000 rows)."""
+    after = -1
+    while True:
+        rows = session.exec(
+            select(BulkJobRow)
+            .where(BulkJobRow.job_id == job.id, col(BulkJobRow.line) > after)
+            .order_by(col(BulkJobRow.line))
+            .limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].line
+
+
+def row_values(row: BulkJobRow) -> dict[str, str]:
+    """What a row held (its recipient, or a bad row's cells), for its report."""
+    try:
+        values = json.loads(row.payload)
+    except ValueError:
+        return {}
+    return (
+        {k: str(v) for k, v in values.items() if v is not None} if isinstance(values, dict) else {}
+    )

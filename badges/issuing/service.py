@@ -40,7 +40,7 @@ from catalogue.models import (
     Organisation,
     Skill,
 )
-from catalogue.text import text_problem
+from catalogue.text import fold, text_problem
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
 from openbadges_schemas.ob3 import AchievementCredential
@@ -52,6 +52,7 @@ OB_SCHEMA_URL = (
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+(?:[#?/].*)?$")
 _MAX_TEXT = 300
+_MAX_NARRATIVE = 2000
 
 
 class DuplicateExternalId(Conflict):
@@ -104,6 +105,7 @@ class Recipient:
     grade: str | None = None
     evidence_url: str | None = None
     external_id: str | None = None
+    evidence_narrative: str | None = None  # what the learner did, in words (several lines)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,13 @@ def check_recipient(recipient: Recipient) -> Recipient:
         problem = text_problem(value, single_line=True) if isinstance(value, str) else None
         if problem:
             raise InvalidInput(f"{field}: {problem}", details={"field": field})
+    narrative = (recipient.evidence_narrative or "").replace("\r\n", "\n").strip() or None
+    problem = text_problem(narrative, single_line=False) if narrative else None
+    if problem or (narrative and len(narrative) > _MAX_NARRATIVE):
+        raise InvalidInput(
+            f"evidence_narrative: {problem or f'at most {_MAX_NARRATIVE} characters'}",
+            details={"field": "evidence_narrative"},
+        )
     name = " ".join((recipient.name or "").split())
     if not name or len(name) > _MAX_TEXT:
         raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
@@ -167,7 +176,13 @@ def check_recipient(recipient: Recipient) -> Recipient:
         grade=grade,
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
+        evidence_narrative=narrative,
     )
+
+
+def search_text(name: str, email: str) -> str:
+    """What the recipients search matches: name and e-mail, folded (catalogue.text.fold)."""
+    return fold(f"{name} {email}")[:700]
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -380,10 +395,12 @@ def build_credential(
         # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
         single = len(status_entries) == 1
         credential["credentialStatus"] = status_entries[0] if single else status_entries
-    if recipient.evidence_url:
-        credential["evidence"] = [
-            {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
-        ]
+    if recipient.evidence_url or recipient.evidence_narrative:
+        evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
+        evidence |= {"type": ["Evidence"], "name": "Evidence of learning"}
+        if recipient.evidence_narrative:
+            evidence["narrative"] = recipient.evidence_narrative
+        credential["evidence"] = [evidence]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
     return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
 
@@ -504,9 +521,11 @@ def issue(
             external_id=recipient.external_id,
             grade=recipient.grade,
             evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative,
             valid_from=valid_from,
             valid_until=until,
             signed=signed,
+            search_text=search_text(recipient.name, recipient.email),
         )
         session.add(record)
         session.flush()
@@ -590,41 +609,6 @@ def owned_credential(
         raise NotFound(f"credential {credential_uuid!r} does not exist")
     mc = awarded_micro_credential(session, record)
     return OwnedCredential(record, issuer, mc.slug if mc else "")
-
-
-MAX_PAGE = 100
-
-
-def list_credentials(
-    session: Session,
-    organisation_id: int | None,
-    *,
-    source: str | None = None,
-    before: str | None = None,
-    limit: int = 50,
-) -> list[OwnedCredential]:
-    """The organisation's credentials, newest first: at most `limit` (≤ 100), those issued
-    before the credential `before` (its UUID) when given, of one `source` when given."""
-    statement = (
-        select(IssuedCredential, Issuer, MicroCredential)
-        .join(Issuer, col(Issuer.id) == col(IssuedCredential.issuer_id))
-        .outerjoin(
-            MicroCredential, col(MicroCredential.id) == col(IssuedCredential.micro_credential_id)
-        )
-        .where(Issuer.organisation_id == organisation_id)
-    )
-    if source is not None:
-        statement = statement.where(IssuedCredential.source == source)
-    if before is not None:
-        anchor = owned_credential(session, before, organisation_id).record
-        statement = statement.where(col(IssuedCredential.id) < pk(anchor))
-    statement = statement.order_by(col(IssuedCredential.id).desc()).limit(
-        max(1, min(limit, MAX_PAGE))
-    )
-    return [
-        OwnedCredential(record, issuer, mc.slug if mc is not None else "")
-        for record, issuer, mc in session.exec(statement)
-    ]
 
 
 def signed_document(record: IssuedCredential) -> dict[str, Any] | str:

@@ -133,20 +133,21 @@ def _one_line(text: str) -> str:
     return _BREAKS.sub(" ", text).strip()
 
 
-def _message(
+def claim_message(
     settings: DeliverySettings,
-    record: IssuedCredential,
-    email: str,
+    recipient_name: str,
+    recipient_email: str,
     title: str,
     issuer_name: str,
     link: str,
     expires_at: datetime,
 ) -> EmailMessage:
+    """The claim e-mail (the console previews it before issuing, with a stand-in link)."""
     message = EmailMessage()
-    title, name = _one_line(title), _one_line(record.recipient_name)
+    title, name = _one_line(title), _one_line(recipient_name)
     message["Subject"] = f"Your badge: {title}"
     message["From"] = settings.smtp_from
-    local, _, domain = email.rpartition("@")
+    local, _, domain = recipient_email.rpartition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
     message["Reply-To"] = sender
@@ -216,7 +217,15 @@ def send_claim_link(
     error: str | None = None
     try:
         (mailer or make_mailer(settings)).send(
-            _message(settings, record, email, mc.title, issuer.name, link, expires_at)
+            claim_message(
+                settings,
+                record.recipient_name,
+                email,
+                mc.title,
+                issuer.name,
+                link,
+                expires_at,
+            )
         )
     except MailError as exc:
         error = exc.message
@@ -331,6 +340,9 @@ def redeem_claim(
     )
     if spent.rowcount != 1:
         raise ClaimUsed("this claim link was already used or replaced by a newer one")
+    if record.claimed_at is None:  # the issuer's recipients list shows the first claim
+        record.claimed_at = now
+        session.add(record)
     end_sessions(session, pk(record))
     return record, _new_token(session, record, SESSION, now, ttl)
 

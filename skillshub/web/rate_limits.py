@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException
 
 from catalogue.errors import Unauthorized
 from catalogue.models import Organisation
-from keys.tokens import authenticate
+from keys.tokens import authenticate_token, token_organisation
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.rate_limits")
@@ -207,11 +207,14 @@ def authenticate_request(request: Request, session: Session, token: str | None) 
     if token:  # a missing token costs no lookup
         rates.check(RateClass.AUTH_FAILURES, address)
     try:
-        org = authenticate(session, token)
+        record = authenticate_token(session, token)
     except Unauthorized:
         if token:
             rates.hit(RateClass.AUTH_FAILURES, address)
         raise
+    # Who acts, for the audit log (skillshub.web.deps.api_actor).
+    request.state.api_token = record
+    org = token_organisation(session, record)
     if token and request.method not in SAFE_METHODS:
         # Keyed by a digest: the budget store (Redis) never holds a usable token.
         rates.hit(RateClass.WRITE, hashlib.sha256(token.encode()).hexdigest())

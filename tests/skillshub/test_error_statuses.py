@@ -59,6 +59,11 @@ BEFORE = {
     # Issue 15: VC-API answers a request it cannot honour as given with 400, problem details.
     "BadIssueRequest": 400,
     "NonConformingCredential": 400,
+    # issuing from the console (issue 13)
+    "IdempotencyKeyReused": 422,
+    "SpreadsheetError": 422,
+    "UploadGone": 404,
+    "CredentialRevoked": 409,
 }
 
 

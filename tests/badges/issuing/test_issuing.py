@@ -245,13 +245,18 @@ def test_duplicate_external_id_issues_nothing_twice(
     first = _issue(client, world, external_id="enrol-1")
     body = {
         "micro_credential": world.mc.slug,
-        "name": "Ada",
+        "name": " Ada  Lovelace",  # spacing and case are not another award
         "email": "ada@example.org",
         "external_id": "enrol-1",
     }
-    response = client.post(
-        f"/api/v1/issuers/{world.issuer.slug}/credentials", json=body, headers=_auth(world)
-    )
+    path = f"/api/v1/issuers/{world.issuer.slug}/credentials"
+    # The same award again (a retry): the first credential, answered 200, nothing new.
+    again = client.post(path, json=body, headers=_auth(world))
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first["id"]
+    # Another award under the same external id is a conflict naming the first.
+    response = client.post(path, json=body | {"grade": "B"}, headers=_auth(world))
     assert response.status_code == 409
     assert response.json()["error"]["details"]["credential"] == first["id"]
     assert len(session.exec(select(IssuedCredential)).all()) == 1

@@ -321,8 +321,9 @@ def test_a_vc_api_credential_is_recorded_with_a_status_entry_and_can_be_revoked(
 
     # Listed and looked up like any issued credential, by its UUID.
     listed = client.get("/api/v1/credentials", params={"source": "vc-api"}, headers=_auth(world))
-    [item] = listed.json()["credentials"]
-    assert item["credential_id"] == signed["id"] and item["credential"] == signed
+    [item] = listed.json()["items"]
+    assert (item["credential_id"], item["source"]) == (signed["id"], "vc-api")
+    assert item["micro_credential"] is None and item["recipient_email"] is None
     assert response.headers["location"] == f"/api/v1/credentials/{item['id']}"
     got = client.get(response.headers["location"], headers=_auth(world)).json()
     assert (got["source"], got["revoked"], got["micro_credential"]) == ("vc-api", False, "")
