@@ -139,7 +139,8 @@ def test_a_draft_is_the_providers_until_it_is_published(
     assert "battery-pack-safety" not in [h["slug"] for h in found["items"]]
     kept = client.get("/micro-credentials/battery-pack-safety", headers=HTML)
     assert kept.status_code == 200 and "Not offered at the moment" in kept.text
-    assert _actions(engine)[-3:] == [
+    # (The API's issue between them is audited too: credential.issue.)
+    assert [a for a in _actions(engine) if a.startswith("micro_credential.")][-3:] == [
         "micro_credential.create",
         "micro_credential.publish",
         "micro_credential.unpublish",

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
-from badges import issuing, recipients
+from badges import issuing, recipients, status
 from badges.models import IssuedCredential, StatusChange
 from badges.sharing import delivery
 from skillshub.cli import app as cli
@@ -45,6 +45,7 @@ def _issue(session: Session, world: World, name: str, email: str, **fields) -> I
         micro_credential=world.mc,
         recipient=issuing.Recipient(name, email, **fields),
         base_url="http://testserver",
+        status_purposes=status.PURPOSES,  # suspendable too (the default is revocation only)
     )
     session.commit()
     return record
@@ -348,6 +349,7 @@ def test_api_and_cli_changes_are_in_the_audit_log(
         "SKILLSHUB_DATA_DIR": str(settings.data_dir),
         "SKILLSHUB_MASTER_KEY": settings.master_key,
         "SKILLSHUB_BASE_URL": settings.base_url,
+        "SKILLSHUB_STATUS_PURPOSES": '["revocation", "suspension"]',
     }.items():
         monkeypatch.setenv(key, str(value))
     runner = CliRunner()
