@@ -87,7 +87,7 @@ test-fast: $(TEST_STAMP)
 lint: $(LINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@# Type checks (mypy) go here.
+	$(BIN)/mypy
 
 format: $(LINT_STAMP)
 	$(BIN)/ruff format .
@@ -98,4 +98,4 @@ bench: $(BENCH_STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var tests/interop/node_modules .pytest_cache
+	rm -rf $(VENV) var tests/interop/node_modules .pytest_cache .mypy_cache

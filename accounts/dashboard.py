@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from accounts import audit
 from accounts.models import AuditEvent, User
@@ -46,11 +47,11 @@ def month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _count(session: Session, query: object) -> int:
-    return int(session.exec(query).one())  # type: ignore[call-overload]
+def _count(session: Session, query: SelectOfScalar[int]) -> int:
+    return int(session.exec(query).one())
 
 
-def _org_credentials(org_id: int):
+def _org_credentials(org_id: int) -> SelectOfScalar[int]:
     return (
         select(func.count(col(IssuedCredential.id)))
         .join(Issuer, col(Issuer.id) == col(IssuedCredential.issuer_id))

@@ -42,7 +42,7 @@ def issue_link(
 ) -> str:
     """A new token for `user` (in clear, once). Earlier unspent links of the purpose end."""
     now = now or datetime.now(UTC)
-    session.execute(
+    session.exec(
         update(PasswordToken)
         .where(
             col(PasswordToken.user_id) == pk(user),
@@ -114,7 +114,7 @@ def redeem_link(
     now = now or datetime.now(UTC)
     check_new_password(password)
     user = check_link(session, token, purpose=purpose, now=now)
-    spent = session.execute(
+    spent = session.exec(
         update(PasswordToken)
         .where(
             col(PasswordToken.token_hash) == hash_token(token or ""),
@@ -123,7 +123,7 @@ def redeem_link(
         )
         .values(used_at=now)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if spent.rowcount != 1:
         raise PasswordLinkInvalid("This link was used already.")
     set_password(session, user, password)
     return user

@@ -90,7 +90,7 @@ def needs_touch(row: ConsoleSession, now: datetime | None = None) -> bool:
 def touch(session: Session, session_id: int, *, now: datetime | None = None) -> None:
     """Record that the session was used (a no-op within LAST_SEEN_PRECISION)."""
     now = _now(now)
-    session.execute(
+    session.exec(
         update(ConsoleSession)
         .where(
             col(ConsoleSession.id) == session_id,
@@ -104,7 +104,7 @@ def end_session(session: Session, token: str | None, *, now: datetime | None = N
     """Sign-out: the token's session stops working (nothing happens for an unknown one)."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return
-    session.execute(
+    session.exec(
         update(ConsoleSession)
         .where(
             col(ConsoleSession.token_hash) == hash_token(token),
@@ -148,9 +148,9 @@ def revoke_session(
 
 def revoke_all_sessions(session: Session, user: User, *, now: datetime | None = None) -> int:
     """End every session of the user (e.g. after a password change); returns how many."""
-    ended = session.execute(
+    ended = session.exec(
         update(ConsoleSession)
         .where(col(ConsoleSession.user_id) == pk(user), col(ConsoleSession.revoked_at).is_(None))
         .values(revoked_at=_now(now))
     )
-    return ended.rowcount  # type: ignore[attr-defined]
+    return ended.rowcount

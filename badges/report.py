@@ -65,6 +65,7 @@ class Skill:
     framework: str | None = None
     code: str | None = None
     catalogue_label: str | None = None  # our catalogue's label when it has the skill
+    level: str | None = None  # awareness | practitioner | expert, for a badge of this hub
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,57 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class IssuerTrust:
+    """Who vouches for the issuer (the `issuer_trust` check), for people to read.
+
+    standing: "registered" (one of this hub's providers), "listed" (in a configured trust
+    list), "unknown" (nobody vouches: the name is the issuer's own say), "impersonation"
+    (it claims what only a registered provider may: `legal_name` is the one it imitates),
+    or "unchecked" (the signature does not tie the badge to its issuer)."""
+
+    standing: str
+    legal_name: str | None = None
+    country: str | None = None
+    location: str | None = None
+    accreditation: str | None = None
+    source: str | None = None  # the trust list's name
+    organisation_url: str | None = None  # the registered provider's page on this hub
+    claimed_name: str | None = None  # the name the badge gives its issuer
+
+
+@dataclass(frozen=True)
+class CredentialState:
+    """Revoked or suspended, as the status check found it; when and why for our own badges."""
+
+    state: str  # "revoked" | "suspended"
+    since: str | None = None  # ISO 8601
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MicroCredentialFacts:
+    """The EU micro-credential elements of a badge this hub's catalogue describes."""
+
+    title: str
+    url: str
+    workload_hours: float | None = None
+    ects: float | None = None
+    eqf_level: int | None = None
+    assessment: str | None = None
+    mode: str | None = None
+    quality_assurance: str | None = None
+
+
+@dataclass(frozen=True)
 class Summary:
     credential_id: str | None = None
     credential_name: str | None = None
     credential_type: str | None = None
+    credential_kind: str | None = None  # "Open Badges 3.0 credential (VC Data Model 2.0)", …
     issuer_id: str | None = None
     issuer_name: str | None = None
     achievement_name: str | None = None
+    achievement_id: str | None = None
     achievement_type: str | None = None
     achievement_description: str | None = None
     recipient: Recipient = field(default_factory=Recipient)
@@ -90,6 +135,9 @@ class Summary:
     valid_from: str | None = None
     valid_until: str | None = None
     proof_format: str | None = None
+    issuer_trust: IssuerTrust | None = None
+    state: CredentialState | None = None
+    micro_credential: MicroCredentialFacts | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges import europass, issuing
 from badges.models import Issuer
@@ -76,12 +76,18 @@ def main(rounds: int) -> None:
             load_demo(session, settings)
             master_key = ensure_master_key(session, settings.resolved_master_key())
             mc = session.exec(
-                select(MicroCredential).where(MicroCredential.ects.is_not(None))
-            ).first()  # type: ignore[union-attr]
-            course = session.get(Course, mc.course_id)
-            issuer = session.exec(
-                select(Issuer).where(Issuer.organisation_id == course.organisation_id)
+                select(MicroCredential).where(col(MicroCredential.ects).is_not(None))
             ).first()
+            course = session.get(Course, mc.course_id) if mc else None
+            issuer = (
+                session.exec(
+                    select(Issuer).where(Issuer.organisation_id == course.organisation_id)
+                ).first()
+                if course
+                else None
+            )
+            if mc is None or issuer is None:
+                raise SystemExit("the demo catalogue has no micro-credential with ECTS to issue")
             record = issuing.issue(
                 session,
                 master_key,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table, inspect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC, returned as aware UTC (SQLite keeps no time zone)."""
 
     impl = DateTime
@@ -52,3 +52,12 @@ def pk(row: _Row) -> int:
     if row.id is None:
         raise RuntimeError(f"this {type(row).__name__} has no id: add and flush it first")
     return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, for bulk statements (SQLModel's types do not
+    declare `__table__`)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table

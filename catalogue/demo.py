@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from catalogue import bulk, courses, micro_credentials, organisations, search
+from catalogue.base import table_of
 from catalogue.esco import SlugAllocator
 from catalogue.models import (
     Course,
@@ -752,7 +753,7 @@ def _organisation(session: Session, fields: dict[str, str]) -> Organisation:
 def _skills_and_roles(session: Session) -> None:
     """Upsert the ESCO concepts; what an ESCO import already holds is left as it is."""
     now = datetime.now(UTC)
-    skill_table = Skill.__table__  # type: ignore[attr-defined]
+    skill_table = table_of(Skill)
     slugs = SlugAllocator(session, skill_table)
     rows = [
         {
@@ -769,7 +770,7 @@ def _skills_and_roles(session: Session) -> None:
         for uuid, label, skill_type, reuse in SKILLS
     ]
     bulk.upsert(session, skill_table, rows, key=("iri",))
-    role_table = JobRole.__table__  # type: ignore[attr-defined]
+    role_table = table_of(JobRole)
     slugs = SlugAllocator(session, role_table)
     rows = [
         {
@@ -786,8 +787,10 @@ def _skills_and_roles(session: Session) -> None:
         for r in JOB_ROLES
     ]
     bulk.upsert(session, role_table, rows, key=("iri",))
-    skill_ids = dict(session.exec(select(Skill.iri, Skill.id)).all())
-    role_ids = dict(session.exec(select(JobRole.iri, JobRole.id)).all())
+    skill_ids: dict[str, int] = dict(
+        session.exec(select(skill_table.c.iri, skill_table.c.id)).all()
+    )
+    role_ids: dict[str, int] = dict(session.exec(select(role_table.c.iri, role_table.c.id)).all())
     links = []
     for role in JOB_ROLES:
         expert = EXPERT.get(role.title, ())
@@ -804,7 +807,7 @@ def _skills_and_roles(session: Session) -> None:
                 )
     bulk.upsert(
         session,
-        JobRoleSkill.__table__,  # type: ignore[attr-defined]
+        table_of(JobRoleSkill),
         links,
         key=("job_role_id", "skill_id"),
         update=("level", "essential"),

@@ -23,10 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import Table, func
+from sqlmodel import Session, col, select
 
 from catalogue import bulk, search
+from catalogue.base import table_of
 from catalogue.errors import InvalidInput
 from catalogue.models import JobRole, JobRoleSkill, Skill, SkillLabel, SkillLevel
 from catalogue.organisations import slugify
@@ -239,8 +240,8 @@ class SlugAllocator:
     """Stable, unique slugs: an existing concept keeps its slug; a new one gets one from its
     label, made unique with a short hash of its URI when the label's slug is taken."""
 
-    def __init__(self, session: Session, table: Any) -> None:
-        self.by_iri = dict(session.exec(select(table.c.iri, table.c.slug)).all())
+    def __init__(self, session: Session, table: Table) -> None:
+        self.by_iri: dict[str, str] = dict(session.exec(select(table.c.iri, table.c.slug)).all())
         self.taken = set(self.by_iri.values())
 
     def __call__(self, iri: str, label: str) -> str:
@@ -259,12 +260,12 @@ class SlugAllocator:
         return slug
 
 
-def _ids(session: Session, table: Any, iris: list[str]) -> dict[str, int]:
+def _ids(session: Session, table: Table, iris: list[str]) -> dict[str, int]:
     return dict(session.exec(select(table.c.iri, table.c.id).where(table.c.iri.in_(iris))).all())
 
 
-def _count(session: Session, table: Any) -> int:
-    return session.exec(select(func.count()).select_from(table)).scalar_one()
+def _count(session: Session, table: Table) -> int:
+    return session.exec(select(func.count()).select_from(table)).one()
 
 
 def _tally(counts: Counts, valid: int, inserted: int, changed: int) -> None:
@@ -279,8 +280,8 @@ def _tally(counts: Counts, valid: int, inserted: int, changed: int) -> None:
 def _import_skills(
     session: Session, path: Path, language: str, report: ImportReport, progress: Progress | None
 ) -> set[int]:
-    table = Skill.__table__  # type: ignore[attr-defined]
-    labels_table = SkillLabel.__table__  # type: ignore[attr-defined]
+    table = table_of(Skill)
+    labels_table = table_of(SkillLabel)
     slugs = SlugAllocator(session, table)
     seen: dict[str, int] = {}
     touched: set[int] = set()
@@ -360,7 +361,7 @@ def _import_skills(
 def _import_occupations(
     session: Session, path: Path, language: str, report: ImportReport, progress: Progress | None
 ) -> set[int]:
-    table = JobRole.__table__  # type: ignore[attr-defined]
+    table = table_of(JobRole)
     slugs = SlugAllocator(session, table)
     seen: dict[str, int] = {}
     touched: set[int] = set()
@@ -424,9 +425,9 @@ def _import_occupations(
 def _import_relations(
     session: Session, path: Path, report: ImportReport, progress: Progress | None
 ) -> None:
-    table = JobRoleSkill.__table__  # type: ignore[attr-defined]
-    skill_ids = dict(session.exec(select(Skill.iri, Skill.id)).all())
-    role_ids = dict(session.exec(select(JobRole.iri, JobRole.id)).all())
+    table = table_of(JobRoleSkill)
+    skill_ids = dict(session.exec(select(Skill.iri, col(Skill.id))).all())
+    role_ids = dict(session.exec(select(JobRole.iri, col(JobRole.id))).all())
     seen: set[int] = set()
     before = _count(session, table)
     changed = valid = 0
@@ -444,14 +445,14 @@ def _import_relations(
             problem = f"occupationUri {occupation or '(empty)'} is not a known occupation"
         elif skill_id is None:
             problem = f"skillUri {skill or '(empty)'} is not a known skill"
-        elif (role_id << 32 | skill_id) in seen:
+        elif (pair := role_id << 32 | skill_id) in seen:
             problem = "the same occupation and skill appear on an earlier line"
         else:
             problem = None
         if problem:
             report.problem(path.name, line, problem)
             continue
-        seen.add(role_id << 32 | skill_id)
+        seen.add(pair)
         valid += 1
         essential = relation == "essential"
         # ESCO gives no levels; a curated level survives re-imports (only `essential` updates).
@@ -507,7 +508,7 @@ def import_esco(
 def count_concepts(session: Session) -> dict[str, int]:
     """How many skills, job roles and relations the catalogue holds."""
     return {
-        "skills": session.exec(select(func.count()).select_from(Skill)).scalar_one(),
-        "job_roles": session.exec(select(func.count()).select_from(JobRole)).scalar_one(),
-        "relations": session.exec(select(func.count()).select_from(JobRoleSkill)).scalar_one(),
+        "skills": session.exec(select(func.count()).select_from(Skill)).one(),
+        "job_roles": session.exec(select(func.count()).select_from(JobRole)).one(),
+        "relations": session.exec(select(func.count()).select_from(JobRoleSkill)).one(),
     }

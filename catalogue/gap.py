@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from catalogue import courses, skills
 from catalogue.base import pk
-from catalogue.models import Course, CourseSkill, MicroCredential, Skill, SkillLevel
+from catalogue.models import Course, CourseSkill, EntryState, MicroCredential, Skill, SkillLevel
 from catalogue.schemas import GapResult, MicroCredentialRef, MissingSkill, PathStep, SkillRef
 
 
@@ -45,9 +45,9 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
     course_by_id: dict[int, Course] = {}
     for course, iri, level in session.exec(
         select(Course, Skill.iri, CourseSkill.level)
-        .join(CourseSkill, CourseSkill.course_id == Course.id)
-        .join(Skill, Skill.id == CourseSkill.skill_id)
-        .where(col(Skill.iri).in_(list(need)))
+        .join(CourseSkill, col(CourseSkill.course_id) == Course.id)
+        .join(Skill, col(Skill.id) == CourseSkill.skill_id)
+        .where(col(Skill.iri).in_(list(need)), Course.state == EntryState.published.value)
     ):
         if SkillLevel(level).rank >= need[iri].level.rank:
             closes.setdefault(pk(course), set()).add(iri)
@@ -72,18 +72,21 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
 
     summaries = courses.summaries(session, [c for c, _ in chosen])
     path = []
-    for (course, gained), summary in zip(chosen, summaries, strict=True):
+    for (course, closed), summary in zip(chosen, summaries, strict=True):
         mcs = session.exec(
             select(MicroCredential)
-            .where(MicroCredential.course_id == course.id)
+            .where(
+                MicroCredential.course_id == course.id,
+                MicroCredential.state == EntryState.published.value,
+            )
             .order_by(MicroCredential.title)
         )
         path.append(
             PathStep(
                 course=summary,
                 micro_credentials=[MicroCredentialRef(slug=m.slug, title=m.title) for m in mcs],
-                closes=[SkillRef(iri=i, slug=need[i].slug, label=need[i].label) for i in gained],
-                closes_share=round(len(gained) / len(missing), 4),
+                closes=[SkillRef(iri=i, slug=need[i].slug, label=need[i].label) for i in closed],
+                closes_share=round(len(closed) / len(missing), 4),
             )
         )
     return GapResult(

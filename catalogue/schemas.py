@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from catalogue.models import SkillLevel
+from catalogue.models import EntryState, SkillLevel
 from catalogue.text import Line, Text
 from catalogue.vocabularies import Concept
 
@@ -35,7 +35,7 @@ class Page(BaseModel, Generic[T]):
     page: int
     per_page: int
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
@@ -148,6 +148,11 @@ class CourseIn(BaseModel):
     url: Line | None = None
     start_dates: list[date] = Field(default_factory=list)
     skills: list[SkillTaught] = Field(default_factory=list)
+    state: EntryState | None = Field(
+        default=None,
+        description="draft (seen only by its provider) or published; default: as it is, "
+        "published for a new course",
+    )
 
 
 class MicroCredentialRef(BaseModel):
@@ -166,6 +171,7 @@ class CourseOut(CourseSummary):
     start_dates: list[date]
     skills: list[LevelledSkill]
     micro_credentials: list[MicroCredentialRef]
+    state: EntryState
     created_at: datetime
     updated_at: datetime
 
@@ -210,6 +216,11 @@ class MicroCredentialIn(BaseModel):
     achievement_type: Line = "MicroCredential"
     isced_f: Line | None = None
     languages: list[Line] = Field(default_factory=list, description="default: the course's")
+    state: EntryState | None = Field(
+        default=None,
+        description="draft (seen only by its provider, never issued) or published; default: "
+        "as it is, published for a new micro-credential",
+    )
 
 
 class LearningOutcomeOut(BaseModel):
@@ -246,6 +257,7 @@ class MicroCredentialOut(BaseModel):
     isced_f: ConceptRef | None
     languages: list[ConceptRef]
     skills: list[SkillRef]
+    state: EntryState
     created_at: datetime
     updated_at: datetime
 
@@ -316,7 +328,10 @@ EXPORT_FORMAT = "skillshub-catalogue"
 
 
 class ExportedMicroCredential(MicroCredentialIn):
-    course: Line | None = Field(default=None, description="implied by the enclosing course")
+    # Optional here, where the enclosing course implies it (pydantic allows the override).
+    course: Line | None = Field(  # type: ignore[assignment]
+        default=None, description="implied by the enclosing course"
+    )
 
 
 class ExportedCourse(CourseIn):

@@ -9,19 +9,21 @@ matches as a prefix ("batt" finds "battery"), and all words must match.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal_column, or_, select, text
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlalchemy import and_, bindparam, func, literal_column, or_, text
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from catalogue import bulk, vocabularies
-from catalogue.base import pk
+from catalogue.base import pk, table_of
 from catalogue.errors import InvalidInput
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     JobRole,
     JobRoleSkill,
     LearningOutcome,
@@ -47,7 +49,7 @@ PG_VECTOR_SQL = (
     "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, body), 'B')"
 )
-_DOC = SearchDocument.__table__  # type: ignore[attr-defined]
+_DOC = table_of(SearchDocument)
 _DOC_COLUMNS = [
     "kind",
     "ref_id",
@@ -112,11 +114,9 @@ def _chunks(ids: list[int], size: int = 1000) -> Iterator[list[int]]:
 
 
 def skill_documents(session: Session, skill_ids: list[int]) -> list[dict[str, Any]]:
-    skills = session.exec(select(Skill).where(col(Skill.id).in_(skill_ids))).scalars().all()
+    skills = session.exec(select(Skill).where(col(Skill.id).in_(skill_ids))).all()
     labels: dict[int, list[SkillLabel]] = {}
-    for label in session.exec(
-        select(SkillLabel).where(col(SkillLabel.skill_id).in_(skill_ids))
-    ).scalars():
+    for label in session.exec(select(SkillLabel).where(col(SkillLabel.skill_id).in_(skill_ids))):
         labels.setdefault(label.skill_id, []).append(label)
     rows = []
     for s in skills:
@@ -142,7 +142,7 @@ def skill_documents(session: Session, skill_ids: list[int]) -> list[dict[str, An
 
 
 def job_role_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    roles = session.exec(select(JobRole).where(col(JobRole.id).in_(ids))).scalars().all()
+    roles = session.exec(select(JobRole).where(col(JobRole.id).in_(ids))).all()
     return [
         document(
             "job_role",
@@ -159,7 +159,9 @@ def job_role_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]
 def _skill_labels(session: Session, table: Any, fk: Any, ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     rows = session.exec(
-        select(fk, Skill.preferred_label).join(Skill, Skill.id == table.skill_id).where(fk.in_(ids))
+        select(fk, Skill.preferred_label)
+        .join(Skill, col(Skill.id) == table.skill_id)
+        .where(fk.in_(ids))
     )
     for ref_id, label in rows:
         found.setdefault(ref_id, []).append(label)
@@ -169,8 +171,8 @@ def _skill_labels(session: Session, table: Any, fk: Any, ids: list[int]) -> dict
 def course_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     rows = session.exec(
         select(Course, Organisation)
-        .join(Organisation, Organisation.id == Course.organisation_id)
-        .where(col(Course.id).in_(ids))
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
+        .where(col(Course.id).in_(ids), Course.state == EntryState.published.value)
     ).all()
     skills = _skill_labels(session, CourseSkill, col(CourseSkill.course_id), ids)
     return [
@@ -194,9 +196,12 @@ def course_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
 def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     rows = session.exec(
         select(MicroCredential, Course, Organisation)
-        .join(Course, Course.id == MicroCredential.course_id)
-        .join(Organisation, Organisation.id == Course.organisation_id)
-        .where(col(MicroCredential.id).in_(ids))
+        .join(Course, col(Course.id) == MicroCredential.course_id)
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
+        .where(
+            col(MicroCredential.id).in_(ids),
+            MicroCredential.state == EntryState.published.value,
+        )
     ).all()
     outcomes: dict[int, list[str]] = {}
     for mc_id, outcome_text in session.exec(
@@ -208,8 +213,8 @@ def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[st
     skills: dict[int, list[str]] = {}
     for mc_id, label in session.exec(
         select(LearningOutcome.micro_credential_id, Skill.preferred_label)
-        .join(LearningOutcomeSkill, LearningOutcomeSkill.outcome_id == LearningOutcome.id)
-        .join(Skill, Skill.id == LearningOutcomeSkill.skill_id)
+        .join(LearningOutcomeSkill, col(LearningOutcomeSkill.outcome_id) == LearningOutcome.id)
+        .join(Skill, col(Skill.id) == LearningOutcomeSkill.skill_id)
         .where(col(LearningOutcome.micro_credential_id).in_(ids))
     ):
         skills.setdefault(mc_id, []).append(label)
@@ -237,7 +242,8 @@ def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[st
     ]
 
 
-_BUILDERS = {
+_Indexed = type[Skill] | type[JobRole] | type[Course] | type[MicroCredential]
+_BUILDERS: dict[str, tuple[_Indexed, Callable[[Session, list[int]], list[dict[str, Any]]]]] = {
     "skill": (Skill, skill_documents),
     "job_role": (JobRole, job_role_documents),
     "course": (Course, course_documents),
@@ -246,12 +252,20 @@ _BUILDERS = {
 
 
 def index(session: Session, kind: str, ids: Iterable[int]) -> int:
-    """Refresh the documents of these entries (after a write); returns documents changed."""
+    """Refresh the documents of these entries (after a write); returns documents changed.
+    An entry the builder leaves out (a draft) loses its document: search shows public ones."""
     build = _BUILDERS[kind][1]
     session.flush()
     changed = 0
     for chunk in _chunks(sorted(set(ids))):
-        changed += save_documents(session, build(session, chunk))
+        rows = build(session, chunk)
+        changed += save_documents(session, rows)
+        hidden = set(chunk) - {row["ref_id"] for row in rows}
+        if hidden:
+            gone = session.exec(
+                _DOC.delete().where(_DOC.c.kind == kind, _DOC.c.ref_id.in_(sorted(hidden)))
+            )
+            changed += max(gone.rowcount, 0)
     return changed
 
 
@@ -260,9 +274,9 @@ def reindex(session: Session, kinds: Iterable[str] = KINDS) -> int:
     changed = 0
     for kind in kinds:
         model = _BUILDERS[kind][0]
-        ids = list(session.exec(select(model.id)).scalars())
+        ids = [pk for pk in session.exec(select(col(model.id))) if pk is not None]
         stale = session.exec(
-            _DOC.delete().where(_DOC.c.kind == kind, _DOC.c.ref_id.not_in(select(model.id)))
+            _DOC.delete().where(_DOC.c.kind == kind, _DOC.c.ref_id.not_in(select(col(model.id))))
         )
         changed += max(stale.rowcount, 0) + index(session, kind, ids)
     return changed
@@ -292,20 +306,22 @@ def _filters(session: Session, filters: SearchFilters) -> list[ColumnElement[boo
         where.append(d.country == vocabularies.code("country", filters.country))
     if filters.provider:
         org_id = session.exec(
-            select(Organisation.id).where(Organisation.slug == filters.provider)
-        ).scalar()
+            select(col(Organisation.id)).where(Organisation.slug == filters.provider)
+        ).first()
         if org_id is None:
             raise InvalidInput(f"no provider {filters.provider!r}", details={"field": "provider"})
         where.append(d.organisation_id == org_id)
     if filters.skill:
         skill_id = session.exec(
-            select(Skill.id).where(or_(Skill.iri == filters.skill, Skill.slug == filters.skill))
-        ).scalar()
+            select(col(Skill.id)).where(
+                or_(col(Skill.iri) == filters.skill, col(Skill.slug) == filters.skill)
+            )
+        ).first()
         if skill_id is None:
             raise InvalidInput(f"no skill {filters.skill!r}", details={"field": "skill"})
         outcome_mcs = (
             select(LearningOutcome.micro_credential_id)
-            .join(LearningOutcomeSkill, LearningOutcomeSkill.outcome_id == LearningOutcome.id)
+            .join(LearningOutcomeSkill, col(LearningOutcomeSkill.outcome_id) == LearningOutcome.id)
             .where(LearningOutcomeSkill.skill_id == skill_id)
         )
         where.append(
@@ -333,7 +349,7 @@ def _ranked(session: Session, words: list[str]) -> Any:
     """A subquery of (id, score) for the documents matching every word; higher score is better."""
     if session.connection().dialect.name == "postgresql":
         query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery"))
-        vector = literal_column(f"({PG_VECTOR_SQL})")
+        vector: ColumnClause[Any] = literal_column(f"({PG_VECTOR_SQL})")
         return (
             select(_DOC.c.id, func.ts_rank(vector, query, 1).label("score"))
             .where(vector.op("@@")(query))
@@ -377,17 +393,19 @@ def search(
     where = _filters(session, filters or SearchFilters())
     words = terms(q)
     d = _DOC.c
+    base: Select[SearchDocument, Any]
     if words:
         ranked = _ranked(session, words)
-        base = select(_DOC, ranked.c.score).join(ranked, ranked.c.id == d.id).where(*where)
+        base = select(SearchDocument, ranked.c.score).join(ranked, ranked.c.id == d.id)
         order = [ranked.c.score.desc(), d.title, d.id]
     else:
-        base = select(_DOC, literal_column("0.0").label("score")).where(*where)
+        base = select(SearchDocument, literal_column("0.0").label("score"))
         order = [d.title, d.id]
-    total = session.exec(select(func.count()).select_from(base.subquery())).scalar_one()
+    base = base.where(*where)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(base.order_by(*order).limit(per_page).offset(start))
     hits = [
-        SearchHit(kind=r.kind, slug=r.slug, title=r.title, summary=r.summary, score=float(r.score))
-        for r in rows
+        SearchHit(kind=r.kind, slug=r.slug, title=r.title, summary=r.summary, score=float(score))
+        for r, score in rows
     ]
     return SearchPage(items=hits, total=total, page=page, per_page=per_page, query=q)

@@ -11,6 +11,7 @@ from catalogue.errors import NotFound
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     JobRole,
     JobRoleSkill,
     Skill,
@@ -83,7 +84,7 @@ def list_skills(session: Session, *, page: int = 1, per_page: int = 20) -> Page[
     total = session.exec(select(func.count()).select_from(Skill)).one()
     rows = session.exec(
         select(Skill)
-        .order_by(Skill.preferred_label, Skill.id)
+        .order_by(Skill.preferred_label, col(Skill.id))
         .offset(search.offset(page, per_page))
         .limit(per_page)
     )
@@ -106,7 +107,7 @@ def list_job_roles(session: Session, *, page: int = 1, per_page: int = 20) -> Pa
     total = session.exec(select(func.count()).select_from(JobRole)).one()
     rows = session.exec(
         select(JobRole)
-        .order_by(JobRole.title, JobRole.id)
+        .order_by(JobRole.title, col(JobRole.id))
         .offset(search.offset(page, per_page))
         .limit(per_page)
     )
@@ -117,7 +118,7 @@ def required_skills(session: Session, role: JobRole) -> list[RequiredSkill]:
     """The role's skills: essential first, then the higher level, then by label."""
     rows = session.exec(
         select(Skill, JobRoleSkill)
-        .join(JobRoleSkill, JobRoleSkill.skill_id == Skill.id)
+        .join(JobRoleSkill, col(JobRoleSkill.skill_id) == Skill.id)
         .where(JobRoleSkill.job_role_id == role.id)
     )
     found = [
@@ -137,15 +138,17 @@ def courses_teaching(session: Session, skill_iris: list[str]) -> list[CourseTeac
     """Courses that teach any of these skills, the ones teaching most first."""
     rows = session.exec(
         select(Course, Skill, CourseSkill.level)
-        .join(CourseSkill, CourseSkill.course_id == Course.id)
-        .join(Skill, Skill.id == CourseSkill.skill_id)
-        .where(col(Skill.iri).in_(skill_iris))
+        .join(CourseSkill, col(CourseSkill.course_id) == Course.id)
+        .join(Skill, col(Skill.id) == CourseSkill.skill_id)
+        .where(col(Skill.iri).in_(skill_iris), Course.state == EntryState.published.value)
     )
     by_course: dict[int, tuple[Course, list[LevelledSkill]]] = {}
     for course, skill, level in rows:
         entry = by_course.setdefault(pk(course), (course, []))
         entry[1].append(
-            LevelledSkill(iri=skill.iri, slug=skill.slug, label=skill.preferred_label, level=level)
+            LevelledSkill(
+                iri=skill.iri, slug=skill.slug, label=skill.preferred_label, level=SkillLevel(level)
+            )
         )
     found = list(by_course.values())
     views = courses.summaries(session, [c for c, _ in found])
@@ -166,3 +169,17 @@ def job_role_view(session: Session, role: JobRole) -> JobRoleOut:
         skills=skills,
         courses=courses_teaching(session, [s.iri for s in skills]),
     )
+
+
+def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
+    """The skills these slugs or IRIs name, by the key given (unknown keys left out)."""
+    wanted = [k for k in dict.fromkeys(k.strip() for k in keys) if k][:500]
+    if not wanted:
+        return {}
+    found: dict[str, SkillRef] = {}
+    for skill in session.exec(
+        select(Skill).where(or_(col(Skill.slug).in_(wanted), col(Skill.iri).in_(wanted)))
+    ):
+        ref = skill_ref(skill)
+        found[skill.iri] = found[skill.slug] = ref
+    return {k: found[k] for k in wanted if k in found}

@@ -85,14 +85,14 @@ def import_catalogue(
     # Micro-credentials after every course; stacking links last, so `stackable_towards` may
     # name a micro-credential that comes later in the document.
     stacked: list[MicroCredentialIn] = []
-    for course_slug, entry in pending:
-        data = MicroCredentialIn.model_validate(entry.model_dump() | {"course": course_slug})
-        first = data.model_copy(update={"stackable_towards": None})
+    for course_slug, mc_entry in pending:
+        mc_data = MicroCredentialIn.model_validate(mc_entry.model_dump() | {"course": course_slug})
+        first = mc_data.model_copy(update={"stackable_towards": None})
         slug = _save_micro_credential(session, org, first, summary)
-        if data.stackable_towards:
-            stacked.append(data.model_copy(update={"slug": slug}))
-    for data in stacked:
-        micro_credentials.update_micro_credential(session, org, data.slug or "", data)
+        if mc_data.stackable_towards:
+            stacked.append(mc_data.model_copy(update={"slug": slug}))
+    for mc_data in stacked:
+        micro_credentials.update_micro_credential(session, org, mc_data.slug or "", mc_data)
     return summary
 
 

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.base import pk
 from catalogue.errors import Conflict, InvalidInput
@@ -240,7 +241,7 @@ def active_certificate(session: Session, organisation_id: int) -> SealCertificat
     return session.exec(
         select(SealCertificate)
         .where(SealCertificate.organisation_id == organisation_id, SealCertificate.active)
-        .order_by(SealCertificate.id.desc())  # type: ignore[union-attr]
+        .order_by(col(SealCertificate.id).desc())
     ).first()
 
 
@@ -249,7 +250,7 @@ def list_certificates(session: Session, organisation_id: int) -> list[SealCertif
         session.exec(
             select(SealCertificate)
             .where(SealCertificate.organisation_id == organisation_id)
-            .order_by(SealCertificate.id.desc())  # type: ignore[union-attr]
+            .order_by(col(SealCertificate.id).desc())
         )
     )
 
@@ -343,7 +344,7 @@ def generate_test_seal(
 def ensure_demo_seals(session: Session, master_key: MasterKey) -> int:
     """Give every organisation without an e-seal certificate a self-signed TEST one."""
     added = 0
-    for org in session.exec(select(Organisation).order_by(Organisation.id)):
+    for org in session.exec(select(Organisation).order_by(col(Organisation.id))):
         if active_certificate(session, pk(org)) is not None:
             continue
         cert, key = generate_test_seal(org)
@@ -356,7 +357,7 @@ def _key_id(fingerprint: str) -> str:
     return f"seal-certificate:{fingerprint}"
 
 
-def _spki(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined]
+def _spki(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -87,8 +87,8 @@ def public_jwk(
             "y": b64url_encode(numbers.y.to_bytes(32, "big")),
         }
     elif isinstance(key, rsa.RSAPublicKey):
-        numbers = key.public_numbers()
-        jwk = {"kty": "RSA", "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)}
+        rsa_numbers = key.public_numbers()
+        jwk = {"kty": "RSA", "n": _b64url_uint(rsa_numbers.n), "e": _b64url_uint(rsa_numbers.e)}
     else:
         raise TypeError(f"not a supported public key: {type(key).__name__}")
     if alg is not None and alg != jws_algorithm(key):

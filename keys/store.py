@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from keys.did import PublicKeyInfo
@@ -141,13 +141,13 @@ def active_keys(session: Session, issuer_id: int, algorithm: str) -> list[Issuer
     statement = select(IssuerKey).where(
         IssuerKey.issuer_id == issuer_id, IssuerKey.algorithm == algorithm, IssuerKey.active
     )
-    return list(session.exec(statement.order_by(IssuerKey.id.desc())))  # type: ignore[union-attr]
+    return list(session.exec(statement.order_by(col(IssuerKey.id).desc())))
 
 
 def published_keys(session: Session, issuer_id: int) -> list[IssuerKey]:
     """Every key of the issuer, active first, newest first: what DID documents and JWKS list."""
     statement = select(IssuerKey).where(IssuerKey.issuer_id == issuer_id)
-    rows = session.exec(statement.order_by(IssuerKey.id.desc())).all()  # type: ignore[union-attr]
+    rows = session.exec(statement.order_by(col(IssuerKey.id).desc())).all()
     return sorted(rows, key=lambda k: not k.active)
 
 
@@ -172,10 +172,29 @@ def signer(
     )
 
 
-def jwt_signer(session: Session, master_key: MasterKey, issuer_id: int) -> Signer:
-    """ES256 where the issuer has a P-256 key (what the 1EdTech validator accepts), else EdDSA."""
-    algorithm = "P-256" if active_keys(session, issuer_id, "P-256") else "Ed25519"
-    return signer(session, master_key, issuer_id, algorithm)
+# JWS `alg` -> the key type that signs it.
+JWT_KEY_TYPES = {"ES256": "P-256", "EdDSA": "Ed25519"}
+
+
+def jwt_signer(
+    session: Session, master_key: MasterKey, issuer_id: int, algorithm: str = "ES256"
+) -> Signer:
+    """A VC-JWT signer: ES256 with the issuer's P-256 key (what the 1EdTech validator accepts)
+    or EdDSA with its Ed25519 key."""
+    if algorithm not in JWT_KEY_TYPES:
+        raise InvalidInput(f"a VC-JWT is signed ES256 or EdDSA, not {algorithm!r}")
+    return signer(session, master_key, issuer_id, JWT_KEY_TYPES[algorithm])
+
+
+def own_jwt_signer(
+    session: Session, master_key: MasterKey, issuer_id: int, controller: str
+) -> Signer:
+    """A JWT signer whose key the issuer's own identifier names (its DID document lists it):
+    ES256 where `controller` controls a P-256 key (did:web), else EdDSA (a did:key is its
+    Ed25519 key). For documents third parties must tie to the issuer with no help, such as
+    status lists."""
+    p256 = [k for k in active_keys(session, issuer_id, "P-256") if k.controller == controller]
+    return signer(session, master_key, issuer_id, "P-256" if p256 else "Ed25519")
 
 
 def _open(master_key: MasterKey, record: IssuerKey) -> MultikeyPrivateKey:

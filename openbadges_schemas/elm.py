@@ -11,7 +11,7 @@ single value and a one-element array alike; the samples use a bare object for on
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -22,7 +22,7 @@ EDC_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
 EDC_TYPES = ("VerifiableCredential", "EuropeanDigitalCredential")
 
 T = TypeVar("T")
-OneOrMany = T | list[T]
+OneOrMany: TypeAlias = T | list[T]
 LangMap = dict[str, str]
 """A language map: ISO 639-1 code -> text, e.g. {"en": "Battery safety"}."""
 

@@ -109,7 +109,9 @@ class PinnedDocumentLoader:
 
     def __init__(self, documents: Mapping[str, Any]) -> None:
         self._documents = dict(documents)
-        self.resolved_context_cache: LRUCache = LRUCache(maxsize=_RESOLVED_CONTEXT_CACHE_SIZE)
+        self.resolved_context_cache: LRUCache[Any, Any] = LRUCache(
+            maxsize=_RESOLVED_CONTEXT_CACHE_SIZE
+        )
 
     @property
     def urls(self) -> frozenset[str]:
@@ -131,7 +133,7 @@ class PinnedDocumentLoader:
         }
 
 
-def make_loader(extra: Mapping[str, dict] | None = None) -> PinnedDocumentLoader:
+def make_loader(extra: Mapping[str, dict[str, Any]] | None = None) -> PinnedDocumentLoader:
     """A loader over the pinned set plus ``extra`` documents (URL -> parsed JSON).
 
     ``extra`` may not redefine a pinned URL with different content.

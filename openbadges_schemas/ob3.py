@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError, core_schema
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -83,7 +84,7 @@ def _check_datetime(value: str, *, zone: bool) -> str:
         valid = match is not None and datetime.fromisoformat(value.upper()) is not None
     except ValueError:
         valid = False
-    if not valid or (zone and not match["tz"]):
+    if match is None or not valid or (zone and not match["tz"]):
         what = "an ISO 8601 date-time with a timezone" if zone else "an ISO 8601 date-time"
         raise PydanticCustomError(
             "ob_datetime", "'{value}' is not {what}", {"value": value, "what": what}
@@ -148,36 +149,43 @@ StatusListIndex = Annotated[
 ]
 
 
-def Many(item: Any) -> Any:
-    """An array of *item*; a single value is accepted and wrapped."""
-    return Annotated[list[item], BeforeValidator(_as_list)]
+_T = TypeVar("_T")
+# An array of *_T*; a single value is accepted and wrapped.
+Many = Annotated[list[_T], BeforeValidator(_as_list)]
+# A single *_T*; a one-element array is accepted and unwrapped.
+One = Annotated[_T, BeforeValidator(_single)]
 
 
-def One(item: Any) -> Any:
-    """A single *item*; a one-element array is accepted and unwrapped."""
-    return Annotated[item, BeforeValidator(_single)]
+@dataclass(frozen=True)
+class _Vocabulary:
+    """An OB "EnumExt" vocabulary: one of *terms*, or an ``ext:`` extension term."""
 
+    name: str
+    terms: tuple[str, ...]
 
-def _vocabulary(name: str, values: Iterable[str]) -> Any:
-    """An OB "EnumExt" vocabulary: one of *values*, or an ``ext:`` extension term."""
-    terms = tuple(values)
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
 
-    def check(value: str) -> str:
-        if value in terms or _EXT_RE.fullmatch(value):
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {
+            "oneOf": [
+                {"type": "string", "enum": list(self.terms)},
+                {"type": "string", "pattern": f"^{_EXT_RE.pattern}$"},
+            ]
+        }
+
+    def _check(self, value: str) -> str:
+        if value in self.terms or _EXT_RE.fullmatch(value):
             return value
         raise PydanticCustomError(
             "ob_vocabulary",
             "'{value}' is not in the {vocabulary} vocabulary (nor an 'ext:' extension)",
-            {"value": value, "vocabulary": name},
+            {"value": value, "vocabulary": self.name},
         )
-
-    schema = {
-        "oneOf": [
-            {"type": "string", "enum": list(terms)},
-            {"type": "string", "pattern": f"^{_EXT_RE.pattern}$"},
-        ]
-    }
-    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
 
 
 ACHIEVEMENT_TYPES: tuple[str, ...] = (
@@ -213,60 +221,69 @@ ACHIEVEMENT_TYPES: tuple[str, ...] = (
     "ResearchDoctorate",
     "SecondarySchoolDiploma",
 )
-AchievementType = _vocabulary("AchievementType", ACHIEVEMENT_TYPES)
-IdentifierType = _vocabulary(
-    "IdentifierType",
-    [
-        "name",
-        "sourcedId",
-        "systemId",
-        "productId",
-        "userName",
-        "accountId",
-        "emailAddress",
-        "nationalIdentityNumber",
-        "isbn",
-        "issn",
-        "lisSourcedId",
-        "oneRosterSourcedId",
-        "sisSourcedId",
-        "ltiContextId",
-        "ltiDeploymentId",
-        "ltiToolId",
-        "ltiPlatformId",
-        "ltiUserId",
-        "identifier",
-    ],
-)
-AlignmentTargetType = _vocabulary(
-    "AlignmentTargetType",
-    [
-        "ceasn:Competency",
-        "ceterms:Credential",
-        "CFItem",
-        "CFRubric",
-        "CFRubricCriterion",
-        "CFRubricCriterionLevel",
-        "CTDL",
-    ],
-)
-ResultType = _vocabulary(
-    "ResultType",
-    [
-        "GradePointAverage",
-        "LetterGrade",
-        "Percent",
-        "PerformanceLevel",
-        "PredictedScore",
-        "RawScore",
-        "Result",
-        "RubricCriterion",
-        "RubricCriterionLevel",
-        "RubricScore",
-        "ScaledScore",
-        "Status",
-    ],
-)
+AchievementType = Annotated[str, _Vocabulary("AchievementType", ACHIEVEMENT_TYPES)]
+IdentifierType = Annotated[
+    str,
+    _Vocabulary(
+        "IdentifierType",
+        (
+            "name",
+            "sourcedId",
+            "systemId",
+            "productId",
+            "userName",
+            "accountId",
+            "emailAddress",
+            "nationalIdentityNumber",
+            "isbn",
+            "issn",
+            "lisSourcedId",
+            "oneRosterSourcedId",
+            "sisSourcedId",
+            "ltiContextId",
+            "ltiDeploymentId",
+            "ltiToolId",
+            "ltiPlatformId",
+            "ltiUserId",
+            "identifier",
+        ),
+    ),
+]
+AlignmentTargetType = Annotated[
+    str,
+    _Vocabulary(
+        "AlignmentTargetType",
+        (
+            "ceasn:Competency",
+            "ceterms:Credential",
+            "CFItem",
+            "CFRubric",
+            "CFRubricCriterion",
+            "CFRubricCriterionLevel",
+            "CTDL",
+        ),
+    ),
+]
+ResultType = Annotated[
+    str,
+    _Vocabulary(
+        "ResultType",
+        (
+            "GradePointAverage",
+            "LetterGrade",
+            "Percent",
+            "PerformanceLevel",
+            "PredictedScore",
+            "RawScore",
+            "Result",
+            "RubricCriterion",
+            "RubricCriterionLevel",
+            "RubricScore",
+            "ScaledScore",
+            "Status",
+        ),
+    ),
+]
 ResultStatus = Literal[
     "Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"
 ]
@@ -298,20 +315,29 @@ class _RequiredTypes:
 
 
 def TypeOf(*required: str | tuple[str, ...]) -> Any:
-    """The ``type`` of an OB class: an array holding the class name(s), defaulting to them."""
+    """The ``type`` of an OB class: an array holding the class name(s), defaulting to them.
+
+    Used as a ``list[str]`` field's default: the field's validation comes with it.
+    """
     groups = tuple((r,) if isinstance(r, str) else r for r in required)
     default = [group[0] for group in groups]
-    return Annotated[
+    # typed Any: a typing special form is a valid annotation, though not a ``type``
+    annotation: Any = Annotated[
         list[str],
         BeforeValidator(_as_list),
         _RequiredTypes(groups),
         Field(default_factory=lambda: list(default)),
     ]
+    return FieldInfo.from_annotation(annotation)
 
 
 def FixedType(name: str) -> Any:
-    """The ``type`` of a class the formal schema types as one string, e.g. ``"Image"``."""
-    return Annotated[Literal[name], BeforeValidator(_single), Field(default=name)]  # type: ignore[valid-type]
+    """The ``type`` of a class the formal schema types as one string, e.g. ``"Image"``.
+
+    Used as a ``Literal[name]`` field's default: the field's validation comes with it.
+    """
+    annotation: Any = Annotated[Literal[name], BeforeValidator(_single), Field(default=name)]
+    return FieldInfo.from_annotation(annotation)
 
 
 # ── models ──────────────────────────────────────────────────────────────────
@@ -343,7 +369,7 @@ class Image(OBModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    type: FixedType("Image")
+    type: Literal["Image"] = FixedType("Image")
     caption: str | None = None
 
 
@@ -357,7 +383,7 @@ class Criteria(OBModel):
 class Alignment(OBModel):
     """An alignment to a node in an educational framework."""
 
-    type: TypeOf("Alignment")
+    type: list[str] = TypeOf("Alignment")
     target_code: str | None = None
     target_description: str | None = None
     target_name: str
@@ -370,7 +396,7 @@ class IdentifierEntry(OBModel):
     """An additional identifier of a profile or an achievement."""
 
     model_config = ConfigDict(extra="forbid")
-    type: FixedType("IdentifierEntry")
+    type: Literal["IdentifierEntry"] = FixedType("IdentifierEntry")
     identifier: str
     identifier_type: IdentifierType
 
@@ -379,7 +405,7 @@ class IdentityObject(OBModel):
     """An identifier of the recipient, in clear or as a salted hash (``sha256$...``)."""
 
     model_config = ConfigDict(extra="forbid")
-    type: FixedType("IdentityObject")
+    type: Literal["IdentityObject"] = FixedType("IdentityObject")
     hashed: StrictBool
     identity_hash: str
     identity_type: IdentifierType
@@ -389,7 +415,7 @@ class IdentityObject(OBModel):
 class GeoCoordinates(OBModel):
     """A WGS84 position."""
 
-    type: FixedType("GeoCoordinates")
+    type: Literal["GeoCoordinates"] = FixedType("GeoCoordinates")
     latitude: Number
     longitude: Number
 
@@ -397,7 +423,7 @@ class GeoCoordinates(OBModel):
 class Address(OBModel):
     """A postal address."""
 
-    type: TypeOf("Address")
+    type: list[str] = TypeOf("Address")
     address_country: str | None = None
     address_country_code: str | None = None
     address_region: str | None = None
@@ -405,14 +431,14 @@ class Address(OBModel):
     street_address: str | None = None
     post_office_box_number: str | None = None
     postal_code: str | None = None
-    geo: One(GeoCoordinates) | None = None
+    geo: One[GeoCoordinates] | None = None
 
 
 class Related(OBModel):
     """A related achievement, e.g. the same one in another language."""
 
     id: str
-    type: TypeOf("Related")
+    type: list[str] = TypeOf("Related")
     in_language: LanguageCode | None = None
     version: str | None = None
 
@@ -421,8 +447,8 @@ class RubricCriterionLevel(OBModel):
     """A level of a rubric criterion."""
 
     id: str
-    type: TypeOf("RubricCriterionLevel")
-    alignment: Many(Alignment) | None = None
+    type: list[str] = TypeOf("RubricCriterionLevel")
+    alignment: Many[Alignment] | None = None
     description: str | None = None
     level: str | None = None
     name: str
@@ -433,14 +459,14 @@ class ResultDescription(OBModel):
     """A result an achievement can have (grade, score, rubric level, status)."""
 
     id: str
-    type: TypeOf("ResultDescription")
-    alignment: Many(Alignment) | None = None
-    allowed_value: Many(str) | None = None
+    type: list[str] = TypeOf("ResultDescription")
+    alignment: Many[Alignment] | None = None
+    allowed_value: Many[str] | None = None
     name: str
     required_level: str | None = None
     required_value: str | None = None
     result_type: ResultType
-    rubric_criterion_level: Many(RubricCriterionLevel) | None = None
+    rubric_criterion_level: Many[RubricCriterionLevel] | None = None
     value_max: str | None = None
     value_min: str | None = None
 
@@ -448,11 +474,11 @@ class ResultDescription(OBModel):
 class Result(OBModel):
     """A result the recipient achieved, described by a ResultDescription."""
 
-    type: TypeOf("Result")
+    type: list[str] = TypeOf("Result")
     achieved_level: str | None = None
-    alignment: Many(Alignment) | None = None
+    alignment: Many[Alignment] | None = None
     result_description: str | None = None
-    status: One(ResultStatus) | None = None
+    status: One[ResultStatus] | None = None
     value: str | None = None
 
 
@@ -460,7 +486,7 @@ class Evidence(OBModel):
     """Evidence of the recipient's achievement."""
 
     id: str | None = None
-    type: TypeOf("Evidence")
+    type: list[str] = TypeOf("Evidence")
     narrative: str | None = None
     name: str | None = None
     description: str | None = None
@@ -472,19 +498,19 @@ class Profile(OBModel):
     """An issuer, creator, endorser or other entity (organisation or person)."""
 
     id: str
-    type: TypeOf("Profile")
+    type: list[str] = TypeOf("Profile")
     name: str | None = None
     url: str | None = None
     phone: str | None = None
     description: str | None = None
-    endorsement: Many("EndorsementCredential") | None = None
-    endorsement_jwt: Many(CompactJws) | None = None
-    image: One(Image) | None = None
+    endorsement: Many["EndorsementCredential"] | None = None
+    endorsement_jwt: Many[CompactJws] | None = None
+    image: One[Image] | None = None
     email: str | None = None
-    address: One(Address) | None = None
-    other_identifier: Many(IdentifierEntry) | None = None
+    address: One[Address] | None = None
+    other_identifier: Many[IdentifierEntry] | None = None
     official: str | None = None
-    parent_org: One("Profile") | None = None
+    parent_org: One["Profile"] | None = None
     family_name: str | None = None
     given_name: str | None = None
     additional_name: str | None = None
@@ -499,25 +525,25 @@ class Achievement(OBModel):
     """What was accomplished: the badge class of OB 2.0."""
 
     id: str
-    type: TypeOf("Achievement")
-    alignment: Many(Alignment) | None = None
+    type: list[str] = TypeOf("Achievement")
+    alignment: Many[Alignment] | None = None
     achievement_type: AchievementType | None = None
-    creator: One(Profile) | None = None
+    creator: One[Profile] | None = None
     credits_available: Number | None = None
-    criteria: One(Criteria)
+    criteria: One[Criteria]
     description: str
-    endorsement: Many("EndorsementCredential") | None = None
-    endorsement_jwt: Many(CompactJws) | None = None
+    endorsement: Many["EndorsementCredential"] | None = None
+    endorsement_jwt: Many[CompactJws] | None = None
     field_of_study: str | None = None
     human_code: str | None = None
-    image: One(Image) | None = None
+    image: One[Image] | None = None
     in_language: LanguageCode | None = None
     name: str
-    other_identifier: Many(IdentifierEntry) | None = None
-    related: Many(Related) | None = None
-    result_description: Many(ResultDescription) | None = None
+    other_identifier: Many[IdentifierEntry] | None = None
+    related: Many[Related] | None = None
+    result_description: Many[ResultDescription] | None = None
     specialization: str | None = None
-    tag: Many(str) | None = None
+    tag: Many[str] | None = None
     version: str | None = None
 
 
@@ -525,18 +551,18 @@ class AchievementSubject(OBModel):
     """The recipient and the achievement they earned (the credentialSubject)."""
 
     id: str | None = None
-    type: TypeOf("AchievementSubject")
+    type: list[str] = TypeOf("AchievementSubject")
     activity_end_date: DateTime | None = None
     activity_start_date: DateTime | None = None
     credits_earned: Number | None = None
-    achievement: One(Achievement)
-    identifier: Many(IdentityObject) | None = None
-    image: One(Image) | None = None
+    achievement: One[Achievement]
+    identifier: Many[IdentityObject] | None = None
+    image: One[Image] | None = None
     license_number: str | None = None
     narrative: str | None = None
-    result: Many(Result) | None = None
+    result: Many[Result] | None = None
     role: str | None = None
-    source: One(Profile) | None = None
+    source: One[Profile] | None = None
     term: str | None = None
 
     @model_validator(mode="after")
@@ -552,7 +578,7 @@ class EndorsementSubject(OBModel):
     """The entity an endorsement is about."""
 
     id: str
-    type: TypeOf("EndorsementSubject")
+    type: list[str] = TypeOf("EndorsementSubject")
     endorsement_comment: str | None = None
 
 
@@ -560,20 +586,20 @@ class CredentialSchema(OBModel):
     """A JSON Schema the credential conforms to (``1EdTechJsonSchemaValidator2019``)."""
 
     id: str
-    type: One(str)
+    type: One[str]
 
 
 class CredentialStatus(OBModel):
     """Any credential status method, e.g. ``1EdTechRevocationList``."""
 
     id: str
-    type: One(str)
+    type: One[str]
 
 
 class BitstringStatusListEntry(CredentialStatus):
     """A position in a W3C Bitstring Status List (VC DM 2.0 §4.10)."""
 
-    type: FixedType("BitstringStatusListEntry")
+    type: Literal["BitstringStatusListEntry"] = FixedType("BitstringStatusListEntry")
     status_purpose: str
     status_list_index: StatusListIndex
     status_list_credential: str
@@ -586,20 +612,20 @@ class RefreshService(OBModel):
     """Where a fresh copy of the credential can be had (``1EdTechCredentialRefresh``)."""
 
     id: str
-    type: One(str)
+    type: One[str]
 
 
 class TermsOfUse(OBModel):
     """Terms under which the credential was issued."""
 
     id: str | None = None
-    type: One(str)
+    type: One[str]
 
 
 class Proof(OBModel):
     """An embedded proof; Data Integrity, or a legacy suite such as Ed25519Signature2020."""
 
-    type: One(str)
+    type: One[str]
     created: DateTimeZ | None = None
     cryptosuite: str | None = None
     challenge: str | None = None
@@ -613,7 +639,7 @@ class Proof(OBModel):
 class DataIntegrityProof(Proof):
     """A W3C Data Integrity proof, e.g. cryptosuite ``eddsa-rdfc-2022``."""
 
-    type: FixedType("DataIntegrityProof")
+    type: Literal["DataIntegrityProof"] = FixedType("DataIntegrityProof")
     cryptosuite: str
 
 
@@ -668,7 +694,9 @@ def _context_problems(
         if issuance_date is None:
             problems.append(("issuanceDate", "issuanceDate is required by VC 1.1"))
     elif valid_from is None:
-        problems.append(("validFrom", "validFrom is required by VC 2.0"))
+        problems.append(
+            ("validFrom", "validFrom is required by Open Badges 3.0 (VC 2.0 makes it optional)")
+        )
     return problems
 
 
@@ -707,19 +735,19 @@ class _Credential(OBModel):
     id: str
     name: str | None = None
     description: str | None = None
-    image: One(Image) | None = None
+    image: One[Image] | None = None
     awarded_date: DateTimeZ | None = None
-    issuer: One(ProfileRef)
+    issuer: One[ProfileRef]
     valid_from: DateTimeZ | None = None
     valid_until: DateTimeZ | None = None
     issuance_date: DateTimeZ | None = None  # VC 1.1
     expiration_date: DateTimeZ | None = None  # VC 1.1
-    proof: Many(Proof) | None = None
-    credential_schema: Many(CredentialSchema) | None = None
+    proof: Many[Proof] | None = None
+    credential_schema: Many[CredentialSchema] | None = None
     # OB 3.0 has one status; VC DM 2.0 allows several (e.g. revocation and suspension).
-    credential_status: One(AnyCredentialStatus) | list[AnyCredentialStatus] | None = None
-    refresh_service: One(RefreshService) | None = None
-    terms_of_use: Many(TermsOfUse) | None = None
+    credential_status: One[AnyCredentialStatus] | list[AnyCredentialStatus] | None = None
+    refresh_service: One[RefreshService] | None = None
+    terms_of_use: Many[TermsOfUse] | None = None
 
     @model_validator(mode="after")
     def _vc_rules(self) -> Self:
@@ -731,7 +759,7 @@ class _Credential(OBModel):
 
     @model_serializer(mode="wrap")
     def _with_context(self, handler: SerializerFunctionWrapHandler, info: Any) -> dict[str, Any]:
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         key = "context" if info.by_alias is False else "@context"
         if self.context is None:  # built here: the context follows from the content
             data.pop(key, None)
@@ -742,19 +770,21 @@ class _Credential(OBModel):
 class EndorsementCredential(_Credential):
     """A third party's endorsement of a profile, an achievement or a credential."""
 
-    type: TypeOf("VerifiableCredential", "EndorsementCredential")
+    type: list[str] = TypeOf("VerifiableCredential", "EndorsementCredential")
     name: str
-    credential_subject: One(EndorsementSubject)
+    credential_subject: One[EndorsementSubject]
 
 
 class AchievementCredential(_Credential):
     """An awarded achievement: the Open Badge (type ``OpenBadgeCredential``)."""
 
-    type: TypeOf("VerifiableCredential", ("OpenBadgeCredential", "AchievementCredential"))
-    credential_subject: One(AchievementSubject)
-    endorsement: Many(EndorsementCredential) | None = None
-    endorsement_jwt: Many(CompactJws) | None = None
-    evidence: Many(Evidence) | None = None
+    type: list[str] = TypeOf(
+        "VerifiableCredential", ("OpenBadgeCredential", "AchievementCredential")
+    )
+    credential_subject: One[AchievementSubject]
+    endorsement: Many[EndorsementCredential] | None = None
+    endorsement_jwt: Many[CompactJws] | None = None
+    evidence: Many[Evidence] | None = None
 
 
 OpenBadgeCredential = AchievementCredential

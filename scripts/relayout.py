@@ -165,6 +165,8 @@ def exports(package: str) -> frozenset[str]:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                if node.value is None:  # `__all__: list[str]` names nothing
+                    return frozenset()
                 try:
                     return frozenset(ast.literal_eval(node.value))
                 except ValueError:

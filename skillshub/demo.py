@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts import audit
 from accounts.audit import Actor
@@ -13,6 +13,7 @@ from accounts.roles import Role
 from accounts.users import add_member, create_user, find_user
 from badges.issuing import create_issuer
 from badges.models import Issuer
+from catalogue.base import pk
 from catalogue.models import (
     Course,
     LearningOutcome,
@@ -36,7 +37,7 @@ def load_demo(session: Session, settings: Settings) -> dict[str, int]:
     summary = load_demo_catalogue(session)
     master_key = ensure_master_key(session, settings.resolved_master_key())
     added = 0
-    for org in session.exec(select(Organisation).order_by(Organisation.id)):
+    for org in session.exec(select(Organisation).order_by(col(Organisation.id))):
         slug = org.slug
         if session.exec(select(Issuer).where(Issuer.slug == slug)).first():
             continue
@@ -137,7 +138,7 @@ def make_world(
         skill_type="skill",
     )
     course = Course(
-        organisation_id=org.id,
+        organisation_id=pk(org),
         slug=f"{slug}-course",
         title="High-voltage battery maintenance",
         languages=["en"],
@@ -149,7 +150,7 @@ def make_world(
     session.add_all([skill, course])
     session.flush()
     mc = MicroCredential(
-        course_id=course.id,
+        course_id=pk(course),
         slug=f"{slug}-hv-battery",
         title="High-voltage battery maintenance",
         description="Diagnose and maintain EV battery systems safely.",
@@ -167,10 +168,10 @@ def make_world(
     )
     session.add(mc)
     session.flush()
-    outcome = LearningOutcome(micro_credential_id=mc.id, text="Maintain HV batteries")
+    outcome = LearningOutcome(micro_credential_id=pk(mc), text="Maintain HV batteries")
     session.add(outcome)
     session.flush()
-    session.add(LearningOutcomeSkill(outcome_id=outcome.id, skill_id=skill.id))
-    token, _ = create_token(session, org.id)
+    session.add(LearningOutcomeSkill(outcome_id=pk(outcome), skill_id=pk(skill)))
+    token, _ = create_token(session, pk(org))
     session.commit()
     return World(org, issuer, mc, token, master_key)

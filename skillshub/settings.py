@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     # PEM bundle of the certificates a Europass seal's chain must end in (e.g. the EU trusted
     # list's CA certificates); without it the chain check is a warning.
     seal_trust_anchors: Path | None = None
+    # Trust lists (a JSON list of files): issuers the operator vouches for besides this hub's
+    # registered providers; ours or the DCC registry format (docs/trust-lists.md).
+    trust_lists: tuple[Path, ...] = ()
     allow_http_localhost: bool = False
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 2 * 1024 * 1024
@@ -62,9 +66,13 @@ class Settings(BaseSettings):
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
-    # Both by default; "revocation" alone gives the single credentialStatus object that the
-    # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
-    status_purposes: tuple[str, ...] = ("revocation", "suspension")
+    # Revocation alone by default: the single credentialStatus object that the OB 3.0 JSON
+    # Schema (and so the 1EdTech validator) accepts. Adding "suspension" makes credentials
+    # suspendable at the price of a second entry, i.e. an array the schema refuses.
+    status_purposes: tuple[str, ...] = ("revocation",)
+    # VC-JWT credentials: ES256 (the 1EdTech validator accepts RS256 and ES256 only) with each
+    # issuer's P-256 key, or EdDSA with its Ed25519 key.
+    jwt_algorithm: Literal["ES256", "EdDSA"] = "ES256"
     # Rate limits in the `limits` library's syntax; several per class separated by ";"
     # ("60/minute;1000/hour"). Budgets live in RATE_LIMIT_STORAGE: memory (per process) or
     # redis://… so that every worker and host spends from one budget.
@@ -91,6 +99,9 @@ class Settings(BaseSettings):
     console_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     # Password-reset links (e-mailed from /console/reset-password) work this long.
     console_reset_link_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # A class list uploaded in the console (CSV or XLSX); a larger one gets a message next to
+    # the file field. Keep it below MAX_UPLOAD_BYTES, which bounds every request body.
+    console_upload_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     @field_validator("base_url")
     @classmethod

@@ -8,6 +8,8 @@ from cryptography import x509
 from sqlmodel import Session
 
 from badges import status
+from badges.models import IssuedCredential
+from badges.sharing import images
 from badges.verifying import (
     Fetcher,
     FetchPolicy,
@@ -17,6 +19,7 @@ from badges.verifying import (
     VerificationContext,
 )
 from badges.verifying.budget import CpuGate
+from badges.verifying.trust_lists import TrustListError, TrustLists
 from catalogue.errors import DomainError
 from skillshub.settings import Settings
 
@@ -36,9 +39,21 @@ def _trust_anchors(path: Path | None) -> tuple[x509.Certificate, ...]:
         ) from None
 
 
+def _trust_lists(paths: tuple[Path, ...]) -> TrustLists:
+    try:
+        return TrustLists.load(paths)
+    except TrustListError as exc:
+        raise VerifierSettingsError(f"SKILLSHUB_TRUST_LISTS: {exc.message}") from None
+
+
+def _baked_image(session: Session, record: IssuedCredential, kind: str) -> bytes:
+    return images.baked(session, record, "png" if kind == "png" else "svg")
+
+
 def verification_context(settings: Settings) -> VerificationContext:
-    """Fetch policy, pinned documents, trust anchors, limits (the work budget included), and
-    our own status lists from the database. A bad file named by a setting is an error here,
+    """Fetch policy, pinned documents, trust anchors and lists, limits (the work budget
+    included), and our own documents (status lists, credentials, badge images) from the
+    database. A bad file named by a setting is an error here,
     at start-up."""
     try:
         pinned = (
@@ -62,6 +77,8 @@ def verification_context(settings: Settings) -> VerificationContext:
         fetcher=Fetcher(policy, pinned=pinned),
         base_url=base_url,
         local_status=local_status,
+        baked_image=_baked_image,
+        trust_lists=_trust_lists(settings.trust_lists),
         trust_anchors=_trust_anchors(settings.seal_trust_anchors),
         cpu=CpuGate(settings.verify_concurrency),
         limits=Limits(

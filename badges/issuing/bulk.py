@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,13 +23,13 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
-from badges.securing import check_format
+from badges.securing import JwtAlgorithm, check_format
 from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
 
-FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id")
+FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]
 
@@ -39,6 +39,7 @@ class ParsedRow:
     line: int
     recipient: issuing.Recipient | None
     error: str | None = None
+    values: dict[str, str] | None = None  # a bad row's cells, kept for its report
 
 
 def _recipient(values: dict[str, Any]) -> issuing.Recipient:
@@ -47,7 +48,9 @@ def _recipient(values: dict[str, Any]) -> issuing.Recipient:
         # repr: a key may hold a lone surrogate, which the row's stored error could not.
         raise InvalidInput(f"unknown column(s): {', '.join(map(repr, unknown))}")
     clean = {k: (str(v).strip() if v is not None else None) for k, v in values.items()}
-    return issuing.check_recipient(issuing.Recipient(**{k: clean.get(k) or None for k in FIELDS}))  # type: ignore[arg-type]
+    # Any: a missing name or e-mail is None here, which check_recipient refuses.
+    fields: dict[str, Any] = {k: clean.get(k) or None for k in FIELDS}
+    return issuing.check_recipient(issuing.Recipient(**fields))
 
 
 def parse_csv(text: str) -> list[ParsedRow]:
@@ -121,6 +124,7 @@ def create_job(
 ) -> BulkJob:
     """Store the job and every row (bad rows as failed) in one transaction."""
     check_format(fmt)
+    issuing.check_issuable(micro_credential)
     job = BulkJob(
         uuid=str(uuid.uuid4()),
         issuer_id=pk(issuer),
@@ -136,7 +140,7 @@ def create_job(
                 BulkJobRow(
                     job_id=pk(job),
                     line=row.line,
-                    payload="{}",
+                    payload=json.dumps(row.values or {}),
                     status="failed",
                     error=row.error,
                 )
@@ -171,7 +175,8 @@ def run_job(
     *,
     base_url: str,
     progress: Progress | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
     on_issued: Callable[[Session, IssuedCredential], object] | None = None,
 ) -> BulkJob:
     """Issue every pending row, one transaction each; safe to rerun after a crash.
@@ -205,6 +210,7 @@ def run_job(
                     base_url=base_url,
                     fmt=job.format,
                     status_purposes=status_purposes,
+                    jwt_algorithm=jwt_algorithm,
                 )
                 row.status, row.credential_uuid = "issued", record.uuid
                 job.issued += 1
@@ -270,3 +276,35 @@ def job_report(session: Session, job: BulkJob) -> dict[str, Any]:
             for r in job_rows(session, job)
         ],
     }
+
+
+def failed_rows(session: Session, job: BulkJob, *, limit: int = 200) -> list[BulkJobRow]:
+    statement = select(BulkJobRow).where(BulkJobRow.job_id == job.id, BulkJobRow.status == "failed")
+    return list(session.exec(statement.order_by(col(BulkJobRow.line)).limit(limit)))
+
+
+def iter_rows(session: Session, job: BulkJob, *, batch: int = 1000) -> Iterator[BulkJobRow]:
+    """Every row of the job by line, a batch at a time (a report of 100,000 rows)."""
+    after = -1
+    while True:
+        rows = session.exec(
+            select(BulkJobRow)
+            .where(BulkJobRow.job_id == job.id, col(BulkJobRow.line) > after)
+            .order_by(col(BulkJobRow.line))
+            .limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].line
+
+
+def row_values(row: BulkJobRow) -> dict[str, str]:
+    """What a row held (its recipient, or a bad row's cells), for its report."""
+    try:
+        values = json.loads(row.payload)
+    except ValueError:
+        return {}
+    return (
+        {k: str(v) for k, v in values.items() if v is not None} if isinstance(values, dict) else {}
+    )

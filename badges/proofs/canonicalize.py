@@ -102,11 +102,12 @@ def canonicalize(
         )
     check()
     try:
-        return _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+        nquads: str = _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
     except (CanonicalizationError, Abandoned):
         raise
-    except (RecursionError, *_PYLD_FAULTS) as exc:
+    except _DEEP_OR_PYLD_FAULTS as exc:
         raise _malformed(exc) from None
+    return nquads
 
 
 # What pyld raises, instead of a JsonLdError, on some malformed documents it does not
@@ -121,6 +122,7 @@ _PYLD_FAULTS: tuple[type[Exception], ...] = (
     UnicodeError,
     OverflowError,
 )
+_DEEP_OR_PYLD_FAULTS: tuple[type[Exception], ...] = (RecursionError, *_PYLD_FAULTS)
 
 
 def _malformed(exc: Exception) -> CanonicalizationError:
@@ -226,8 +228,10 @@ class Canonicalizer:
 class _WarmCaches:
     """Resolved contexts (pyld's "shared" cache) and their identity index, for one user."""
 
-    contexts: LRUCache
-    by_identity: LRUCache = field(default_factory=lambda: LRUCache(maxsize=_IDENTITY_CACHE_SIZE))
+    contexts: LRUCache[Any, Any]
+    by_identity: LRUCache[int, tuple[Any, Any]] = field(
+        default_factory=lambda: LRUCache(maxsize=_IDENTITY_CACHE_SIZE)
+    )
 
 
 class _CachePool:
@@ -240,7 +244,7 @@ class _CachePool:
     worker threads, and the pool keeps at most `_MAX_SPARE_CACHES`).
     """
 
-    def __init__(self, first: LRUCache) -> None:
+    def __init__(self, first: LRUCache[Any, Any]) -> None:
         self._free = [_WarmCaches(first)]
         self._size = first.maxsize
         self._lock = threading.Lock()
@@ -281,7 +285,8 @@ def _to_rdf(
     shared = getattr(loader, "resolved_context_cache", None)
     if shared is None:
         options["contextResolver"] = ContextResolver({}, loader)
-        return _SafeProcessor(checkpoint).to_rdf(document, options)
+        dataset: dict[str, Any] = _SafeProcessor(checkpoint).to_rdf(document, options)
+        return dataset
     with _cache_pools_lock:
         pool = _cache_pools.get(loader)
         if pool is None:
@@ -290,10 +295,11 @@ def _to_rdf(
         options["contextResolver"] = _IdentityCachingResolver(
             caches.contexts, loader, caches.by_identity
         )
-        return _SafeProcessor(checkpoint).to_rdf(document, options)
+        dataset = _SafeProcessor(checkpoint).to_rdf(document, options)
+        return dataset
 
 
-class _IdentityCachingResolver(ContextResolver):
+class _IdentityCachingResolver(ContextResolver):  # type: ignore[misc]  # pyld is untyped (Any)
     """Finds the resolved form of an embedded context by object identity.
 
     pyld keys embedded (scoped) contexts by their canonical JSON, re-serialised on
@@ -303,7 +309,9 @@ class _IdentityCachingResolver(ContextResolver):
     context, so an id cannot be reused by another object while its entry exists.
     """
 
-    def __init__(self, shared_cache: Any, document_loader: Any, by_identity: LRUCache) -> None:
+    def __init__(
+        self, shared_cache: Any, document_loader: Any, by_identity: LRUCache[int, tuple[Any, Any]]
+    ) -> None:
         super().__init__(shared_cache, document_loader)
         self._by_identity = by_identity
 
@@ -325,13 +333,13 @@ class _IdentityCachingResolver(ContextResolver):
         return resolved
 
 
-class _SafeProcessor(jsonld.JsonLdProcessor):
+class _SafeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped (Any)
     def __init__(self, checkpoint: Checkpoint = _no_checkpoint) -> None:
         super().__init__(on_property_dropped=_property_dropped)
         self._checkpoint = checkpoint
 
     def expand(self, input_: Any, options: dict[str, Any]) -> list[Any]:
-        expanded = super().expand(input_, options)
+        expanded: list[Any] = super().expand(input_, options)
         _check_expanded(expanded)
         self._checkpoint()
         return expanded
@@ -406,7 +414,7 @@ def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> int:
     return len(blank_nodes)
 
 
-class _BoundedURDNA2015(URDNA2015):
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped (Any)
     """URDNA2015 with rdf-canonize's default bound on Hash N-Degree Quads runs.
 
     Symmetric ("poisoned") blank node graphs make that step factorial. Like
@@ -422,7 +430,8 @@ class _BoundedURDNA2015(URDNA2015):
 
     def hash_first_degree_quads(self, id_: str) -> str:
         self._checkpoint()
-        return super().hash_first_degree_quads(id_)
+        digest: str = super().hash_first_degree_quads(id_)
+        return digest
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> dict[str, Any]:
         self._checkpoint()
@@ -434,7 +443,8 @@ class _BoundedURDNA2015(URDNA2015):
                 "blank node graph is too symmetric to canonicalize within the work limit"
             )
         self._remaining_deep_iterations -= 1
-        return super().hash_n_degree_quads(id_, issuer)
+        result: dict[str, Any] = super().hash_n_degree_quads(id_, issuer)
+        return result
 
 
 def _reraise_cause(exc: BaseException) -> None:

@@ -30,12 +30,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
-from cryptography.x509.oid import ExtensionOID
 
-from keys.jwk import PublicKey
 from keys.signer import ESealSigner
 
 Algorithm = Literal["RS256", "PS256", "ES256"]
@@ -148,7 +147,7 @@ def seal(
     }
 
 
-def _check_key_fits(alg: str, key: PublicKey) -> None:
+def _check_key_fits(alg: str, key: PublicKeyTypes) -> None:
     if alg in ("RS256", "PS256"):
         if not isinstance(key, rsa.RSAPublicKey):
             raise SealError(f"{alg} needs an RSA key")
@@ -242,7 +241,7 @@ def verify_seal(
 
     alg = header["alg"]
     try:
-        _check_key_fits(alg, leaf.public_key())  # type: ignore[arg-type]
+        _check_key_fits(alg, leaf.public_key())
         _verify_signature(
             alg, leaf.public_key(), protected.encode("ascii") + b"." + payload, signature
         )
@@ -381,7 +380,7 @@ def _check_chain(
     """Walk issuer links from the leaf through x5c and the anchors, verifying each signature."""
     anchor_ders = {_der(a) for a in anchors}
     pool = chain[1:] + list(anchors)
-    current, seen = chain[0], set()
+    current, seen = chain[0], set[bytes]()
     while len(seen) <= _MAX_CHAIN:
         if _der(current) in anchor_ders:
             report.add(
@@ -419,7 +418,7 @@ def _check_chain(
 
 def _check_usage(report: SealReport, leaf: x509.Certificate) -> None:
     try:
-        usage = leaf.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value
+        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         report.add("key-usage", "warning", "the certificate has no key usage extension")
         return
@@ -466,7 +465,7 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def _spki(key: Any) -> bytes:
+def _spki(key: PublicKeyTypes) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

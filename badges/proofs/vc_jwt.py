@@ -323,9 +323,8 @@ def _match_date(
 
 
 def _object_id(value: Any) -> str | None:
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
+    ident = value.get("id") if isinstance(value, Mapping) else None
+    return ident if isinstance(ident, str) else None
 
 
 def _object_id_or_string(value: Any) -> str | None:

@@ -43,7 +43,7 @@ def encode(bits: bytes | bytearray) -> str:
     return _MULTIBASE_BASE64URL + text.decode("ascii")
 
 
-def decode(encoded: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytearray:
+def decode(encoded: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytearray:
     """Return the bitstring of an ``encodedList`` value.
 
     Liberal in what it accepts: with or without the multibase "u" prefix (pre-REC

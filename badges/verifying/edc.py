@@ -141,7 +141,8 @@ def verification_report(report: EdcReport) -> VerificationReport:
     subject = credential.get("credentialSubject")
     claim = elm.first(subject.get("hasClaim")) if isinstance(subject, dict) else None
     claim = claim if isinstance(claim, dict) else {}
-    spec = claim.get("specifiedBy") if isinstance(claim.get("specifiedBy"), dict) else {}
+    spec = claim.get("specifiedBy")
+    spec = spec if isinstance(spec, dict) else {}
     skills = [
         Skill(name=_label(skill.get("prefLabel")), url=skill.get("id"), framework="ESCO")
         for outcome in elm.as_list(spec.get("learningOutcome"))
@@ -149,7 +150,8 @@ def verification_report(report: EdcReport) -> VerificationReport:
         for skill in elm.as_list(outcome.get("relatedESCOSkill"))
         if isinstance(skill, dict) and str(skill.get("id", "")).startswith(ESCO_SKILL_PREFIX)
     ]
-    issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
+    issuer = credential.get("issuer")
+    issuer = issuer if isinstance(issuer, dict) else {}
     summary = Summary(
         credential_id=_text(credential.get("id")),
         credential_name=_label(claim.get("title")),

@@ -113,7 +113,7 @@ class Fetched:
     url: str
     media_type: str
     body: bytes
-    source: str  # "network" | "pinned"
+    source: str  # "network" | "pinned" | "local" (this deployment's database)
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -213,6 +213,32 @@ class DocumentFetcher(Protocol):
     def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched: ...
 
     def pinned_document(self, key: str) -> bytes | None: ...
+
+
+class LocalSource(Protocol):
+    """Documents this deployment answers for itself (resolving.DatabaseDocuments)."""
+
+    def owns(self, identifier: str) -> bool: ...
+
+    def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched: ...
+
+
+class LocalFirst:
+    """A fetcher that answers URLs under this deployment's BASE_URL from its database, in any
+    scheme (http://127.0.0.1:8000 included), and hands every other URL to `inner` under the
+    usual rules: the exception is for our own documents only, never for other hosts."""
+
+    def __init__(self, inner: DocumentFetcher, local: LocalSource | None) -> None:
+        self.inner = inner
+        self.local = local
+
+    def pinned_document(self, key: str) -> bytes | None:
+        return self.inner.pinned_document(key)
+
+    def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched:
+        if self.local is not None and self.local.owns(url):
+            return self.local.fetch(url, accept=accept)
+        return self.inner.fetch(url, accept=accept)
 
 
 class _FailureCache:

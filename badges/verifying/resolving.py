@@ -12,6 +12,12 @@ issuer is checked by the caller (`issuer_binding`), which knows the issuer.
 
 Failures carry `indeterminate`: True when the answer could not be obtained (network, an
 unsupported DID method), False when the key is known to be wrong.
+
+`DatabaseDocuments` is also the verifier's local source (`fetching.LocalFirst`): anything a
+verification would fetch from under BASE_URL (a credential, an issuer profile, a DID document,
+a status list) is read from the database instead, whatever BASE_URL's scheme, so the hub
+verifies its own links on http://127.0.0.1 as on its public https host. It never touches the
+network: a path it does not know is a definitive "not here".
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -27,21 +33,69 @@ from urllib.parse import urlsplit
 from cachetools import TTLCache
 from sqlmodel import Session, select
 
-from badges.issuing import did_document, find_issuer_by_did
-from badges.models import Issuer
-from badges.verifying.fetching import JSON_TYPES, DocumentFetcher, FetchError
+from badges.issuing import (
+    Urls,
+    did_document,
+    find_credential,
+    find_issuer_by_did,
+    profile_document,
+)
+from badges.models import IssuedCredential, Issuer
+from badges.verifying.fetching import (
+    JSON_TYPES,
+    DocumentFetcher,
+    Fetched,
+    FetchError,
+)
 from catalogue.errors import NotFound
 from keys.did import DidError, did_web_to_url, resolve_did_key
 from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
 from keys.multikey import KeyFormatError, decode_public_key
+from keys.store import public_key, published_keys
 
+ASSERTION, AUTHENTICATION = "assertionMethod", "authentication"
 DOCUMENT_CACHE_SECONDS = 300
 _DOCUMENT_CACHE_SIZE = 1024
 _ISSUER_DID_JSON = re.compile(r"/issuers/([a-z0-9-]+)/did\.json")
+_ISSUER_PROFILE = re.compile(r"/issuers/([a-z0-9-]+)")
+_CREDENTIAL = re.compile(r"/credentials/([0-9a-f-]{36})(?:/badge\.(png|svg))?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+NOT_HERE = "this hub publishes no public credential or document at this address"
 
 # (session, url) -> the served list credential (JSON text or compact JWS), or None.
 # badges.status.lists.local_status_list fits once its base_url is bound.
 LocalStatusLookup = Callable[[Session, str], str | None]
+# (session, credential, "png" | "svg") -> the badge image with the credential baked in, as
+# /credentials/{id}/badge.png serves it (badges.sharing.images.baked, which sits above us).
+BakedImageLookup = Callable[[Session, IssuedCredential, str], bytes]
+
+
+def path_under(base_url: str | None, url: str) -> str | None:
+    """The path of `url` below `base_url` ("/credentials/…"), or None when it is not ours.
+
+    Host names compare without case; http and https count as one (a claim on
+    http://hub.example is a claim on https://hub.example); an explicit port must match
+    (a missing one is its scheme's default). Query and fragment are dropped."""
+    if not base_url:
+        return None
+    try:
+        base, other = urlsplit(base_url), urlsplit(url.strip())
+        base_port, other_port = base.port, other.port
+    except ValueError:
+        return None
+    if other.scheme.lower() not in _DEFAULT_PORTS or not other.hostname:
+        return None
+    if other.hostname != base.hostname or other.username or other.password:
+        return None
+    if (base_port, other_port) != (None, None):
+        ours = base_port or _DEFAULT_PORTS[base.scheme]
+        theirs = other_port or _DEFAULT_PORTS[other.scheme.lower()]
+        if ours != theirs:
+            return None
+    prefix = base.path.rstrip("/")
+    if not other.path.startswith(prefix + "/"):
+        return None
+    return other.path[len(prefix) :]
 
 
 class KeyResolutionError(Exception):
@@ -70,14 +124,20 @@ class LocalDocuments(Protocol):
 
     def status_list(self, url: str) -> str | None: ...
 
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        """True when `issuer_id` is one of our issuers and `key` one of its keys."""
+        ...
+
 
 @dataclass
 class DatabaseDocuments:
-    """Our issuers' DID documents and status lists, read from the database."""
+    """Our issuers' DID documents and status lists, and whatever else a verification would
+    fetch from under BASE_URL, read from the database."""
 
     session: Session
     base_url: str
     status_lookup: LocalStatusLookup | None = None
+    baked_image: BakedImageLookup | None = None
 
     def owns(self, identifier: str) -> bool:
         if identifier.startswith("did:web:"):
@@ -85,17 +145,17 @@ class DatabaseDocuments:
                 identifier = did_web_to_url(identifier)
             except DidError:
                 return False
-        return identifier.startswith(self.base_url + "/")
+        return path_under(self.base_url, identifier) is not None
 
     def controller_document(self, identifier: str) -> dict[str, Any] | None:
         issuer: Issuer | None
         if identifier.startswith("did:"):
             issuer = find_issuer_by_did(self.session, identifier)
         else:
-            match = _ISSUER_DID_JSON.fullmatch(identifier.removeprefix(self.base_url))
-            if not identifier.startswith(self.base_url) or match is None:
+            match = _ISSUER_DID_JSON.fullmatch(path_under(self.base_url, identifier) or "")
+            if match is None:
                 return None
-            issuer = self.session.exec(select(Issuer).where(Issuer.slug == match[1])).first()
+            issuer = self._issuer(match[1])
         if issuer is None:
             return None
         try:
@@ -104,9 +164,69 @@ class DatabaseDocuments:
             return None
 
     def status_list(self, url: str) -> str | None:
-        if self.status_lookup is None or not self.owns(url):
+        path = path_under(self.base_url, url)
+        if self.status_lookup is None or path is None:
             return None
-        return self.status_lookup(self.session, url)
+        return self.status_lookup(self.session, self.base_url + path)
+
+    def fetch(self, url: str, *, accept: Iterable[str]) -> Fetched:
+        """What GET `url` would answer, for a URL under BASE_URL (`owns`): a public
+        credential (signed text or baked image), an issuer profile, a DID document or a
+        status list. Anything else is a FetchError: this hub has nothing else to verify."""
+        path = path_under(self.base_url, url) or ""
+        accepted = frozenset(accept)
+        found = self._credential(path, accepted) or self._issuer_document(path, accepted)
+        if found is None and accepted & JSON_TYPES:
+            text = self.status_list(url)
+            found = (text.encode(), "application/vc+ld+json") if text is not None else None
+        if found is None:
+            raise FetchError(NOT_HERE)
+        body, media_type = found
+        return Fetched(url, media_type, body, "local")
+
+    def _issuer(self, slug: str) -> Issuer | None:
+        return self.session.exec(select(Issuer).where(Issuer.slug == slug)).first()
+
+    def _credential(self, path: str, accept: frozenset[str]) -> tuple[bytes, str] | None:
+        match = _CREDENTIAL.fullmatch(path)
+        if match is None:
+            return None
+        record = find_credential(self.session, match[1])
+        if record is None or not record.public:  # what the page serves to anyone
+            return None
+        if match[2] is not None:
+            media_type = "image/png" if match[2] == "png" else "image/svg+xml"
+            if self.baked_image is None or media_type not in accept:
+                return None
+            return self.baked_image(self.session, record, match[2]), media_type
+        media_type = "application/jwt" if record.format == "jwt" else "application/ld+json"
+        if media_type not in accept:
+            return None
+        return record.signed.encode(), media_type
+
+    def _issuer_document(self, path: str, accept: frozenset[str]) -> tuple[bytes, str] | None:
+        if not accept & JSON_TYPES:
+            return None
+        did_json = _ISSUER_DID_JSON.fullmatch(path)
+        profile = _ISSUER_PROFILE.fullmatch(path)
+        slug = did_json[1] if did_json else profile[1] if profile else None
+        issuer = self._issuer(slug) if slug else None
+        if issuer is None:
+            return None
+        if did_json:
+            try:
+                document = did_document(self.session, issuer)
+            except NotFound:
+                return None
+        else:
+            document = profile_document(self.session, issuer, Urls(self.base_url))
+        return json.dumps(document).encode(), "application/json"
+
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        issuer = find_issuer_by_did(self.session, issuer_id)
+        if issuer is None or issuer.id is None:
+            return False
+        return any(same_key(public_key(k), key) for k in published_keys(self.session, issuer.id))
 
 
 class DocumentCache:
@@ -201,8 +321,10 @@ class KeyResolver:
 
     # --- methods ---------------------------------------------------------------------
 
-    def resolve_method(self, method_id: Any) -> ResolvedKey:
-        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`)."""
+    def resolve_method(self, method_id: Any, relationship: str = ASSERTION) -> ResolvedKey:
+        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`),
+        which its controller must authorise for `relationship` (assertionMethod for an
+        issuer's credential, authentication for a holder's presentation)."""
         if not isinstance(method_id, str) or not method_id:
             raise KeyResolutionError("the verification method is missing", indeterminate=False)
         scheme, colon, rest = method_id.partition(":")
@@ -248,12 +370,21 @@ class KeyResolver:
                 f"{method_id} is controlled by {method.get('controller')!r}, not {controller}",
                 indeterminate=False,
             )
-        if not authorises(document, "assertionMethod", method_id):
+        if not authorises(document, relationship, method_id):
             raise KeyResolutionError(
-                f"{method_id} is not listed under assertionMethod of {controller}",
+                f"{method_id} is not listed under {relationship} of {controller}",
                 indeterminate=False,
             )
         return ResolvedKey(key_of(method), method_id, controller, source)
+
+    def vouches(self, issuer_id: str | None, key: ResolvedKey) -> bool:
+        """Whether this deployment's database says the key is the issuer's: how a did:key
+        issuer's ES256 key (a did:key of its own) is tied to it here."""
+        return (
+            self.local is not None
+            and issuer_id is not None
+            and self.local.vouches(issuer_id, key.public_key)
+        )
 
     def issuer_keys(self, issuer_id: Any) -> list[ResolvedKey]:
         """Every assertionMethod key the issuer publishes (for a JWT without a usable kid)."""
@@ -292,7 +423,7 @@ def _absolute(document: dict[str, Any], method_id: Any) -> str | None:
 
 
 def _methods(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for relationship in ("verificationMethod", "assertionMethod"):
+    for relationship in ("verificationMethod", ASSERTION, AUTHENTICATION):
         entries = document.get(relationship)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):

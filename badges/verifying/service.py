@@ -52,24 +52,31 @@ from badges.report import (
 )
 from badges.verifying import edc as europass
 from badges.verifying.budget import Budget, BudgetedFetcher, BudgetExceeded, Clock, CpuGate, paced
-from badges.verifying.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher
+from badges.verifying.fetching import IMAGE_TYPES, JSON_TYPES, JWT_TYPES, Fetcher, LocalFirst
 from badges.verifying.input import Limits, LoadedCredential, TooComplex, check_json_shape, load
+from badges.verifying.own_facts import enrich
 from badges.verifying.proofs import ProofOutcome, issuer_id_of, verify_embedded, verify_jwt
 from badges.verifying.resolving import (
+    BakedImageLookup,
     DatabaseDocuments,
     DocumentCache,
     KeyResolver,
     LocalStatusLookup,
 )
 from badges.verifying.status import StatusChecker, StatusListCache
+from badges.verifying.trust import assess_issuer
+from badges.verifying.trust_lists import TrustLists
 from catalogue.models import Skill as CatalogueSkill
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure
+from openbadges_schemas.vc_data_model import credential_problems, version_of
 
 # The 1EdTech OB 3.0 schemas: validate_structure applies the same rules, so they are
 # checked without being fetched; any other credentialSchema is reported as not checked.
 _OB_SCHEMA_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"
 _MAX_SHOWN_ISSUES = 5
+_OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+_OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 _MAX_TEXT = 500
 
 
@@ -88,6 +95,8 @@ class VerificationContext:
     fetcher: Fetcher = field(default_factory=Fetcher)
     base_url: str | None = None
     local_status: LocalStatusLookup | None = None
+    baked_image: BakedImageLookup | None = None
+    trust_lists: TrustLists = field(default_factory=TrustLists)
     limits: Limits = field(default_factory=Limits)
     documents: DocumentCache = field(default_factory=DocumentCache)
     status_lists: StatusListCache = field(default_factory=StatusListCache)
@@ -102,7 +111,7 @@ class VerificationContext:
     def local_documents(self) -> DatabaseDocuments | None:
         if self.session is None or self.base_url is None:
             return None
-        return DatabaseDocuments(self.session, self.base_url, self.local_status)
+        return DatabaseDocuments(self.session, self.base_url, self.local_status, self.baked_image)
 
     def budget(self) -> Budget:
         """A fresh allowance for one verification (or for one request's several)."""
@@ -147,10 +156,10 @@ class _Verification:
         self.options = options
         self.now = options.now or datetime.now(UTC)
         self.budget = budget
-        self.fetcher = BudgetedFetcher(context.fetcher, budget)
-        self.resolver = KeyResolver(
-            self.fetcher, local=context.local_documents(), cache=context.documents
-        )
+        local = context.local_documents()
+        # Our own documents (under BASE_URL) come from the database, outside the budget.
+        self.fetcher = LocalFirst(BudgetedFetcher(context.fetcher, budget), local)
+        self.resolver = KeyResolver(self.fetcher, local=local, cache=context.documents)
         self.canonicalizer = Canonicalizer(
             checkpoint=paced(budget.check), admission=lambda: context.cpu.admit(budget)
         )
@@ -221,9 +230,25 @@ class _Verification:
         jsonld = self._jsonld(credential, outcome, jwt=loaded.token is not None)
         self.budget.check()
         checks.extend(
-            [jsonld, _structure(credential), *_schema_checks(credential), *outcome.checks, *claims]
+            [
+                jsonld,
+                _data_model(credential),
+                _structure(credential),
+                *_schema_checks(credential),
+                *outcome.checks,
+                *claims,
+            ]
         )
-        checks.append(self._status(credential))
+        trust = assess_issuer(
+            credential,
+            self.context.session,
+            self.context.base_url,
+            self.context.trust_lists,
+            verified=outcome.verified,
+        )
+        checks.append(trust.check)
+        status_check = self._status(credential)
+        checks.append(status_check)
         checks.extend(_date_checks(credential, self.now))
         recipient_check, matched = _recipient(credential, self.options.recipient_email)
         checks.append(recipient_check)
@@ -253,6 +278,12 @@ class _Verification:
             self.options.recipient_email.strip()
             if matched and self.options.recipient_email
             else None,
+        )
+        summary = enrich(
+            replace(summary, issuer_trust=trust.trust),
+            session=self.context.session,
+            base_url=self.context.base_url,
+            status=status_check,
         )
         return VerificationReport(verdict_of(checks), checks, summary, endorsements)
 
@@ -307,7 +338,44 @@ def _format_check(credential: Mapping[str, Any], described: str, legacy_jwt: boo
     return Check.ok("format", f"{described} (VC Data Model 2.0)")
 
 
+def _data_model(credential: Mapping[str, Any]) -> Check:
+    """The VC Data Model's own MUSTs (2.0, or 1.1 for a 1.1 credential), for any credential."""
+    problems = credential_problems(credential)
+    version = version_of(credential)
+    if not problems:
+        return Check.ok("vc_data_model", f"conforms to the VC Data Model {version}")
+    shown = "; ".join(str(p) for p in problems[:_MAX_SHOWN_ISSUES])
+    more = (
+        f" (and {len(problems) - _MAX_SHOWN_ISSUES} more)"
+        if len(problems) > _MAX_SHOWN_ISSUES
+        else ""
+    )
+    return Check.error("vc_data_model", f"not a conforming credential: {shown}{more}")
+
+
+def claims_open_badge(credential: Mapping[str, Any]) -> bool:
+    """Whether the credential says it is an Open Badge, by its type or its OB 3.0 @context:
+    only then must it have the OB 3.0 structure."""
+    contexts = _as_list(credential.get("@context"))
+    return any(kind in _OB_TYPES for kind in _as_list(credential.get("type"))) or any(
+        isinstance(c, str) and c.startswith(_OB_CONTEXT_PREFIX) for c in contexts
+    )
+
+
+def credential_kind(credential: Mapping[str, Any]) -> str:
+    model = f"VC Data Model {version_of(credential)}"
+    if claims_open_badge(credential):
+        return f"Open Badges 3.0 credential ({model})"
+    return f"Verifiable Credential ({model})"
+
+
 def _structure(credential: Mapping[str, Any]) -> Check:
+    if not claims_open_badge(credential):
+        return Check.skipped(
+            "structure",
+            "not an Open Badge (neither its type nor its @context says so), so the Open "
+            "Badges 3.0 structure does not apply",
+        )
     issues = validate_structure(credential)
     if not issues:
         return Check.ok("structure", "conforms to the Open Badges 3.0 data model")
@@ -412,7 +480,8 @@ def _identity_matches(identity: Mapping[str, Any], email: str) -> bool:
     algorithm, _, digest = value.partition("$")
     if algorithm not in ("sha256", "md5") or not digest:
         return False
-    salt = identity.get("salt") if isinstance(identity.get("salt"), str) else ""
+    salt = identity.get("salt")
+    salt = salt if isinstance(salt, str) else ""
     return any(
         hmac.compare_digest(
             hashlib.new(algorithm, (candidate + salt).encode()).hexdigest(), digest.lower()
@@ -541,9 +610,11 @@ def _summary(
         credential_id=_text(credential.get("id")),
         credential_name=_text(credential.get("name")),
         credential_type=_text(kinds[0]) if kinds else None,
+        credential_kind=credential_kind(credential),
         issuer_id=issuer_id_of(credential),
         issuer_name=_text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
         achievement_name=_text(achievement.get("name")),
+        achievement_id=_text(achievement.get("id")),
         achievement_type=_text(achievement_type),
         achievement_description=_text(achievement.get("description")),
         recipient=Recipient(

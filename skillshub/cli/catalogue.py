@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +19,7 @@ from catalogue.courses import list_courses
 from catalogue.micro_credentials import list_micro_credentials
 from catalogue.schemas import Page
 from catalogue.skills import list_job_roles, list_skills
-from skillshub.cli.common import app, database, err, fail, out, write_file
+from skillshub.cli.common import app, database, err, fail, load_settings, out, write_file
 
 catalogue_app = typer.Typer(
     help="Skills, job roles, courses and micro-credentials.", no_args_is_help=True
@@ -62,12 +64,13 @@ def list_entries(
     limit: Annotated[int, typer.Option(help="at most this many (0: all)")] = 0,
 ) -> None:
     """List skills, job roles, courses or micro-credentials (slug, IRI or provider, title)."""
-    lister = {
+    listers: dict[Kind, Callable[..., Page[Any]]] = {
         Kind.skills: list_skills,
         Kind.job_roles: list_job_roles,
         Kind.courses: list_courses,
         Kind.micro_credentials: list_micro_credentials,
-    }[kind]
+    }
+    lister = listers[kind]
     rows: list[dict[str, str]] = []
     with database() as session:
         page_number = 1
@@ -92,14 +95,49 @@ def skills_gap(
     have: Annotated[
         list[str] | None, typer.Option("--have", help="a skill you have: IRI or slug (repeatable)")
     ] = None,
+    badge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--badge",
+            help="a badge you hold: file (.json/.jwt/.png/.svg) or URL (repeatable); its "
+            "skills count when it is valid and its issuer trusted",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """The skills you miss for a job role and courses that close the gap."""
-    with database() as session:
-        result = gap.gap(session, job_role, have or [])
+    from badges.verifying.proven_skills import proven_skills
+    from skillshub.verifier import verification_context
+
+    settings = load_settings()
+    try:
+        badges = [
+            b if b.startswith(("https://", "http://")) else Path(b).read_bytes()
+            for b in badge or []
+        ]
+    except OSError as exc:
+        raise fail(f"cannot read a badge: {exc.strerror or exc}") from None
+    with database(settings) as session:
+        proven, held = proven_skills(verification_context(settings).bound(session), badges)
+        result = gap.gap(session, job_role, [*(have or []), *proven])
     if as_json:
-        _write_json(result.model_dump(mode="json"))
+        _write_json(
+            {
+                "gap": result.model_dump(mode="json"),
+                "proven_skills": proven,
+                "credentials": [asdict(h) for h in held],
+            }
+            if badge
+            else result.model_dump(mode="json")
+        )
         return
+    for h in held:
+        counted = f"counted: {len(h.skills)} skill(s)" if h.counted else h.reason
+        out.print(
+            f"badge {h.achievement or '?'} ({h.issuer or '?'}): {counted}",
+            highlight=False,
+            markup=False,
+        )
     out.print(
         f"[bold]{result.job_role.title}[/]: {len(result.have)} of {result.required} skills held, "
         f"{len(result.missing)} missing"

@@ -1,6 +1,9 @@
 """Alembic environment: the engine is handed in by `skillshub.db`."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from catalogue.base import UTCDateTime
 from skillshub.models import include_name, metadata
@@ -9,7 +12,7 @@ config = context.config
 engine = config.attributes["engine"]
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations name plain SQLAlchemy types, so they never import application modules.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

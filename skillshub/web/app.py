@@ -19,7 +19,7 @@ from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web import console, csrf, security_headers
+from skillshub.web import console, csrf, i18n, security_headers
 from skillshub.web.docs import install_docs
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.rate_limiter = RateLimiter(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(csrf.CsrfCookie, secure=settings.base_url.startswith("https://"))
+    app.add_middleware(i18n.LanguageCookie, secure=settings.base_url.startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     security_headers.install(app, hsts=settings.base_url.startswith("https://"))
     install_error_handlers(app)

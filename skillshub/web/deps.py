@@ -83,8 +83,9 @@ OrgDep = Annotated[Organisation, Depends(current_org)]
 
 @dataclass(frozen=True)
 class ApiCaller:
-    """Who is calling the API: the token's organisation, the token as an audit actor, and the
-    client address; `record` writes an audit event into the request's transaction."""
+    """An API request authenticated by a token: its organisation, and who acts for the audit
+    log (`Actor.for_token`: the token's prefix and name) from which address; `record` writes
+    an audit event as this caller into the request's transaction."""
 
     organisation: Organisation
     actor: Actor
@@ -107,7 +108,7 @@ def api_caller(request: Request, org: OrgDep) -> ApiCaller:
     return ApiCaller(org, Actor.for_token(record.prefix, record.name), client_address(request))
 
 
-CallerDep = Annotated[ApiCaller, Depends(api_caller)]
+ApiCallerDep = Annotated[ApiCaller, Depends(api_caller)]
 
 
 def get_master_key(request: Request) -> MasterKey:

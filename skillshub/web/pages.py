@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from skillshub.web import i18n
 from skillshub.web.csrf import csrf_field
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -28,3 +29,4 @@ def _url_for(context: Any, name: str, /, **path_params: Any) -> str:
 
 templates.env.globals["url_for"] = _url_for
 templates.env.globals["csrf_field"] = csrf_field  # in every form a CsrfDep route receives
+i18n.install(templates.env)  # {% trans %}, _(), dates and numbers in the reader's language

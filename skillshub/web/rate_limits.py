@@ -42,7 +42,7 @@ from starlette.exceptions import HTTPException
 
 from catalogue.errors import Unauthorized
 from catalogue.models import Organisation
-from keys.tokens import authenticate_token
+from keys.tokens import authenticate_token, token_organisation
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.rate_limits")
@@ -67,13 +67,15 @@ class RateClass(StrEnum):
 
 # The per-address budget of each limited route, by method and path template: one table for the
 # whole app (the tests call every entry's route, so a renamed route fails them rather than
-# silently losing its limit). `POST /api/v1/gap` spends from VERIFY in the route, only when it
-# carries credentials; API-token routes are limited in `authenticate_request`.
+# silently losing its limit). `POST /api/v1/gap` and the `POST /gap` page spend from VERIFY in
+# the route, only when they carry credentials; API-token routes are limited in
+# `authenticate_request`.
 PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("GET", "/verify"): RateClass.VERIFY,  # with ?url= only: the bare form costs nothing
     ("POST", "/verify"): RateClass.VERIFY,
     ("POST", "/api/v1/verify"): RateClass.VERIFY,
     ("POST", "/credentials/verify"): RateClass.VERIFY,
+    ("POST", "/presentations/verify"): RateClass.VERIFY,
     ("GET", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("GET", "/credentials/{credential_id}/manage"): RateClass.CLAIM,
@@ -93,6 +95,7 @@ class RateLimited(HTTPException):
     """429 with Retry-After; errors.py renders it as the JSON error body or the error page."""
 
     def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
         super().__init__(
             429,
             f"too many requests; try again in {retry_after} seconds",
@@ -215,14 +218,13 @@ def authenticate_request(request: Request, session: Session, token: str | None) 
         rates.check(RateClass.AUTH_FAILURES, address)
     try:
         record = authenticate_token(session, token)
-        org = session.get(Organisation, record.organisation_id)
-        if org is None:  # the foreign key makes this impossible
-            raise Unauthorized("the API token's organisation no longer exists")
     except Unauthorized:
         if token:
             rates.hit(RateClass.AUTH_FAILURES, address)
         raise
+    # Who acts, for the audit log (skillshub.web.deps.api_actor).
     request.state.api_token = record
+    org = token_organisation(session, record)
     if token and request.method not in SAFE_METHODS:
         # Keyed by a digest: the budget store (Redis) never holds a usable token.
         rates.hit(RateClass.WRITE, hashlib.sha256(token.encode()).hexdigest())

@@ -105,4 +105,5 @@ def install(app: FastAPI, *, hsts: bool) -> None:
     def build_with_headers() -> ASGIApp:
         return SecurityHeaders(build(), hsts=hsts, docs_paths=docs)
 
+    # This app's builder, wrapped: an instance attribute mypy sees as a method.
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

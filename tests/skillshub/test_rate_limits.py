@@ -38,6 +38,9 @@ VERIFY_CALLS: dict[str, Call] = {
     "POST /credentials/verify": lambda c: c.post(
         "/credentials/verify", json={"verifiableCredential": CREDENTIAL}
     ),
+    "POST /presentations/verify": lambda c: c.post(
+        "/presentations/verify", json={"verifiablePresentation": CREDENTIAL}
+    ),
     "POST /api/v1/gap with credentials": lambda c: c.post(
         "/api/v1/gap", json={"job_role": "nobody", "credentials": [CREDENTIAL]}
     ),

@@ -1,7 +1,7 @@
 """console: second factor, sign-in challenges, invitations, audit keyset index
 
 Revision ID: 0eb3b06056d5
-Revises: 4b1001e8bb78
+Revises: 6d9ed1e54630
 Create Date: 2026-12-05 02:55:47.014215
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0eb3b06056d5"
-down_revision: str | None = "4b1001e8bb78"
+down_revision: str | None = "6d9ed1e54630"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

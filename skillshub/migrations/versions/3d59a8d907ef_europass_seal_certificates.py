@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:40:58.495938
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "3d59a8d907ef"

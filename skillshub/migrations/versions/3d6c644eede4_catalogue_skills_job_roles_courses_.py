@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:36:08.415069
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "3d6c644eede4"

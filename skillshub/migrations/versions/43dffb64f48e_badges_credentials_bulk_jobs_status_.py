@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:36:36.278520
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "43dffb64f48e"

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:46:26.444056
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "670f2e58bbc9"

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:24:45.859857
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "918e4fbf7ea2"

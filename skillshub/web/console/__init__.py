@@ -9,11 +9,15 @@ from fastapi import APIRouter
 
 from skillshub.web.console import (
     audit_log,
+    catalogue,
     home,
     identity,
     invitations,
+    issue_many,
+    issue_one,
     organisation,
     password_reset,
+    recipients,
     second_step,
     security,
     sign_in,
@@ -23,6 +27,10 @@ from skillshub.web.console import (
 _MODULES = (
     sign_in,
     home,
+    catalogue,
+    issue_one,
+    issue_many,
+    recipients,
     second_step,
     security,
     password_reset,

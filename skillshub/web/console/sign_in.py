@@ -10,6 +10,7 @@ address with no user, and every attempt spends the client address's (rate_limits
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -53,7 +54,7 @@ def _login_page(
     next_path: str = "",
     error: str | None = None,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -89,7 +90,7 @@ def login(
     except RateLimited as exc:
         message = (
             "Too many failed sign-ins for this e-mail address. "
-            f"Try again in {exc.headers['Retry-After']} seconds."  # type: ignore[index]
+            f"Try again in {exc.retry_after} seconds."
         )
         return _login_page(
             request,

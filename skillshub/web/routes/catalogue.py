@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
+from badges.issuing import service as issuing
 from catalogue import courses, gap, micro_credentials, search, skills, transfer, vocabularies
 from catalogue.errors import NotFound
+from catalogue.models import EntryState
 from catalogue.schemas import (
     CatalogueExport,
     CourseIn,
@@ -26,13 +28,25 @@ from catalogue.schemas import (
     SkillOut,
     SkillRef,
 )
-from skillshub.web.deps import CallerDep, OrgDep, SessionDep
+from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 PageNumber = Annotated[int, Query(ge=1, le=search.MAX_PAGE)]
 PerPage = Annotated[int, Query(ge=1, le=search.MAX_PER_PAGE)]
 Changes = Annotated[dict[str, Any], Body(description="only the fields to change")]
+# The body is read as the model when it fits and as plain JSON when not, so that the services
+# check every field and answer every problem at once (422, details.errors), not one per try.
+CourseBody = Annotated[
+    CourseIn | dict[str, Any],
+    Body(description="a CourseIn; a body with problems is answered with all of them at once"),
+]
+MicroCredentialBody = Annotated[
+    MicroCredentialIn | dict[str, Any],
+    Body(
+        description="a MicroCredentialIn; a body with problems is answered with all of them at once"
+    ),
+]
 
 
 # --- skills and job roles -----------------------------------------------------------------------
@@ -75,16 +89,18 @@ def list_courses(
     return courses.list_courses(session, provider=provider, page=page, per_page=per_page)
 
 
-@router.get("/courses/{slug}")
+@router.get("/courses/{slug}", summary="A published course")
 def get_course(slug: str, session: SessionDep) -> CourseOut:
-    return courses.course_view(session, courses.get_course(session, slug))
+    return courses.course_view(session, courses.public_course(session, slug))
 
 
 # Every write records its audit event in the request's transaction (a failed change, none).
 
 
 @router.post("/courses", status_code=201)
-def create_course(data: CourseIn, session: SessionDep, org: OrgDep, caller: CallerDep) -> CourseOut:
+def create_course(
+    data: CourseBody, session: SessionDep, org: OrgDep, caller: ApiCallerDep
+) -> CourseOut:
     course = courses.create_course(session, org, data)
     caller.record(session, "course.create", subject_type="course", subject_id=course.slug)
     return courses.course_view(session, course)
@@ -92,16 +108,35 @@ def create_course(data: CourseIn, session: SessionDep, org: OrgDep, caller: Call
 
 @router.put("/courses/{slug}")
 def replace_course(
-    slug: str, data: CourseIn, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, data: CourseBody, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> CourseOut:
     course = courses.update_course(session, org, slug, data)
     caller.record(session, "course.update", subject_type="course", subject_id=course.slug)
     return courses.course_view(session, course)
 
 
+@router.post("/courses/{slug}/publish", summary="Publish a draft course")
+def publish_course(slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep) -> CourseOut:
+    course = courses.set_state(session, org, slug, EntryState.published)
+    caller.record(session, "course.publish", subject_type="course", subject_id=course.slug)
+    return courses.course_view(session, course)
+
+
+@router.post(
+    "/courses/{slug}/unpublish",
+    summary="Back to draft (only while none of its micro-credentials is published)",
+)
+def unpublish_course(
+    slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep
+) -> CourseOut:
+    course = courses.set_state(session, org, slug, EntryState.draft)
+    caller.record(session, "course.unpublish", subject_type="course", subject_id=course.slug)
+    return courses.course_view(session, course)
+
+
 @router.patch("/courses/{slug}")
 def patch_course(
-    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> CourseOut:
     course = courses.patch_course(session, org, slug, changes)
     caller.record(
@@ -115,7 +150,7 @@ def patch_course(
 
 
 @router.delete("/courses/{slug}", status_code=204)
-def delete_course(slug: str, session: SessionDep, org: OrgDep, caller: CallerDep) -> Response:
+def delete_course(slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep) -> Response:
     courses.delete_course(session, org, slug)
     caller.record(session, "course.delete", subject_type="course", subject_id=slug)
     return Response(status_code=204)
@@ -137,9 +172,12 @@ def list_micro_credentials(
     )
 
 
-@router.get("/micro-credentials/{slug}")
+@router.get(
+    "/micro-credentials/{slug}",
+    summary="A published micro-credential (or a draft that credentials were issued from)",
+)
 def get_micro_credential(slug: str, session: SessionDep) -> MicroCredentialOut:
-    mc = micro_credentials.get_micro_credential(session, slug)
+    mc = issuing.shown_micro_credential(session, slug)
     return micro_credentials.micro_credential_view(session, mc)
 
 
@@ -148,7 +186,7 @@ MC = "micro_credential"
 
 @router.post("/micro-credentials", status_code=201)
 def create_micro_credential(
-    data: MicroCredentialIn, session: SessionDep, org: OrgDep, caller: CallerDep
+    data: MicroCredentialBody, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.create_micro_credential(session, org, data)
     caller.record(session, "micro_credential.create", subject_type=MC, subject_id=mc.slug)
@@ -157,16 +195,37 @@ def create_micro_credential(
 
 @router.put("/micro-credentials/{slug}")
 def replace_micro_credential(
-    slug: str, data: MicroCredentialIn, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, data: MicroCredentialBody, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.update_micro_credential(session, org, slug, data)
     caller.record(session, "micro_credential.update", subject_type=MC, subject_id=mc.slug)
     return micro_credentials.micro_credential_view(session, mc)
 
 
+@router.post("/micro-credentials/{slug}/publish", summary="Publish a draft micro-credential")
+def publish_micro_credential(
+    slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep
+) -> MicroCredentialOut:
+    mc = micro_credentials.set_state(session, org, slug, EntryState.published)
+    caller.record(session, "micro_credential.publish", subject_type=MC, subject_id=mc.slug)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.post(
+    "/micro-credentials/{slug}/unpublish",
+    summary="Back to draft: out of the public catalogue and search, and not issued",
+)
+def unpublish_micro_credential(
+    slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep
+) -> MicroCredentialOut:
+    mc = micro_credentials.set_state(session, org, slug, EntryState.draft)
+    caller.record(session, "micro_credential.unpublish", subject_type=MC, subject_id=mc.slug)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
 @router.patch("/micro-credentials/{slug}")
 def patch_micro_credential(
-    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, changes: Changes, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.patch_micro_credential(session, org, slug, changes)
     caller.record(
@@ -181,7 +240,7 @@ def patch_micro_credential(
 
 @router.delete("/micro-credentials/{slug}", status_code=204)
 def delete_micro_credential(
-    slug: str, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> Response:
     micro_credentials.delete_micro_credential(session, org, slug)
     caller.record(session, "micro_credential.delete", subject_type=MC, subject_id=slug)
@@ -242,7 +301,10 @@ def export_catalogue(session: SessionDep, org: OrgDep) -> CatalogueExport:
 
 @router.post("/catalogue/import", summary="Create or update (by slug), all or nothing")
 def import_catalogue(
-    document: Annotated[dict[str, Any], Body()], session: SessionDep, org: OrgDep, caller: CallerDep
+    document: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    org: OrgDep,
+    caller: ApiCallerDep,
 ) -> ImportSummary:
     summary = transfer.import_catalogue(session, org, transfer.parse_export(document))
     caller.record(session, "catalogue.import", details=summary.model_dump())

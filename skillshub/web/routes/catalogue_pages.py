@@ -13,10 +13,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from badges import issuing
 from badges.issuing import issuers
 from badges.sharing import images
+from badges.verifying.proven_skills import MAX_CREDENTIALS, HeldCredential, proven_skills
 from catalogue import (
     courses,
     gap,
@@ -29,10 +32,12 @@ from catalogue import (
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
-from skillshub.web.deps import SessionDep, SettingsDep
+from skillshub.web.csrf import CsrfDep
+from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
+from skillshub.web.rate_limits import RateClass, spend_per_address
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
 
@@ -158,7 +163,7 @@ def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLRespo
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
 def course_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
-    course = courses.course_view(session, courses.get_course(session, slug))
+    course = courses.course_view(session, courses.public_course(session, slug))
     return _page(request, "catalogue/course.html", {"course": course})
 
 
@@ -167,7 +172,7 @@ def micro_credential_page(
     slug: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The page for browsers; the OB 3.0 Achievement (JSON-LD) for everyone else."""
-    mc = micro_credentials.get_micro_credential(session, slug)
+    mc = issuing.service.shown_micro_credential(session, slug)
     urls = issuing.Urls(settings.base_url)
     headers = {"Vary": "Accept"}
     if not wants_html(request):
@@ -235,6 +240,43 @@ def organisation_page(slug: str, request: Request, session: SessionDep) -> HTMLR
 # --- skills gap --------------------------------------------------------------------------------
 
 
+def _gap_values(
+    session: Session,
+    job_role: str,
+    have: list[str],
+    iris: str,
+    show: bool,
+    held: list[HeldCredential] | None = None,
+    proven: list[str] | None = None,
+) -> tuple[dict[str, Any], DomainError | None]:
+    roles = skills.list_job_roles(session, per_page=MAX_ROLE_CHOICES)
+    pasted = [i for i in _IRI_SEPARATORS.split(iris) if i]
+    values: dict[str, Any] = {
+        "roles": roles,
+        "job_role": job_role.strip(),
+        "role": None,
+        "required": [],
+        "have": set(have) | set(pasted),
+        "iris": iris,
+        "result": None,
+        "error": None,
+        "held": held or [],
+        "proven": set(proven or []),
+    }
+    if not values["job_role"]:
+        return values, None
+    try:
+        role = skills.get_job_role(session, values["job_role"])
+        values["role"] = skills.job_role_ref(role)
+        values["required"] = skills.required_skills(session, role)
+        if show:
+            values["result"] = gap.gap(session, role.slug, values["have"] | values["proven"])
+    except DomainError as exc:
+        values["error"] = exc.message
+        return values, exc
+    return values, None
+
+
 @router.get("/gap", response_class=HTMLResponse)
 def gap_page(
     request: Request,
@@ -246,27 +288,34 @@ def gap_page(
 ) -> HTMLResponse:
     """Step 1 picks a job role; step 2 ticks the skills the learner has (or takes pasted
     IRIs); `show` asks for the result: the missing skills and a training path."""
-    roles = skills.list_job_roles(session, per_page=MAX_ROLE_CHOICES)
-    pasted = [i for i in _IRI_SEPARATORS.split(iris) if i]
-    values: dict[str, Any] = {
-        "roles": roles,
-        "job_role": job_role.strip(),
-        "role": None,
-        "required": [],
-        "have": set(have or []) | set(pasted),
-        "iris": iris,
-        "result": None,
-        "error": None,
-    }
-    if not values["job_role"]:
-        return _page(request, "catalogue/gap.html", values)
-    try:
-        role = skills.get_job_role(session, values["job_role"])
-        values["role"] = skills.job_role_ref(role)
-        values["required"] = skills.required_skills(session, role)
-        if show:
-            values["result"] = gap.gap(session, role.slug, values["have"])
-    except DomainError as exc:
-        values["error"] = exc.message
-        return _page(request, "catalogue/gap.html", values, status_code=http_status(exc))
-    return _page(request, "catalogue/gap.html", values)
+    values, error = _gap_values(session, job_role, have or [], iris, bool(show))
+    status_code = http_status(error) if error is not None else 200
+    return _page(request, "catalogue/gap.html", values, status_code=status_code)
+
+
+@router.post("/gap", response_class=HTMLResponse, dependencies=[CsrfDep])
+@read_only
+async def gap_with_badges(request: Request, context: ContextDep) -> HTMLResponse:
+    """The same steps carrying the learner's badges (sent from the verify page): the skills
+    of every badge that verifies and whose issuer is trusted count as held."""
+    form = await request.form(max_files=0, max_fields=MAX_CREDENTIALS + MAX_ROLE_CHOICES + 10)
+    badges = [b.strip() for b in form.getlist("badge") if isinstance(b, str) and b.strip()]
+    if badges:
+        spend_per_address(request, RateClass.VERIFY)
+    proven, held = await run_in_threadpool(proven_skills, context, badges)
+    fields = {k: form.get(k) for k in ("job_role", "iris", "show")}
+    have = [h for h in form.getlist("have") if isinstance(h, str)]
+    assert context.session is not None
+    values, error = await run_in_threadpool(
+        _gap_values,
+        context.session,
+        fields["job_role"] if isinstance(fields["job_role"], str) else "",
+        have,
+        fields["iris"] if isinstance(fields["iris"], str) else "",
+        bool(fields["show"]),
+        held,
+        proven,
+    )
+    values["badges"] = badges
+    status_code = http_status(error) if error is not None else 200
+    return _page(request, "catalogue/gap.html", values, status_code=status_code)

@@ -10,5 +10,5 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 def healthz(session: SessionDep) -> dict:
-    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    session.connection().execute(text("SELECT 1"))
     return {"status": "ok"}

@@ -28,7 +28,7 @@ from catalogue.micro_credentials import get_micro_credential, own_micro_credenti
 from catalogue.text import Line
 from skillshub.settings import Settings
 from skillshub.web.csrf import CsrfDep
-from skillshub.web.deps import CallerDep, OrgDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.errors import NotAcceptable, http_status
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
@@ -128,6 +128,7 @@ def _europass_url(request: Request, credential_id: str) -> str | None:
 
 def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
     base = f"/credentials/{view.uuid}"
+    slug = view.micro_credential_slug
     return {
         "page": view.url,
         "badge_png": f"{base}/badge.png",
@@ -138,7 +139,8 @@ def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
         "download": f"{base}/download",
         "manage": f"{base}/manage",
         "verify": f"/verify?url={quote(view.url, safe='')}",
-        "micro_credential": f"/micro-credentials/{quote(view.micro_credential_slug)}",
+        # Empty for a VC-API credential that awards none of our micro-credentials.
+        "micro_credential": f"/micro-credentials/{quote(slug)}" if slug else "",
         "issuer": f"/issuers/{quote(view.issuer_slug)}",
     }
 
@@ -230,7 +232,7 @@ def baked_badge(
     if kind not in ("png", "svg"):
         raise NotFound(f"no badge.{kind}: ask for badge.png or badge.svg")
     record = _visible_record(request, session, credential_id)
-    content = images.baked(session, record, kind)  # type: ignore[arg-type]
+    content = images.baked(session, record, "png" if kind == "png" else "svg")
     media_type = images.PNG if kind == "png" else images.SVG
     return _image_response(record, content, media_type, f"badge-{record.uuid}.{kind}", download)
 
@@ -425,7 +427,7 @@ class SharingDefault(BaseModel):
 
 @router.put("/api/v1/issuers/{slug}/sharing")
 def issuer_sharing_default(
-    slug: str, body: SharingDefault, session: SessionDep, org: OrgDep, caller: CallerDep
+    slug: str, body: SharingDefault, session: SessionDep, org: OrgDep, caller: ApiCallerDep
 ) -> dict[str, Any]:
     """Whether new credentials' pages start public (learners can still hide them)."""
     issuer = issuers.owned_issuer(session, slug, org.id)
@@ -477,7 +479,7 @@ def upload_badge_image(
     session: SessionDep,
     settings: SettingsDep,
     org: OrgDep,
-    caller: CallerDep,
+    caller: ApiCallerDep,
 ) -> BadgeImageOut:
     """Set a micro-credential's badge image: the body is a PNG (`image/png`) or an SVG
     (`image/svg+xml`) of at most 1 MiB; badges are baked into it from then on."""
@@ -507,7 +509,7 @@ def upload_badge_image(
 
 @router.delete("/api/v1/micro-credentials/{slug}/image", status_code=204)
 def delete_badge_image(
-    slug: str, session: SessionDep, settings: SettingsDep, org: OrgDep, caller: CallerDep
+    slug: str, session: SessionDep, settings: SettingsDep, org: OrgDep, caller: ApiCallerDep
 ) -> Response:
     mc = own_micro_credential(session, org, slug)
     if not images.delete_image(session, mc, base_url=settings.base_url):

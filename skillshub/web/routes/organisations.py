@@ -15,7 +15,7 @@ from catalogue.base import pk
 from catalogue.errors import Forbidden
 from keys import tokens
 from keys.models import ApiToken
-from skillshub.web.deps import CallerDep, OrgDep, SessionDep
+from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 
@@ -89,7 +89,7 @@ def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     session: SessionDep,
     org: OrgDep,
-    caller: CallerDep,
+    caller: ApiCallerDep,
 ) -> TokenOut:
     """Revoke one of the organisation's tokens (the one calling included); it is refused
     from the moment this answer is sent."""

@@ -1,0 +1,211 @@
+"""Page texts in the reader's language: English (the source) and German.
+
+The language of a request: `?lang=de` (the switch in the page header, remembered in a cookie),
+else that cookie, else the best match in `Accept-Language` (q-values), else English. Catalogue
+content (course titles, skill labels, a badge's own text) stays in the language it was written
+in: only the pages' own words are translated.
+
+Templates use Jinja2's i18n extension (`{% trans %}`, `_()`); the German catalogue is
+`locales/de/LC_MESSAGES/messages.po` (Babel's format, extracted with `pybabel extract -F
+babel.cfg`), compiled in memory when the app first needs it, so a fresh `pip install .` needs
+no build step. Dates and numbers are formatted by Babel in the reader's form ("3 March 2026",
+"3. März 2026").
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from jinja2 import Environment, pass_context
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+DEFAULT = "en"
+COOKIE = "shub_lang"
+QUERY = "lang"
+LOCALES_DIR = Path(__file__).with_name("locales")
+# Babel locales for dates and numbers: British English writes "3 March 2026".
+_FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE"}
+_MAX_LANGUAGE_RANGES = 32
+_STATE = "language"
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalogue of `language` (English: the messages themselves)."""
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT or not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def _quality(value: str) -> float:
+    try:
+        quality = float(value)
+    except ValueError:
+        return 0.0
+    return quality if 0.0 <= quality <= 1.0 else 0.0
+
+
+def negotiate(accept_language: str) -> str | None:
+    """The best of LANGUAGES for an Accept-Language header (RFC 9110 §12.5.4), or None."""
+    ranked: list[tuple[float, int, str]] = []
+    for order, part in enumerate(accept_language.split(",")[:_MAX_LANGUAGE_RANGES]):
+        tag, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                quality = _quality(value.strip())
+        primary = tag.split("-")[0].lower()
+        if quality > 0 and (primary in LANGUAGES or primary == "*"):
+            ranked.append((-quality, order, DEFAULT if primary == "*" else primary))
+    return min(ranked)[2] if ranked else None
+
+
+def language_of(request: Request) -> str:
+    """The request's language (cached on the request)."""
+    chosen = getattr(request.state, _STATE, None)
+    if chosen is None:
+        asked = request.query_params.get(QUERY)
+        kept = request.cookies.get(COOKIE)
+        if asked in LANGUAGES:
+            chosen = asked
+        elif kept in LANGUAGES:
+            chosen = kept
+        else:
+            chosen = negotiate(request.headers.get("accept-language", "")) or DEFAULT
+        setattr(request.state, _STATE, chosen)
+    return chosen
+
+
+def gettext_for(request: Request, message: str) -> str:
+    return translations(language_of(request)).gettext(message)
+
+
+# --- the templates' side -------------------------------------------------------------------
+
+
+def _request(context: Any) -> Request | None:
+    request = context.get("request")
+    return request if isinstance(request, Request) else None
+
+
+@pass_context
+def _gettext(context: Any, message: str) -> str:
+    request = _request(context)
+    return gettext_for(request, message) if request is not None else message
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    request = _request(context)
+    language = language_of(request) if request is not None else DEFAULT
+    return translations(language).ngettext(singular, plural, n)
+
+
+@pass_context
+def _page_language(context: Any) -> str:
+    request = _request(context)
+    return language_of(request) if request is not None else DEFAULT
+
+
+def _moment(value: Any) -> date | None:
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@pass_context
+def _human_date(context: Any, value: Any) -> str:
+    """A date as people write it in the page's language; anything unreadable as given."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = _FORMAT_LOCALES[_page_language(context)]
+    return format_date(moment, format="long", locale=locale)
+
+
+@pass_context
+def _number(context: Any, value: Any) -> str:
+    if not isinstance(value, int | float):
+        return str(value)
+    return format_decimal(value, locale=_FORMAT_LOCALES[_page_language(context)])
+
+
+@pass_context
+def _switch_url(context: Any, language: str) -> str:
+    """This page in another language: the same path and query, with ?lang= changed."""
+    request = _request(context)
+    if request is None:
+        return f"?{QUERY}={language}"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != QUERY]
+    return f"{request.url.path}?{urlencode([*params, (QUERY, language)])}"
+
+
+def install(env: Environment) -> None:
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, newstyle=True
+    )
+    env.globals["page_language"] = _page_language
+    env.globals["page_languages"] = LANGUAGES
+    env.globals["switch_url"] = _switch_url
+    env.filters["human_date"] = _human_date
+    env.filters["number"] = _number
+
+
+# --- the switch, remembered --------------------------------------------------------------------
+
+
+class LanguageCookie:
+    """Remembers a `?lang=` choice in a cookie, and marks pages as varying by language."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        asked = Request(scope).query_params.get(QUERY)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    vary = headers.get("vary")
+                    headers["Vary"] = f"{vary}, Accept-Language" if vary else "Accept-Language"
+                if asked in LANGUAGES:
+                    secure = "; Secure" if self.secure else ""
+                    headers.append(
+                        "Set-Cookie",
+                        f"{COOKIE}={asked}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_language)
