@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, tuple_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from accounts.models import AuditEvent, User
 from accounts.roles import Role
@@ -125,7 +126,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 # --- queries ----------------------------------------------------------------------------------
 
 
-def _query(organisation_id: int, filters: AuditFilter):  # type: ignore[no-untyped-def]
+def _query(organisation_id: int, filters: AuditFilter) -> SelectOfScalar[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.organisation_id == organisation_id)
     if filters.action:
         if filters.action.endswith("."):
@@ -144,7 +145,9 @@ def _query(organisation_id: int, filters: AuditFilter):  # type: ignore[no-untyp
     return query.order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc())
 
 
-def _older_than(query, cursor: tuple[datetime, int]):  # type: ignore[no-untyped-def]
+def _older_than(
+    query: SelectOfScalar[AuditEvent], cursor: tuple[datetime, int]
+) -> SelectOfScalar[AuditEvent]:
     # A row-value comparison, which both databases answer from the (organisation_id,
     # created_at, id) index as one range; the equivalent OR of two conditions is not.
     return query.where(tuple_(col(AuditEvent.created_at), col(AuditEvent.id)) < cursor)

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import unescape
 from pathlib import Path
 
@@ -175,13 +176,11 @@ def run(kind: str, events: int, rounds: int) -> None:
                 for name, params, at in cases:
                     filters = audit_log.parse_filter(**params)
                     query_ms = median_ms(
-                        lambda f=filters, c=at: audit_log.read_page(
-                            reader, pk(world.org), f, cursor=c
-                        ),
+                        partial(audit_log.read_page, reader, pk(world.org), filters, cursor=at),
                         rounds,
                     )
                     where = f"{page}?cursor={at}" if at else page
-                    page_ms = median_ms(lambda w=where, p=params: _get(client, w, **p), rounds)
+                    page_ms = median_ms(partial(_get, client, where, **params), rounds)
                     figures[name] = (query_ms, page_ms)
             api_ms = median_ms(
                 lambda: client.get("/api/v1/audit", params={"limit": 200}, headers=api), rounds

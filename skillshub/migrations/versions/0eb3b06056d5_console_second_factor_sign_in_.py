@@ -8,7 +8,7 @@ Create Date: 2026-12-05 02:55:47.014215
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0eb3b06056d5"
