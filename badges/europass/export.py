@@ -19,20 +19,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from sqlmodel import Session
 
 from badges.europass import render as edc_render
 from badges.issuing import Urls, get_credential
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import jades
+from badges.proofs import jades, timestamps
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
 from catalogue.base import pk
-from catalogue.errors import Conflict, InvalidInput, NotFound
+from catalogue.errors import Conflict, DomainError, InvalidInput, NotFound
 from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import Course, MicroCredential, Organisation
 from catalogue.schemas import LearningOutcomeOut
 from keys import eseal
+from keys.eseal_models import SealCertificate
 from keys.sealing import MasterKey
 from openbadges_schemas import elm
 
@@ -56,6 +59,12 @@ class EuropassIncomplete(InvalidInput):
     """The micro-credential lacks an element Europass requires; nothing was exported."""
 
     code = "europass_incomplete"
+
+
+class TimestampUnavailable(DomainError):
+    """The configured time-stamping authority gave no token: nothing was sealed."""
+
+    code = "timestamp_unavailable"
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,23 @@ class SealIdentity:
 
     notation: str
     country: str
+    legal_name: str | None = None  # the certificate's O
+    alt_label: str | None = None  # the certificate's CN
+
+    @classmethod
+    def of(cls, record: SealCertificate, leaf: x509.Certificate) -> SealIdentity:
+        """As the EDC Issuer does: legalName and altLabel from the certificate's O and CN."""
+
+        def first(oid: x509.ObjectIdentifier) -> str | None:
+            found = leaf.subject.get_attributes_for_oid(oid)
+            return str(found[0].value) if found and found[0].value else None
+
+        return cls(
+            record.organisation_identifier,
+            record.country,
+            legal_name=first(NameOID.ORGANIZATION_NAME),
+            alt_label=first(NameOID.COMMON_NAME),
+        )
 
 
 @dataclass
@@ -179,9 +205,12 @@ def build_credential(
 
 def _issuer(source: Source, lang: str, seal_identity: SealIdentity | None) -> elm.Organisation:
     mc, org = source.mc, source.org
+    sealed_name = seal_identity.legal_name if seal_identity else None
+    alt_label = seal_identity.alt_label if seal_identity else None
     return elm.Organisation(
         id=ORG,
-        legalName={lang: org.legal_name},
+        legalName={lang: sealed_name or org.legal_name},
+        altLabel={lang: alt_label} if alt_label else None,
         location=elm.Location(
             id="urn:epass:location:1",
             address=elm.Address(
@@ -466,12 +495,15 @@ def export_europass(
     organisation_id: int | None = None,
     base_url: str | None = None,
     now: datetime | None = None,
+    tsa_url: str | None = None,
+    tsa_timeout: float = 10.0,
 ) -> EuropassExport:
     """The award's EDC: sealed when the provider has an e-seal certificate, else uploadable.
 
     `organisation_id` restricts the export to the awarding provider (None: an operator).
     Revoked or suspended awards, and micro-credentials lacking a Europass element, are
     refused; an expired certificate is refused rather than producing a seal nobody accepts.
+    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B.
     """
     record = get_credential(session, credential_uuid)
     issuer = session.get(Issuer, record.issuer_id)
@@ -501,13 +533,18 @@ def export_europass(
                 "Commission's EDC Issuer, which seals it."
             ],
         )
-    identity = SealIdentity(opened.record.organisation_identifier, opened.record.country)
+    identity = SealIdentity.of(opened.record, opened.chain[0])
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
+    stamp = timestamps.timestamper(tsa_url, timeout=tsa_timeout) if tsa_url else None
     try:
-        document = jades.seal(payload.encode("utf-8"), opened.signer, signing_time=now)
+        document = jades.seal(
+            payload.encode("utf-8"), opened.signer, signing_time=now, timestamper=stamp
+        )
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
+    except timestamps.TimestampError as exc:
+        raise TimestampUnavailable(f"the seal could not be time-stamped: {exc}") from None
     notes = []
     if opened.record.self_signed:
         notes.append(
