@@ -48,6 +48,12 @@ GENERIC_PROFILE = elm.concept(
 )
 BASE64 = elm.concept(f"{SNB}/encoding/6146cde7dd", f"{SNB}/encoding/25831c2", "base64")
 PNG = elm.concept(f"{AUTHORITY}/file-type/PNG", f"{AUTHORITY}/file-type", "PNG")
+# The specification's type, as in the Commission's micro-credential sample (Annex I).
+SHORT_LEARNING_PROGRAMME = elm.concept(
+    f"{SNB}/learning-opportunity/74a4a268e8",
+    f"{SNB}/learning-opportunity/25831c2",
+    "Short learning programme",
+)
 SEALED_MEDIA_TYPE = "application/jose+json"
 UPLOADABLE_MEDIA_TYPE = "application/json"
 
@@ -101,7 +107,7 @@ class Source:
     org: Organisation
     outcomes: list[LearningOutcomeOut]
     award: Award
-    stackable_towards: str | None = None
+    stackable_towards: MicroCredential | None = None
 
 
 @dataclass(frozen=True)
@@ -174,8 +180,10 @@ def build_credential(
     Each node has its builder below; the ids (urn:epass:…) are fixed, so output is stable."""
     check_exportable(source)
     award = source.award
-    languages = list(dict.fromkeys(source.mc.languages)) or ["en"]
-    lang = languages[0]  # the catalogue texts are written in the first language offered
+    # The catalogue texts exist in one language (the first offered): declaring others would
+    # promise a page in a language whose content is not written in it.
+    languages = list(dict.fromkeys(source.mc.languages))[:1] or ["en"]
+    lang = languages[0]
     organisation = _issuer(source, lang, seal_identity)
     # The same node as the issuer; the eIDAS identifier is stated once, on the issuer.
     awarding_body = organisation.model_copy(update={"eIDASIdentifier": None})
@@ -274,20 +282,55 @@ def _achievement(
         title={lang: mc.title},
         description={lang: mc.description} if mc.description else None,
         awardedBy=awarding,
+        influencedBy=_activity(source, lang),
         specifiedBy=_specification(source, languages, credits),
         provenBy=_assessment(source, lang, awarding),
         creditReceived=credits,
     )
 
 
+def _activity(source: Source, lang: str) -> dict[str, Any]:
+    """The course the learner followed (a LearningActivity, as in the official samples), with
+    the run's dates: the last start date on or before the award, to the award."""
+    course, awarded = source.course, _second(source.award.awarded_at)
+    starts = [s for s in (_start(text) for text in course.start_dates) if s and s <= awarded]
+    period: dict[str, Any] = {"id": "urn:epass:period:1", "type": "PeriodOfTime"}
+    if starts:
+        period["startDate"] = max(starts).isoformat().replace("+00:00", "Z")
+    period["endDate"] = awarded.isoformat().replace("+00:00", "Z")
+    return {
+        "id": "urn:epass:activity:1",
+        "type": "LearningActivity",
+        "title": {lang: course.title},
+        "awardedBy": {"id": AWARDING},
+        "directedBy": {"id": ORG},
+        "temporal": period,
+    }
+
+
+def _start(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _part_of(source: Source, lang: str) -> dict[str, Any] | None:
+    """Stackability: this specification is part of the larger micro-credential's."""
+    stack = source.stackable_towards
+    if stack is None:
+        return None
+    return {
+        "id": "urn:epass:qualification:2",
+        "type": "Qualification",
+        "title": {lang: stack.title},
+    }
+
+
 def _notes(source: Source) -> list[str]:
     mc = source.mc
-    stackable = source.stackable_towards
-    notes = (
-        f"Stackable towards: {stackable}" if stackable else None,
-        mc.further_information,
-        mc.criteria_narrative,
-    )
+    notes = (mc.further_information, mc.criteria_narrative)
     return [note for note in notes if note]
 
 
@@ -327,6 +370,8 @@ def _specification(
             accreditingAgent=elm.Ref(id=ORG),
         ),
         isPartialQualification=False,
+        dcType=SHORT_LEARNING_PROGRAMME,
+        isPartOf=_part_of(source, lang),
         additionalNote=_one_or_many(
             [
                 elm.Note(id=f"urn:epass:note:{index}", noteLiteral=text(note))
@@ -483,7 +528,7 @@ def load_source(session: Session, record: IssuedCredential) -> Source:
         org=org,
         outcomes=load_outcomes(session, pk(mc)),
         award=Award.of(record),
-        stackable_towards=stack.title if stack else None,
+        stackable_towards=stack,
     )
 
 
