@@ -48,6 +48,7 @@ from badges.report import (
     Summary,
     Verdict,
     VerificationReport,
+    is_skill_alignment,
     verdict_of,
 )
 from badges.verifying import edc as europass
@@ -594,7 +595,11 @@ def _summary(
     subject = _subject(credential)
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}
-    alignments = [a for a in _as_list(achievement.get("alignment")) if isinstance(a, Mapping)]
+    alignments = [
+        a
+        for a in _as_list(achievement.get("alignment"))
+        if isinstance(a, Mapping) and is_skill_alignment(a)
+    ]
     urls = [url for a in alignments if (url := _web_url(a.get("targetUrl")))]
     labels = catalogue_skill_labels(session, urls)
     skills = [
