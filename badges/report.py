@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -169,3 +170,12 @@ class VerificationReport:
             "summary": asdict(self.summary),
             "endorsements": [report.to_json() for report in self.endorsements],
         }
+
+
+# Alignments to frameworks that are not skills: the EQF level, the ISCED-F field and the
+# outcome statements (issue 18). Every other alignment is read as a skill, as before.
+NON_SKILL_TARGET_TYPES = frozenset({"ext:EQFLevel", "ext:ISCEDF", "ext:LearningOutcome"})
+
+
+def is_skill_alignment(alignment: Mapping[str, Any]) -> bool:
+    return alignment.get("targetType") not in NON_SKILL_TARGET_TYPES

@@ -217,6 +217,8 @@ class LearningAchievementSpecification(ElmModel):
     isPartialQualification: bool | None = None
     additionalNote: OneOrMany[Note] | None = None
     homepage: OneOrMany[WebResource] | None = None
+    # Stackability: the larger specification this one is part of.
+    isPartOf: OneOrMany[dict[str, Any]] | None = None
 
 
 class LearningAchievement(ElmModel):
@@ -229,6 +231,7 @@ class LearningAchievement(ElmModel):
     provenBy: OneOrMany[LearningAssessment] | None = None
     creditReceived: OneOrMany[CreditPoint] | None = None
     additionalNote: OneOrMany[Note] | None = None
+    influencedBy: OneOrMany[dict[str, Any]] | None = None  # the LearningActivity (course run)
 
 
 class Claim(ElmModel):

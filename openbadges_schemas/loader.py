@@ -36,6 +36,12 @@ OB_V3P0_CONTEXT_301 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.jso
 OB_V3P0_CONTEXT_302 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json"
 OB_V3P0_CONTEXT_303 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+# Ours: the EU micro-credential elements OB 3.0 has no property for (issue 18). A fixed URL,
+# not BASE_URL's, so that every deployment's signatures cover the same pinned bytes; the app
+# serves them at the URL's path (/ns/eu-microcredential/v1), its JSON Schema likewise.
+EU_MICROCREDENTIAL_V1 = "https://w3id.org/skillshub/ns/eu-microcredential/v1"
+# Pinned here but written by this project: no official copy to compare with.
+OWN_CONTEXTS = frozenset({EU_MICROCREDENTIAL_V1})
 
 _CONTEXTS_PACKAGE = "openbadges_schemas.contexts"
 # Resolved contexts per loader. The pinned set with all its scoped contexts takes

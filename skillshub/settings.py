@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # PEM bundle of the certificates a Europass seal's chain must end in (e.g. the EU trusted
     # list's CA certificates); without it the chain check is a warning.
     seal_trust_anchors: Path | None = None
+    # RFC 3161 time-stamping authority for Europass seals: with it seals are JAdES-B-T
+    # (a signature timestamp), without it JAdES-B-B.
+    tsa_url: str | None = None
     # Trust lists (a JSON list of files): issuers the operator vouches for besides this hub's
     # registered providers; ours or the DCC registry format (docs/trust-lists.md).
     trust_lists: tuple[Path, ...] = ()

@@ -6,6 +6,7 @@ from badges.europass.export import (
     UPLOADABLE_MEDIA_TYPE,
     EuropassExport,
     EuropassIncomplete,
+    TimestampUnavailable,
     export_europass,
 )
 from badges.verifying.edc import EdcReport, is_edc, verification_report, verify_edc
@@ -16,6 +17,7 @@ __all__ = [
     "EdcReport",
     "EuropassExport",
     "EuropassIncomplete",
+    "TimestampUnavailable",
     "export_europass",
     "is_edc",
     "verification_report",

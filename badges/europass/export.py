@@ -19,20 +19,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from sqlmodel import Session
 
 from badges.europass import render as edc_render
 from badges.issuing import Urls, get_credential
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import jades
+from badges.proofs import jades, timestamps
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
 from catalogue.base import pk
-from catalogue.errors import Conflict, InvalidInput, NotFound
+from catalogue.errors import Conflict, DomainError, InvalidInput, NotFound
 from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import Course, MicroCredential, Organisation
 from catalogue.schemas import LearningOutcomeOut
 from keys import eseal
+from keys.eseal_models import SealCertificate
 from keys.sealing import MasterKey
 from openbadges_schemas import elm
 
@@ -45,6 +48,12 @@ GENERIC_PROFILE = elm.concept(
 )
 BASE64 = elm.concept(f"{SNB}/encoding/6146cde7dd", f"{SNB}/encoding/25831c2", "base64")
 PNG = elm.concept(f"{AUTHORITY}/file-type/PNG", f"{AUTHORITY}/file-type", "PNG")
+# The specification's type, as in the Commission's micro-credential sample (Annex I).
+SHORT_LEARNING_PROGRAMME = elm.concept(
+    f"{SNB}/learning-opportunity/74a4a268e8",
+    f"{SNB}/learning-opportunity/25831c2",
+    "Short learning programme",
+)
 SEALED_MEDIA_TYPE = "application/jose+json"
 UPLOADABLE_MEDIA_TYPE = "application/json"
 
@@ -56,6 +65,12 @@ class EuropassIncomplete(InvalidInput):
     """The micro-credential lacks an element Europass requires; nothing was exported."""
 
     code = "europass_incomplete"
+
+
+class TimestampUnavailable(DomainError):
+    """The configured time-stamping authority gave no token: nothing was sealed."""
+
+    code = "timestamp_unavailable"
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ class Source:
     org: Organisation
     outcomes: list[LearningOutcomeOut]
     award: Award
-    stackable_towards: str | None = None
+    stackable_towards: MicroCredential | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,23 @@ class SealIdentity:
 
     notation: str
     country: str
+    legal_name: str | None = None  # the certificate's O
+    alt_label: str | None = None  # the certificate's CN
+
+    @classmethod
+    def of(cls, record: SealCertificate, leaf: x509.Certificate) -> SealIdentity:
+        """As the EDC Issuer does: legalName and altLabel from the certificate's O and CN."""
+
+        def first(oid: x509.ObjectIdentifier) -> str | None:
+            found = leaf.subject.get_attributes_for_oid(oid)
+            return str(found[0].value) if found and found[0].value else None
+
+        return cls(
+            record.organisation_identifier,
+            record.country,
+            legal_name=first(NameOID.ORGANIZATION_NAME),
+            alt_label=first(NameOID.COMMON_NAME),
+        )
 
 
 @dataclass
@@ -148,8 +180,10 @@ def build_credential(
     Each node has its builder below; the ids (urn:epass:…) are fixed, so output is stable."""
     check_exportable(source)
     award = source.award
-    languages = list(dict.fromkeys(source.mc.languages)) or ["en"]
-    lang = languages[0]  # the catalogue texts are written in the first language offered
+    # The catalogue texts exist in one language (the first offered): declaring others would
+    # promise a page in a language whose content is not written in it.
+    languages = list(dict.fromkeys(source.mc.languages))[:1] or ["en"]
+    lang = languages[0]
     organisation = _issuer(source, lang, seal_identity)
     # The same node as the issuer; the eIDAS identifier is stated once, on the issuer.
     awarding_body = organisation.model_copy(update={"eIDASIdentifier": None})
@@ -179,9 +213,12 @@ def build_credential(
 
 def _issuer(source: Source, lang: str, seal_identity: SealIdentity | None) -> elm.Organisation:
     mc, org = source.mc, source.org
+    sealed_name = seal_identity.legal_name if seal_identity else None
+    alt_label = seal_identity.alt_label if seal_identity else None
     return elm.Organisation(
         id=ORG,
-        legalName={lang: org.legal_name},
+        legalName={lang: sealed_name or org.legal_name},
+        altLabel={lang: alt_label} if alt_label else None,
         location=elm.Location(
             id="urn:epass:location:1",
             address=elm.Address(
@@ -245,20 +282,55 @@ def _achievement(
         title={lang: mc.title},
         description={lang: mc.description} if mc.description else None,
         awardedBy=awarding,
+        influencedBy=_activity(source, lang),
         specifiedBy=_specification(source, languages, credits),
         provenBy=_assessment(source, lang, awarding),
         creditReceived=credits,
     )
 
 
+def _activity(source: Source, lang: str) -> dict[str, Any]:
+    """The course the learner followed (a LearningActivity, as in the official samples), with
+    the run's dates: the last start date on or before the award, to the award."""
+    course, awarded = source.course, _second(source.award.awarded_at)
+    starts = [s for s in (_start(text) for text in course.start_dates) if s and s <= awarded]
+    period: dict[str, Any] = {"id": "urn:epass:period:1", "type": "PeriodOfTime"}
+    if starts:
+        period["startDate"] = max(starts).isoformat().replace("+00:00", "Z")
+    period["endDate"] = awarded.isoformat().replace("+00:00", "Z")
+    return {
+        "id": "urn:epass:activity:1",
+        "type": "LearningActivity",
+        "title": {lang: course.title},
+        "awardedBy": {"id": AWARDING},
+        "directedBy": {"id": ORG},
+        "temporal": period,
+    }
+
+
+def _start(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _part_of(source: Source, lang: str) -> dict[str, Any] | None:
+    """Stackability: this specification is part of the larger micro-credential's."""
+    stack = source.stackable_towards
+    if stack is None:
+        return None
+    return {
+        "id": "urn:epass:qualification:2",
+        "type": "Qualification",
+        "title": {lang: stack.title},
+    }
+
+
 def _notes(source: Source) -> list[str]:
     mc = source.mc
-    stackable = source.stackable_towards
-    notes = (
-        f"Stackable towards: {stackable}" if stackable else None,
-        mc.further_information,
-        mc.criteria_narrative,
-    )
+    notes = (mc.further_information, mc.criteria_narrative)
     return [note for note in notes if note]
 
 
@@ -298,6 +370,8 @@ def _specification(
             accreditingAgent=elm.Ref(id=ORG),
         ),
         isPartialQualification=False,
+        dcType=SHORT_LEARNING_PROGRAMME,
+        isPartOf=_part_of(source, lang),
         additionalNote=_one_or_many(
             [
                 elm.Note(id=f"urn:epass:note:{index}", noteLiteral=text(note))
@@ -454,7 +528,7 @@ def load_source(session: Session, record: IssuedCredential) -> Source:
         org=org,
         outcomes=load_outcomes(session, pk(mc)),
         award=Award.of(record),
-        stackable_towards=stack.title if stack else None,
+        stackable_towards=stack,
     )
 
 
@@ -466,12 +540,15 @@ def export_europass(
     organisation_id: int | None = None,
     base_url: str | None = None,
     now: datetime | None = None,
+    tsa_url: str | None = None,
+    tsa_timeout: float = 10.0,
 ) -> EuropassExport:
     """The award's EDC: sealed when the provider has an e-seal certificate, else uploadable.
 
     `organisation_id` restricts the export to the awarding provider (None: an operator).
     Revoked or suspended awards, and micro-credentials lacking a Europass element, are
     refused; an expired certificate is refused rather than producing a seal nobody accepts.
+    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B.
     """
     record = get_credential(session, credential_uuid)
     issuer = session.get(Issuer, record.issuer_id)
@@ -501,13 +578,18 @@ def export_europass(
                 "Commission's EDC Issuer, which seals it."
             ],
         )
-    identity = SealIdentity(opened.record.organisation_identifier, opened.record.country)
+    identity = SealIdentity.of(opened.record, opened.chain[0])
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
+    stamp = timestamps.timestamper(tsa_url, timeout=tsa_timeout) if tsa_url else None
     try:
-        document = jades.seal(payload.encode("utf-8"), opened.signer, signing_time=now)
+        document = jades.seal(
+            payload.encode("utf-8"), opened.signer, signing_time=now, timestamper=stamp
+        )
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
+    except timestamps.TimestampError as exc:
+        raise TimestampUnavailable(f"the seal could not be time-stamped: {exc}") from None
     notes = []
     if opened.record.self_signed:
         notes.append(

@@ -31,6 +31,7 @@ from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalogue.micro_credentials import get_micro_credential
+from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import (
     Course,
     EntryState,
@@ -42,7 +43,13 @@ from catalogue.models import (
 )
 from catalogue.text import fold, text_problem
 from keys.sealing import MasterKey
-from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
+from openbadges_schemas.eu_microcredential import SCHEMA_URL as EU_MICROCREDENTIAL_SCHEMA_V1
+from openbadges_schemas.loader import (
+    CREDENTIALS_V2,
+    EU_MICROCREDENTIAL_V1,
+    OB_EXTENSIONS,
+    OB_V3P0_CONTEXT_303,
+)
 from openbadges_schemas.ob3 import AchievementCredential
 
 Format = Literal["ldp", "jwt"]
@@ -245,6 +252,61 @@ def _alignment(skill: Skill) -> dict[str, Any]:
     return alignment
 
 
+def _framework_alignment(
+    scheme: str, code: str | int, framework: str, target_type: str
+) -> dict[str, Any]:
+    """EQF level or ISCED-F field as an alignment to the official framework IRI."""
+    concept = vocabularies.concept(scheme, code)  # EQF and ISCED-F codes are validated
+    return {
+        "type": ["Alignment"],
+        "targetName": concept.label,
+        "targetUrl": concept.iri,
+        "targetFramework": framework,
+        "targetCode": str(code),
+        "targetType": target_type,
+    }
+
+
+def _concept(scheme: str, code: str | int) -> dict[str, Any]:
+    """The vocabulary concept; a stored code outside the vocabulary (older rows) by its text."""
+    found = vocabularies.scheme(scheme).get(str(code).strip())
+    if found is None:
+        return {"type": "Concept", "prefLabel": str(code)}
+    return {
+        "id": found.iri,
+        "type": "Concept",
+        "prefLabel": found.label,
+        "inScheme": found.scheme_iri,
+    }
+
+
+def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, Any]:
+    """The Council Recommendation's elements OB 3.0 has no property for (our context)."""
+    details: dict[str, Any] = {
+        "type": "EUMicroCredential",
+        "formOfParticipation": _concept("mode", mc.mode),
+    }
+    course = session.get(Course, mc.course_id)
+    if course is not None and course.learning_setting:
+        details["learningSetting"] = _concept("learning-setting", course.learning_setting)
+    details["assessmentType"] = _concept("assessment", mc.assessment_type)
+    if mc.supervision:
+        details["supervisionAndIdentityCheck"] = _concept("supervision", mc.supervision)
+    details["qualityAssurance"] = _concept("quality-assurance", mc.quality_assurance)
+    if mc.ects is not None:
+        details["ectsCredits"] = mc.ects
+    if mc.workload_hours:
+        details["workloadHours"] = mc.workload_hours
+    if mc.prerequisites:
+        details["prerequisites"] = mc.prerequisites
+    stack = (
+        session.get(MicroCredential, mc.stackable_towards_id) if mc.stackable_towards_id else None
+    )
+    if stack is not None:
+        details["stackableTowards"] = urls.micro_credential(stack.slug)
+    return details
+
+
 def _result_type(grade: str) -> str:
     if grade.endswith("%"):
         return "Percent"
@@ -299,21 +361,44 @@ def build_achievement(
     session: Session, mc: MicroCredential, urls: Urls, *, with_grade: bool
 ) -> dict[str, Any]:
     achievement_id = urls.micro_credential(mc.slug)
+    outcomes = load_outcomes(session, pk(mc))
+    narrative = mc.criteria_narrative or mc.title
+    if outcomes:
+        # The outcome statements, as the criteria a learner met (Markdown, as OB 3.0 allows).
+        listed = "\n".join(f"- {outcome.text}" for outcome in outcomes)
+        narrative = f"{narrative}\n\nLearning outcomes:\n\n{listed}"
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": mc.achievement_type,
         "name": mc.title,
         "description": mc.description or mc.title,
-        "criteria": {"id": achievement_id, "narrative": mc.criteria_narrative or mc.title},
+        "criteria": {"id": achievement_id, "narrative": narrative},
+        # Always an image: the upload, or the drawn default the app serves at the same URL.
+        "image": {"id": mc.badge_image_url or default_image_url(urls, mc.slug), "type": "Image"},
     }
-    if mc.badge_image_url:
-        achievement["image"] = {"id": mc.badge_image_url, "type": "Image"}
     alignments = [_alignment(skill) for skill in _skills(session, mc)]
+    alignments += [
+        {
+            "type": ["Alignment"],
+            "targetName": outcome.text[:_MAX_TEXT],
+            "targetDescription": outcome.text,
+            "targetUrl": f"{achievement_id}#outcome-{index}",
+            "targetType": "ext:LearningOutcome",
+        }
+        for index, outcome in enumerate(outcomes, 1)
+    ]
+    if mc.eqf_level is not None:
+        alignments.append(
+            _framework_alignment(
+                "eqf", mc.eqf_level, "European Qualifications Framework", "ext:EQFLevel"
+            )
+        )
+    if mc.isced_f:
+        alignments.append(_framework_alignment("isced-f", mc.isced_f, "ISCED-F 2013", "ext:ISCEDF"))
     if alignments:
         achievement["alignment"] = alignments
-    if mc.ects is not None:
-        achievement["creditsAvailable"] = mc.ects
+    achievement["euMicroCredential"] = eu_elements(session, mc, urls)
     if mc.isced_f:
         achievement["fieldOfStudy"] = vocabularies.concept("isced-f", mc.isced_f).label
     if mc.languages:
@@ -377,32 +462,54 @@ def build_credential(
             }
         ]
     credential: dict[str, Any] = {
-        "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303, OB_EXTENSIONS],
+        "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303, OB_EXTENSIONS, EU_MICROCREDENTIAL_V1],
         "id": urls.credential(credential_uuid),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": mc.title,
         "issuer": issuer_profile(issuer, org, urls),
         "validFrom": _iso(valid_from),
+        "awardedDate": _iso(valid_from),
     }
     until = valid_until(mc, valid_from)
     if until:
         credential["validUntil"] = _iso(until)
     credential["credentialSubject"] = subject
     credential["credentialSchema"] = [
-        {"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}
+        {"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"},
+        {"id": EU_MICROCREDENTIAL_SCHEMA_V1, "type": "1EdTechJsonSchemaValidator2019"},
     ]
     if status_entries:
         # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
         single = len(status_entries) == 1
         credential["credentialStatus"] = status_entries[0] if single else status_entries
-    if recipient.evidence_url or recipient.evidence_narrative:
-        evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
-        evidence |= {"type": ["Evidence"], "name": "Evidence of learning"}
-        if recipient.evidence_narrative:
-            evidence["narrative"] = recipient.evidence_narrative
-        credential["evidence"] = [evidence]
+    credential["evidence"] = [_evidence(mc, recipient)]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
     return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
+
+
+def _evidence(mc: MicroCredential, recipient: Recipient) -> dict[str, Any]:
+    """The assessment that proved the achievement (and the learner's evidence URL, if any)."""
+    assessment = _concept("assessment", mc.assessment_type)["prefLabel"]
+    evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
+    assessed = (
+        f"Assessed by {assessment.lower()}"
+        + (f"; result: {recipient.grade}" if recipient.grade else "")
+        + "."
+    )
+    # The provider's own words about this learner's evidence come first, when given.
+    narrative = "\n\n".join(filter(None, (recipient.evidence_narrative, assessed)))
+    evidence |= {
+        "type": ["Evidence"],
+        "name": "Evidence of learning",
+        "narrative": narrative,
+        "genre": assessment,
+    }
+    return evidence
+
+
+def default_image_url(urls: Urls, slug: str) -> str:
+    """Where the app serves a micro-credential's image (the drawn default without an upload)."""
+    return f"{urls.micro_credential(slug)}/image"
 
 
 def _in_order_of(template: Any, value: Any) -> Any:

@@ -1,18 +1,25 @@
-"""JAdES baseline-B e-seals: enveloping JWS JSON serialisation with an unencoded payload.
+"""JAdES e-seals (B-B, and B-T with a time-stamping authority): enveloping JWS JSON
+serialisation with an unencoded payload.
 
 The shape follows the European Commission's signed EDC samples (ETSI TS 119 182-1):
 
     {"payload": "<the credential JSON text>",
      "signatures": [{"protected": "<base64url header>", "signature": "<base64url>"}]}
 
-with the protected header ``alg, cty, kid, x5t#S256, x5c, typ, b64: false, sigT, crit``.
+with the protected header ``alg, cty, kid, x5t#S256, x5c, typ, b64: false, iat, crit: ["b64"]``.
+``iat`` (integer seconds) is the claimed signing time that current DSS expects; older seals
+(ours before, and the samples) carry ``sigT`` in ``crit``, which is still read.
 ``b64: false`` (RFC 7797) means the payload is signed as it stands, so the credential stays
 readable JSON; the signing input is ``base64url(header) || "." || payload bytes``.
 
-Baseline-B carries no timestamp; B-T/B-LTA documents (the official samples) add ``adoTst``
-and unsigned ``etsiU`` properties, which :func:`verify_seal` recognises but cannot check
-offline (reported as skipped). Whether the certificate is *qualified* (on an EU trusted
-list) is also a network question, always reported as skipped here.
+B-T adds an RFC 3161 signature timestamp in the unsigned header, ``etsiU: [base64url({"sigTst":
+{"tstTokens": [{"val": <base64 DER token>}]}})]`` as in the official samples; the verifier
+checks it (imprint, TSA signature, TSA chain). Archive timestamps (``adoTst``) and validation
+data (``xVals``/``rVals``) are recognised, not checked. Whether the certificate is *qualified*
+(on an EU trusted list) is a network question, always reported as skipped here.
+
+Verdicts follow ETSI EN 319 102-1 in spirit: a seal whose certificate does not chain to a
+configured trust anchor is intact but not trusted (indeterminate), never valid.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from badges.proofs import timestamps
+from badges.proofs.timestamps import Timestamper
 from keys.signer import ESealSigner
 
 Algorithm = Literal["RS256", "PS256", "ES256"]
@@ -67,21 +76,32 @@ class Check:
     name: str
     status: Status
     message: str
+    # A step that could not establish trust (no anchor): the verdict is indeterminate.
+    indeterminate: bool = False
 
 
 @dataclass
 class SealReport:
-    """Every check made on a seal. `valid` means: no check failed (warnings allowed)."""
+    """Every check made on a seal. `intact`: no check failed; `valid`: intact and trusted."""
 
     checks: list[Check] = field(default_factory=list)
     payload: bytes | None = None
     header: dict[str, Any] = field(default_factory=dict)
     signer: str | None = None
     signing_time: datetime | None = None
+    timestamp_time: datetime | None = None  # proven by a verified signature timestamp
+
+    @property
+    def intact(self) -> bool:
+        return bool(self.checks) and not any(c.status == "error" for c in self.checks)
+
+    @property
+    def trusted(self) -> bool:
+        return not any(c.indeterminate for c in self.checks)
 
     @property
     def valid(self) -> bool:
-        return bool(self.checks) and not any(c.status == "error" for c in self.checks)
+        return self.intact and self.trusted
 
     @property
     def errors(self) -> list[Check]:
@@ -90,8 +110,8 @@ class SealReport:
     def status_of(self, name: str) -> Status | None:
         return next((c.status for c in self.checks if c.name == name), None)
 
-    def add(self, name: str, status: Status, message: str) -> None:
-        self.checks.append(Check(name, status, message))
+    def add(self, name: str, status: Status, message: str, *, indeterminate: bool = False) -> None:
+        self.checks.append(Check(name, status, message, indeterminate))
 
 
 # --- sealing -----------------------------------------------------------------------------
@@ -102,9 +122,11 @@ def seal(
     signer: ESealSigner,
     *,
     signing_time: datetime | None = None,
+    timestamper: Timestamper | None = None,
 ) -> dict[str, Any]:
     """Seal `payload` (UTF-8 JSON text) with the signer's key and certificate chain (leaf first).
 
+    JAdES-B-B; with a `timestamper` (a TSA client), B-T: the signature is time-stamped.
     The certificate must be valid at the signing time: a seal made with an expired
     certificate would be refused by any verifier, so it is never made.
     """
@@ -136,15 +158,17 @@ def seal(
         "x5c": [base64.b64encode(_der(c)).decode("ascii") for c in chain],
         "typ": TYP,
         "b64": False,
-        "sigT": _iso(when),
-        "crit": ["b64", "sigT"],
+        "iat": int(when.timestamp()),
+        "crit": ["b64"],
     }
     protected = _b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
-    signature = signer.sign(protected.encode("ascii") + b"." + payload)
-    return {
-        "payload": text,
-        "signatures": [{"protected": protected, "signature": _b64url(signature)}],
-    }
+    signature = _b64url(signer.sign(protected.encode("ascii") + b"." + payload))
+    entry: dict[str, Any] = {"protected": protected, "signature": signature}
+    if timestamper is not None:
+        token = timestamper(signature.encode("ascii"))
+        sig_tst = {"sigTst": {"tstTokens": [{"val": base64.b64encode(token).decode("ascii")}]}}
+        entry["header"] = {"etsiU": [_b64url(json.dumps(sig_tst).encode("utf-8"))]}
+    return {"payload": text, "signatures": [entry]}
 
 
 def _check_key_fits(alg: str, key: PublicKeyTypes) -> None:
@@ -202,11 +226,13 @@ def verify_seal(
     trust_anchors: Sequence[x509.Certificate] = (),
     now: datetime | None = None,
 ) -> SealReport:
-    """Check a JAdES seal: signature against the x5c leaf, header binding, chain, dates.
+    """Check a JAdES seal: signature against the x5c leaf, header binding, timestamps,
+    chain, dates.
 
-    An expired certificate is a warning when it was valid at the signing time (`sigT`):
-    the seal still proves who sealed what. A chain that does not reach a configured trust
-    anchor is a warning too; the qualified-status check is always skipped (offline).
+    An expired certificate is an error unless a verified signature timestamp proves the seal
+    was made while it was valid. A chain that does not reach a configured trust anchor leaves
+    the seal intact but not trusted (indeterminate); the qualified-status check is always
+    skipped (offline).
     """
     report = SealReport()
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -251,15 +277,10 @@ def verify_seal(
     except InvalidSignature:
         report.add("signature", "error", "the signature does not match the payload and header")
 
+    _check_timestamps(report, entry, signature_text, trust_anchors)
     _check_dates(report, leaf, header, now)
     _check_chain(report, chain, trust_anchors)
     _check_usage(report, leaf)
-    if "adoTst" in header or entry.get("header"):
-        report.add(
-            "timestamps",
-            "skipped",
-            "timestamp and validation data (adoTst/etsiU) present; not checked offline",
-        )
     qualified = _has_extension(leaf, _QC_STATEMENTS_OID)
     declared = "declares" if qualified else "declares no"
     report.add(
@@ -338,15 +359,26 @@ def _verify_signature(alg: str, key: Any, data: bytes, signature: bytes) -> None
         key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
 
 
+def _claimed_signing_time(header: dict[str, Any]) -> datetime | None:
+    """`iat` (integer seconds, current JAdES) or, for older seals, `sigT` (ISO text)."""
+    iat = header.get("iat")
+    if isinstance(iat, int) and not isinstance(iat, bool):
+        try:
+            return datetime.fromtimestamp(iat, UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+    sig_t = header.get("sigT")
+    return _parse_time(sig_t) if isinstance(sig_t, str) else None
+
+
 def _check_dates(
     report: SealReport, leaf: x509.Certificate, header: dict[str, Any], now: datetime
 ) -> None:
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    sig_t = header.get("sigT")
-    signing_time = _parse_time(sig_t) if isinstance(sig_t, str) else None
+    signing_time = _claimed_signing_time(header)
     report.signing_time = signing_time
     if signing_time is None:
-        report.add("signing-time", "warning", "no readable sigT: the signing time is unknown")
+        report.add("signing-time", "warning", "no readable iat or sigT: signing time unknown")
     elif not_before <= signing_time <= not_after:
         report.add(
             "signing-time", "ok", f"certificate valid at the signing time {_iso(signing_time)}"
@@ -358,20 +390,89 @@ def _check_dates(
             f"certificate was not valid at the signing time {_iso(signing_time)} "
             f"(valid {_iso(not_before)} to {_iso(not_after)})",
         )
+    proven = report.timestamp_time
     if now > not_after:
-        report.add(
-            "certificate-expiry",
-            "warning",
-            f"the seal certificate expired on {_iso(not_after)}; the seal itself still verifies",
-        )
+        # The claimed time is the signer's word; only a timestamp proves when the seal was made.
+        if proven is not None and not_before <= proven <= not_after:
+            report.add(
+                "certificate-expiry",
+                "ok",
+                f"the seal certificate expired on {_iso(not_after)}, but a timestamp proves "
+                f"the seal was made on {_iso(proven)}",
+            )
+        else:
+            report.add(
+                "certificate-expiry",
+                "error",
+                f"the seal certificate expired on {_iso(not_after)} and no verified timestamp "
+                "proves the seal was made before",
+            )
     elif now < not_before:
         report.add(
             "certificate-expiry",
-            "warning",
+            "error",
             f"the seal certificate is not valid before {_iso(not_before)}",
         )
     else:
         report.add("certificate-expiry", "ok", f"certificate valid until {_iso(not_after)}")
+
+
+def _signature_timestamps(entry: dict[str, Any]) -> list[Any] | None:
+    """The sigTst tokens of the unsigned header (etsiU items: base64url JSON or clear JSON)."""
+    unsigned = entry.get("header")
+    if not isinstance(unsigned, dict):
+        return None
+    items = unsigned.get("etsiU")
+    if not isinstance(items, list):
+        return None
+    tokens: list[Any] = []
+    for item in items[:_MAX_CHAIN]:
+        if isinstance(item, str):
+            try:
+                item = json.loads(_b64url_decode(item))
+            except (SealFormatError, ValueError, binascii.Error, RecursionError):
+                tokens.append(None)
+                continue
+        if isinstance(item, dict) and "sigTst" in item:
+            sig_tst = item["sigTst"]
+            found = sig_tst.get("tstTokens") if isinstance(sig_tst, dict) else None
+            tokens.extend(found[:_MAX_CHAIN] if isinstance(found, list) and found else [None])
+    return tokens
+
+
+def _check_timestamps(
+    report: SealReport,
+    entry: dict[str, Any],
+    signature_text: str,
+    anchors: Sequence[x509.Certificate],
+) -> None:
+    tokens = _signature_timestamps(entry)
+    if report.header.get("adoTst") is not None or (tokens is None and entry.get("header")):
+        report.add("archive-timestamps", "skipped", "archive timestamps are not checked")
+    if not tokens:
+        return
+    for token in tokens:
+        value = token.get("val") if isinstance(token, dict) else None
+        try:
+            der = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+        except (ValueError, binascii.Error):
+            der = b""
+        if not der:
+            report.add("timestamp", "error", "a signature timestamp is not a base64 token")
+            continue
+        result = timestamps.check_token(der, signature_text.encode("ascii"), anchors)
+        when = f" ({_iso(result.time)})" if result.time else ""
+        if not result.intact:
+            report.add("timestamp", "error", result.message + when)
+            continue
+        if report.timestamp_time is None or (
+            result.time is not None and result.time < report.timestamp_time
+        ):
+            report.timestamp_time = result.time
+        if result.trusted:
+            report.add("timestamp", "ok", result.message + when)
+        else:
+            report.add("timestamp", "warning", result.message + when, indeterminate=True)
 
 
 def _check_chain(
@@ -411,8 +512,12 @@ def _check_chain(
         current = parent
     else:
         message = "the certificate chain is too long"
+    # Intact but not trusted: nothing says who holds this certificate.
     report.add(
-        "chain", "warning", message if anchors else message + " (no trust anchors configured)"
+        "chain",
+        "warning",
+        message if anchors else message + " (no trust anchors configured)",
+        indeterminate=True,
     )
 
 

@@ -34,7 +34,7 @@ from badges.issuing import awarded_micro_credential
 from badges.models import BadgeImage, IssuedCredential, Issuer
 from catalogue.base import pk
 from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from catalogue.models import MicroCredential
+from catalogue.models import Course, MicroCredential, Organisation
 
 PNG = "image/png"
 SVG = "image/svg+xml"
@@ -431,6 +431,25 @@ def store_image(
 
 def image_url(base_url: str, slug: str) -> str:
     return f"{base_url}/micro-credentials/{slug}/image"
+
+
+@dataclass(frozen=True)
+class ServedImage:
+    data: bytes
+    media_type: str
+    etag: str
+
+
+def served_image(session: Session, mc: MicroCredential) -> ServedImage:
+    """What `image_url` serves: the upload, else the drawn default that credentials name
+    as `achievement.image` (so the image is always there)."""
+    upload = get_image(session, mc)
+    if upload is not None:
+        return ServedImage(upload.data, upload.media_type, f'"{upload.sha256[:32]}"')
+    course = session.get(Course, mc.course_id)
+    org = session.get(Organisation, course.organisation_id) if course else None
+    data = default_png(mc.title, org.legal_name if org else "")
+    return ServedImage(data, PNG, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
 
 
 def get_image(session: Session, mc: MicroCredential) -> BadgeImage | None:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from badges.issuing import Urls, awarded_micro_credential
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
+from badges.report import is_skill_alignment
 from catalogue.models import Skill
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
@@ -82,7 +83,11 @@ def status_of(record: IssuedCredential, now: datetime | None = None) -> str:
 
 
 def _skills(session: Session, achievement: dict[str, Any]) -> list[SkillLink]:
-    alignments = [a for a in achievement.get("alignment") or [] if isinstance(a, dict)]
+    alignments = [
+        a
+        for a in achievement.get("alignment") or []
+        if isinstance(a, dict) and is_skill_alignment(a)
+    ]
     iris = [a.get("targetUrl") for a in alignments if isinstance(a.get("targetUrl"), str)]
     slugs = {
         skill.iri: skill.slug

@@ -37,8 +37,13 @@ class EdcReport:
     seal: jades.SealReport | None = None
 
     @property
-    def valid(self) -> bool:
+    def intact(self) -> bool:
         return bool(self.checks) and not any(c.status == "error" for c in self.checks)
+
+    @property
+    def valid(self) -> bool:
+        """Intact and trusted: a seal not chaining to a trust anchor is not valid."""
+        return self.intact and not any(c.indeterminate for c in self.checks)
 
     def status_of(self, name: str) -> str | None:
         return next((c.status for c in self.checks if c.name == name), None)
@@ -136,7 +141,7 @@ def _check_validity(report: EdcReport, model: elm.EuropeanDigitalCredential, now
 
 def verification_report(report: EdcReport) -> VerificationReport:
     """The EDC checks in the public verifier's report shape, with a summary for people."""
-    checks = [Check(c.name, Status(c.status), c.message) for c in report.checks]
+    checks = [Check(c.name, Status(c.status), c.message, c.indeterminate) for c in report.checks]
     credential = report.credential or {}
     subject = credential.get("credentialSubject")
     claim = elm.first(subject.get("hasClaim")) if isinstance(subject, dict) else None

@@ -48,6 +48,7 @@ from badges.report import (
     Summary,
     Verdict,
     VerificationReport,
+    is_skill_alignment,
     verdict_of,
 )
 from badges.verifying import edc as europass
@@ -67,6 +68,7 @@ from badges.verifying.status import StatusChecker, StatusListCache
 from badges.verifying.trust import assess_issuer
 from badges.verifying.trust_lists import TrustLists
 from catalogue.models import Skill as CatalogueSkill
+from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure
 from openbadges_schemas.vc_data_model import credential_problems, version_of
@@ -389,20 +391,30 @@ def _structure(credential: Mapping[str, Any]) -> Check:
 def _schema_checks(credential: Mapping[str, Any]) -> list[Check]:
     schemas = credential.get("credentialSchema")
     schemas = schemas if isinstance(schemas, list) else [schemas] if schemas else []
-    others = [
-        s.get("id")
-        for s in schemas
-        if isinstance(s, Mapping)
-        and not (isinstance(s.get("id"), str) and s["id"].startswith(_OB_SCHEMA_PREFIX))
-    ]
-    if not others:
-        return []
-    return [
-        Check.warning(
-            "credential_schema",
-            f"issuer-defined schema(s) not checked (schemas are never fetched): {others}",
+    ids = [s.get("id") for s in schemas if isinstance(s, Mapping)]
+    checks = []
+    if eu_microcredential.SCHEMA_URL in ids:
+        # Ours, pinned: checked from the local copy, never fetched.
+        found = eu_microcredential.problems(credential)
+        checks.append(
+            Check.error("eu_schema", "EU micro-credential elements: " + "; ".join(found[:5]))
+            if found
+            else Check.ok("eu_schema", "the EU micro-credential elements conform to their schema")
         )
+    others = [
+        i
+        for i in ids
+        if not (isinstance(i, str) and i.startswith(_OB_SCHEMA_PREFIX))
+        and i != eu_microcredential.SCHEMA_URL
     ]
+    if others:
+        checks.append(
+            Check.warning(
+                "credential_schema",
+                f"issuer-defined schema(s) not checked (schemas are never fetched): {others}",
+            )
+        )
+    return checks
 
 
 def _claims_check(problems: Any) -> Check:
@@ -583,7 +595,11 @@ def _summary(
     subject = _subject(credential)
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}
-    alignments = [a for a in _as_list(achievement.get("alignment")) if isinstance(a, Mapping)]
+    alignments = [
+        a
+        for a in _as_list(achievement.get("alignment"))
+        if isinstance(a, Mapping) and is_skill_alignment(a)
+    ]
     urls = [url for a in alignments if (url := _web_url(a.get("targetUrl")))]
     labels = catalogue_skill_labels(session, urls)
     skills = [

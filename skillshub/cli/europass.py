@@ -153,7 +153,14 @@ def export_europass(
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         uuid = issuing.credential_uuid_of(session, credential_id, settings.base_url)
-        export = europass.export_europass(session, master_key, uuid, base_url=settings.base_url)
+        export = europass.export_europass(
+            session,
+            master_key,
+            uuid,
+            base_url=settings.base_url,
+            tsa_url=settings.tsa_url,
+            tsa_timeout=settings.fetch_timeout_seconds,
+        )
     text = export.text() + "\n"
     if out_file is None:
         sys.stdout.write(text)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts.sessions import SignInRequired
+from badges.europass.export import TimestampUnavailable
 from badges.issuing.vc_api import BadIssueRequest
 from badges.sharing.delivery import ClaimExpired, ClaimUsed
 from badges.sharing.mail import MailError
@@ -76,6 +77,7 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     UnrecognisedInput: 422,
     TooComplex: 422,
     MailError: 502,
+    TimestampUnavailable: 502,  # the time-stamping authority failed, as mail can
     DatabaseError: 503,
     KeyStoreError: 503,
     VerifierSettingsError: 503,

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from badges.proofs import vc_jwt
 from keys.jwk import jwk_to_public_key
+from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.support.world import World, make_world
@@ -29,6 +30,19 @@ verifier = pytest.importorskip("openbadgeslib.ob3.verifier")
 OB3VerificationError = verifier.OB3VerificationError
 
 pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(autouse=True)
+def _our_extension_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give openbadgeslib our pinned EU micro-credential context, as a verifier configured for
+    it would have: its loader takes extra contexts (never fetched), its verifier does not."""
+    original = ldp.document_loader
+    ours = {EU_MICROCREDENTIAL_V1: json.loads(pinned_bytes(EU_MICROCREDENTIAL_V1))}
+
+    def loader(extra_contexts: Any = None) -> Any:
+        return original({**ours, **(extra_contexts or {})})
+
+    monkeypatch.setattr(ldp, "document_loader", loader)
 
 
 def _auth(world: World) -> dict[str, str]:

@@ -262,7 +262,11 @@ def test_micro_credential_json_ld(
     assert response.headers["content-type"].split(";")[0] == media_type
     assert "accept" in response.headers["vary"].lower()
     document = response.json()
-    assert document["@context"] == [issuing.CREDENTIALS_V2, issuing.OB_V3P0_CONTEXT_303]
+    assert document["@context"] == [
+        issuing.CREDENTIALS_V2,
+        issuing.OB_V3P0_CONTEXT_303,
+        issuing.EU_MICROCREDENTIAL_V1,
+    ]
     mc = micro_credentials.get_micro_credential(session, "battery-cell-specialist")
     expected = issuing.build_achievement(
         session, mc, issuing.Urls(settings.base_url), with_grade=False
@@ -270,7 +274,7 @@ def test_micro_credential_json_ld(
     assert {k: v for k, v in document.items() if k != "@context"} == expected
     assert document["id"] == "http://testserver/micro-credentials/battery-cell-specialist"
     Achievement.model_validate(expected)
-    # Every term is defined by the two contexts (pinned, offline): nothing is dropped.
+    # Every term is defined by the three contexts (pinned, offline): nothing is dropped.
     expanded = jsonld.expand(document, {"documentLoader": default_loader()})
     compacted = jsonld.compact(
         expanded, {"@context": document["@context"]}, {"documentLoader": default_loader()}

@@ -21,6 +21,7 @@ BEFORE = {
     "ClaimUsed": 403,
     "ImageRejected": 422,
     "MailError": 502,
+    "TimestampUnavailable": 502,
     "StatusError": 409,
     "FetchLimitReached": 422,
     "FetchError": 422,

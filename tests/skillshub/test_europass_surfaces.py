@@ -82,7 +82,7 @@ def test_export_europass_writes_a_sealed_credential(
     assert result.exit_code == 0, result.output
     assert "sealed (JAdES)" in result.output and "self-signed TEST" in result.output
     report = europass.verify_edc(target.read_text())
-    assert report.valid and report.status_of("signature") == "ok"
+    assert report.intact and report.status_of("signature") == "ok"
 
 
 def test_export_europass_takes_the_credential_id_url(
@@ -95,7 +95,7 @@ def test_export_europass_takes_the_credential_id_url(
     url = f"{settings.base_url}/credentials/{uuid}"
     result = runner.invoke(app, ["export-europass", url, "--out", str(target)], env=env)
     assert result.exit_code == 0, result.output
-    assert europass.verify_edc(target.read_text()).valid
+    assert europass.verify_edc(target.read_text()).intact
 
 
 def test_export_europass_of_an_unknown_credential_fails_clearly(
@@ -168,7 +168,7 @@ def test_issuer_downloads_the_sealed_europass_credential(
     assert response.status_code == 200, response.text
     assert response.headers["x-europass-sealed"] == "true"
     assert "attachment" in response.headers["content-disposition"]
-    assert europass.verify_edc(response.content).valid
+    assert europass.verify_edc(response.content).intact
 
 
 def test_europass_download_needs_a_token_or_the_learner_session(
@@ -214,7 +214,7 @@ def test_learner_session_downloads_the_europass_credential(
     assert f'href="/credentials/{uuid}/europass"' in page.text  # the learner view's button
     response = client.get(f"/credentials/{uuid}/europass")
     assert response.status_code == 200, response.text
-    assert europass.verify_edc(response.content).valid
+    assert europass.verify_edc(response.content).intact
 
 
 def test_seal_trust_anchors_setting_confirms_the_chain(

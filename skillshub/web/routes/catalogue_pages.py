@@ -31,7 +31,7 @@ from catalogue import (
 )
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
-from openbadges_schemas.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT_303
+from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_V3P0_CONTEXT_303
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
@@ -178,7 +178,7 @@ def micro_credential_page(
     if not wants_html(request):
         achievement = issuing.build_achievement(session, mc, urls, with_grade=False)
         document = {
-            "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303],
+            "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303, EU_MICROCREDENTIAL_V1],
             **achievement,
         }
         # JSON-LD unless plain JSON is preferred (a client that cannot take ld+json).

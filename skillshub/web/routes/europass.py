@@ -55,6 +55,8 @@ def europass_download(
         credential_id,
         organisation_id=_requester(session, request, credential_id, credentials),
         base_url=settings.base_url,
+        tsa_url=settings.tsa_url,
+        tsa_timeout=settings.fetch_timeout_seconds,
     )
     headers = {
         "Content-Disposition": f'attachment; filename="{export.filename}"',

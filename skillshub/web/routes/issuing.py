@@ -20,6 +20,8 @@ from catalogue.base import pk
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.text import Line
+from openbadges_schemas import eu_microcredential
+from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
 from skillshub.db import writer
 from skillshub.web.deps import (
     ApiCaller,
@@ -510,4 +512,24 @@ def vc_api_update_status(
 def issuers_page(request: Request, session: SessionDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "issuers.html", {"issuers": issuers.list_issuers(session)}
+    )
+
+
+@router.get(eu_microcredential.CONTEXT_PATH, include_in_schema=False)
+def eu_microcredential_context() -> Response:
+    """Our pinned JSON-LD context, byte for byte (credentials name its fixed URL)."""
+    return Response(
+        pinned_bytes(EU_MICROCREDENTIAL_V1),
+        media_type="application/ld+json",
+        headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get(eu_microcredential.SCHEMA_PATH, include_in_schema=False)
+def eu_microcredential_schema() -> Response:
+    """Our JSON Schema for the EU micro-credential elements, as pinned."""
+    return Response(
+        eu_microcredential.schema_bytes(),
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"},
     )

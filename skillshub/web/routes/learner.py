@@ -522,12 +522,10 @@ def delete_badge_image(
 
 @router.get("/micro-credentials/{slug}/image", response_model=None)
 def badge_image(slug: str, request: Request, session: SessionDep) -> Response:
-    """A micro-credential's uploaded badge image."""
+    """A micro-credential's badge image: the upload, else the drawn default."""
     mc = get_micro_credential(session, slug)
-    image = images.get_image(session, mc)
-    if image is None:
-        raise NotFound(f"micro-credential {slug!r} has no uploaded image")
-    etag = f'"{image.sha256[:32]}"'
+    image = images.served_image(session, mc)
+    etag = image.etag
     headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     if image.media_type == images.SVG:
         headers["Content-Security-Policy"] = IMAGE_CSP

@@ -45,7 +45,8 @@ def test_di_credential_verifies_and_has_the_ob3_shape(client: TestClient, world:
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["id"] == f"http://testserver/micro-credentials/{world.mc.slug}"
     assert achievement["achievementType"] == "MicroCredential"
-    assert achievement["creditsAvailable"] == 3
+    assert "creditsAvailable" not in achievement  # credit hours in OB 3.0, not ECTS
+    assert achievement["euMicroCredential"]["ectsCredits"] == 3
     assert achievement["alignment"][0]["targetFramework"] == "ESCO"
     identifier = credential["credentialSubject"]["identifier"][0]
     expected = issuing.identity_hash("ada@example.org", identifier["salt"])

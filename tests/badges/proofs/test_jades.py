@@ -87,16 +87,23 @@ def _signed(name: str) -> bytes:
 
 
 @pytest.mark.parametrize("name", SIGNED_SAMPLES)
-def test_official_signed_samples_verify_with_an_expired_certificate_warning(name: str) -> None:
+def test_official_signed_samples_are_intact_and_their_timestamp_outlives_the_certificate(
+    name: str,
+) -> None:
     report = verify_seal(_signed(name))
 
-    assert report.valid, report.errors
+    assert report.intact, report.errors
     assert report.status_of("signature") == "ok"
-    assert report.status_of("signing-time") == "ok"
-    # The Commission's TEST e-seal certificate expired after the samples were sealed.
-    assert report.status_of("certificate-expiry") == "warning"
+    assert report.status_of("signing-time") == "ok"  # their sigT, read for older seals
+    # The Commission's TEST e-seal certificate expired after the samples were sealed; their
+    # signature timestamp (checked: imprint and TSA signature) proves it was sealed before.
+    assert report.status_of("timestamp") == "warning"
+    assert report.timestamp_time is not None and report.timestamp_time.year == 2023
+    assert report.status_of("certificate-expiry") == "ok"
     assert report.status_of("qualified") == "skipped"
-    assert report.status_of("timestamps") == "skipped"
+    assert report.status_of("archive-timestamps") == "skipped"
+    # No trust anchor configured: intact but not trusted, never VALID.
+    assert not report.valid and not report.trusted
     assert report.status_of("kid") is None  # their kid is the leaf's issuer-serial, as ours
     assert "TEST SEAL" in (report.signer or "")
     assert json.loads(report.payload or b"")["type"][-1] == "EuropeanDigitalCredential"
@@ -123,11 +130,13 @@ def test_official_sample_header_shape_is_what_we_emit(rsa_key, leaf, ca) -> None
         return json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
 
     theirs, mine = header(official), header(ours)
-    # Baseline-B is the official B-LTA header less the archive timestamp.
-    assert set(theirs) - {"adoTst"} == set(mine)
+    # Baseline-B is the official B-LTA header less the archive timestamp, with iat (integer
+    # seconds, not critical) for their sigT, as current DSS expects.
+    assert set(theirs) - {"adoTst", "sigT"} == set(mine) - {"iat"}
     for name in ("typ", "cty", "b64"):
         assert mine[name] == theirs[name]
-    assert mine["crit"] == [c for c in theirs["crit"] if c != "adoTst"]
+    assert mine["crit"] == ["b64"]
+    assert type(mine["iat"]) is int and abs(mine["iat"] - NOW.timestamp()) < 600
     assert base64.b64decode(mine["kid"]) == issuer_serial_der(leaf)
 
 
@@ -137,7 +146,6 @@ def test_official_sample_header_shape_is_what_we_emit(rsa_key, leaf, ca) -> None
 @pytest.mark.parametrize("algorithm", ["RS256", "PS256", "ES256"])
 def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) -> None:
     from jwcrypto import jwk, jws
-    from jwcrypto.common import JWSEHeaderParameter
 
     key = (
         ec.generate_private_key(ec.SECP256R1())
@@ -153,10 +161,8 @@ def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) ->
     assert report.payload == payload
     assert document["payload"] == payload.decode()  # unencoded: the JSON text itself
 
-    # An independent JWS implementation, RFC 7797 mode; it must be told sigT is understood.
-    token = jws.JWS(
-        header_registry={"sigT": JWSEHeaderParameter("signing time", False, True, None)}
-    )
+    # An independent JWS implementation, RFC 7797 mode: only b64 is critical now.
+    token = jws.JWS()
     token.deserialize(json.dumps(document))
     token.verify(jwk.JWK.from_pyca(cert.public_key()), alg=algorithm)
     assert token.payload == payload.decode()
@@ -164,15 +170,12 @@ def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) ->
 
 def test_one_changed_byte_breaks_our_seal_for_both_verifiers(rsa_key, leaf) -> None:
     from jwcrypto import jwk, jws
-    from jwcrypto.common import JWSEHeaderParameter
 
     document = seal(b'{"grade":"Pass"}', eseal_signer([leaf], rsa_key))
     document["payload"] = '{"grade":"Past"}'
 
     assert verify_seal(document).status_of("signature") == "error"
-    token = jws.JWS(
-        header_registry={"sigT": JWSEHeaderParameter("signing time", False, True, None)}
-    )
+    token = jws.JWS()
     token.deserialize(json.dumps(document))
     with pytest.raises(jws.InvalidJWSSignature):
         token.verify(jwk.JWK.from_pyca(leaf.public_key()), alg="RS256")
@@ -185,7 +188,8 @@ def test_chain_is_checked_against_the_configured_anchors(rsa_key, leaf, ca) -> N
 
     assert verify_seal(document, trust_anchors=[ca[0]]).status_of("chain") == "ok"
     untrusted = verify_seal(document, trust_anchors=[other_root])
-    assert untrusted.valid and untrusted.status_of("chain") == "warning"
+    assert untrusted.intact and untrusted.status_of("chain") == "warning"
+    assert not untrusted.valid  # intact but not trusted
     # A certificate claiming the CA as issuer but signed by another key is an error.
     forged = make_cert(rsa_key, "Test Seal", issuer=(ca[0], other_key))
     assert (
@@ -196,10 +200,10 @@ def test_chain_is_checked_against_the_configured_anchors(rsa_key, leaf, ca) -> N
     )
 
 
-def test_self_signed_seal_is_a_warning_not_a_broken_seal(rsa_key) -> None:
+def test_self_signed_seal_is_intact_but_not_trusted(rsa_key) -> None:
     cert = make_cert(rsa_key, "TEST - not a qualified e-seal")
     report = verify_seal(seal(b"{}", eseal_signer([cert], rsa_key)))
-    assert report.valid
+    assert report.intact and not report.valid and not report.trusted
     assert "self-signed" in next(c.message for c in report.checks if c.name == "chain")
 
 
@@ -220,7 +224,8 @@ def test_swapped_certificate_fails_the_header_binding(rsa_key, leaf, ca) -> None
     "change",
     [
         {"b64": True},
-        {"crit": ["b64", "sigT", "exp"], "exp": 1},
+        {"crit": ["b64", "exp"], "exp": 1},
+        {"crit": ["b64", "sigT"]},  # critical but absent
         {"alg": "HS256"},
         {"alg": "none"},
     ],
@@ -262,13 +267,14 @@ def test_a_key_that_does_not_match_the_certificate_is_refused(leaf) -> None:
         seal(b"{}", eseal_signer([leaf], rsa.generate_private_key(65537, 2048)))
 
 
-def test_a_seal_made_before_expiry_stays_valid_with_a_warning(rsa_key) -> None:
+def test_an_expired_certificate_without_a_timestamp_is_an_error(rsa_key) -> None:
     cert = make_cert(rsa_key, "Short Seal", days=(-30, -2))
     document = seal(b"{}", eseal_signer([cert], rsa_key), signing_time=NOW - timedelta(days=10))
-    report = verify_seal(document)
-    assert report.valid
+    report = verify_seal(document, trust_anchors=[cert])
+    # The claimed iat is the signer's word only: it proves nothing once the key may be lost.
     assert report.status_of("signing-time") == "ok"
-    assert report.status_of("certificate-expiry") == "warning"
+    assert report.status_of("certificate-expiry") == "error"
+    assert not report.intact
 
 
 def test_key_usage_without_signing_is_an_error(rsa_key, ca) -> None:

@@ -293,7 +293,10 @@ def test_delete_upload_restores_the_default(
         == 204
     )
     assert _stored(engine) == [] and _image_url(engine, world.mc.slug) is None
-    assert client.get(f"/micro-credentials/{world.mc.slug}/image").status_code == 404
+    # The drawn default again, not the upload: credentials always name an image (issue 18).
+    served = client.get(f"/micro-credentials/{world.mc.slug}/image")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content != _png()
 
 
 def test_generated_defaults() -> None:
