@@ -21,6 +21,7 @@ from badges.verifying import (
 from badges.verifying.input import load
 from badges.verifying.plain import headline
 from catalogue.errors import DomainError, UnsupportedMediaType
+from skillshub.metrics import VERIFICATIONS
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.errors import http_status
@@ -115,7 +116,9 @@ async def _request_input(request: Request, context: VerificationContext) -> Inpu
 
 async def _verify(context: VerificationContext, data: Any, email: str | None):
     options = VerifyOptions(recipient_email=email)
-    return await run_in_threadpool(verify, context, data, options=options)
+    report = await run_in_threadpool(verify, context, data, options=options)
+    VERIFICATIONS.labels(verdict=report.verdict.value).inc()
+    return report
 
 
 @router.post("/api/v1/verify")
