@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,6 +236,8 @@ def _backup_sqlite(engine: Engine, target: Path) -> dict[str, int]:
     destination = sqlite3.connect(target)
     try:
         source.backup(destination)  # all pages in one step: one consistent snapshot
+        # One self-contained file (no -wal beside it); the app sets WAL again when it opens it.
+        destination.execute("PRAGMA journal_mode=DELETE")
     finally:
         destination.close()
         source.close()
@@ -308,7 +311,8 @@ def _check_master_key(directory: Path, manifest: Manifest, master_key: MasterKey
             f"{master_key.fingerprint.hex()}); nothing was written"
         )
     if manifest.database == "sqlite":  # the sealed check value too, read from the file
-        with sqlite3.connect(f"file:{directory / SQLITE_FILE}?mode=ro", uri=True) as conn:
+        uri = f"file:{directory / SQLITE_FILE}?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             row = conn.execute("SELECT sealed FROM master_key_check WHERE id = 1").fetchone()
         try:
             if row is not None:

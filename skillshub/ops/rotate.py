@@ -62,13 +62,14 @@ def _write_new_key(path: Path) -> str:
 
 
 def opens_database(engine: Engine, key_text: str | None) -> bool:
-    """Whether the key opens the database's check value (writes nothing)."""
+    """Whether the key opens the database's check value (writes nothing); a database without
+    one (never started) has nothing the key could fail to open."""
     try:
         key = MasterKey(key_text)
         with Session(engine) as session:
             check = session.get(MasterKeyCheck, 1)
             if check is None:
-                return False
+                return True
             key.unseal(check.sealed, key_id=CHECK_KEY_ID)
         return True
     except SealingError:
