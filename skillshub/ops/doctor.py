@@ -153,7 +153,7 @@ def file_modes(settings: Settings) -> list[Finding]:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
-        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        for path in (db, Path(f"{db}-wal")):  # -shm holds an index of the WAL, no rows
             if path.is_file() and _others_can_read(path):
                 found.append(
                     Finding(

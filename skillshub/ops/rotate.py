@@ -52,6 +52,7 @@ class Rotation:
 
 def _write_new_key(path: Path) -> str:
     key = generate_master_key()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory
     path.unlink(missing_ok=True)  # a run interrupted before its commit left it: unused
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
