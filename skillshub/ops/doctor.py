@@ -20,7 +20,8 @@ from badges.models import BulkJob
 from catalogue.errors import DomainError
 from catalogue.models import Organisation
 from keys.eseal_models import SealCertificate
-from skillshub.db import check_connection, current_revision, head_revision
+from skillshub.db import check_connection, head_revision
+from skillshub.ops.readiness import migration_problem
 from skillshub.settings import Settings
 
 SEAL_EXPIRY_WARNING = timedelta(days=30)
@@ -167,15 +168,10 @@ def file_modes(settings: Settings) -> list[Finding]:
 
 
 def migrations(engine: Engine) -> Finding:
-    current, head = current_revision(engine), head_revision()
-    if current == head:
-        return _ok("migrations", f"at {head}")
-    return Finding(
-        Level.ERROR,
-        "migrations",
-        f"pending: the database is at {current or 'no revision'}, the code at {head}; run "
-        "`skillshub init` (docs/OPERATIONS.md: upgrading)",
-    )
+    problem = migration_problem(engine)
+    if problem is None:
+        return _ok("migrations", f"at {head_revision()}")
+    return Finding(Level.ERROR, "migrations", f"{problem} (docs/OPERATIONS.md: upgrading)")
 
 
 def stuck_jobs(session: Session, now: datetime) -> Finding:

@@ -25,14 +25,36 @@ def readiness(engine: Engine, master_key: MasterKey | None) -> dict[str, str]:
         checks["database"] = exc.message
         checks["migrations"] = checks["master_key"] = "not checked: the database does not answer"
         return checks | {"jobs": _jobs()}
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        checks["migrations"] = (
-            f"pending: the database is at {current or 'no revision'}, the code at {head}; "
-            "run `skillshub init` (or restart, which upgrades)"
-        )
+    checks["migrations"] = migration_problem(engine) or OK
     checks["master_key"] = _master_key(engine, master_key)
     return checks | {"jobs": _jobs()}
+
+
+def migration_problem(engine: Engine) -> str | None:
+    """None when the database is at this code's head revision; else which way it is off."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    if current is not None and not _known(current):
+        return (
+            f"the database is at {current}, a revision this code does not know (a newer "
+            f"release migrated it; this code expects {head}): run the newer release"
+        )
+    return (
+        f"pending: the database is at {current or 'no revision'}, the code at {head}; "
+        "run `skillshub init` (or restart, which upgrades)"
+    )
+
+
+def _known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    from skillshub.db import MIGRATIONS_DIR
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for an unknown revision
+        return False
 
 
 def _master_key(engine: Engine, master_key: MasterKey | None) -> str:

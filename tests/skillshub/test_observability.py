@@ -325,3 +325,20 @@ def test_no_secret_in_any_log_line_across_issue_claim_and_sign_in(
     for what, value in secrets.items():
         leaks = [line for line in written.splitlines() if value in line]
         assert value and not leaks, f"{what} is in the log: {leaks[:2]}"
+
+
+def test_readyz_names_a_database_migrated_by_a_newer_release(
+    client: TestClient, engine: Engine
+) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        real = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+    try:
+        answer = client.get("/readyz")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": real})
+    assert answer.status_code == 503
+    assert "a revision this code does not know" in answer.json()["checks"]["migrations"]
