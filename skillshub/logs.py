@@ -32,7 +32,13 @@ _COOKIE = re.compile(r"(?i)(cookie[\s'\",:=b]{0,8}[A-Za-z0-9_.-]+=)[^;\s'\"]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # Attributes every LogRecord has: the rest are `extra=` fields, kept in a JSON line.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+# uvicorn's `color_message` repeats the message with terminal colours.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 def scrub(text: str) -> str:

@@ -62,6 +62,8 @@ for _event in ("issued", "revoked", "suspended", "unsuspended"):
     CREDENTIALS.labels(event=_event)
 for _outcome in ("sent", "failed"):
     EMAILS.labels(outcome=_outcome)
+for _kind in ("refused", "timeout", "error"):
+    FETCH_FAILURES.labels(kind=_kind)
 
 
 # --- credentials and e-mails, counted from the ORM ------------------------------------------
