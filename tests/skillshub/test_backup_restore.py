@@ -316,3 +316,30 @@ def test_a_backup_under_parallel_issues_and_revocations_restores_whole(
 
 def test_is_empty_sees_a_new_database(target: Engine) -> None:
     assert is_empty(target)
+
+
+def test_cli_restore_into_a_new_data_directory_with_the_backups_key(
+    engine: Engine,
+    session: Session,
+    world: World,
+    target: Engine,
+    tmp_path: Path,
+    master_key: str,
+) -> None:
+    ensure_master_key(session, master_key)
+    session.commit()
+    _issue_some(session, world, 3)
+    backup(engine, world.master_key, tmp_path / "b", master_key_text=master_key)
+    fresh = tmp_path / "fresh"
+    env = {
+        "SKILLSHUB_DATA_DIR": str(fresh),
+        "SKILLSHUB_DATABASE_URL": target.url.render_as_string(hide_password=False),
+        "SKILLSHUB_BASE_URL": "http://testserver",
+    }
+    done = CliRunner().invoke(app, ["restore", str(tmp_path / "b")], env=env)
+    assert done.exit_code == 0, done.output
+    assert "checked 3 credential(s)" in done.output and "restore checked" in done.output
+    assert (fresh / "master.key").read_text().strip() == master_key
+    again = CliRunner().invoke(app, ["restore", str(tmp_path / "b")], env=env)
+    assert again.exit_code == 1 and "not empty" in again.output
+    assert _states(target) == _states(engine)

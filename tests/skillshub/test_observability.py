@@ -138,20 +138,30 @@ def test_metrics_setting_refuses_nonsense(settings: Settings, value: str) -> Non
         _with(settings, metrics=value)
 
 
-def test_jobs_gauges_follow_bulk_jobs(settings: Settings, engine: Engine, world: World) -> None:
+def test_jobs_gauges_follow_bulk_jobs_whose_lines_carry_the_request_id(
+    settings: Settings, engine: Engine, world: World, json_log: io.StringIO
+) -> None:
     app = create_app(_with(settings, metrics="on"), engine=engine)
+    logs.configure("INFO", "json", stream=json_log)
     rows = "name,email\nAda,ada@example.org\nBob,not-an-address\n"
     with TestClient(app) as client:
         started = client.post(
             f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
             params={"micro_credential": world.mc.slug},
             content=rows,
-            headers={"authorization": f"Bearer {world.token}", "content-type": "text/csv"},
+            headers={
+                "authorization": f"Bearer {world.token}",
+                "content-type": "text/csv",
+                "x-request-id": "bulk-7",
+            },
         )
         assert started.status_code == 202, started.text
         text = client.get("/metrics").text
     assert _value(text, "skillshub_jobs", state="done") == 1
     assert _value(text, "skillshub_job_rows_failed") == 1
+    job_lines = [line for line in _lines(json_log) if line["logger"] == "skillshub.bulk"]
+    assert [line["message"].split(":")[0].split()[-1] for line in job_lines] == ["started", "done"]
+    assert all(line["request_id"] == "bulk-7" for line in job_lines)
 
 
 # --- /readyz ---------------------------------------------------------------------------------

@@ -6,14 +6,19 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from accounts.models import AuditEvent
+from accounts.roles import Role
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.proxies import TrustedProxies
+from tests.support.console import add_user, sign_in
+from tests.support.world import make_world
 
 
 def _echo(request: Request) -> JSONResponse:
@@ -105,3 +110,20 @@ def test_rate_limits_count_the_forwarded_client(settings: Settings, engine: Engi
         assert verify(proxy, "203.0.113.8") != 429  # another client through the proxy
         assert verify(direct, "203.0.113.9") != 429
         assert verify(direct, "203.0.113.10") == 429  # a forged header buys no new budget
+
+
+def test_the_audit_log_records_the_forwarded_client(
+    settings: Settings, engine: Engine, session: Session, master_key: str
+) -> None:
+    world = make_world(session, master_key)
+    user = add_user(session, world.org, Role.owner)
+    trusting = Settings(**(settings.model_dump() | {"trusted_proxies": ("10.0.0.0/8",)}))
+    app = create_app(trusting, engine=engine)
+    with TestClient(app, client=("10.0.0.2", 5000)) as proxy:
+        proxy.headers["x-forwarded-for"] = "203.0.113.7"
+        assert sign_in(proxy, user.email).status_code == 303
+    with Session(engine) as fresh:
+        addresses = {
+            e.address for e in fresh.exec(select(AuditEvent)) if e.action.startswith("user.sign_in")
+        }
+    assert addresses == {"203.0.113.7"}
