@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -259,6 +260,9 @@ def test_scrub_masks_addresses_tokens_and_claim_links() -> None:
     assert "c00k1e" not in line and "c0ns0le" not in line and "shub_learner=" in line
 
 
+_UVICORN = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+
+
 class _LiveServer:
     """The app under uvicorn, configured as `skillshub serve` runs it."""
 
@@ -268,6 +272,12 @@ class _LiveServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
+        # As under `serve` (log_config=None): uvicorn's lines reach the root handler, even
+        # after another test's server configured uvicorn's loggers its own way.
+        self._saved = [(log, log.propagate, list(log.handlers), log.level) for log in _UVICORN]
+        for log in _UVICORN:
+            log.propagate, log.handlers[:] = True, []
+            log.setLevel(logging.NOTSET)
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -279,6 +289,9 @@ class _LiveServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        for log, propagate, handlers, level in self._saved:
+            log.propagate, log.handlers[:] = propagate, handlers
+            log.setLevel(level)
 
 
 def test_no_secret_in_any_log_line_across_issue_claim_and_sign_in(
