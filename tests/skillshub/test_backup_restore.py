@@ -277,11 +277,10 @@ def test_a_backup_under_parallel_issues_and_revocations_restores_whole(
                     continue
                 if i % 2 == 0:
                     uuid_ = answer.json()["id"]
-                    started_before = not backup_started.is_set()
                     revoked = http.post(f"/api/v1/credentials/{uuid_}/revoke")
                     if revoked.status_code != 200:
                         errors.append(revoked.text)
-                    elif started_before:
+                    elif not backup_started.is_set():  # answered before the backup began
                         revoked_before.add(uuid_)
 
     with _LiveServer(application) as base:
