@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint, false
+from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -28,24 +28,61 @@ class Issuer(SQLModel, table=True):
 
 
 class IssuedCredential(SQLModel, table=True):
-    """A signed credential, stored verbatim: never rebuilt from models after signing."""
+    """A signed credential, stored verbatim: never rebuilt from models after signing.
+
+    `source` "catalogue": an award of a micro-credential (recipient, e-mail, identity hash).
+    `source` "vc-api": a caller's credential signed through VC-API `/credentials/issue`; it
+    awards a micro-credential only when its achievement is one of ours, and names no e-mail.
+    """
 
     __tablename__ = "issued_credential"
-    __table_args__ = (UniqueConstraint("issuer_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "external_id"),
+        # The recipients list (badges.recipients): newest first per issuer, keyset-paged on
+        # (created_at, id). Covering: every filter (state, micro-credential, search) is read
+        # from the index, never from the table's rows, which hold the signed credential (on
+        # SQLite, in overflow pages that a scan would otherwise read). Also serves the issuer
+        # foreign key.
+        Index(
+            "ix_issued_credential_issuer_list",
+            "issuer_id",
+            "created_at",
+            "id",
+            "micro_credential_id",
+            "revoked_at",
+            "suspended",
+            "valid_until",
+            "claimed_at",
+            "delivery_status",
+            "public",
+            "search_text",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(max_length=36, unique=True, index=True)
-    issuer_id: int = Field(foreign_key="issuer.id", index=True)
-    micro_credential_id: int = Field(foreign_key="micro_credential.id", index=True)
+    issuer_id: int = Field(foreign_key="issuer.id")
+    micro_credential_id: int | None = Field(
+        default=None, foreign_key="micro_credential.id", index=True
+    )
     format: str = Field(max_length=8, description="ldp (Data Integrity) | jwt (VC-JWT)")
+    source: str = Field(
+        default="catalogue",
+        max_length=12,
+        sa_column_kwargs={"server_default": "catalogue"},
+        description="catalogue | vc-api",
+    )
+    # The credential's own `id` when it is not our /credentials/{uuid} URL (VC-API input).
+    credential_id: str | None = Field(default=None, max_length=1000, index=True)
     recipient_name: str = Field(max_length=300)
     # Kept for delivery and the provider's records only; credentials carry a salted hash.
-    recipient_email: str = Field(max_length=320, index=True)
+    recipient_email: str | None = Field(default=None, max_length=320, index=True)
     recipient_did: str | None = Field(default=None, max_length=500)
-    identity_hash: str = Field(max_length=100)
+    identity_hash: str | None = Field(default=None, max_length=100)
     external_id: str | None = Field(default=None, max_length=200)
     grade: str | None = Field(default=None, max_length=100)
     evidence_url: str | None = Field(default=None, max_length=1000)
+    evidence_narrative: str | None = Field(default=None, sa_type=Text)
     valid_from: datetime = timestamp()
     valid_until: datetime | None = timestamp(nullable=True, default_now=False)
     signed: str = Field(sa_type=Text)
@@ -56,6 +93,28 @@ class IssuedCredential(SQLModel, table=True):
     # The last claim e-mail: None (not tried yet) | "sent" | "failed", for the issuer to see.
     delivery_status: str | None = Field(default=None, max_length=12)
     delivery_error: str | None = Field(default=None, max_length=500)
+    # When the learner first redeemed a claim link (badges.sharing.delivery.redeem_claim).
+    claimed_at: datetime | None = timestamp(nullable=True, default_now=False)
+    # Name and e-mail case- and accent-folded (badges.recipients.fold), for one search that
+    # behaves alike on SQLite and PostgreSQL.
+    search_text: str = Field(default="", max_length=700, sa_column_kwargs={"server_default": ""})
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's key for one issue request (the `Idempotency-Key` header, or the console
+    form's hidden token): the same key with the same request answers with the same
+    credential; with another request it is refused. The unique pair is what makes two
+    parallel requests with one key issue once."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64, description="hex SHA-256 of the request")
+    credential_id: int = Field(foreign_key="issued_credential.id", ondelete="CASCADE")
+    created_at: datetime = timestamp()
 
 
 class BulkJob(SQLModel, table=True):
@@ -87,8 +146,27 @@ class BulkJobRow(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=200)
     payload: str = Field(sa_type=Text, description="the input row as JSON, to resume a job")
     status: str = Field(max_length=12, description="pending | issued | duplicate | failed")
-    credential_uuid: str | None = Field(default=None, max_length=36)
+    credential_uuid: str | None = Field(default=None, max_length=36, index=True)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class StagedUpload(SQLModel, table=True):
+    """A spreadsheet uploaded in the console, kept between its preview and the confirmation
+    (badges.issuing.staging): bounded in size, in number per organisation and in time, and
+    emptied once its job starts. No file on disk, so nothing is left behind."""
+
+    __tablename__ = "staged_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    uploaded_by: str = Field(max_length=320, description="who uploaded it (an actor label)")
+    filename: str = Field(max_length=200)
+    kind: str = Field(max_length=8, description="csv | xlsx")
+    data: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp(default_now=False)
+    job_uuid: str | None = Field(default=None, max_length=36, description="set once confirmed")
 
 
 class StatusList(SQLModel, table=True):

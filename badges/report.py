@@ -123,6 +123,7 @@ class Summary:
     credential_id: str | None = None
     credential_name: str | None = None
     credential_type: str | None = None
+    credential_kind: str | None = None  # "Open Badges 3.0 credential (VC Data Model 2.0)", …
     issuer_id: str | None = None
     issuer_name: str | None = None
     achievement_name: str | None = None

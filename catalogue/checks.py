@@ -7,20 +7,21 @@ anything is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from catalogue import vocabularies
-from catalogue.errors import Conflict, InvalidInput
+from catalogue.errors import Conflict, DomainError, InvalidInput
 from catalogue.models import Skill
 from catalogue.organisations import SLUG_RE, slugify
 
+T = TypeVar("T")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE = Decimal(10_000_000)
 MAX_AMOUNT = 1_000_000
@@ -176,11 +177,138 @@ def flush(session: Session, what: str) -> None:
 
 
 def from_validation_error(exc: ValidationError) -> InvalidInput:
-    """The first problem of a pydantic error as a domain error (all of them in details)."""
-    problems = [
-        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")}
-        for e in exc.errors()
+    """A pydantic error as a domain error naming every problem (details["errors"])."""
+    errors = [
+        {"field": _location(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
     ]
-    first = problems[0]
-    where = ".".join(first["loc"]) or "input"
-    return InvalidInput(f"{where}: {first['message']}", details=problems)
+    first = errors[0]
+    message = (
+        f"{first['field']}: {first['message']}"
+        if len(errors) == 1
+        else f"{len(errors)} problems: "
+        + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    )
+    return FieldErrors(message, details={"field": first["field"], "errors": errors})
+
+
+# --- every problem at once ------------------------------------------------------------------
+
+
+class FieldErrors(InvalidInput):
+    """Fields are wrong: `details["errors"]` lists each as {field, message}."""
+
+
+def _location(loc: Iterable[Any]) -> str:
+    # List positions count from 1, as the services' own messages do ("learning_outcomes.1.text").
+    return ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in loc) or "input"
+
+
+class Problems:
+    """Collects the problems of one input so that a form or an API answer names all of them,
+    each next to its field, instead of stopping at the first.
+
+    `check(field, thunk)` runs one check and keeps its domain error (InvalidInput or
+    Conflict naming a field); fields already reported (by the schema) are not checked again.
+    """
+
+    def __init__(self, reported: Iterable[dict[str, str]] = ()) -> None:
+        self.errors: list[dict[str, str]] = list(reported)
+        self._first: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def reported(self, field: str) -> bool:
+        return any(
+            e["field"] == field
+            or e["field"].startswith(field + ".")
+            or field.startswith(e["field"] + ".")
+            for e in self.errors
+        )
+
+    def add(self, field: str, message: str, error: DomainError | None = None) -> None:
+        if error is not None and self._first is None and not self.errors:
+            self._first = error
+        self.errors.append({"field": field, "message": message})
+
+    def check(self, field: str, thunk: Callable[[], T]) -> T | None:
+        if self.reported(field):
+            return None
+        try:
+            return thunk()
+        except (InvalidInput, Conflict) as exc:
+            named = exc.details.get("field") if isinstance(exc.details, dict) else None
+            where = str(named or field)
+            prefix = f"{where}: "
+            message = exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
+            self.add(where, message, exc)
+            return None
+
+    def raise_if_any(self) -> None:
+        """One problem: its own error (its status and message as before, the list added to
+        its details); several: FieldErrors (422) listing them all."""
+        if not self.errors:
+            return
+        if len(self.errors) == 1 and self._first is not None:
+            first = self._first
+            base = first.details if isinstance(first.details, dict) else {}
+            first.details = {**base, "errors": self.errors}
+            raise first
+        first_field = self.errors[0]["field"]
+        if len(self.errors) == 1:
+            only = self.errors[0]
+            raise FieldErrors(
+                f"{only['field']}: {only['message']}",
+                details={"field": first_field, "errors": self.errors},
+            )
+        listed = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
+        raise FieldErrors(
+            f"{len(self.errors)} problems: {listed}",
+            details={"field": first_field, "errors": self.errors},
+        )
+
+
+# Placeholders for required fields the schema refused, so that the other fields can still be
+# checked; the placeholder's own problems are not reported (the field has one already).
+_PLACEHOLDERS: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "array": []}
+
+
+_PLAIN = {
+    "missing": "is required",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+}
+
+
+def _plain(error: Any) -> str:
+    """pydantic's wording where a person reads it better otherwise."""
+    return _PLAIN.get(error.get("type", ""), error.get("msg", ""))
+
+
+def parse_all(model: type[SQLModel] | Any, raw: object) -> tuple[Any, Problems]:
+    """The input model from raw JSON, and the schema's problems (all of them); refused fields
+    are left out (required ones get a neutral placeholder) so the services can check the
+    rest. A body that is not a JSON object is refused at once."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("the body must be a JSON object", details={"field": "input"})
+    try:
+        return model.model_validate(raw), Problems()
+    except ValidationError as exc:
+        errors = exc.errors()
+    problems = Problems(
+        {"field": _location(e.get("loc", ())), "message": _plain(e)} for e in errors
+    )
+    refused = {str(e["loc"][0]) for e in errors if e.get("loc")}
+    kept = {k: v for k, v in raw.items() if k not in refused}
+    for name, field in model.model_fields.items():
+        if name in refused and field.is_required():
+            kind = model.model_json_schema()["properties"][name].get("type", "string")
+            kept[name] = _PLACEHOLDERS.get(kind, "")
+    try:
+        return model.model_validate(kept), problems
+    except ValidationError:  # cannot happen for the catalogue's models; be safe anyway
+        problems.raise_if_any()
+        raise

@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from catalogue import checks, search, vocabularies
 from catalogue.base import pk
-from catalogue.errors import Forbidden, NotFound
+from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     MicroCredential,
     Organisation,
     Skill,
@@ -38,6 +38,14 @@ from catalogue.schemas import (
 def get_course(session: Session, slug: str) -> Course:
     course = session.exec(select(Course).where(Course.slug == slug)).first()
     if course is None:
+        raise NotFound(f"course {slug!r} does not exist")
+    return course
+
+
+def public_course(session: Session, slug: str) -> Course:
+    """The course if it is published: a draft is its provider's business (404)."""
+    course = get_course(session, slug)
+    if course.state != EntryState.published:
         raise NotFound(f"course {slug!r} does not exist")
     return course
 
@@ -83,9 +91,17 @@ def summaries(session: Session, courses: list[Course]) -> list[CourseSummary]:
 
 
 def list_courses(
-    session: Session, *, provider: str | None = None, page: int = 1, per_page: int = 20
+    session: Session,
+    *,
+    provider: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    drafts: bool = False,
 ) -> Page[CourseSummary]:
+    """Published ones (the public catalogue); `drafts` adds drafts (the provider's console)."""
     query = select(Course)
+    if not drafts:
+        query = query.where(Course.state == EntryState.published.value)
     if provider:
         query = query.join(Organisation).where(Organisation.slug == provider)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -121,7 +137,10 @@ def course_view(session: Session, course: Course) -> CourseOut:
     assert org is not None  # a foreign key
     mcs = session.exec(
         select(MicroCredential)
-        .where(MicroCredential.course_id == course.id)
+        .where(
+            MicroCredential.course_id == course.id,
+            MicroCredential.state == EntryState.published.value,
+        )
         .order_by(MicroCredential.title)
     )
     price = None
@@ -139,6 +158,7 @@ def course_view(session: Session, course: Course) -> CourseOut:
         start_dates=[date.fromisoformat(d) for d in course.start_dates],
         skills=taught_skills(session, pk(course)),
         micro_credentials=[MicroCredentialRef(slug=m.slug, title=m.title) for m in mcs],
+        state=EntryState(course.state),
         created_at=course.created_at,
         updated_at=course.updated_at,
     )
@@ -166,46 +186,100 @@ def course_input(session: Session, course: Course) -> CourseIn:
         url=course.url,
         start_dates=[date.fromisoformat(d) for d in course.start_dates],
         skills=[SkillTaught(iri=s.iri, level=s.level) for s in taught_skills(session, pk(course))],
+        state=EntryState(course.state),
     )
 
 
 # --- writes ------------------------------------------------------------------------------------
 
 
+def _state(
+    session: Session, data: CourseIn, current_id: int | None, problems: checks.Problems
+) -> str:
+    """The state asked for, else the current one (a new course: published). A course goes
+    back to draft only when none of its micro-credentials is published."""
+    current = session.get(Course, current_id) if current_id else None
+    if data.state is not None:
+        state = EntryState(data.state).value
+    else:
+        state = current.state if current else EntryState.published.value
+    if state == EntryState.draft and current is not None and current.state != state:
+        public = _published_micro_credentials(session, pk(current))
+        if public:
+            problems.add(
+                "state",
+                "its micro-credentials "
+                + ", ".join(repr(slug) for slug in public)
+                + " are published: unpublish them first",
+            )
+    return state
+
+
+def _published_micro_credentials(session: Session, course_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(MicroCredential.slug).where(
+                MicroCredential.course_id == course_id,
+                MicroCredential.state == EntryState.published.value,
+            )
+        )
+    )
+
+
 def _validated(
-    session: Session, org: Organisation, data: CourseIn, current_id: int | None
+    session: Session,
+    org: Organisation,
+    data: CourseIn,
+    current_id: int | None,
+    problems: checks.Problems | None = None,
 ) -> tuple[dict[str, Any], dict[int, str]]:
-    """Column values and {skill id: level}, or a domain error; nothing is written."""
-    title = checks.text("title", data.title, required=True, max_length=300) or ""
-    slug = checks.slug_for(session, Course, data.slug, title, current_id=current_id)
+    """Column values and {skill id: level}, or a domain error naming every problem at once
+    (`problems` may hold the schema's already); nothing is written."""
+    p = problems if problems is not None else checks.Problems()
+    title = p.check(
+        "title", lambda: checks.text("title", data.title, required=True, max_length=300)
+    )
+    slug = p.check(
+        "slug",
+        lambda: checks.slug_for(session, Course, data.slug, title or "", current_id=current_id),
+    )
     price_cents = price_currency = None
     if data.price is not None:
-        price_cents = checks.price_cents(data.price.amount)
-        price_currency = checks.currency(data.price.currency)
+        price = data.price
+        price_cents = p.check("price", lambda: checks.price_cents(price.amount))
+        price_currency = p.check("price", lambda: checks.currency(price.currency))
     iris = [s.iri for s in data.skills]
+    skills: dict[str, Any] = {}
     if len(set(iris)) != len(iris):
-        raise checks.invalid("skills", "a skill is listed twice")
-    skills = checks.skills_by_iri(session, "skills", iris)
+        p.add("skills", "a skill is listed twice")
+    else:
+        skills = p.check("skills", lambda: checks.skills_by_iri(session, "skills", iris)) or {}
+
+    def code(field: str, scheme: str, value: Any, required: bool = False) -> Any:
+        return p.check(field, lambda: checks.concept_code(field, scheme, value, required=required))
+
     values = {
         "slug": slug,
         "title": title,
-        "description": checks.text("description", data.description),
-        "languages": checks.languages("languages", data.languages),
-        "mode": checks.concept_code("mode", "mode", data.mode, required=True),
-        "learning_setting": checks.concept_code(
-            "learning_setting", "learning-setting", data.learning_setting
+        "description": p.check("description", lambda: checks.text("description", data.description)),
+        "languages": p.check("languages", lambda: checks.languages("languages", data.languages)),
+        "mode": code("mode", "mode", data.mode, True),
+        "learning_setting": code("learning_setting", "learning-setting", data.learning_setting),
+        "workload_hours": p.check(
+            "workload_hours", lambda: checks.amount("workload_hours", data.workload_hours)
         ),
-        "workload_hours": checks.amount("workload_hours", data.workload_hours),
-        "ects": checks.amount("ects", data.ects),
-        "eqf_level": checks.eqf_level(data.eqf_level),
-        "isced_f": checks.concept_code("isced_f", "isced-f", data.isced_f),
-        "country": checks.concept_code("country", "country", data.country or org.country),
-        "region": checks.text("region", data.region, max_length=200),
+        "ects": p.check("ects", lambda: checks.amount("ects", data.ects)),
+        "eqf_level": p.check("eqf_level", lambda: checks.eqf_level(data.eqf_level)),
+        "isced_f": code("isced_f", "isced-f", data.isced_f),
+        "country": code("country", "country", data.country or org.country),
+        "region": p.check("region", lambda: checks.text("region", data.region, max_length=200)),
         "price_cents": price_cents,
         "price_currency": price_currency,
-        "url": checks.url("url", data.url),
+        "url": p.check("url", lambda: checks.url("url", data.url)),
         "start_dates": sorted({d.isoformat() for d in data.start_dates}),
+        "state": _state(session, data, current_id, p),
     }
+    p.raise_if_any()
     return values, {pk(skills[s.iri]): s.level.value for s in data.skills}
 
 
@@ -244,15 +318,41 @@ def _save(
     return course
 
 
-def create_course(session: Session, org: Organisation, data: CourseIn) -> Course:
-    values, skills = _validated(session, org, data, None)
+Input = CourseIn | dict[str, Any]
+
+
+def _parsed(data: Input, known: checks.Problems | None = None) -> tuple[CourseIn, checks.Problems]:
+    """A model as it is; raw JSON through the schema, keeping its problems to report with
+    the services' own (every problem at once). `known`: the caller's problems (an upload)."""
+    if isinstance(data, CourseIn):
+        parsed, problems = data, checks.Problems()
+    else:
+        parsed, problems = checks.parse_all(CourseIn, data)
+    for error in known.errors if known else ():
+        problems.add(error["field"], error["message"])
+    return parsed, problems
+
+
+def create_course(
+    session: Session, org: Organisation, data: Input, *, known: checks.Problems | None = None
+) -> Course:
+    parsed, problems = _parsed(data, known)
+    values, skills = _validated(session, org, parsed, None, problems)
     return _save(session, Course(organisation_id=pk(org), **values), values, skills)
 
 
-def update_course(session: Session, org: Organisation, slug: str, data: CourseIn) -> Course:
+def update_course(
+    session: Session,
+    org: Organisation,
+    slug: str,
+    data: Input,
+    *,
+    known: checks.Problems | None = None,
+) -> Course:
     """Replace a course's fields (PUT): what `data` leaves out is cleared or defaulted."""
     course = own_course(session, org, slug)
-    values, skills = _validated(session, org, data, course.id)
+    parsed, problems = _parsed(data, known)
+    values, skills = _validated(session, org, parsed, course.id, problems)
     return _save(session, course, values, skills)
 
 
@@ -260,12 +360,31 @@ def patch_course(session: Session, org: Organisation, slug: str, changes: dict[s
     """Change only the given fields (PATCH)."""
     course = own_course(session, org, slug)
     merged = course_input(session, course).model_dump() | changes
-    try:
-        data = CourseIn.model_validate(merged)
-    except ValidationError as exc:
-        raise checks.from_validation_error(exc) from None
-    values, skills = _validated(session, org, data, course.id)
+    parsed, problems = checks.parse_all(CourseIn, merged)
+    values, skills = _validated(session, org, parsed, course.id, problems)
     return _save(session, course, values, skills)
+
+
+def set_state(session: Session, org: Organisation, slug: str, state: EntryState) -> Course:
+    """Publish or unpublish (back to draft: only with no published micro-credential)."""
+    course = own_course(session, org, slug)
+    if course.state == state:
+        return course
+    if state == EntryState.draft:
+        public = _published_micro_credentials(session, pk(course))
+        if public:
+            raise Conflict(
+                f"course {slug!r} has published micro-credentials ("
+                + ", ".join(repr(s) for s in public)
+                + "): unpublish them first",
+                details={"field": "state"},
+            )
+    course.state = state.value
+    course.updated_at = datetime.now(UTC)
+    session.add(course)
+    checks.flush(session, f"course {slug!r}")
+    search.index(session, "course", [pk(course)])
+    return course
 
 
 def delete_course(session: Session, org: Organisation, slug: str) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from catalogue import courses, skills
 from catalogue.base import pk
-from catalogue.models import Course, CourseSkill, MicroCredential, Skill, SkillLevel
+from catalogue.models import Course, CourseSkill, EntryState, MicroCredential, Skill, SkillLevel
 from catalogue.schemas import GapResult, MicroCredentialRef, MissingSkill, PathStep, SkillRef
 
 
@@ -47,7 +47,7 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
         select(Course, Skill.iri, CourseSkill.level)
         .join(CourseSkill, col(CourseSkill.course_id) == Course.id)
         .join(Skill, col(Skill.id) == CourseSkill.skill_id)
-        .where(col(Skill.iri).in_(list(need)))
+        .where(col(Skill.iri).in_(list(need)), Course.state == EntryState.published.value)
     ):
         if SkillLevel(level).rank >= need[iri].level.rank:
             closes.setdefault(pk(course), set()).add(iri)
@@ -75,7 +75,10 @@ def gap(session: Session, job_role: str, have_skill_iris: Iterable[str] = ()) ->
     for (course, closed), summary in zip(chosen, summaries, strict=True):
         mcs = session.exec(
             select(MicroCredential)
-            .where(MicroCredential.course_id == course.id)
+            .where(
+                MicroCredential.course_id == course.id,
+                MicroCredential.state == EntryState.published.value,
+            )
             .order_by(MicroCredential.title)
         )
         path.append(

@@ -4,17 +4,18 @@ on micro-credentials (2022/C 243/02, Annex I). Writes are the owning provider's 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from catalogue import checks, courses, search, vocabularies
 from catalogue.base import pk
-from catalogue.errors import Forbidden, NotFound
+from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import (
     Course,
+    EntryState,
     LearningOutcome,
     LearningOutcomeSkill,
     MicroCredential,
@@ -37,6 +38,14 @@ from catalogue.schemas import (
 def get_micro_credential(session: Session, slug: str) -> MicroCredential:
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).first()
     if mc is None:
+        raise NotFound(f"micro-credential {slug!r} does not exist")
+    return mc
+
+
+def public_micro_credential(session: Session, slug: str) -> MicroCredential:
+    """The micro-credential if it is published: a draft is its provider's business (404)."""
+    mc = get_micro_credential(session, slug)
+    if mc.state != EntryState.published:
         raise NotFound(f"micro-credential {slug!r} does not exist")
     return mc
 
@@ -121,6 +130,7 @@ def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredent
         isced_f=_optional("isced-f", mc.isced_f),
         languages=[_concept("language", c) for c in mc.languages],
         skills=sorted(skills.values(), key=lambda s: s.label),
+        state=EntryState(mc.state),
         created_at=mc.created_at,
         updated_at=mc.updated_at,
     )
@@ -133,12 +143,16 @@ def list_micro_credentials(
     course: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    drafts: bool = False,
 ) -> Page[MicroCredentialSummary]:
+    """Published ones (the public catalogue); `drafts` adds drafts (the provider's console)."""
     query = (
         select(MicroCredential, Course, Organisation)
         .join(Course, col(Course.id) == MicroCredential.course_id)
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
     )
+    if not drafts:
+        query = query.where(MicroCredential.state == EntryState.published.value)
     if provider:
         query = query.where(Organisation.slug == provider)
     if course:
@@ -201,6 +215,7 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
         achievement_type=mc.achievement_type,
         isced_f=mc.isced_f,
         languages=list(mc.languages),
+        state=EntryState(mc.state),
     )
 
 
@@ -236,67 +251,153 @@ def _stack_target(
     return target.id
 
 
-def _validated(
-    session: Session, org: Organisation, data: MicroCredentialIn, current_id: int | None
-) -> tuple[Course, dict[str, Any], list[tuple[str, list[int]]]]:
-    """Column values and the outcomes [(text, skill ids)], or a domain error; nothing written."""
-    course = courses.own_course(session, org, data.course)
-    title = checks.text("title", data.title, required=True, max_length=300) or ""
+def _outcomes(
+    session: Session, data: MicroCredentialIn, problems: checks.Problems
+) -> list[tuple[str, list[int]]]:
     if not data.learning_outcomes:
-        raise checks.invalid("learning_outcomes", "at least one learning outcome is required")
-    skills = checks.skills_by_iri(
-        session, "learning_outcomes", [i for o in data.learning_outcomes for i in o.skills]
+        if not problems.reported("learning_outcomes"):
+            problems.add("learning_outcomes", "at least one learning outcome is required")
+        return []
+    skills = (
+        problems.check(
+            "learning_outcomes",
+            lambda: checks.skills_by_iri(
+                session, "learning_outcomes", [i for o in data.learning_outcomes for i in o.skills]
+            ),
+        )
+        or {}
     )
-    outcome_rows = []
+    rows = []
     for n, outcome in enumerate(data.learning_outcomes, start=1):
-        text = checks.text(f"learning_outcomes.{n}.text", outcome.text, required=True)
-        ids = list(dict.fromkeys(pk(skills[i.strip()]) for i in outcome.skills))
-        outcome_rows.append((text or "", ids))
-    ects = checks.amount("ects", data.ects)
-    hours = checks.amount("workload_hours", data.workload_hours)
-    if ects is None and hours is None:
-        raise checks.invalid("workload_hours", "give the notional workload in ECTS and/or hours")
+        field = f"learning_outcomes.{n}.text"
+        text = problems.check(field, partial(checks.text, field, outcome.text, required=True))
+        ids = [pk(skills[i.strip()]) for i in outcome.skills if i.strip() in skills]
+        rows.append((text or "", list(dict.fromkeys(ids))))
+    return rows
+
+
+def _validity(data: MicroCredentialIn, problems: checks.Problems) -> None:
     if data.valid_for_months is not None and data.valid_for_days is not None:
-        raise checks.invalid("valid_for_days", "give the validity in months or in days, not both")
+        problems.add("valid_for_days", "give the validity in months or in days, not both")
     # At most a century: issuing adds it to today's date, which a larger number overflows
     # (and a 64-bit one does not fit the column).
     for field, most in (("valid_for_months", 1200), ("valid_for_days", 36525)):
         value = getattr(data, field)
-        if value is not None and value <= 0:
-            raise checks.invalid(field, "must be a positive number")
-        if value is not None and value > most:
-            raise checks.invalid(field, f"must be at most {most}")
-    languages = checks.languages("languages", data.languages) or list(course.languages)
+        if value is not None and value <= 0 and not problems.reported(field):
+            problems.add(field, "must be a positive number")
+        if value is not None and value > most and not problems.reported(field):
+            problems.add(field, f"must be at most {most}")
+
+
+def _state(
+    session: Session,
+    data: MicroCredentialIn,
+    course: Course | None,
+    current_id: int | None,
+    problems: checks.Problems,
+) -> str:
+    """The state asked for, else the current one (a new one: published)."""
+    current = session.get(MicroCredential, current_id) if current_id else None
+    if data.state is not None:
+        state = EntryState(data.state).value
+    else:
+        state = current.state if current else EntryState.published.value
+    if state == EntryState.published and course is not None and course.state == EntryState.draft:
+        problems.add(
+            "state",
+            f"its course {course.slug!r} is a draft: publish the course first, or save this "
+            "micro-credential as a draft",
+        )
+    return state
+
+
+def _validated(
+    session: Session,
+    org: Organisation,
+    data: MicroCredentialIn,
+    current_id: int | None,
+    problems: checks.Problems | None = None,
+) -> tuple[Course, dict[str, Any], list[tuple[str, list[int]]]]:
+    """Column values and the outcomes [(text, skill ids)], or a domain error naming every
+    problem at once (`problems` may hold the schema's already); nothing is written."""
+    p = problems if problems is not None else checks.Problems()
+    # Not a field problem: another organisation's course is refused outright (403/404).
+    course = None if p.reported("course") else courses.own_course(session, org, data.course)
+    title = p.check(
+        "title", lambda: checks.text("title", data.title, required=True, max_length=300)
+    )
+    outcome_rows = _outcomes(session, data, p)
+    ects = p.check("ects", lambda: checks.amount("ects", data.ects))
+    hours = p.check("workload_hours", lambda: checks.amount("workload_hours", data.workload_hours))
+    if (
+        ects is None
+        and hours is None
+        and data.ects is None
+        and data.workload_hours is None
+        and not (p.reported("ects") or p.reported("workload_hours"))
+    ):
+        p.add("workload_hours", "give the notional workload in ECTS and/or hours")
+    _validity(data, p)
+    languages = p.check("languages", lambda: checks.languages("languages", data.languages))
+    fallback_country = course.country if course else None
+    fallback_isced = course.isced_f if course else None
+
+    def code(field: str, scheme: str, value: Any, required: bool = False) -> Any:
+        return p.check(field, lambda: checks.concept_code(field, scheme, value, required=required))
+
     values = {
-        "slug": checks.slug_for(session, MicroCredential, data.slug, title, current_id=current_id),
-        "course_id": course.id,
+        "slug": p.check(
+            "slug",
+            lambda: checks.slug_for(
+                session, MicroCredential, data.slug, title or "", current_id=current_id
+            ),
+        ),
+        "course_id": course.id if course else None,
         "title": title,
-        "description": checks.text("description", data.description),
-        "country": checks.concept_code("country", "country", data.country or course.country),
-        "region": checks.text("region", data.region, max_length=200),
+        "description": p.check("description", lambda: checks.text("description", data.description)),
+        "country": code("country", "country", data.country or fallback_country, course is not None),
+        "region": p.check("region", lambda: checks.text("region", data.region, max_length=200)),
         "ects": ects,
         "workload_hours": hours,
-        "eqf_level": checks.eqf_level(data.eqf_level, required=True),
-        "assessment_type": checks.concept_code(
-            "assessment_type", "assessment", data.assessment_type, required=True
+        "eqf_level": p.check("eqf_level", lambda: checks.eqf_level(data.eqf_level, required=True)),
+        "assessment_type": code("assessment_type", "assessment", data.assessment_type, True),
+        "mode": code("mode", "mode", data.mode, True),
+        "quality_assurance": code(
+            "quality_assurance", "quality-assurance", data.quality_assurance, True
         ),
-        "mode": checks.concept_code("mode", "mode", data.mode, required=True),
-        "quality_assurance": checks.concept_code(
-            "quality_assurance", "quality-assurance", data.quality_assurance, required=True
+        "prerequisites": p.check(
+            "prerequisites", lambda: checks.text("prerequisites", data.prerequisites)
         ),
-        "prerequisites": checks.text("prerequisites", data.prerequisites),
-        "supervision": checks.concept_code("supervision", "supervision", data.supervision),
-        "grade_scheme": checks.text("grade_scheme", data.grade_scheme),
-        "stackable_towards_id": _stack_target(session, org, data.stackable_towards, current_id),
-        "further_information": checks.text("further_information", data.further_information),
-        "badge_image_url": checks.url("badge_image_url", data.badge_image_url),
-        "criteria_narrative": checks.text("criteria_narrative", data.criteria_narrative),
+        "supervision": code("supervision", "supervision", data.supervision),
+        "grade_scheme": p.check(
+            "grade_scheme", lambda: checks.text("grade_scheme", data.grade_scheme)
+        ),
+        "stackable_towards_id": p.check(
+            "stackable_towards",
+            lambda: _stack_target(session, org, data.stackable_towards, current_id),
+        ),
+        "further_information": p.check(
+            "further_information",
+            lambda: checks.text("further_information", data.further_information),
+        ),
+        "badge_image_url": p.check(
+            "badge_image_url", lambda: checks.url("badge_image_url", data.badge_image_url)
+        ),
+        "criteria_narrative": p.check(
+            "criteria_narrative",
+            lambda: checks.text("criteria_narrative", data.criteria_narrative),
+        ),
         "valid_for_months": data.valid_for_months,
         "valid_for_days": data.valid_for_days,
-        "achievement_type": vocabularies.check_achievement_type(data.achievement_type),
-        "isced_f": checks.concept_code("isced_f", "isced-f", data.isced_f or course.isced_f),
-        "languages": languages,
+        "achievement_type": p.check(
+            "achievement_type", lambda: vocabularies.check_achievement_type(data.achievement_type)
+        ),
+        "isced_f": code("isced_f", "isced-f", data.isced_f or fallback_isced),
+        "languages": languages or (list(course.languages) if course else []),
+        "state": _state(session, data, course, current_id, p),
     }
+    p.raise_if_any()
+    assert course is not None  # refused above otherwise
     return course, values, outcome_rows
 
 
@@ -350,19 +451,43 @@ def _save(
     return mc
 
 
+Input = MicroCredentialIn | dict[str, Any]
+
+
+def _parsed(
+    data: Input, known: checks.Problems | None = None
+) -> tuple[MicroCredentialIn, checks.Problems]:
+    """A model as it is; raw JSON through the schema, keeping its problems to report with
+    the services' own (every problem at once). `known`: the caller's problems (an upload)."""
+    if isinstance(data, MicroCredentialIn):
+        parsed, problems = data, checks.Problems()
+    else:
+        parsed, problems = checks.parse_all(MicroCredentialIn, data)
+    for error in known.errors if known else ():
+        problems.add(error["field"], error["message"])
+    return parsed, problems
+
+
 def create_micro_credential(
-    session: Session, org: Organisation, data: MicroCredentialIn
+    session: Session, org: Organisation, data: Input, *, known: checks.Problems | None = None
 ) -> MicroCredential:
-    _course, values, outcome_rows = _validated(session, org, data, None)
+    parsed, problems = _parsed(data, known)
+    _course, values, outcome_rows = _validated(session, org, parsed, None, problems)
     return _save(session, MicroCredential(**values), values, outcome_rows)
 
 
 def update_micro_credential(
-    session: Session, org: Organisation, slug: str, data: MicroCredentialIn
+    session: Session,
+    org: Organisation,
+    slug: str,
+    data: Input,
+    *,
+    known: checks.Problems | None = None,
 ) -> MicroCredential:
     """Replace every element (PUT). Moving it to another course needs that course to be ours."""
     mc = own_micro_credential(session, org, slug)
-    _course, values, outcome_rows = _validated(session, org, data, mc.id)
+    parsed, problems = _parsed(data, known)
+    _course, values, outcome_rows = _validated(session, org, parsed, mc.id, problems)
     return _save(session, mc, values, outcome_rows)
 
 
@@ -371,12 +496,30 @@ def patch_micro_credential(
 ) -> MicroCredential:
     mc = own_micro_credential(session, org, slug)
     merged = micro_credential_input(session, mc).model_dump() | changes
-    try:
-        data = MicroCredentialIn.model_validate(merged)
-    except ValidationError as exc:
-        raise checks.from_validation_error(exc) from None
-    _course, values, outcome_rows = _validated(session, org, data, mc.id)
+    parsed, problems = checks.parse_all(MicroCredentialIn, merged)
+    _course, values, outcome_rows = _validated(session, org, parsed, mc.id, problems)
     return _save(session, mc, values, outcome_rows)
+
+
+def set_state(session: Session, org: Organisation, slug: str, state: EntryState) -> MicroCredential:
+    """Publish or unpublish (back to draft); the same state again changes nothing."""
+    mc = own_micro_credential(session, org, slug)
+    if mc.state == state:
+        return mc
+    if state == EntryState.published:
+        course = session.get(Course, mc.course_id)
+        if course is not None and course.state == EntryState.draft:
+            raise Conflict(
+                f"micro-credential {slug!r} cannot be published while its course "
+                f"{course.slug!r} is a draft: publish the course first",
+                details={"field": "state"},
+            )
+    mc.state = state.value
+    mc.updated_at = datetime.now(UTC)
+    session.add(mc)
+    checks.flush(session, f"micro-credential {slug!r}")
+    search.index(session, "micro_credential", [pk(mc)])
+    return mc
 
 
 def delete_micro_credential(session: Session, org: Organisation, slug: str) -> None:

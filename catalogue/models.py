@@ -16,7 +16,22 @@ from catalogue.base import timestamp
 
 # Schema objects the migrations create by hand (dialect-specific full-text search: the SQLite
 # FTS5 table with its shadow tables, the PostgreSQL GIN index); the models cannot describe them.
-HAND_MADE_SCHEMA_PREFIXES = ("search_fts", "ix_search_document_fts")
+HAND_MADE_SCHEMA_PREFIXES = (
+    "search_fts",
+    "ix_search_document_fts",
+    "ix_issued_credential_search_trgm",  # PostgreSQL's trigram index of the recipients search
+)
+
+
+class EntryState(StrEnum):
+    """A course or micro-credential is a provider's draft (seen only in its console) until it
+    is published; then the public catalogue, search, the gap and issuing see it."""
+
+    draft = "draft"
+    published = "published"
+
+
+_STATE_CHECK = "state IN ('draft', 'published')"
 
 
 class SkillLevel(StrEnum):
@@ -107,6 +122,7 @@ class Course(SQLModel, table=True):
         CheckConstraint("eqf_level BETWEEN 1 AND 8", name="ck_course_eqf_level"),
         CheckConstraint("workload_hours >= 0", name="ck_course_workload_hours"),
         CheckConstraint("ects >= 0", name="ck_course_ects"),
+        CheckConstraint(_STATE_CHECK, name="ck_course_state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -127,6 +143,7 @@ class Course(SQLModel, table=True):
     price_currency: str | None = Field(default=None, max_length=3)
     url: str | None = Field(default=None, max_length=500)
     start_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=EntryState.published.value, max_length=10)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -153,6 +170,7 @@ class MicroCredential(SQLModel, table=True):
         CheckConstraint(
             "ects IS NOT NULL OR workload_hours IS NOT NULL", name="ck_micro_credential_workload"
         ),
+        CheckConstraint(_STATE_CHECK, name="ck_micro_credential_state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -182,6 +200,7 @@ class MicroCredential(SQLModel, table=True):
     achievement_type: str = Field(default="MicroCredential", max_length=60)
     isced_f: str | None = Field(default=None, max_length=4)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=EntryState.published.value, max_length=10)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

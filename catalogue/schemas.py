@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from catalogue.models import SkillLevel
+from catalogue.models import EntryState, SkillLevel
 from catalogue.text import Line, Text
 from catalogue.vocabularies import Concept
 
@@ -148,6 +148,11 @@ class CourseIn(BaseModel):
     url: Line | None = None
     start_dates: list[date] = Field(default_factory=list)
     skills: list[SkillTaught] = Field(default_factory=list)
+    state: EntryState | None = Field(
+        default=None,
+        description="draft (seen only by its provider) or published; default: as it is, "
+        "published for a new course",
+    )
 
 
 class MicroCredentialRef(BaseModel):
@@ -166,6 +171,7 @@ class CourseOut(CourseSummary):
     start_dates: list[date]
     skills: list[LevelledSkill]
     micro_credentials: list[MicroCredentialRef]
+    state: EntryState
     created_at: datetime
     updated_at: datetime
 
@@ -210,6 +216,11 @@ class MicroCredentialIn(BaseModel):
     achievement_type: Line = "MicroCredential"
     isced_f: Line | None = None
     languages: list[Line] = Field(default_factory=list, description="default: the course's")
+    state: EntryState | None = Field(
+        default=None,
+        description="draft (seen only by its provider, never issued) or published; default: "
+        "as it is, published for a new micro-credential",
+    )
 
 
 class LearningOutcomeOut(BaseModel):
@@ -246,6 +257,7 @@ class MicroCredentialOut(BaseModel):
     isced_f: ConceptRef | None
     languages: list[ConceptRef]
     skills: list[SkillRef]
+    state: EntryState
     created_at: datetime
     updated_at: datetime
 

@@ -23,6 +23,7 @@ from catalogue.errors import InvalidInput
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     JobRole,
     JobRoleSkill,
     LearningOutcome,
@@ -171,7 +172,7 @@ def course_documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     rows = session.exec(
         select(Course, Organisation)
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
-        .where(col(Course.id).in_(ids))
+        .where(col(Course.id).in_(ids), Course.state == EntryState.published.value)
     ).all()
     skills = _skill_labels(session, CourseSkill, col(CourseSkill.course_id), ids)
     return [
@@ -197,7 +198,10 @@ def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[st
         select(MicroCredential, Course, Organisation)
         .join(Course, col(Course.id) == MicroCredential.course_id)
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
-        .where(col(MicroCredential.id).in_(ids))
+        .where(
+            col(MicroCredential.id).in_(ids),
+            MicroCredential.state == EntryState.published.value,
+        )
     ).all()
     outcomes: dict[int, list[str]] = {}
     for mc_id, outcome_text in session.exec(
@@ -248,12 +252,20 @@ _BUILDERS: dict[str, tuple[_Indexed, Callable[[Session, list[int]], list[dict[st
 
 
 def index(session: Session, kind: str, ids: Iterable[int]) -> int:
-    """Refresh the documents of these entries (after a write); returns documents changed."""
+    """Refresh the documents of these entries (after a write); returns documents changed.
+    An entry the builder leaves out (a draft) loses its document: search shows public ones."""
     build = _BUILDERS[kind][1]
     session.flush()
     changed = 0
     for chunk in _chunks(sorted(set(ids))):
-        changed += save_documents(session, build(session, chunk))
+        rows = build(session, chunk)
+        changed += save_documents(session, rows)
+        hidden = set(chunk) - {row["ref_id"] for row in rows}
+        if hidden:
+            gone = session.exec(
+                _DOC.delete().where(_DOC.c.kind == kind, _DOC.c.ref_id.in_(sorted(hidden)))
+            )
+            changed += max(gone.rowcount, 0)
     return changed
 
 

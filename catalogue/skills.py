@@ -11,6 +11,7 @@ from catalogue.errors import NotFound
 from catalogue.models import (
     Course,
     CourseSkill,
+    EntryState,
     JobRole,
     JobRoleSkill,
     Skill,
@@ -139,7 +140,7 @@ def courses_teaching(session: Session, skill_iris: list[str]) -> list[CourseTeac
         select(Course, Skill, CourseSkill.level)
         .join(CourseSkill, col(CourseSkill.course_id) == Course.id)
         .join(Skill, col(Skill.id) == CourseSkill.skill_id)
-        .where(col(Skill.iri).in_(skill_iris))
+        .where(col(Skill.iri).in_(skill_iris), Course.state == EntryState.published.value)
     )
     by_course: dict[int, tuple[Course, list[LevelledSkill]]] = {}
     for course, skill, level in rows:
@@ -168,3 +169,17 @@ def job_role_view(session: Session, role: JobRole) -> JobRoleOut:
         skills=skills,
         courses=courses_teaching(session, [s.iri for s in skills]),
     )
+
+
+def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
+    """The skills these slugs or IRIs name, by the key given (unknown keys left out)."""
+    wanted = [k for k in dict.fromkeys(k.strip() for k in keys) if k][:500]
+    if not wanted:
+        return {}
+    found: dict[str, SkillRef] = {}
+    for skill in session.exec(
+        select(Skill).where(or_(col(Skill.slug).in_(wanted), col(Skill.iri).in_(wanted)))
+    ):
+        ref = skill_ref(skill)
+        found[skill.iri] = found[skill.slug] = ref
+    return {k: found[k] for k in wanted if k in found}

@@ -10,6 +10,7 @@ control character at all, nor a Unicode line or paragraph separator; multi-line 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
@@ -65,3 +66,10 @@ def _unix_newlines(value: object) -> object:
 
 Line = Annotated[str, AfterValidator(single_line)]
 Text = Annotated[str, BeforeValidator(_unix_newlines), AfterValidator(multi_line)]
+
+
+def fold(value: str) -> str:
+    """Text for matching: case-folded, accents dropped ("Zoë Müller" -> "zoe muller"), so a
+    search behaves alike on SQLite and PostgreSQL and finds "Müller" from "muller"."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

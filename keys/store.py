@@ -172,10 +172,29 @@ def signer(
     )
 
 
-def jwt_signer(session: Session, master_key: MasterKey, issuer_id: int) -> Signer:
-    """ES256 where the issuer has a P-256 key (what the 1EdTech validator accepts), else EdDSA."""
-    algorithm = "P-256" if active_keys(session, issuer_id, "P-256") else "Ed25519"
-    return signer(session, master_key, issuer_id, algorithm)
+# JWS `alg` -> the key type that signs it.
+JWT_KEY_TYPES = {"ES256": "P-256", "EdDSA": "Ed25519"}
+
+
+def jwt_signer(
+    session: Session, master_key: MasterKey, issuer_id: int, algorithm: str = "ES256"
+) -> Signer:
+    """A VC-JWT signer: ES256 with the issuer's P-256 key (what the 1EdTech validator accepts)
+    or EdDSA with its Ed25519 key."""
+    if algorithm not in JWT_KEY_TYPES:
+        raise InvalidInput(f"a VC-JWT is signed ES256 or EdDSA, not {algorithm!r}")
+    return signer(session, master_key, issuer_id, JWT_KEY_TYPES[algorithm])
+
+
+def own_jwt_signer(
+    session: Session, master_key: MasterKey, issuer_id: int, controller: str
+) -> Signer:
+    """A JWT signer whose key the issuer's own identifier names (its DID document lists it):
+    ES256 where `controller` controls a P-256 key (did:web), else EdDSA (a did:key is its
+    Ed25519 key). For documents third parties must tie to the issuer with no help, such as
+    status lists."""
+    p256 = [k for k in active_keys(session, issuer_id, "P-256") if k.controller == controller]
+    return signer(session, master_key, issuer_id, "P-256" if p256 else "Ed25519")
 
 
 def _open(master_key: MasterKey, record: IssuerKey) -> MultikeyPrivateKey:

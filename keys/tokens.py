@@ -71,7 +71,21 @@ def token_state(record: ApiToken, now: datetime | None = None) -> TokenState:
 def authenticate(
     session: Session, token: str | None, *, now: datetime | None = None
 ) -> Organisation:
-    """The organisation a bearer token belongs to, or Unauthorized.
+    """The organisation a bearer token belongs to, or Unauthorized."""
+    return token_organisation(session, authenticate_token(session, token, now=now))
+
+
+def token_organisation(session: Session, record: ApiToken) -> Organisation:
+    org = session.get(Organisation, record.organisation_id)
+    if org is None:  # the FK makes this impossible; keep the type checker honest
+        raise Unauthorized("the API token's organisation no longer exists")
+    return org
+
+
+def authenticate_token(
+    session: Session, token: str | None, *, now: datetime | None = None
+) -> ApiToken:
+    """The live token record of a bearer token (who acts, for the audit log), or Unauthorized.
 
     Read from the database on every request, never cached: a request that starts after a
     revocation commits is refused, on any app process."""
@@ -96,10 +110,7 @@ def authenticate(
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_PRECISION:
         record.last_used_at = now
         session.add(record)
-    org = session.get(Organisation, record.organisation_id)
-    if org is None:  # the FK makes this impossible; keep the type checker honest
-        raise Unauthorized("the API token's organisation no longer exists")
-    return org
+    return record
 
 
 def list_tokens(session: Session, organisation_id: int) -> list[ApiToken]:

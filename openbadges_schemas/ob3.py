@@ -694,7 +694,9 @@ def _context_problems(
         if issuance_date is None:
             problems.append(("issuanceDate", "issuanceDate is required by VC 1.1"))
     elif valid_from is None:
-        problems.append(("validFrom", "validFrom is required by VC 2.0"))
+        problems.append(
+            ("validFrom", "validFrom is required by Open Badges 3.0 (VC 2.0 makes it optional)")
+        )
     return problems
 
 

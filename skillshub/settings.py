@@ -6,6 +6,7 @@ import ipaddress
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -83,9 +84,13 @@ class Settings(BaseSettings):
     # Reverse proxies whose forwarded headers (X-Forwarded-For/-Proto, Forwarded) are believed,
     # a JSON list of addresses or networks; from any other peer they are ignored.
     trusted_proxies: tuple[str, ...] = ()
-    # Both by default; "revocation" alone gives the single credentialStatus object that the
-    # OB 3.0 JSON Schema (and so the 1EdTech validator) accepts.
-    status_purposes: tuple[str, ...] = ("revocation", "suspension")
+    # Revocation alone by default: the single credentialStatus object that the OB 3.0 JSON
+    # Schema (and so the 1EdTech validator) accepts. Adding "suspension" makes credentials
+    # suspendable at the price of a second entry, i.e. an array the schema refuses.
+    status_purposes: tuple[str, ...] = ("revocation",)
+    # VC-JWT credentials: ES256 (the 1EdTech validator accepts RS256 and ES256 only) with each
+    # issuer's P-256 key, or EdDSA with its Ed25519 key.
+    jwt_algorithm: Literal["ES256", "EdDSA"] = "ES256"
     # Rate limits in the `limits` library's syntax; several per class separated by ";"
     # ("60/minute;1000/hour"). Budgets live in RATE_LIMIT_STORAGE: memory (per process) or
     # redis://… so that every worker and host spends from one budget.
@@ -104,6 +109,9 @@ class Settings(BaseSettings):
     console_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # One-time links to set a password (`skillshub user create` without --password-stdin).
     console_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # A class list uploaded in the console (CSV or XLSX); a larger one gets a message next to
+    # the file field. Keep it below MAX_UPLOAD_BYTES, which bounds every request body.
+    console_upload_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     @field_validator("base_url")
     @classmethod

@@ -435,6 +435,11 @@ def uploadable_form(
 
 
 def load_source(session: Session, record: IssuedCredential) -> Source:
+    if record.micro_credential_id is None:
+        raise InvalidInput(
+            f"credential {record.uuid} was signed through the VC-API and awards none of the "
+            "catalogue's micro-credentials: only those export to Europass"
+        )
     mc = session.get(MicroCredential, record.micro_credential_id)
     course = session.get(Course, mc.course_id) if mc else None
     org = session.get(Organisation, course.organisation_id) if course else None

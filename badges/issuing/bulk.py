@@ -13,7 +13,7 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
-from badges.securing import check_format
+from badges.securing import JwtAlgorithm, check_format
 from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
@@ -32,7 +32,7 @@ from keys.sealing import MasterKey
 
 log = logging.getLogger("skillshub.bulk")
 
-FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id")
+FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]
 
@@ -42,6 +42,7 @@ class ParsedRow:
     line: int
     recipient: issuing.Recipient | None
     error: str | None = None
+    values: dict[str, str] | None = None  # a bad row's cells, kept for its report
 
 
 def _recipient(values: dict[str, Any]) -> issuing.Recipient:
@@ -126,6 +127,7 @@ def create_job(
 ) -> BulkJob:
     """Store the job and every row (bad rows as failed) in one transaction."""
     check_format(fmt)
+    issuing.check_issuable(micro_credential)
     job = BulkJob(
         uuid=str(uuid.uuid4()),
         issuer_id=pk(issuer),
@@ -141,7 +143,7 @@ def create_job(
                 BulkJobRow(
                     job_id=pk(job),
                     line=row.line,
-                    payload="{}",
+                    payload=json.dumps(row.values or {}),
                     status="failed",
                     error=row.error,
                 )
@@ -176,7 +178,8 @@ def run_job(
     *,
     base_url: str,
     progress: Progress | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
     on_issued: Callable[[Session, IssuedCredential], object] | None = None,
 ) -> BulkJob:
     """Issue every pending row, one transaction each; safe to rerun after a crash.
@@ -211,6 +214,7 @@ def run_job(
                     base_url=base_url,
                     fmt=job.format,
                     status_purposes=status_purposes,
+                    jwt_algorithm=jwt_algorithm,
                 )
                 row.status, row.credential_uuid = "issued", record.uuid
                 job.issued += 1
@@ -283,3 +287,35 @@ def job_report(session: Session, job: BulkJob) -> dict[str, Any]:
             for r in job_rows(session, job)
         ],
     }
+
+
+def failed_rows(session: Session, job: BulkJob, *, limit: int = 200) -> list[BulkJobRow]:
+    statement = select(BulkJobRow).where(BulkJobRow.job_id == job.id, BulkJobRow.status == "failed")
+    return list(session.exec(statement.order_by(col(BulkJobRow.line)).limit(limit)))
+
+
+def iter_rows(session: Session, job: BulkJob, *, batch: int = 1000) -> Iterator[BulkJobRow]:
+    """Every row of the job by line, a batch at a time (a report of 100,000 rows)."""
+    after = -1
+    while True:
+        rows = session.exec(
+            select(BulkJobRow)
+            .where(BulkJobRow.job_id == job.id, col(BulkJobRow.line) > after)
+            .order_by(col(BulkJobRow.line))
+            .limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].line
+
+
+def row_values(row: BulkJobRow) -> dict[str, str]:
+    """What a row held (its recipient, or a bad row's cells), for its report."""
+    try:
+        values = json.loads(row.payload)
+    except ValueError:
+        return {}
+    return (
+        {k: str(v) for k, v in values.items() if v is not None} if isinstance(values, dict) else {}
+    )

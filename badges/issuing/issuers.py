@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from badges.models import Issuer
+from badges.securing import ensure_p256_key
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import Organisation
@@ -37,7 +38,9 @@ def create_issuer(
     email: str | None = None,
     image_url: str | None = None,
 ) -> Issuer:
-    """A new issuer with an Ed25519 key (and a P-256 key for ES256 JWTs on did:web)."""
+    """A new issuer with an Ed25519 key (Data Integrity) and a P-256 key (ES256 VC-JWT): on
+    did:web both are in its DID document; a did:key issuer's DID is its Ed25519 key, and its
+    P-256 key has a did:key of its own (`did:key:zDn…`)."""
     check_slug(slug)
     fields = {"name": name, "url": url, "description": description, "email": email}
     check_fields(fields | {"image_url": image_url}, multi_line=("description",))
@@ -74,6 +77,7 @@ def create_issuer(
         session.add(key)
     session.add(issuer)
     session.flush()
+    ensure_p256_key(session, master_key, issuer_id)
     return issuer
 
 
@@ -148,6 +152,16 @@ def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
         method = ":".join(issuer.did.split(":")[:2])
         raise NotFound(f"issuer {issuer.slug!r} is identified by {method}, not did:web")
     return build_did_document(issuer.did, _key_infos(session, issuer))
+
+
+def signing_identifiers(session: Session, issuer: Issuer) -> list[str]:
+    """The did:keys of the issuer's keys that its own DID does not name (a did:key issuer's
+    ES256 key), newest first: its served profile lists them."""
+    return [
+        k.controller
+        for k in store.published_keys(session, pk(issuer))
+        if k.controller != issuer.did and k.controller.startswith("did:key:")
+    ]
 
 
 def jwks(session: Session, issuer: Issuer | None = None) -> dict[str, Any]:

@@ -26,19 +26,21 @@ from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
 from badges.proofs.canonicalize import CanonicalizationError
 from badges.proofs.data_integrity import ProofError
-from badges.securing import check_format, issuer_signer, secure
+from badges.securing import JwtAlgorithm, check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import (
     Course,
+    EntryState,
     LearningOutcome,
     LearningOutcomeSkill,
     MicroCredential,
     Organisation,
     Skill,
 )
-from catalogue.text import text_problem
+from catalogue.text import fold, text_problem
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2, OB_EXTENSIONS, OB_V3P0_CONTEXT_303
 from openbadges_schemas.ob3 import AchievementCredential
@@ -50,6 +52,7 @@ OB_SCHEMA_URL = (
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+(?:[#?/].*)?$")
 _MAX_TEXT = 300
+_MAX_NARRATIVE = 2000
 
 
 class DuplicateExternalId(Conflict):
@@ -63,6 +66,37 @@ class DuplicateExternalId(Conflict):
         self.existing = existing
 
 
+class DraftNotIssuable(Conflict):
+    """A draft micro-credential is not offered yet: nothing is awarded from it."""
+
+    code = "draft_micro_credential"
+
+
+def check_issuable(mc: MicroCredential) -> None:
+    if mc.state != EntryState.published:
+        raise DraftNotIssuable(
+            f"micro-credential {mc.slug!r} is a draft: publish it before issuing it "
+            "(nothing was issued)",
+            details={"micro_credential": mc.slug},
+        )
+
+
+def shown_micro_credential(session: Session, slug: str) -> MicroCredential:
+    """A micro-credential as the public sees it: published, or a draft that credentials were
+    already issued from (their achievement `id` must keep answering); NotFound otherwise."""
+    mc = get_micro_credential(session, slug)
+    if mc.state != EntryState.published and not awarded(session, mc):
+        raise NotFound(f"micro-credential {slug!r} does not exist")
+    return mc
+
+
+def awarded(session: Session, mc: MicroCredential) -> bool:
+    found = session.exec(
+        select(IssuedCredential.id).where(IssuedCredential.micro_credential_id == mc.id).limit(1)
+    ).first()
+    return found is not None
+
+
 @dataclass(frozen=True)
 class Recipient:
     name: str
@@ -71,6 +105,7 @@ class Recipient:
     grade: str | None = None
     evidence_url: str | None = None
     external_id: str | None = None
+    evidence_narrative: str | None = None  # what the learner did, in words (several lines)
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,13 @@ def check_recipient(recipient: Recipient) -> Recipient:
         problem = text_problem(value, single_line=True) if isinstance(value, str) else None
         if problem:
             raise InvalidInput(f"{field}: {problem}", details={"field": field})
+    narrative = (recipient.evidence_narrative or "").replace("\r\n", "\n").strip() or None
+    problem = text_problem(narrative, single_line=False) if narrative else None
+    if problem or (narrative and len(narrative) > _MAX_NARRATIVE):
+        raise InvalidInput(
+            f"evidence_narrative: {problem or f'at most {_MAX_NARRATIVE} characters'}",
+            details={"field": "evidence_narrative"},
+        )
     name = " ".join((recipient.name or "").split())
     if not name or len(name) > _MAX_TEXT:
         raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
@@ -134,7 +176,13 @@ def check_recipient(recipient: Recipient) -> Recipient:
         grade=grade,
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
+        evidence_narrative=narrative,
     )
+
+
+def search_text(name: str, email: str) -> str:
+    """What the recipients search matches: name and e-mail, folded (catalogue.text.fold)."""
+    return fold(f"{name} {email}")[:700]
 
 
 def identity_hash(email: str, salt: str) -> str:
@@ -230,9 +278,20 @@ def issuer_profile(issuer: Issuer, org: Organisation, urls: Urls) -> dict[str, A
     return profile
 
 
+# The identifier type under which the served profile lists a did:key issuer's VC-JWT key.
+SIGNING_KEY_IDENTIFIER = "ext:VcJwtSigningKey"
+
+
 def profile_document(session: Session, issuer: Issuer, urls: Urls) -> dict[str, Any]:
-    """The issuer's public OB 3.0 Profile as a JSON-LD document."""
+    """The issuer's public OB 3.0 Profile as a JSON-LD document; it lists the did:key of any
+    key its own DID cannot (a did:key issuer's ES256 key)."""
     profile = issuer_profile(issuer, issuers.organisation_of(session, issuer), urls)
+    keys = [
+        {"type": "IdentifierEntry", "identifier": did, "identifierType": SIGNING_KEY_IDENTIFIER}
+        for did in issuers.signing_identifiers(session, issuer)
+    ]
+    if keys:
+        profile["otherIdentifier"] = [*profile.get("otherIdentifier", []), *keys]
     return {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT_303], **profile}
 
 
@@ -336,10 +395,12 @@ def build_credential(
         # OB 3.0 (and its JSON Schema) allow one status object; VC DM 2.0 allows a list.
         single = len(status_entries) == 1
         credential["credentialStatus"] = status_entries[0] if single else status_entries
-    if recipient.evidence_url:
-        credential["evidence"] = [
-            {"id": recipient.evidence_url, "type": ["Evidence"], "name": "Evidence of learning"}
-        ]
+    if recipient.evidence_url or recipient.evidence_narrative:
+        evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
+        evidence |= {"type": ["Evidence"], "name": "Evidence of learning"}
+        if recipient.evidence_narrative:
+            evidence["narrative"] = recipient.evidence_narrative
+        credential["evidence"] = [evidence]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
     return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
 
@@ -358,17 +419,18 @@ def _in_order_of(template: Any, value: Any) -> Any:
 
 
 def sign(
-    session: Session, master_key: MasterKey, issuer: Issuer, credential: dict[str, Any], fmt: str
+    session: Session,
+    master_key: MasterKey,
+    issuer: Issuer,
+    credential: dict[str, Any],
+    fmt: str,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> str:
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
     checked = check_format(fmt)
+    signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
     try:
-        signed = secure(
-            credential,
-            checked,
-            issuer_signer(session, master_key, pk(issuer), checked),
-            created=credential["validFrom"],
-        )
+        signed = secure(credential, checked, signer, created=credential["validFrom"])
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
@@ -378,40 +440,6 @@ def sign(
     # The formal OB 3.0 schema wants `proof` as an array; in JSON-LD it is the same graph.
     signed["proof"] = [signed["proof"]]
     return json.dumps(signed, ensure_ascii=False, indent=2)
-
-
-def sign_submitted(
-    session: Session,
-    master_key: MasterKey,
-    organisation_id: int | None,
-    credential: dict[str, Any],
-    issuer_ref: Any = None,
-) -> dict[str, Any]:
-    """VC-API issue: a caller's credential signed (`eddsa-rdfc-2022`) by one of the
-    organisation's issuers: `issuer_ref` (its slug or DID), else the credential's declared
-    issuer, else, when it declares none, the organisation's first issuer."""
-    own = issuers.list_issuers(session, organisation_id)
-    issuer_field = credential.get("issuer")
-    declared = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
-    chosen = next(
-        (i for i in own if issuer_ref in (i.slug, i.did) or (not issuer_ref and declared == i.did)),
-        own[0] if own and not issuer_ref and not declared else None,
-    )
-    if chosen is None:
-        raise Forbidden("the credential's issuer is not one of this organisation's issuers")
-    if declared and declared != chosen.did:
-        # The proof's key must belong to the declared issuer, or no verifier will accept it.
-        raise InvalidInput(
-            f"options.issuer names {chosen.slug!r}, but the credential declares {declared!r}"
-        )
-    credential = dict(credential)
-    if not declared:
-        credential["issuer"] = chosen.did
-    signer = issuer_signer(session, master_key, pk(chosen), "ldp")
-    try:
-        return secure(credential, "ldp", signer)
-    except ValueError as exc:  # CanonicalizationError, ProofError: the input's fault
-        raise InvalidInput(f"cannot sign this credential: {exc}") from None
 
 
 # --- issuing -----------------------------------------------------------------------------
@@ -436,10 +464,12 @@ def issue(
     base_url: str,
     fmt: str = "ldp",
     now: datetime | None = None,
-    status_purposes: tuple[str, ...] = status.PURPOSES,
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> IssuedCredential:
     """Sign and store one credential. Nothing is written unless the whole award succeeds."""
     check_format(fmt)
+    check_issuable(micro_credential)
     recipient = check_recipient(recipient)
     course = session.get(Course, micro_credential.course_id)
     if course is None or course.organisation_id != issuer.organisation_id:
@@ -477,7 +507,7 @@ def issue(
             urls=urls,
             status_entries=status_entries,
         )
-        signed = sign(session, master_key, issuer, credential, fmt)
+        signed = sign(session, master_key, issuer, credential, fmt, jwt_algorithm)
         until = valid_until(micro_credential, valid_from)
         record = IssuedCredential(
             uuid=credential_uuid,
@@ -491,9 +521,11 @@ def issue(
             external_id=recipient.external_id,
             grade=recipient.grade,
             evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative,
             valid_from=valid_from,
             valid_until=until,
             signed=signed,
+            search_text=search_text(recipient.name, recipient.email),
         )
         session.add(record)
         session.flush()
@@ -527,6 +559,37 @@ def get_credential(session: Session, credential_uuid: str) -> IssuedCredential:
     return record
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def credential_uuid_of(session: Session, reference: str, base_url: str) -> str:
+    """The UUID of the credential `reference` names: its UUID, its `id` URL as `issue` prints
+    it (`{BASE_URL}/credentials/{uuid}`), or the `id` a VC-API credential was given (e.g.
+    `urn:uuid:…`). NotFound when none matches; Conflict when several VC-API credentials
+    share the id."""
+    reference = reference.strip()
+    own = Urls(base_url).credential("")
+    if reference.startswith(own) and _UUID.fullmatch(reference.removeprefix(own)):
+        return reference.removeprefix(own)
+    if _UUID.fullmatch(reference) and find_credential(session, reference) is not None:
+        return reference
+    matches = session.exec(
+        select(IssuedCredential.uuid).where(IssuedCredential.credential_id == reference).limit(2)
+    ).all()
+    if len(matches) > 1:
+        raise Conflict(f"several credentials have the id {reference!r}: name one by its UUID")
+    if not matches:
+        raise NotFound(f"credential {reference!r} does not exist")
+    return matches[0]
+
+
+def awarded_micro_credential(session: Session, record: IssuedCredential) -> MicroCredential | None:
+    """The micro-credential a credential awards (None for a VC-API credential of none)."""
+    if record.micro_credential_id is None:
+        return None
+    return session.get(MicroCredential, record.micro_credential_id)
+
+
 @dataclass(frozen=True)
 class OwnedCredential:
     record: IssuedCredential
@@ -544,7 +607,7 @@ def owned_credential(
     issuer = session.get(Issuer, record.issuer_id)
     if issuer is None or issuer.organisation_id != organisation_id:
         raise NotFound(f"credential {credential_uuid!r} does not exist")
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     return OwnedCredential(record, issuer, mc.slug if mc else "")
 
 

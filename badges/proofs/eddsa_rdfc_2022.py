@@ -25,13 +25,16 @@ def create_proof(
     domain: str | None = None,
     challenge: str | None = None,
     nonce: str | None = None,
+    previous_proof: str | list[str] | None = None,
     loader: DocumentLoader | None = None,
 ) -> dict[str, Any]:
     """A new document carrying an ``eddsa-rdfc-2022`` proof; ``document`` is not changed.
 
     The signer gives the key and the ``verificationMethod``. ``created`` defaults to now (UTC,
     seconds). If the document already has proofs, the new one joins them as a proof
-    set. Raises ``ProofError``.
+    set; ``previous_proof`` (the ids of proofs of that set) chains it to them, so that it
+    signs over them too. A document whose @context does not define the proof terms (VC 1.1)
+    gets the Data Integrity context added. Raises ``ProofError``.
     """
     options: dict[str, Any] = {}
     if proof_id is not None:
@@ -45,7 +48,13 @@ def create_proof(
             "proofPurpose": proof_purpose,
         }
     )
-    optional = {"expires": expires, "domain": domain, "challenge": challenge, "nonce": nonce}
+    optional = {
+        "expires": expires,
+        "domain": domain,
+        "challenge": challenge,
+        "nonce": nonce,
+        "previousProof": previous_proof,
+    }
     options.update({name: value for name, value in optional.items() if value is not None})
     return data_integrity.sign(document, options, signer, loader=loader)
 

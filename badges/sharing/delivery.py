@@ -45,7 +45,7 @@ from badges import issuing
 from badges.models import ClaimToken, IssuedCredential, Issuer
 from badges.sharing.mail import Mailer, MailError, MailSettings, make_mailer
 from catalogue.base import pk
-from catalogue.errors import DomainError, NotFound
+from catalogue.errors import Conflict, DomainError, NotFound
 from catalogue.models import MicroCredential
 
 log = logging.getLogger("skillshub.delivery")
@@ -133,19 +133,21 @@ def _one_line(text: str) -> str:
     return _BREAKS.sub(" ", text).strip()
 
 
-def _message(
+def claim_message(
     settings: DeliverySettings,
-    record: IssuedCredential,
+    recipient_name: str,
+    recipient_email: str,
     title: str,
     issuer_name: str,
     link: str,
     expires_at: datetime,
 ) -> EmailMessage:
+    """The claim e-mail (the console previews it before issuing, with a stand-in link)."""
     message = EmailMessage()
-    title, name = _one_line(title), _one_line(record.recipient_name)
+    title, name = _one_line(title), _one_line(recipient_name)
     message["Subject"] = f"Your badge: {title}"
     message["From"] = settings.smtp_from
-    local, _, domain = record.recipient_email.rpartition("@")
+    local, _, domain = recipient_email.rpartition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
     message["Reply-To"] = sender
@@ -185,6 +187,12 @@ def send_claim_link(
     sessions. A failed send is logged and reported, never raised: the credential stands,
     and a new link can be sent any time.
     """
+    if record.recipient_email is None:
+        raise Conflict(
+            f"credential {record.uuid} names no recipient e-mail (it was signed through the "
+            "VC-API): there is no one to send a claim link to"
+        )
+    email = record.recipient_email
     now = _now(now)
     session.exec(
         update(ClaimToken)
@@ -209,7 +217,15 @@ def send_claim_link(
     error: str | None = None
     try:
         (mailer or make_mailer(settings)).send(
-            _message(settings, record, mc.title, issuer.name, link, expires_at)
+            claim_message(
+                settings,
+                record.recipient_name,
+                email,
+                mc.title,
+                issuer.name,
+                link,
+                expires_at,
+            )
         )
     except MailError as exc:
         error = exc.message
@@ -324,6 +340,9 @@ def redeem_claim(
     )
     if spent.rowcount != 1:
         raise ClaimUsed("this claim link was already used or replaced by a newer one")
+    if record.claimed_at is None:  # the issuer's recipients list shows the first claim
+        record.claimed_at = now
+        session.add(record)
     end_sessions(session, pk(record))
     return record, _new_token(session, record, SESSION, now, ttl)
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import re
 import struct
 import textwrap
 import warnings
 import xml.parsers.expat
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, select
 
 from badges import baking
+from badges.issuing import awarded_micro_credential
 from badges.models import BadgeImage, IssuedCredential, Issuer
 from catalogue.base import pk
 from catalogue.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -363,19 +366,19 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def store_image(
-    session: Session,
-    mc: MicroCredential,
-    data: bytes,
-    content_type: str | None,
-    *,
-    base_url: str,
-) -> BadgeImage:
-    """Validate and store (or replace) a micro-credential's badge image.
+@dataclass(frozen=True)
+class CleanImage:
+    """An upload that passed every check, ready to store."""
 
-    Nothing is written unless the image passes. A micro-credential without an image URL of
-    its own gets the URL the upload is served at, so new credentials carry it.
-    """
+    media_type: str
+    data: bytes
+    width: int | None
+    height: int | None
+
+
+def clean_upload(data: bytes, content_type: str | None) -> CleanImage:
+    """Check an upload (size, declared and real type, pixels or SVG allow-list) without
+    storing anything; the error says what is wrong."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(f"the image is {len(data)} bytes; at most {MAX_UPLOAD_BYTES}")
     declared = (content_type or "").split(";")[0].strip().lower()
@@ -388,15 +391,34 @@ def store_image(
     height: int | None
     if actual == PNG:
         clean, width, height = _clean_png(data)
-    else:
-        clean, width, height = _clean_svg(data)
+        return CleanImage(PNG, clean, width, height)
+    svg, svg_width, svg_height = _clean_svg(data)
+    return CleanImage(SVG, svg, svg_width, svg_height)
+
+
+def store_image(
+    session: Session,
+    mc: MicroCredential,
+    data: bytes | CleanImage,
+    content_type: str | None = None,
+    *,
+    base_url: str,
+) -> BadgeImage:
+    """Validate and store (or replace) a micro-credential's badge image.
+
+    Nothing is written unless the image passes. A micro-credential without an image URL of
+    its own gets the URL the upload is served at, so new credentials carry it.
+    """
+    clean = data if isinstance(data, CleanImage) else clean_upload(data, content_type)
     image = session.exec(
         select(BadgeImage).where(BadgeImage.micro_credential_id == mc.id)
-    ).first() or BadgeImage(micro_credential_id=pk(mc), media_type=actual, data=b"", sha256="")
-    image.media_type = actual
-    image.data = clean
-    image.sha256 = hashlib.sha256(clean).hexdigest()
-    image.width, image.height = width, height
+    ).first() or BadgeImage(
+        micro_credential_id=pk(mc), media_type=clean.media_type, data=b"", sha256=""
+    )
+    image.media_type = clean.media_type
+    image.data = clean.data
+    image.sha256 = hashlib.sha256(clean.data).hexdigest()
+    image.width, image.height = clean.width, clean.height
     image.updated_at = datetime.now(UTC)
     session.add(image)
     served_at = image_url(base_url, mc.slug)
@@ -554,10 +576,21 @@ def badge_image(session: Session, mc: MicroCredential, issuer: Issuer, kind: Kin
 
 def baked(session: Session, record: IssuedCredential, kind: Kind) -> bytes:
     """The badge image carrying the stored credential verbatim (JSON or the compact JWS)."""
-    mc = session.get(MicroCredential, record.micro_credential_id)
+    mc = awarded_micro_credential(session, record)
     issuer = session.get(Issuer, record.issuer_id)
-    assert mc is not None and issuer is not None  # foreign keys
-    image = badge_image(session, mc, issuer, kind)
+    assert issuer is not None  # foreign key
+    if mc is not None:
+        image = badge_image(session, mc, issuer, kind)
+    else:  # a VC-API credential awarding none of our micro-credentials: the default image
+        title = _credential_name(record)
+        draw = default_png if kind == "png" else default_svg
+        image = draw(title, issuer.name)
     if kind == "png":
         return baking.bake_png(image, record.signed)
     return baking.bake_svg(image, record.signed)
+
+
+def _credential_name(record: IssuedCredential) -> str:
+    claims = json.loads(record.signed) if record.format == "ldp" else {}
+    name = claims.get("name") if isinstance(claims, dict) else None
+    return name if isinstance(name, str) and name.strip() else "Credential"

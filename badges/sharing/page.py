@@ -19,10 +19,10 @@ import qrcode.constants
 import qrcode.image.svg
 from sqlmodel import Session, col, select
 
-from badges.issuing import Urls
+from badges.issuing import Urls, awarded_micro_credential
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
-from catalogue.models import MicroCredential, Skill
+from catalogue.models import Skill
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 STATUS_LABELS = {
@@ -50,7 +50,7 @@ class BadgeView:
     issuer_name: str
     issuer_slug: str
     recipient_name: str
-    micro_credential_slug: str
+    micro_credential_slug: str | None  # None: a VC-API credential awarding none of ours
     valid_from: datetime
     valid_until: datetime | None
     status: str
@@ -106,19 +106,20 @@ def badge_view(session: Session, record: IssuedCredential, base_url: str) -> Bad
     subject = subject[0] if isinstance(subject, list) and subject else subject
     achievement = (subject.get("achievement") if isinstance(subject, dict) else None) or {}
     issuer = session.get(Issuer, record.issuer_id)
-    mc = session.get(MicroCredential, record.micro_credential_id)
-    assert issuer is not None and mc is not None  # foreign keys
+    mc = awarded_micro_credential(session, record)
+    assert issuer is not None  # foreign key
     criteria = achievement.get("criteria") or {}
+    title = mc.title if mc is not None else str(claims.get("name") or "a credential")
     return BadgeView(
         uuid=record.uuid,
         url=Urls(base_url).credential(record.uuid),
-        achievement_name=str(achievement.get("name") or mc.title),
+        achievement_name=str(achievement.get("name") or title),
         achievement_description=str(achievement.get("description") or ""),
         criteria=criteria.get("narrative") if isinstance(criteria, dict) else None,
         issuer_name=issuer.name,
         issuer_slug=issuer.slug,
         recipient_name=record.recipient_name,
-        micro_credential_slug=mc.slug,
+        micro_credential_slug=mc.slug if mc is not None else None,
         valid_from=record.valid_from,
         valid_until=record.valid_until,
         status=status_of(record),

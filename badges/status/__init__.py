@@ -1,6 +1,7 @@
 """Bitstring Status Lists: the codec (`bitstring`, pure) and the issuer's lists (`lists`)."""
 
 from badges.status.lists import (
+    DEFAULT_PURPOSES,
     PURPOSES,
     TTL_MS,
     allocate_entries,
@@ -12,6 +13,7 @@ from badges.status.lists import (
 )
 
 __all__ = [
+    "DEFAULT_PURPOSES",
     "PURPOSES",
     "TTL_MS",
     "allocate_entries",

@@ -25,10 +25,14 @@ from badges.securing import issuer_signer, secure
 from badges.status import bitstring
 from catalogue.base import pk
 from catalogue.errors import Conflict, DomainError, NotFound
+from keys import store
 from keys.sealing import MasterKey
 from openbadges_schemas.loader import CREDENTIALS_V2
 
 PURPOSES = ("revocation", "suspension")
+# One entry by default: the OB 3.0 JSON Schema (so the 1EdTech validator) accepts a single
+# credentialStatus object only. Suspension is available by setting (SKILLSHUB_STATUS_PURPOSES).
+DEFAULT_PURPOSES = ("revocation",)
 LIST_SIZE = bitstring.MIN_LIST_BITS
 TTL_MS = 5 * 60 * 1000
 # Random draws before a list counts as full: a draw hits a taken index with probability equal
@@ -80,7 +84,9 @@ def _sign_list(
     ldp_signer = issuer_signer(session, master_key, pk(issuer), "ldp")
     signed = secure(credential, "ldp", ldp_signer, created=valid_from)
     status_list.credential_ldp = json.dumps(signed, indent=2)
-    jwt_signer = issuer_signer(session, master_key, pk(issuer), "jwt")
+    # The JWT form with a key the issuer's identifier names, so anyone can tie it to the
+    # issuer: not a did:key issuer's separate ES256 key (see badges.securing).
+    jwt_signer = store.own_jwt_signer(session, master_key, pk(issuer), issuer.did)
     status_list.credential_jwt = secure(credential, "jwt", jwt_signer)
     status_list.updated_at = now
 
@@ -174,7 +180,7 @@ def allocate_entries(
     issuer: Issuer,
     base_url: str,
     credential_uuid: str,
-    purposes: tuple[str, ...] = PURPOSES,
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES,
 ) -> list[dict[str, Any]]:
     """A `BitstringStatusListEntry` per purpose (revocation, suspension) for a new credential."""
     entries = []

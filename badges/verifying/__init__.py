@@ -2,6 +2,7 @@
 (`proofs`), status lists (`status`), Europass credentials (`edc`), the report (`service`) and
 skills proven by a set of badges (`proven_skills`)."""
 
+from badges.verifying import vc_api
 from badges.verifying.edc import EdcReport, is_edc, verification_report, verify_edc
 from badges.verifying.fetching import Fetcher, FetchPolicy, PinnedDocuments, PinnedDocumentsError
 from badges.verifying.input import Limits, UnrecognisedInput, parse_json
@@ -19,6 +20,7 @@ __all__ = [
     "VerifyOptions",
     "is_edc",
     "parse_json",
+    "vc_api",
     "verification_report",
     "verify",
     "verify_edc",

@@ -10,7 +10,7 @@ fragment or a JWT `jwk` header: its controller's document must list it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from badges.proofs import eddsa_rdfc_2022 as rdfc
@@ -20,6 +20,7 @@ from badges.proofs.data_integrity import proofs_of
 from badges.proofs.vc_jwt import SUPPORTED_ALGORITHMS, JwtError, verify_compact_jws
 from badges.report import Check, Status
 from badges.verifying.resolving import (
+    ASSERTION,
     KeyResolutionError,
     KeyResolver,
     ResolvedKey,
@@ -58,24 +59,39 @@ def issuer_id_of(credential: Mapping[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
-def issuer_binding(issuer_id: str | None, key: ResolvedKey) -> Check:
+def issuer_binding(issuer_id: str | None, key: ResolvedKey, role: str = "issuer") -> Check:
+    """Whether `key` is a key of `issuer_id` (the holder's, for a presentation's proof)."""
     if issuer_id is not None and key.controller == issuer_id:
         return Check.ok(
-            ISSUER_KEY, f"signed with {key.method_id}, a key of the issuer ({key.source})"
+            ISSUER_KEY, f"signed with {key.method_id}, a key of the {role} ({key.source})"
         )
     if issuer_id is None:
-        return Check.error(ISSUER_KEY, "the credential names no issuer id to bind the key to")
+        return Check.error(ISSUER_KEY, f"the document names no {role} id to bind the key to")
     if dereferenceable(issuer_id):
         return Check.error(
             ISSUER_KEY,
-            f"the signing key belongs to {key.controller}, not to the issuer {issuer_id}",
+            f"the signing key belongs to {key.controller}, not to the {role} {issuer_id}",
         )
     return Check.skipped(
         ISSUER_KEY,
-        f"the issuer {issuer_id} is not a DID or web identifier, so nothing ties the signing "
+        f"the {role} {issuer_id} is not a DID or web identifier, so nothing ties the signing "
         f"key of {key.controller} to it",
         indeterminate=True,
     )
+
+
+def bound_key(
+    resolver: KeyResolver, issuer_id: str | None, key: ResolvedKey, role: str = "issuer"
+) -> Check:
+    """`issuer_binding`, or OK when this deployment's own records say the key is the
+    issuer's (a did:key issuer's ES256 key, whose did:key is not the issuer's)."""
+    check = issuer_binding(issuer_id, key, role)
+    if check.status is not Status.OK and role == "issuer" and resolver.vouches(issuer_id, key):
+        return Check.ok(
+            ISSUER_KEY,
+            f"signed with {key.method_id}, a key this deployment holds for the issuer {issuer_id}",
+        )
+    return check
 
 
 def _unresolved(exc: KeyResolutionError, label: str | None) -> ProofOutcome:
@@ -93,6 +109,36 @@ def _unresolved(exc: KeyResolutionError, label: str | None) -> ProofOutcome:
 # --- embedded proofs ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What the verifier expects of every proof (VC Data Integrity 1.0 §4.4 steps 5-7): its
+    purpose and, when the verifier gave them, the challenge and domain it must carry."""
+
+    purpose: str = ASSERTION
+    challenge: str | None = None
+    domain: str | list[str] | None = None
+
+    def problem(self, proof: Mapping[str, Any]) -> str | None:
+        if proof.get("proofPurpose") != self.purpose:
+            who = "an issuer signs with" if self.purpose == ASSERTION else "expected"
+            return f"proofPurpose is {proof.get('proofPurpose')!r}; {who} {self.purpose}"
+        if self.challenge is not None and proof.get("challenge") != self.challenge:
+            return "the proof's challenge is not the one given (INVALID_CHALLENGE_ERROR)"
+        if self.domain is not None and _as_set(proof.get("domain")) != _as_set(self.domain):
+            return "the proof's domain is not the one given (INVALID_DOMAIN_ERROR)"
+        return None
+
+
+ISSUER_PROOF = Expected()
+
+
+def _as_set(value: Any) -> frozenset[Any] | None:
+    values = value if isinstance(value, list) else [value]
+    if value is None or not all(isinstance(v, str) for v in values):
+        return None
+    return frozenset(values)
+
+
 def verify_embedded(
     resolver: KeyResolver,
     document: Mapping[str, Any],
@@ -101,9 +147,13 @@ def verify_embedded(
     max_proofs: int | None = None,
     canonicalizer: Canonicalizer | None = None,
     checkpoint: Checkpoint | None = None,
+    expected: Expected = ISSUER_PROOF,
+    controller_id: str | None = None,
 ) -> ProofOutcome:
-    """Accept the first supported proof that verifies with an issuer key (OB 3.0 §9.1:
-    "You may accept any one proof"); report the first one's failure otherwise.
+    """Verify every proof of a proof set or chain (VC Data Integrity 1.0 §4.5): each proof
+    of a supported suite must verify, and at least one must be by a key of
+    `controller_id` (default: the document's issuer). A proof of a suite this verifier
+    does not implement is named in a warning, not checked.
 
     A document with more than `max_proofs` proofs is refused unchecked (indeterminate): each
     proof costs a signature check and possibly a key fetch. One `canonicalizer` serves every
@@ -129,10 +179,9 @@ def verify_embedded(
             None,
             False,
         )
-    suites = [_suite(p) if isinstance(p, Mapping) else None for p in proofs]
-    supported = [(p, s) for p, s in zip(proofs, suites, strict=True) if s is not None]
+    supported = [p for p in proofs if isinstance(p, Mapping) and _suite(p) in SUITES]
     ignored = [str(p.get("type")) if isinstance(p, Mapping) else "?" for p in proofs]
-    ignored = [t for t, s in zip(ignored, suites, strict=True) if s is None]
+    ignored = [t for t, p in zip(ignored, proofs, strict=True) if p not in supported]
     if not supported:
         return ProofOutcome(
             Check.error(
@@ -144,72 +193,111 @@ def verify_embedded(
             None,
             False,
         )
-    issuer_id = issuer_id_of(document)
+    controller = controller_id if controller_id is not None else issuer_id_of(document)
     outcomes = []
-    for proof, suite in supported:
+    for proof in supported:
         if checkpoint is not None:
             checkpoint()
         outcomes.append(
-            _one_embedded(resolver, document, proof, suite, issuer_id, loader, canonicalizer)
+            _one_embedded(resolver, document, proof, controller, expected, loader, canonicalizer)
         )
-        if outcomes[-1].verified:
-            break
-    best = outcomes[-1] if outcomes[-1].verified else outcomes[0]
+    return _combined(outcomes, ignored)
+
+
+def _combined(outcomes: list[ProofOutcome], ignored: list[str]) -> ProofOutcome:
+    """One outcome for a proof set: the first failure, else the first that could not be
+    checked, else success when some proof is by the expected controller's key."""
+    count = len(outcomes)
+
+    def numbered(index: int, outcome: ProofOutcome) -> ProofOutcome:
+        if count == 1:
+            return outcome
+        check = outcome.proof
+        message = f"proof {index + 1} of {count}: {check.message}"
+        return replace(outcome, proof=Check(PROOF, check.status, message, check.indeterminate))
+
+    bound = [o for o in outcomes if o.verified]
+    # On a failure, the key check still says whether the issuer signed (some proof of it).
+    key = bound[0].key if bound else None
+    for index, outcome in enumerate(outcomes):
+        if outcome.proof.status is Status.ERROR or _unusable(outcome):
+            return replace(numbered(index, outcome), key=key or outcome.key, verified=False)
+    for index, outcome in enumerate(outcomes):
+        if outcome.proof.indeterminate or outcome.key.indeterminate:
+            return replace(numbered(index, outcome), key=key or outcome.key, verified=False)
+    if not bound:
+        return numbered(0, outcomes[0])
+    labels = [o.format or "?" for o in outcomes]
+    warn = any(o.proof.status is Status.WARNING for o in outcomes) or bool(ignored)
+    message = (
+        outcomes[0].proof.message
+        if count == 1
+        else (f"all {count} proofs of the set verified: {', '.join(labels)}")
+    )
     if ignored:
-        note = f" ({len(ignored)} proof(s) of unsupported type ignored: {', '.join(ignored)})"
-        best = ProofOutcome(
-            Check(PROOF, best.proof.status, best.proof.message + note, best.proof.indeterminate),
-            best.key,
-            best.format,
-            best.verified,
+        message += (
+            f" ({len(ignored)} proof(s) of a type this verifier does not implement not "
+            f"checked: {', '.join(ignored)})"
         )
-    return best
+    proof = Check.warning(PROOF, message) if warn else Check.ok(PROOF, message)
+    return ProofOutcome(proof, bound[0].key, bound[0].format, True)
 
 
-def _suite(proof: Mapping[str, Any]) -> tuple[str, bool] | None:
-    """The (label, legacy) of a proof's suite, None for an unsupported one."""
+def _unusable(outcome: ProofOutcome) -> bool:
+    """A proof whose key is known to be unusable was not verified: a failure in a set."""
+    return outcome.proof.status is Status.SKIPPED and not outcome.proof.indeterminate
+
+
+def _suite(proof: Mapping[str, Any]) -> tuple[str, str | None] | None:
     kind, suite = proof.get("type"), proof.get("cryptosuite")
     # Only strings name a suite; a list or object here must not reach a dict lookup.
     if not isinstance(kind, str) or not (suite is None or isinstance(suite, str)):
         return None
-    return SUITES.get((kind, suite))
+    return kind, suite
+
+
+def _label(proof: Mapping[str, Any]) -> tuple[str, bool]:
+    """(label, legacy?) of a proof of a supported suite."""
+    suite = _suite(proof)
+    assert suite is not None and suite in SUITES  # verify_embedded keeps only those
+    return SUITES[suite]
 
 
 def _one_embedded(
     resolver: KeyResolver,
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
-    suite: tuple[str, bool],
-    issuer_id: str | None,
+    controller: str | None,
+    expected: Expected,
     loader: DocumentLoader | None,
     canonicalizer: Canonicalizer | None,
 ) -> ProofOutcome:
-    label, is_legacy = suite
-    if proof.get("proofPurpose") != "assertionMethod":
+    label, is_legacy = _label(proof)
+    problem = expected.problem(proof)
+    if problem is not None:
         return ProofOutcome(
-            Check.error(
-                PROOF,
-                f"proofPurpose is {proof.get('proofPurpose')!r}; an issuer signs with "
-                "assertionMethod",
-            ),
-            Check.skipped(ISSUER_KEY, "not resolved: the proof has the wrong purpose"),
+            Check.error(PROOF, problem),
+            Check.skipped(ISSUER_KEY, "not resolved: the proof is not the one expected"),
             label,
             False,
         )
     try:
-        key = resolver.resolve_method(proof.get("verificationMethod"))
+        key = resolver.resolve_method(proof.get("verificationMethod"), expected.purpose)
     except KeyResolutionError as exc:
         return _unresolved(exc, label)
-    binding = issuer_binding(issuer_id, key)
+    binding = bound_key(
+        resolver, controller, key, "issuer" if expected.purpose == ASSERTION else "holder"
+    )
     result = verify_proof(
         document, proof, key.public_key, loader=loader, canonicalizer=canonicalizer
     )
     if not result.ok:
         return ProofOutcome(Check.error(PROOF, f"{label}: {result.error}"), binding, label, False)
+    chained = " (chained to an earlier proof)" if "previousProof" in proof else ""
     if is_legacy:
-        check = Check.warning(PROOF, f"{label} proof verified; the suite is superseded")
+        check = Check.warning(PROOF, f"{label} proof verified{chained}; the suite is superseded")
     else:
-        check = Check.ok(PROOF, f"{label} proof verified")
+        check = Check.ok(PROOF, f"{label} proof verified{chained}")
     return ProofOutcome(check, binding, label, binding.status is Status.OK)
 
 
@@ -262,7 +350,7 @@ def verify_jwt(
         except JwtError as exc:
             error = str(exc)
             continue
-        binding = issuer_binding(issuer_id, key)
+        binding = bound_key(resolver, issuer_id, key)
         return ProofOutcome(
             Check.ok(PROOF, f"{label} signature verified"),
             binding,

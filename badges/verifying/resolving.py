@@ -51,7 +51,9 @@ from catalogue.errors import NotFound
 from keys.did import DidError, did_web_to_url, resolve_did_key
 from keys.jwk import JwkError, PublicKey, jwk_thumbprint, jwk_to_public_key
 from keys.multikey import KeyFormatError, decode_public_key
+from keys.store import public_key, published_keys
 
+ASSERTION, AUTHENTICATION = "assertionMethod", "authentication"
 DOCUMENT_CACHE_SECONDS = 300
 _DOCUMENT_CACHE_SIZE = 1024
 _ISSUER_DID_JSON = re.compile(r"/issuers/([a-z0-9-]+)/did\.json")
@@ -121,6 +123,10 @@ class LocalDocuments(Protocol):
     def controller_document(self, identifier: str) -> dict[str, Any] | None: ...
 
     def status_list(self, url: str) -> str | None: ...
+
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        """True when `issuer_id` is one of our issuers and `key` one of its keys."""
+        ...
 
 
 @dataclass
@@ -216,6 +222,12 @@ class DatabaseDocuments:
             document = profile_document(self.session, issuer, Urls(self.base_url))
         return json.dumps(document).encode(), "application/json"
 
+    def vouches(self, issuer_id: str, key: PublicKey) -> bool:
+        issuer = find_issuer_by_did(self.session, issuer_id)
+        if issuer is None or issuer.id is None:
+            return False
+        return any(same_key(public_key(k), key) for k in published_keys(self.session, issuer.id))
+
 
 class DocumentCache:
     """Network-fetched controller documents, kept a few minutes (thread-safe)."""
@@ -309,8 +321,10 @@ class KeyResolver:
 
     # --- methods ---------------------------------------------------------------------
 
-    def resolve_method(self, method_id: Any) -> ResolvedKey:
-        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`)."""
+    def resolve_method(self, method_id: Any, relationship: str = ASSERTION) -> ResolvedKey:
+        """The key of a verification method (a DI `verificationMethod` or a JWT `kid`),
+        which its controller must authorise for `relationship` (assertionMethod for an
+        issuer's credential, authentication for a holder's presentation)."""
         if not isinstance(method_id, str) or not method_id:
             raise KeyResolutionError("the verification method is missing", indeterminate=False)
         scheme, colon, rest = method_id.partition(":")
@@ -356,12 +370,21 @@ class KeyResolver:
                 f"{method_id} is controlled by {method.get('controller')!r}, not {controller}",
                 indeterminate=False,
             )
-        if not authorises(document, "assertionMethod", method_id):
+        if not authorises(document, relationship, method_id):
             raise KeyResolutionError(
-                f"{method_id} is not listed under assertionMethod of {controller}",
+                f"{method_id} is not listed under {relationship} of {controller}",
                 indeterminate=False,
             )
         return ResolvedKey(key_of(method), method_id, controller, source)
+
+    def vouches(self, issuer_id: str | None, key: ResolvedKey) -> bool:
+        """Whether this deployment's database says the key is the issuer's: how a did:key
+        issuer's ES256 key (a did:key of its own) is tied to it here."""
+        return (
+            self.local is not None
+            and issuer_id is not None
+            and self.local.vouches(issuer_id, key.public_key)
+        )
 
     def issuer_keys(self, issuer_id: Any) -> list[ResolvedKey]:
         """Every assertionMethod key the issuer publishes (for a JWT without a usable kid)."""
@@ -400,7 +423,7 @@ def _absolute(document: dict[str, Any], method_id: Any) -> str | None:
 
 
 def _methods(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for relationship in ("verificationMethod", "assertionMethod"):
+    for relationship in ("verificationMethod", ASSERTION, AUTHENTICATION):
         entries = document.get(relationship)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):

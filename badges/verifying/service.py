@@ -69,11 +69,14 @@ from badges.verifying.trust_lists import TrustLists
 from catalogue.models import Skill as CatalogueSkill
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure
+from openbadges_schemas.vc_data_model import credential_problems, version_of
 
 # The 1EdTech OB 3.0 schemas: validate_structure applies the same rules, so they are
 # checked without being fetched; any other credentialSchema is reported as not checked.
 _OB_SCHEMA_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"
 _MAX_SHOWN_ISSUES = 5
+_OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+_OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 _MAX_TEXT = 500
 
 
@@ -227,7 +230,14 @@ class _Verification:
         jsonld = self._jsonld(credential, outcome, jwt=loaded.token is not None)
         self.budget.check()
         checks.extend(
-            [jsonld, _structure(credential), *_schema_checks(credential), *outcome.checks, *claims]
+            [
+                jsonld,
+                _data_model(credential),
+                _structure(credential),
+                *_schema_checks(credential),
+                *outcome.checks,
+                *claims,
+            ]
         )
         trust = assess_issuer(
             credential,
@@ -328,7 +338,44 @@ def _format_check(credential: Mapping[str, Any], described: str, legacy_jwt: boo
     return Check.ok("format", f"{described} (VC Data Model 2.0)")
 
 
+def _data_model(credential: Mapping[str, Any]) -> Check:
+    """The VC Data Model's own MUSTs (2.0, or 1.1 for a 1.1 credential), for any credential."""
+    problems = credential_problems(credential)
+    version = version_of(credential)
+    if not problems:
+        return Check.ok("vc_data_model", f"conforms to the VC Data Model {version}")
+    shown = "; ".join(str(p) for p in problems[:_MAX_SHOWN_ISSUES])
+    more = (
+        f" (and {len(problems) - _MAX_SHOWN_ISSUES} more)"
+        if len(problems) > _MAX_SHOWN_ISSUES
+        else ""
+    )
+    return Check.error("vc_data_model", f"not a conforming credential: {shown}{more}")
+
+
+def claims_open_badge(credential: Mapping[str, Any]) -> bool:
+    """Whether the credential says it is an Open Badge, by its type or its OB 3.0 @context:
+    only then must it have the OB 3.0 structure."""
+    contexts = _as_list(credential.get("@context"))
+    return any(kind in _OB_TYPES for kind in _as_list(credential.get("type"))) or any(
+        isinstance(c, str) and c.startswith(_OB_CONTEXT_PREFIX) for c in contexts
+    )
+
+
+def credential_kind(credential: Mapping[str, Any]) -> str:
+    model = f"VC Data Model {version_of(credential)}"
+    if claims_open_badge(credential):
+        return f"Open Badges 3.0 credential ({model})"
+    return f"Verifiable Credential ({model})"
+
+
 def _structure(credential: Mapping[str, Any]) -> Check:
+    if not claims_open_badge(credential):
+        return Check.skipped(
+            "structure",
+            "not an Open Badge (neither its type nor its @context says so), so the Open "
+            "Badges 3.0 structure does not apply",
+        )
     issues = validate_structure(credential)
     if not issues:
         return Check.ok("structure", "conforms to the Open Badges 3.0 data model")
@@ -563,6 +610,7 @@ def _summary(
         credential_id=_text(credential.get("id")),
         credential_name=_text(credential.get("name")),
         credential_type=_text(kinds[0]) if kinds else None,
+        credential_kind=credential_kind(credential),
         issuer_id=issuer_id_of(credential),
         issuer_name=_text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
         achievement_name=_text(achievement.get("name")),

@@ -335,6 +335,12 @@ def _decode_list(document: Mapping[str, Any], url: str, limits: Limits) -> Verif
         bits = bitstring.decode(subject.get("encodedList"), max_bytes=limits.max_input_bytes)
     except bitstring.BitstringError as exc:
         raise _Invalid(f"the list at {url} cannot be decoded: {exc}") from None
+    if len(bits) * 8 < bitstring.MIN_LIST_BITS:
+        # Bitstring Status List §3.2: shorter lists give no herd privacy.
+        raise _Invalid(
+            f"the list at {url} holds {len(bits) * 8} entries, fewer than the "
+            f"{bitstring.MIN_LIST_BITS} a Bitstring Status List must (STATUS_LIST_LENGTH_ERROR)"
+        )
     ttl = subject.get("ttl", DEFAULT_TTL_MS)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0:
         ttl = DEFAULT_TTL_MS

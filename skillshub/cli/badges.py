@@ -12,7 +12,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session, select
 
-from badges import issuing, status
+from accounts import audit, credentials
+from accounts.audit import Actor
+from badges import issuing
 from badges.issuing import bulk, get_issuer
 from badges.models import Issuer
 from badges.report import VerificationReport
@@ -22,6 +24,7 @@ from catalogue.micro_credentials import get_micro_credential
 from catalogue.models import Course, MicroCredential
 from keys.store import ensure_master_key
 from skillshub.cli.common import (
+    CREDENTIAL_HELP,
     app,
     check_writable,
     database,
@@ -95,6 +98,16 @@ def _day(value: str | None) -> str:
         return value or ""
 
 
+def _options(**values: str | None) -> list[tuple[str, str]]:
+    return [(flag, value) for flag, value in values.items() if value]
+
+
+def _cli_origin(argv: list[str]) -> credentials.Origin:
+    """The audit log's "who and how" for a command (e-mail addresses masked; free text such
+    as a reason is left out: the event's details hold it)."""
+    return credentials.Origin(Actor.cli(), command=audit.command_line(argv))
+
+
 def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str | None) -> Issuer:
     """The named issuer, or the single issuer of the micro-credential's organisation."""
     if slug:
@@ -128,10 +141,12 @@ def issue(
     if out_file:
         check_writable(out_file)  # before issuing: a credential is not taken back
     settings = load_settings()
+    argv = ["issue", "--micro-credential", micro_credential, "--name", name, "--email", email]
+    argv += [f"--{flag}={value}" for flag, value in _options(did=did, grade=grade, issuer=issuer)]
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         mc = get_micro_credential(session, micro_credential)
-        record = issuing.issue(
+        issued = credentials.issue(
             session,
             master_key,
             issuer=_issuer_for(session, mc, issuer),
@@ -145,13 +160,22 @@ def issue(
                 external_id=external_id,
             ),
             base_url=settings.base_url,
+            origin=_cli_origin(argv),
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             fmt=fmt,
         )
+        record = issued.record
         text = record.signed
+    if issued.replayed:
+        err.print(f"credential {record.uuid} was issued before with this external id")
     # After the commit: the learner's e-mail with the claim link.
-    sent = delivery.deliver_committed(
-        writer(make_engine(settings.sqlalchemy_url)), settings, record.uuid
+    sent = (
+        None
+        if issued.replayed
+        else delivery.deliver_committed(
+            writer(make_engine(settings.sqlalchemy_url)), settings, record.uuid
+        )
     )
     if sent is not None and not sent.sent:
         err.print(f"[yellow]warning:[/] the claim e-mail was not sent: {sent.error}")
@@ -185,12 +209,14 @@ def issue_bulk(
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         mc = get_micro_credential(session, micro_credential)
-        job = bulk.create_job(
+        job = credentials.start_bulk(
             session,
             issuer=_issuer_for(session, mc, issuer),
             micro_credential=mc,
             rows=bulk.parse_csv(text),
             fmt=fmt,
+            origin=_cli_origin(["issue-bulk", str(file), "--micro-credential", micro_credential]),
+            source=file.name,
         )
     engine = writer(make_engine(settings.sqlalchemy_url))
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -202,6 +228,7 @@ def issue_bulk(
             job.uuid,
             base_url=settings.base_url,
             status_purposes=settings.status_purposes,
+            jwt_algorithm=settings.jwt_algorithm,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
             on_issued=lambda s, record: delivery.deliver(s, settings, record),
         )
@@ -223,7 +250,7 @@ def issue_bulk(
 
 @app.command()
 def revoke(
-    credential_id: Annotated[str, typer.Argument(help="the credential's id (its UUID)")],
+    credential_id: Annotated[str, typer.Argument(help=CREDENTIAL_HELP)],
     suspend: Annotated[bool, typer.Option("--suspend", help="suspend instead of revoke")] = False,
     unsuspend: Annotated[bool, typer.Option("--unsuspend", help="lift a suspension")] = False,
     reason: Annotated[str | None, typer.Option(help="recorded with who and when")] = None,
@@ -233,17 +260,19 @@ def revoke(
         raise fail("choose one of --suspend and --unsuspend", 2)
     action = "suspend" if suspend else "unsuspend" if unsuspend else "revoke"
     settings = load_settings()
+    argv = ["revoke", credential_id] + ([f"--{action}"] if action != "revoke" else [])
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
-        record = status.change_status(
+        record = credentials.change_status(
             session,
             master_key,
-            credential_uuid=credential_id,
+            credential_uuid=issuing.credential_uuid_of(session, credential_id, settings.base_url),
             action=action,
             organisation_id=None,
-            actor="cli",
             base_url=settings.base_url,
+            origin=_cli_origin(argv),
             reason=reason,
+            status_actor="cli",
         )
     state = "revoked" if record.revoked_at else "suspended" if record.suspended else "active"
     out.print(f"credential {record.uuid} is now {state}")

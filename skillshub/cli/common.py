@@ -17,6 +17,12 @@ from catalogue.errors import DomainError
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
 
+# Every command that takes a credential takes either form (issue 15).
+CREDENTIAL_HELP = (
+    "the credential: its UUID, its id as `issue` prints it ({BASE_URL}/credentials/UUID), "
+    "or the id a VC-API credential was issued with"
+)
+
 app = typer.Typer(
     help="Skills Hub: micro-credential catalogue, Open Badges 3.0 issuer and verifier.",
     no_args_is_help=True,

@@ -10,12 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
-from badges import europass
+from badges import europass, issuing
 from catalogue import organisations
 from catalogue.base import pk
 from keys import eseal
 from keys.store import ensure_master_key
-from skillshub.cli.common import app, database, err, fail, load_settings, out, write_file
+from skillshub.cli.common import (
+    CREDENTIAL_HELP,
+    app,
+    database,
+    err,
+    fail,
+    load_settings,
+    out,
+    write_file,
+)
 
 seal_app = typer.Typer(
     help="E-seal certificates for Europass credentials (JAdES).", no_args_is_help=True
@@ -127,7 +136,7 @@ def seal_list(
 
 @app.command("export-europass")
 def export_europass(
-    credential_id: Annotated[str, typer.Argument(help="the issued credential's id (uuid)")],
+    credential_id: Annotated[str, typer.Argument(help=CREDENTIAL_HELP)],
     out_file: Annotated[Path | None, typer.Option("--out", help="write here, not stdout")] = None,
 ) -> None:
     """Export an award as a Europass credential: sealed (JAdES) with the provider's e-seal
@@ -135,9 +144,8 @@ def export_europass(
     settings = load_settings()
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
-        export = europass.export_europass(
-            session, master_key, credential_id, base_url=settings.base_url
-        )
+        uuid = issuing.credential_uuid_of(session, credential_id, settings.base_url)
+        export = europass.export_europass(session, master_key, uuid, base_url=settings.base_url)
     text = export.text() + "\n"
     if out_file is None:
         sys.stdout.write(text)

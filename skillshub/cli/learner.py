@@ -9,12 +9,20 @@ import typer
 
 from badges import issuing
 from badges.sharing import images
-from skillshub.cli.common import app, database, err, fail, load_settings, write_file
+from skillshub.cli.common import (
+    CREDENTIAL_HELP,
+    app,
+    database,
+    err,
+    fail,
+    load_settings,
+    write_file,
+)
 
 
 @app.command()
 def bake(
-    credential_id: Annotated[str, typer.Argument(help="the credential's id (its UUID)")],
+    credential_id: Annotated[str, typer.Argument(help=CREDENTIAL_HELP)],
     out_file: Annotated[Path, typer.Option("--out", help="the image file to write")],
     png: Annotated[bool, typer.Option("--png", help="a PNG with an iTXt chunk")] = False,
     svg: Annotated[bool, typer.Option("--svg", help="an SVG with an openbadges element")] = False,
@@ -26,7 +34,8 @@ def bake(
         raise fail("choose one of --png and --svg", 2)
     settings = load_settings()
     with database(settings) as session:
-        record = issuing.get_credential(session, credential_id)
+        uuid = issuing.credential_uuid_of(session, credential_id, settings.base_url)
+        record = issuing.get_credential(session, uuid)
         content = images.baked(session, record, "png" if png else "svg")
     write_file(out_file, content)
     err.print(f"baked credential {record.uuid} → {out_file} ({len(content)} bytes)")

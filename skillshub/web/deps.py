@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from accounts.audit import Actor
 from badges.verifying import VerificationContext
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
 from skillshub.db import session_scope
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web.rate_limits import authenticate_request
+from skillshub.web.rate_limits import authenticate_request, client_address
 
 
 def get_settings(request: Request) -> Settings:
@@ -75,6 +77,24 @@ def current_org(
 
 
 OrgDep = Annotated[Organisation, Depends(current_org)]
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """An API request authenticated by a token: its organisation, and who acts for the audit
+    log (`Actor.for_token`: the token's prefix and name) from which address."""
+
+    organisation: Organisation
+    actor: Actor
+    address: str
+
+
+def api_caller(request: Request, org: OrgDep) -> ApiCaller:
+    record = request.state.api_token
+    return ApiCaller(org, Actor.for_token(record.prefix, record.name), client_address(request))
+
+
+ApiCallerDep = Annotated[ApiCaller, Depends(api_caller)]
 
 
 def get_master_key(request: Request) -> MasterKey:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts.sessions import SignInRequired
+from badges.issuing.vc_api import BadIssueRequest
 from badges.sharing.delivery import ClaimExpired, ClaimUsed
 from badges.sharing.mail import MailError
 from badges.status.lists import StatusError
@@ -59,6 +60,7 @@ class NotAcceptable(DomainError):
 _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     DomainError: 400,
     MalformedInput: 400,
+    BadIssueRequest: 400,  # VC-API answers invalid input with 400
     Unauthorized: 401,
     Forbidden: 403,
     ClaimUsed: 403,
@@ -131,9 +133,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return _to_sign_in(request)
         status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return error_response(
-            request, status, error_body(exc.code, exc.message, exc.details), headers
-        )
+        body = error_body(exc.code, exc.message, exc.details)
+        problem = getattr(exc, "problem", None)
+        if isinstance(problem, dict):  # RFC 9457 problem details (VC-API), beside our error
+            body = {**problem, "status": status, **body}
+        return error_response(request, status, body, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

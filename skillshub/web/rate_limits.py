@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException
 
 from catalogue.errors import Unauthorized
 from catalogue.models import Organisation
-from keys.tokens import authenticate
+from keys.tokens import authenticate_token, token_organisation
 from skillshub.metrics import RATE_LIMITED
 from skillshub.settings import Settings
 
@@ -70,6 +70,7 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/verify"): RateClass.VERIFY,
     ("POST", "/api/v1/verify"): RateClass.VERIFY,
     ("POST", "/credentials/verify"): RateClass.VERIFY,
+    ("POST", "/presentations/verify"): RateClass.VERIFY,
     ("GET", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/claim"): RateClass.CLAIM,
     ("GET", "/credentials/{credential_id}/manage"): RateClass.CLAIM,
@@ -208,11 +209,14 @@ def authenticate_request(request: Request, session: Session, token: str | None) 
     if token:  # a missing token costs no lookup
         rates.check(RateClass.AUTH_FAILURES, address)
     try:
-        org = authenticate(session, token)
+        record = authenticate_token(session, token)
     except Unauthorized:
         if token:
             rates.hit(RateClass.AUTH_FAILURES, address)
         raise
+    # Who acts, for the audit log (skillshub.web.deps.api_actor).
+    request.state.api_token = record
+    org = token_organisation(session, record)
     if token and request.method not in SAFE_METHODS:
         # Keyed by a digest: the budget store (Redis) never holds a usable token.
         rates.hit(RateClass.WRITE, hashlib.sha256(token.encode()).hexdigest())

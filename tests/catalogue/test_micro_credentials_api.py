@@ -163,7 +163,8 @@ def test_stacking_towards_another_providers_credential_is_refused(
         error["message"].startswith("stackable_towards:")
         and "another provider" in (error["message"])
     )
-    assert error["details"] == {"field": "stackable_towards"}
+    assert error["details"]["field"] == "stackable_towards"
+    assert [e["field"] for e in error["details"]["errors"]] == ["stackable_towards"]
     assert client.get(url).json()["stackable_towards"] is None
     # The same organisation's own micro-credential is fine.
     volt = provider_token(session, "voltacademy")

@@ -8,17 +8,20 @@ our app, so nothing touches the network.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from badges.proofs import vc_jwt
 from keys.jwk import jwk_to_public_key
+from skillshub.settings import Settings
+from skillshub.web.app import create_app
 from tests.support.world import World, make_world
 
 ldp = pytest.importorskip("openbadgeslib.ob3.ldp", reason="openbadgeslib[ldp] is not installed")
@@ -80,9 +83,27 @@ def test_openbadgeslib_verifies_our_di_credential_and_refuses_a_tampered_one(
             checker.verify(json.dumps(_tampered(credential)))
 
 
-def test_openbadgeslib_sees_revocation_and_suspension_in_our_signed_lists(
+@pytest.fixture
+def both(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """The app issuing revocation and suspension entries (SKILLSHUB_STATUS_PURPOSES)."""
+    update = {"status_purposes": ("revocation", "suspension")}
+    with TestClient(create_app(settings.model_copy(update=update), engine=engine)) as client:
+        yield client
+
+
+def test_openbadgeslib_verifies_the_default_single_status_entry(
     client: TestClient, world: World
 ) -> None:
+    credential = json.dumps(_issue(client, world)["credential"])
+    download, fetched = _download_from(client)
+    ldp.OB3LdpVerifier().verify(credential, check_status=True, download=download)
+    assert [urlsplit(url).path.split("/")[3] for url in fetched] == ["revocation"]
+
+
+def test_openbadgeslib_sees_revocation_and_suspension_in_our_signed_lists(
+    both: TestClient, world: World
+) -> None:
+    client = both
     out = _issue(client, world)
     credential = json.dumps(out["credential"])
     download, fetched = _download_from(client)
@@ -104,11 +125,31 @@ def test_openbadgeslib_sees_revocation_and_suspension_in_our_signed_lists(
         checker.verify(credential, check_status=True, download=download)
 
 
-def test_openbadgeslib_verifies_our_jwt_through_did_key_and_the_served_jwks(
+def test_openbadgeslib_verifies_our_es256_jwt_through_the_served_jwks(
     client: TestClient, world: World
 ) -> None:
+    """ES256 by default: a did:key issuer's token, with the key its JWKS entry holds.
+    (Anchored on the issuer's did:key, openbadgeslib expects that did:key's Ed25519 key:
+    the README's trade-off; EdDSA by setting, below.)"""
     token = _issue(client, world, format="jwt")["credential"]
     jwks = client.get("/.well-known/jwks.json").json()
+    kid = vc_jwt.decode_unverified(token)[0]["kid"]
+    assert kid.startswith("did:key:zDn")
+    checker = verifier.OB3Verifier(_pem_from_jwks(jwks, kid))
+    assert checker.verify(token).issuer.id == world.issuer.did
+    header_part, payload, signature = token.split(".")
+    flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
+    with pytest.raises(OB3VerificationError):
+        checker.verify(f"{header_part}.{flipped}.{signature}")
+
+
+def test_openbadgeslib_verifies_our_eddsa_jwt_through_did_key_and_the_served_jwks(
+    settings: Settings, engine: Engine, world: World
+) -> None:
+    eddsa = settings.model_copy(update={"jwt_algorithm": "EdDSA"})
+    with TestClient(create_app(eddsa, engine=engine)) as client:
+        token = _issue(client, world, format="jwt")["credential"]
+        jwks = client.get("/.well-known/jwks.json").json()
     kid = vc_jwt.decode_unverified(token)[0]["kid"]
     checkers = (
         verifier.OB3Verifier.for_issuer_did(world.issuer.did),

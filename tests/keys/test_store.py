@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from badges.issuing import create_issuer, did_document
 from badges.issuing.issuers import jwks
+from badges.securing import issuer_signer
 from catalogue.organisations import create_organisation
 from keys import store
 from keys.did import did_web_to_url
@@ -34,9 +35,12 @@ def _issuer(session: Session, master_key: MasterKey, *, public: bool):
     return issuer
 
 
-def test_database_holds_no_clear_private_key(session: Session, master_key: str) -> None:
+@pytest.mark.parametrize("public", [True, False], ids=["did-web", "did-key"])
+def test_database_holds_no_clear_private_key(
+    session: Session, master_key: str, public: bool
+) -> None:
     mk = MasterKey(master_key)
-    issuer = _issuer(session, mk, public=True)
+    issuer = _issuer(session, mk, public=public)
     for algorithm in ("Ed25519", "P-256"):
         # keys/ opens its own keys; nothing outside it can (that is the point).
         record = store.active_keys(session, issuer.id, algorithm)[0]
@@ -71,7 +75,7 @@ def test_wrong_master_key_is_refused(session: Session, master_key: str) -> None:
 def test_corrupt_key_row_is_a_clear_error(session: Session, master_key: str) -> None:
     mk = MasterKey(master_key)
     issuer = _issuer(session, mk, public=False)
-    record = session.exec(select(IssuerKey)).one()
+    record = session.exec(select(IssuerKey).where(IssuerKey.algorithm == "Ed25519")).one()
     damaged = bytearray(record.sealed_private_key)
     damaged[-1] ^= 1
     record.sealed_private_key = bytes(damaged)
@@ -83,9 +87,50 @@ def test_corrupt_key_row_is_a_clear_error(session: Session, master_key: str) -> 
 
 def test_did_key_issuer_key_is_its_did(session: Session, master_key: str) -> None:
     issuer = _issuer(session, MasterKey(master_key), public=False)
-    record = session.exec(select(IssuerKey)).one()
-    assert issuer.did == f"did:key:{record.public_multibase}"
-    assert record.controller == issuer.did
+    ed25519, p256 = session.exec(select(IssuerKey).order_by(IssuerKey.algorithm)).all()
+    assert (ed25519.algorithm, p256.algorithm) == ("Ed25519", "P-256")
+    assert issuer.did == f"did:key:{ed25519.public_multibase}"
+    assert ed25519.controller == issuer.did
+    # The ES256 key: a did:key names one key, so this one has its own (did:key:zDn…), sealed
+    # like the Ed25519 key.
+    assert p256.controller == f"did:key:{p256.public_multibase}"
+    assert p256.public_multibase.startswith("zDn")
+
+
+def test_did_key_issuer_signs_jwt_es256_by_default_and_eddsa_by_option(
+    session: Session, master_key: str, client: TestClient
+) -> None:
+    mk = MasterKey(master_key)
+    issuer = _issuer(session, mk, public=False)
+    es256 = issuer_signer(session, mk, issuer.id, "jwt")
+    assert es256.algorithm == "ES256"
+    assert es256.kid == f"did:key:{es256.kid.split('#')[1]}#{es256.kid.split('#')[1]}"
+    assert es256.kid.startswith("did:key:zDn")
+    assert issuer_signer(session, mk, issuer.id, "jwt", jwt_algorithm="EdDSA").algorithm == "EdDSA"
+    session.commit()
+    kids = {k["kid"]: k["alg"] for k in client.get("/issuers/volt/jwks.json").json()["keys"]}
+    assert kids[es256.kid] == "ES256"
+    # The served profile lists that did:key, which the issuer's own did:key cannot name.
+    profile = client.get("/issuers/volt", headers={"accept": "application/ld+json"}).json()
+    entries = [
+        e for e in profile["otherIdentifier"] if e["identifierType"] == "ext:VcJwtSigningKey"
+    ]
+    assert [e["identifier"] for e in entries] == [es256.kid.split("#")[0]]
+
+
+def test_an_existing_did_key_issuer_gets_its_p256_key_once(
+    session: Session, master_key: str
+) -> None:
+    mk = MasterKey(master_key)
+    issuer = _issuer(session, mk, public=False)
+    for key in session.exec(select(IssuerKey).where(IssuerKey.algorithm == "P-256")):
+        session.delete(key)  # as an issuer made before ES256 by default
+    session.flush()
+    first = issuer_signer(session, mk, issuer.id, "jwt")
+    again = issuer_signer(session, mk, issuer.id, "jwt")
+    assert first.kid == again.kid
+    p256 = session.exec(select(IssuerKey).where(IssuerKey.algorithm == "P-256")).all()
+    assert len(p256) == 1
 
 
 def test_rotation_keeps_old_keys_published(session: Session, master_key: str) -> None:

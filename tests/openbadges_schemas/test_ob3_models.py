@@ -456,7 +456,7 @@ def test_issue_messages_speak_ob3():
     del doc["validFrom"]
     messages = {(i.path, i.message) for i in validate_structure(doc)}
     assert messages == {
-        ("/validFrom", "validFrom is required by VC 2.0"),
+        ("/validFrom", "validFrom is required by Open Badges 3.0 (VC 2.0 makes it optional)"),
         ("/issuer/type", "type must include 'Profile'"),
         ("/credentialSubject", "must be a single value, not an array of 2"),
     }

@@ -119,9 +119,17 @@ def test_issue_refusals_are_clear_and_write_nothing(
 def test_issue_external_id_issues_once(world: World, env: dict[str, str], engine: Engine) -> None:
     first = runner.invoke(app, _issue_args(world, "--external-id", "enrol-7"), env=env)
     assert first.exit_code == 0, first.output
+    # The same award again (a retried script): the same credential, said so, no second one.
     again = runner.invoke(app, _issue_args(world, "--external-id", "enrol-7"), env=env)
-    assert again.exit_code == 1
-    assert "external id 'enrol-7' was already issued" in _said(again)
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
+    assert "was issued before with this external id" in _said(again)
+    # Another award under that id is refused.
+    other = runner.invoke(
+        app, _issue_args(world, "--external-id", "enrol-7", "--grade", "B"), env=env
+    )
+    assert other.exit_code == 1
+    assert "external id 'enrol-7' was already issued" in _said(other)
     assert len(_credentials(engine)) == 1
 
 

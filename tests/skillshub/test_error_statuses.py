@@ -57,6 +57,17 @@ BEFORE = {
     "SignInRequired": 401,  # a browser is redirected to /console/login instead
     "WeakPassword": 422,
     "PasswordLinkInvalid": 404,
+    # the catalogue editor: every field problem at once; drafts are not issued
+    "FieldErrors": 422,
+    "DraftNotIssuable": 409,
+    # Issue 15: VC-API answers a request it cannot honour as given with 400, problem details.
+    "BadIssueRequest": 400,
+    "NonConformingCredential": 400,
+    # issuing from the console (issue 13)
+    "IdempotencyKeyReused": 422,
+    "SpreadsheetError": 422,
+    "UploadGone": 404,
+    "CredentialRevoked": 409,
 }
 
 

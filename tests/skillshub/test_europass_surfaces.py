@@ -85,6 +85,19 @@ def test_export_europass_writes_a_sealed_credential(
     assert report.valid and report.status_of("signature") == "ok"
 
 
+def test_export_europass_takes_the_credential_id_url(
+    tmp_path: Path, db_url: str, engine: Engine, settings: Settings
+) -> None:
+    """Issue 15: the id `issue` prints ({BASE_URL}/credentials/UUID) names the credential."""
+    uuid, _token = _demo_with_award(engine, settings)
+    target = tmp_path / "edc.jsonld"
+    env = _env(tmp_path, db_url, settings.master_key or "", SKILLSHUB_BASE_URL=settings.base_url)
+    url = f"{settings.base_url}/credentials/{uuid}"
+    result = runner.invoke(app, ["export-europass", url, "--out", str(target)], env=env)
+    assert result.exit_code == 0, result.output
+    assert europass.verify_edc(target.read_text()).valid
+
+
 def test_export_europass_of_an_unknown_credential_fails_clearly(
     tmp_path: Path, db_url: str, settings: Settings
 ) -> None:

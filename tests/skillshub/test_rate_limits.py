@@ -38,6 +38,9 @@ VERIFY_CALLS: dict[str, Call] = {
     "POST /credentials/verify": lambda c: c.post(
         "/credentials/verify", json={"verifiableCredential": CREDENTIAL}
     ),
+    "POST /presentations/verify": lambda c: c.post(
+        "/presentations/verify", json={"verifiablePresentation": CREDENTIAL}
+    ),
     "POST /api/v1/gap with credentials": lambda c: c.post(
         "/api/v1/gap", json={"job_role": "nobody", "credentials": [CREDENTIAL]}
     ),
@@ -152,13 +155,13 @@ def test_failed_tokens_are_limited_before_the_lookup(
 ) -> None:
     good = provider_token(session, "acme")
     lookups: list[str | None] = []
-    real = rate_limits.authenticate
+    real = rate_limits.authenticate_token
 
     def counting(db: Session, token: str | None) -> Any:
         lookups.append(token)
         return real(db, token)
 
-    monkeypatch.setattr(rate_limits, "authenticate", counting)
+    monkeypatch.setattr(rate_limits, "authenticate_token", counting)
     here = client_at(app)
     for n in range(3):
         bad = here.get("/api/v1/organisations/me", headers=bearer(f"shub_guess{n}"))

@@ -44,7 +44,12 @@ def test_json_credential(web: TestClient, signed: dict[str, Any]) -> None:
     response = web.post("/api/v1/verify", json=signed)
     assert verdict(response) == "valid"
     body = response.json()
-    assert [c["id"] for c in body["checks"]][:3] == ["format", "jsonld", "structure"]
+    assert [c["id"] for c in body["checks"]][:4] == [
+        "format",
+        "jsonld",
+        "vc_data_model",
+        "structure",
+    ]
     assert body["summary"]["issuer_name"] == "Volt Academy"
 
 
@@ -137,7 +142,9 @@ def test_vc_api(web: TestClient, signer: Signer, signed: dict[str, Any]) -> None
     expired = signer.jwt(credential(signer.did, valid_until="2025-02-01T00:00:00Z"))
     bad = web.post("/credentials/verify", json={"verifiableCredential": expired})
     assert bad.status_code == 400
-    assert bad.json()["errors"][0].startswith("valid_until:")
+    [error] = bad.json()["errors"]
+    assert (error["check"], error["type"]) == ("valid_until", "about:blank")
+    assert error["detail"].startswith("expired: validUntil was 2025-02-01")
 
 
 def test_page_form_and_report(web: TestClient, signed: dict[str, Any]) -> None:

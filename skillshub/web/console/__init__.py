@@ -7,9 +7,9 @@ A new area: write `skillshub/web/console/AREA.py` and add it to `_MODULES` below
 
 from fastapi import APIRouter
 
-from skillshub.web.console import home, sign_in
+from skillshub.web.console import catalogue, home, issue_many, issue_one, recipients, sign_in
 
-_MODULES = (sign_in, home)
+_MODULES = (sign_in, home, catalogue, issue_one, issue_many, recipients)
 
 router = APIRouter(include_in_schema=False)
 for _module in _MODULES:

@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
+from badges.issuing import service as issuing
 from catalogue import courses, gap, micro_credentials, search, skills, transfer, vocabularies
 from catalogue.errors import NotFound
+from catalogue.models import EntryState
 from catalogue.schemas import (
     CatalogueExport,
     CourseIn,
@@ -33,6 +35,18 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 PageNumber = Annotated[int, Query(ge=1, le=search.MAX_PAGE)]
 PerPage = Annotated[int, Query(ge=1, le=search.MAX_PER_PAGE)]
 Changes = Annotated[dict[str, Any], Body(description="only the fields to change")]
+# The body is read as the model when it fits and as plain JSON when not, so that the services
+# check every field and answer every problem at once (422, details.errors), not one per try.
+CourseBody = Annotated[
+    CourseIn | dict[str, Any],
+    Body(description="a CourseIn; a body with problems is answered with all of them at once"),
+]
+MicroCredentialBody = Annotated[
+    MicroCredentialIn | dict[str, Any],
+    Body(
+        description="a MicroCredentialIn; a body with problems is answered with all of them at once"
+    ),
+]
 
 
 # --- skills and job roles -----------------------------------------------------------------------
@@ -75,19 +89,33 @@ def list_courses(
     return courses.list_courses(session, provider=provider, page=page, per_page=per_page)
 
 
-@router.get("/courses/{slug}")
+@router.get("/courses/{slug}", summary="A published course")
 def get_course(slug: str, session: SessionDep) -> CourseOut:
-    return courses.course_view(session, courses.get_course(session, slug))
+    return courses.course_view(session, courses.public_course(session, slug))
 
 
 @router.post("/courses", status_code=201)
-def create_course(data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
+def create_course(data: CourseBody, session: SessionDep, org: OrgDep) -> CourseOut:
     return courses.course_view(session, courses.create_course(session, org, data))
 
 
 @router.put("/courses/{slug}")
-def replace_course(slug: str, data: CourseIn, session: SessionDep, org: OrgDep) -> CourseOut:
+def replace_course(slug: str, data: CourseBody, session: SessionDep, org: OrgDep) -> CourseOut:
     return courses.course_view(session, courses.update_course(session, org, slug, data))
+
+
+@router.post("/courses/{slug}/publish", summary="Publish a draft course")
+def publish_course(slug: str, session: SessionDep, org: OrgDep) -> CourseOut:
+    course = courses.set_state(session, org, slug, EntryState.published)
+    return courses.course_view(session, course)
+
+
+@router.post(
+    "/courses/{slug}/unpublish",
+    summary="Back to draft (only while none of its micro-credentials is published)",
+)
+def unpublish_course(slug: str, session: SessionDep, org: OrgDep) -> CourseOut:
+    return courses.course_view(session, courses.set_state(session, org, slug, EntryState.draft))
 
 
 @router.patch("/courses/{slug}")
@@ -117,15 +145,18 @@ def list_micro_credentials(
     )
 
 
-@router.get("/micro-credentials/{slug}")
+@router.get(
+    "/micro-credentials/{slug}",
+    summary="A published micro-credential (or a draft that credentials were issued from)",
+)
 def get_micro_credential(slug: str, session: SessionDep) -> MicroCredentialOut:
-    mc = micro_credentials.get_micro_credential(session, slug)
+    mc = issuing.shown_micro_credential(session, slug)
     return micro_credentials.micro_credential_view(session, mc)
 
 
 @router.post("/micro-credentials", status_code=201)
 def create_micro_credential(
-    data: MicroCredentialIn, session: SessionDep, org: OrgDep
+    data: MicroCredentialBody, session: SessionDep, org: OrgDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.create_micro_credential(session, org, data)
     return micro_credentials.micro_credential_view(session, mc)
@@ -133,9 +164,24 @@ def create_micro_credential(
 
 @router.put("/micro-credentials/{slug}")
 def replace_micro_credential(
-    slug: str, data: MicroCredentialIn, session: SessionDep, org: OrgDep
+    slug: str, data: MicroCredentialBody, session: SessionDep, org: OrgDep
 ) -> MicroCredentialOut:
     mc = micro_credentials.update_micro_credential(session, org, slug, data)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.post("/micro-credentials/{slug}/publish", summary="Publish a draft micro-credential")
+def publish_micro_credential(slug: str, session: SessionDep, org: OrgDep) -> MicroCredentialOut:
+    mc = micro_credentials.set_state(session, org, slug, EntryState.published)
+    return micro_credentials.micro_credential_view(session, mc)
+
+
+@router.post(
+    "/micro-credentials/{slug}/unpublish",
+    summary="Back to draft: out of the public catalogue and search, and not issued",
+)
+def unpublish_micro_credential(slug: str, session: SessionDep, org: OrgDep) -> MicroCredentialOut:
+    mc = micro_credentials.set_state(session, org, slug, EntryState.draft)
     return micro_credentials.micro_credential_view(session, mc)
 
 

@@ -163,7 +163,7 @@ def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLRespo
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
 def course_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
-    course = courses.course_view(session, courses.get_course(session, slug))
+    course = courses.course_view(session, courses.public_course(session, slug))
     return _page(request, "catalogue/course.html", {"course": course})
 
 
@@ -172,7 +172,7 @@ def micro_credential_page(
     slug: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The page for browsers; the OB 3.0 Achievement (JSON-LD) for everyone else."""
-    mc = micro_credentials.get_micro_credential(session, slug)
+    mc = issuing.service.shown_micro_credential(session, slug)
     urls = issuing.Urls(settings.base_url)
     headers = {"Vary": "Accept"}
     if not wants_html(request):

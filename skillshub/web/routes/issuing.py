@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from badges import issuing, status
-from badges.issuing import bulk, issuers
+from accounts import credentials
+from badges import issuing, recipients, status
+from badges.issuing import bulk, issuers, vc_api
 from badges.models import IssuedCredential, Issuer
 from badges.sharing import delivery
+from badges.verifying import Limits, parse_json
+from catalogue.base import pk
 from catalogue.errors import InvalidInput, NotFound, UnsupportedMediaType
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.text import Line
 from skillshub.db import writer
 from skillshub.web.deps import (
+    ApiCaller,
+    ApiCallerDep,
     BodyDep,
     MasterKeyDep,
     OrgDep,
@@ -104,6 +110,9 @@ class IssueRequest(BaseModel):
     did: str | None = None
     grade: str | None = None
     evidence_url: str | None = None
+    evidence_narrative: str | None = Field(
+        default=None, description="the evidence in words (OB 3.0 Evidence.narrative)"
+    )
     external_id: str | None = Field(default=None, description="idempotency key")
     format: Literal["ldp", "jwt"] = "ldp"
 
@@ -111,6 +120,10 @@ class IssueRequest(BaseModel):
 class IssuedOut(BaseModel):
     id: str
     url: str
+    source: str = Field(description="catalogue (an award) or vc-api (/credentials/issue)")
+    credential_id: str | None = Field(
+        default=None, description="the id a VC-API credential was issued with"
+    )
     format: str
     issuer: str
     micro_credential: str
@@ -133,6 +146,8 @@ def credential_out(
     return IssuedOut(
         id=record.uuid,
         url=issuing.Urls(base_url).credential(record.uuid),
+        source=record.source,
+        credential_id=record.credential_id,
         format=record.format,
         issuer=issuer.slug,
         micro_credential=mc_slug,
@@ -148,20 +163,40 @@ def credential_out(
     )
 
 
-@router.post("/api/v1/issuers/{slug}/credentials", status_code=201)
+def _origin(caller: ApiCaller) -> credentials.Origin:
+    return credentials.Origin(caller.actor, caller.address)
+
+
+@router.post(
+    "/api/v1/issuers/{slug}/credentials",
+    status_code=201,
+    responses={200: {"description": "the credential of an earlier identical request (replay)"}},
+)
 def issue_credential(
     slug: str,
     body: IssueRequest,
     request: Request,
+    response: Response,
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     master_key: MasterKeyDep,
-    org: OrgDep,
+    caller: ApiCallerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Repeat a request safely: the same key with the same body answers "
+            "with the first credential (200, Idempotent-Replayed: true); with another body, 422.",
+        ),
+    ] = None,
 ) -> IssuedOut:
-    issuer = issuers.owned_issuer(session, slug, org.id)
+    """Issue one credential. Without a key, a request with the `external_id` of an earlier
+    identical award also answers with that credential (200); a different award under that
+    id is a 409."""
+    issuer = issuers.owned_issuer(session, slug, caller.organisation.id)
     mc = get_micro_credential(session, body.micro_credential)
-    record = issuing.issue(
+    issued = credentials.issue(
         session,
         master_key,
         issuer=issuer,
@@ -173,16 +208,27 @@ def issue_credential(
             grade=body.grade,
             evidence_url=body.evidence_url,
             external_id=body.external_id,
+            evidence_narrative=body.evidence_narrative,
         ),
         base_url=settings.base_url,
-        status_purposes=settings.status_purposes,
+        origin=_origin(caller),
+        key=idempotency_key,
+        jwt_algorithm=settings.jwt_algorithm,
         fmt=body.format,
+        status_purposes=settings.status_purposes,
     )
-    # Runs after the session has committed and the response is out: the e-mail with the claim link.
-    background.add_task(
-        delivery.deliver_committed, writer(request.app.state.engine), settings, record.uuid
-    )
-    return credential_out(record, issuer, mc.slug, settings.base_url)
+    if issued.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        # After the session has committed and the response is out: the claim e-mail.
+        background.add_task(
+            delivery.deliver_committed,
+            writer(request.app.state.engine),
+            settings,
+            issued.record.uuid,
+        )
+    return credential_out(issued.record, issuer, mc.slug, settings.base_url)
 
 
 @router.post("/api/v1/issuers/{slug}/credentials/bulk", status_code=202)
@@ -194,12 +240,12 @@ def issue_bulk(
     session: SessionDep,
     settings: SettingsDep,
     master_key: MasterKeyDep,
-    org: OrgDep,
+    caller: ApiCallerDep,
     micro_credential: Annotated[str, Query(description="slug of the micro-credential")],
     format: Annotated[Literal["ldp", "jwt"], Query()] = "ldp",
 ) -> dict:
     """Start a bulk job from CSV (`text/csv`) or a JSON array; poll `/api/v1/jobs/{id}`."""
-    issuer = issuers.owned_issuer(session, slug, org.id)
+    issuer = issuers.owned_issuer(session, slug, caller.organisation.id)
     mc = get_micro_credential(session, micro_credential)
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     try:
@@ -217,7 +263,9 @@ def issue_bulk(
             raise InvalidInput("the JSON is nested too deeply") from None
     else:
         raise UnsupportedMediaType("send text/csv or a JSON array (application/json)")
-    job = bulk.create_job(session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format)
+    job = credentials.start_bulk(
+        session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format, origin=_origin(caller)
+    )
     session.commit()
     background.add_task(
         bulk.run_job,
@@ -226,6 +274,7 @@ def issue_bulk(
         job.uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
+        jwt_algorithm=settings.jwt_algorithm,
         on_issued=lambda s, record: delivery.deliver(s, settings, record),
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
@@ -234,6 +283,97 @@ def issue_bulk(
 @router.get("/api/v1/jobs/{job_id}")
 def bulk_job(job_id: str, session: SessionDep, org: OrgDep) -> dict:
     return bulk.job_report(session, bulk.owned_job(session, job_id, org.id))
+
+
+class CredentialSummary(BaseModel):
+    id: str
+    url: str
+    issuer: str
+    micro_credential: str | None = Field(description="its slug; null for a VC-API credential")
+    recipient_name: str
+    recipient_email: str | None
+    external_id: str | None
+    grade: str | None
+    state: str = Field(description=f"one of {', '.join(recipients.STATES)} (see the filter)")
+    public: bool
+    issued_at: str
+    valid_until: str | None
+    revoked_at: str | None
+    suspended: bool
+    delivery_status: str | None
+    delivery_error: str | None
+    claimed_at: str | None
+    source: str = Field(description="catalogue (an award) | vc-api (signed through the VC-API)")
+    credential_id: str | None = Field(description="a VC-API credential's own id")
+
+
+class CredentialList(BaseModel):
+    items: list[CredentialSummary]
+    next_cursor: str | None = Field(description="the next (older) page: ?cursor=…")
+    previous_cursor: str | None = Field(
+        description="the previous (newer) page: ?cursor=…&direction=before"
+    )
+    total: int | None = Field(
+        description=f"matches, on the first page only; {recipients.COUNT_CAP + 1} means more "
+        f"than {recipients.COUNT_CAP}"
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def credential_summary(row: recipients.Row, now: datetime, base_url: str) -> CredentialSummary:
+    return CredentialSummary(
+        id=row.uuid,
+        url=issuing.Urls(base_url).credential(row.uuid),
+        issuer=row.issuer,
+        micro_credential=row.micro_credential,
+        recipient_name=row.recipient_name,
+        recipient_email=row.recipient_email,
+        external_id=row.external_id,
+        grade=row.grade,
+        state=row.state_at(now),
+        public=row.public,
+        issued_at=row.created_at.isoformat(),
+        valid_until=_iso(row.valid_until),
+        revoked_at=_iso(row.revoked_at),
+        suspended=row.suspended,
+        delivery_status=row.delivery_status,
+        delivery_error=row.delivery_error,
+        claimed_at=_iso(row.claimed_at),
+        source=row.source,
+        credential_id=row.credential_id,
+    )
+
+
+@router.get("/api/v1/credentials")
+def list_credentials(
+    session: SessionDep,
+    settings: SettingsDep,
+    org: OrgDep,
+    micro_credential: Annotated[str | None, Query(description="its slug")] = None,
+    state: Annotated[str | None, Query(description=", ".join(recipients.STATES))] = None,
+    issued_from: Annotated[date | None, Query(description="YYYY-MM-DD, UTC, inclusive")] = None,
+    issued_until: Annotated[date | None, Query(description="YYYY-MM-DD, UTC, inclusive")] = None,
+    q: Annotated[str | None, Query(description="part of the name or e-mail")] = None,
+    source: Annotated[Literal["catalogue", "vc-api"] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    direction: Annotated[Literal["after", "before"], Query()] = "after",
+    limit: Annotated[int, Query(ge=1, le=recipients.MAX_PAGE)] = recipients.DEFAULT_PAGE,
+) -> CredentialList:
+    """The organisation's issued credentials, newest first, with their state; keyset pages
+    (follow `next_cursor`), the same filters as the console's recipients page."""
+    filters = recipients.Filters(micro_credential, state, issued_from, issued_until, q, source)
+    found = recipients.page(
+        session, pk(org), filters, cursor=cursor, direction=direction, limit=limit
+    )
+    return CredentialList(
+        items=[credential_summary(row, found.now, settings.base_url) for row in found.rows],
+        next_cursor=found.older,
+        previous_cursor=found.newer,
+        total=found.total,
+    )
 
 
 @router.get("/api/v1/credentials/{credential_id}")
@@ -257,18 +397,19 @@ def change_credential_status(
     session: SessionDep,
     settings: SettingsDep,
     master_key: MasterKeyDep,
-    org: OrgDep,
+    caller: ApiCallerDep,
     body: StatusChangeRequest | None = None,
 ) -> dict:
-    record = status.change_status(
+    record = credentials.change_status(
         session,
         master_key,
         credential_uuid=credential_id,
         action=action,
-        organisation_id=org.id,
-        actor=f"organisation:{org.slug}",
+        organisation_id=caller.organisation.id,
         base_url=settings.base_url,
+        origin=_origin(caller),
         reason=body.reason if body else None,
+        status_actor=f"organisation:{caller.organisation.slug}",
     )
     return {
         "id": record.uuid,
@@ -284,21 +425,85 @@ def change_credential_status(
 # --- W3C VC-API ----------------------------------------------------------------------------
 
 
-class VcApiIssueRequest(BaseModel):
-    credential: dict[str, Any]
-    options: dict[str, Any] = Field(default_factory=dict)
+def _json_body(**properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI request body for a route that parses its JSON itself (VC-API answers 400,
+    not FastAPI's 422, to a body it cannot use)."""
+    schema = {"type": "object", "properties": properties}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-@router.post("/credentials/issue", status_code=201, tags=["vc-api"])
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    tags=["vc-api"],
+    openapi_extra=_json_body(credential={"type": "object"}, options={"type": "object"}),
+)
 def vc_api_issue(
-    body: VcApiIssueRequest, session: SessionDep, master_key: MasterKeyDep, org: OrgDep
-) -> dict:
-    """VC-API issue: sign the given credential with one of the caller's issuers
-    (`options.issuer` = its slug or DID, default the organisation's first issuer)."""
-    signed = issuing.sign_submitted(
-        session, master_key, org.id, body.credential, body.options.get("issuer")
+    raw: BodyDep,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+) -> dict[str, Any]:
+    """VC-API issue `{credential, options}`: a VC Data Model 2.0 (or 1.1) credential of one of
+    the caller's issuers (`options.issuer`: its slug or DID, else the credential's issuer),
+    signed `eddsa-rdfc-2022`, recorded, with Bitstring Status List entries (the default
+    purposes, or those of `options.credentialStatus`). 400 with problem details naming the
+    broken rule; 403 for another organisation's issuer or micro-credential. `Location` names
+    the recorded credential (`/api/v1/credentials/{uuid}`)."""
+    limits = Limits(
+        max_input_bytes=settings.max_upload_bytes, max_json_depth=settings.max_json_depth
     )
-    return {"verifiableCredential": signed}
+    credential, options = vc_api.read_request(parse_json(raw, limits))
+    record = vc_api.issue_submitted(
+        session,
+        master_key,
+        organisation_id=org.id,
+        credential=credential,
+        options=options,
+        base_url=settings.base_url,
+        default_purposes=settings.status_purposes,
+    )
+    response.headers["Location"] = f"/api/v1/credentials/{record.uuid}"
+    return {"verifiableCredential": issuing.signed_document(record)}
+
+
+@router.post(
+    "/credentials/status",
+    tags=["vc-api"],
+    openapi_extra=_json_body(
+        credentialId={"type": "string"},
+        credentialStatus={"type": "object"},
+        status={"type": "boolean"},
+    ),
+)
+def vc_api_update_status(
+    raw: BodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    master_key: MasterKeyDep,
+    org: OrgDep,
+) -> dict[str, Any]:
+    """VC-API `{credentialId, credentialStatus: {type, statusPurpose}, status}`: revoke
+    (revocation, true), suspend or unsuspend (suspension, true/false) one of the caller's
+    credentials, named by its UUID, its id URL or the id it was issued with."""
+    limits = Limits(max_input_bytes=settings.max_upload_bytes, max_json_depth=8)
+    record = vc_api.update_status(
+        session,
+        master_key,
+        organisation_id=org.id,
+        body=parse_json(raw, limits),
+        base_url=settings.base_url,
+        actor=f"organisation:{org.slug}",
+    )
+    return {
+        "id": record.uuid,
+        "credentialId": record.credential_id
+        or issuing.Urls(settings.base_url).credential(record.uuid),
+        "revoked": record.revoked_at is not None,
+        "suspended": record.suspended,
+    }
 
 
 @router.get("/issuers", response_class=HTMLResponse, include_in_schema=False)

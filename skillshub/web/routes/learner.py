@@ -128,6 +128,7 @@ def _europass_url(request: Request, credential_id: str) -> str | None:
 
 def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
     base = f"/credentials/{view.uuid}"
+    slug = view.micro_credential_slug
     return {
         "page": view.url,
         "badge_png": f"{base}/badge.png",
@@ -138,7 +139,8 @@ def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
         "download": f"{base}/download",
         "manage": f"{base}/manage",
         "verify": f"/verify?url={quote(view.url, safe='')}",
-        "micro_credential": f"/micro-credentials/{quote(view.micro_credential_slug)}",
+        # Empty for a VC-API credential that awards none of our micro-credentials.
+        "micro_credential": f"/micro-credentials/{quote(slug)}" if slug else "",
         "issuer": f"/issuers/{quote(view.issuer_slug)}",
     }
 

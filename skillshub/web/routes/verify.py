@@ -16,10 +16,13 @@ from badges.verifying import (
     VerificationContext,
     VerifyOptions,
     parse_json,
+    vc_api,
     verify,
 )
 from badges.verifying.input import load
 from badges.verifying.plain import headline
+from badges.verifying.presentations import verify_presentation
+from badges.verifying.vc_api import credential_input
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.metrics import VERIFICATIONS
 from skillshub.web.csrf import SameOriginDep
@@ -53,15 +56,6 @@ def _web_url(url: str, name: str) -> str:
     return url
 
 
-def _credential(value: Any, name: str) -> dict[str, Any] | bytes:
-    """A credential given inside a JSON body: the object, or a compact JWS as bytes."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    raise UnrecognisedInput(f"{name} must be a JSON object or a compact JWS")
-
-
 async def _parsed(request: Request, context: VerificationContext) -> Any:
     # Off the event loop: parsing and shape-checking a large body takes tens of milliseconds
     # of CPU, which on the loop would stall every other request.
@@ -79,7 +73,7 @@ async def _json_input(request: Request, context: VerificationContext) -> Input:
         url = _text(value.get("url"), "url")
         if url is not None:
             return _web_url(url, "url"), email
-        return _credential(value.get("credential"), "credential"), email
+        return credential_input(value.get("credential"), "credential"), email
     if not isinstance(value, dict):
         raise UnrecognisedInput("a credential must be a JSON object")
     return value, None
@@ -133,17 +127,39 @@ async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
 @router.post("/credentials/verify", tags=["vc-api"])
 @read_only
 async def vc_api_verify(request: Request, context: ContextDep) -> JSONResponse:
-    """W3C VC-API: `{verifiableCredential, options}` -> `{checks, warnings, errors}`."""
+    """W3C VC-API: `{verifiableCredential, options}` -> `{verified, checks, warnings, errors}`
+    (problem details) and our full `report`; 200 when verified, 400 otherwise."""
     body = await _parsed(request, context)
     credential = body.get("verifiableCredential") if isinstance(body, dict) else None
-    report = await _verify(context, _credential(credential, "verifiableCredential"), None)
-    result = {
-        "verified": report.verdict == "valid",
-        "verdict": report.verdict.value,
-        "checks": [c.id for c in report.checks if c.status == "ok"],
-        "warnings": [f"{c.id}: {c.message}" for c in report.warnings],
-        "errors": [f"{c.id}: {c.message}" for c in [*report.errors, *report.unresolved]],
-    }
+    report = await _verify(context, credential_input(credential, "verifiableCredential"), None)
+    result = vc_api.result(report)
+    return JSONResponse(result, status_code=200 if result["verified"] else 400)
+
+
+@router.post("/presentations/verify", tags=["vc-api"])
+@read_only
+async def vc_api_verify_presentation(request: Request, context: ContextDep) -> JSONResponse:
+    """W3C VC-API: `{verifiablePresentation, options: {challenge, domain}}` -> the
+    presentation's proof (purpose authentication) and every credential in it."""
+    body = await _parsed(request, context)
+    body = body if isinstance(body, dict) else {}
+    given = body.get("options")
+    options: dict[str, Any] = given if isinstance(given, dict) else {}
+    challenge = _text(options.get("challenge"), "options.challenge")
+    domain = options.get("domain")
+    if domain is not None and not (
+        isinstance(domain, str)
+        or (isinstance(domain, list) and all(isinstance(d, str) for d in domain))
+    ):
+        raise UnrecognisedInput("options.domain must be a string or a list of strings")
+    report = await run_in_threadpool(
+        verify_presentation,
+        context,
+        body.get("verifiablePresentation"),
+        challenge=challenge,
+        domain=domain,
+    )
+    result = report.vc_api_result()
     return JSONResponse(result, status_code=200 if result["verified"] else 400)
 
 

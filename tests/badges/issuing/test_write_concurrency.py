@@ -24,7 +24,7 @@ from sqlmodel import Session
 from badges import issuing
 from badges.models import IssuedCredential
 from badges.proofs import eddsa_rdfc_2022
-from badges.status import bitstring
+from badges.status import PURPOSES, bitstring
 from keys.multikey import decode_public_key
 from tests.support.world import World, make_world
 
@@ -40,6 +40,7 @@ def _issue(session: Session, world: World, n: int, *, fmt: str = "ldp") -> Issue
         recipient=issuing.Recipient(f"Learner {n}", f"learner-{n}@example.org"),
         base_url="http://testserver",
         fmt=fmt,
+        status_purposes=PURPOSES,  # both: these tests suspend too
     )
     session.commit()
     return record

@@ -325,9 +325,11 @@ def test_cli_bake_writes_a_baked_image(
             .one()
             .signed
         )
-    for flag in ("--png", "--svg"):
+    # By its UUID, and by its id as `issue` prints it (issue 15).
+    id_url = f"http://testserver/credentials/{credential_id}"
+    for flag, name in (("--png", credential_id), ("--svg", id_url)):
         out = tmp_path / f"badge{flag.replace('--', '.')}"
-        result = runner.invoke(app, ["bake", credential_id, flag, "--out", str(out)], env=env)
+        result = runner.invoke(app, ["bake", name, flag, "--out", str(out)], env=env)
         assert result.exit_code == 0, result.output
         assert baking.unbake(out.read_bytes()).text == stored.strip()
     both = runner.invoke(app, ["bake", credential_id, "--out", str(tmp_path / "x")], env=env)

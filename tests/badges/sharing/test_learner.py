@@ -24,6 +24,7 @@ from badges import baking
 from badges.models import ClaimToken, IssuedCredential
 from badges.sharing import delivery
 from skillshub.settings import Settings
+from skillshub.web.app import create_app
 from tests.support.csrf import csrf_fields
 from tests.support.world import World, make_world
 
@@ -192,8 +193,14 @@ def _update(engine: Engine, model: type, row_id: int, **values: object) -> None:
 
 
 def test_suspended_and_expired_status_on_the_page(
-    client: TestClient, world: World, engine: Engine
+    settings: Settings, world: World, engine: Engine
 ) -> None:
+    both = settings.model_copy(update={"status_purposes": ("revocation", "suspension")})
+    with TestClient(create_app(both, engine=engine)) as client:
+        _suspended_and_expired(client, world, engine)
+
+
+def _suspended_and_expired(client: TestClient, world: World, engine: Engine) -> None:
     out = _issue(client, world)
     record_id = _fresh(engine, out["id"]).id
     _update(engine, IssuedCredential, record_id, public=True)

@@ -27,11 +27,18 @@ from catalogue.errors import Conflict, NotFound
 from keys.did import resolve_did_key
 from keys.multikey import decode_public_key
 from skillshub.cli import app
+from skillshub.settings import Settings
 from tests.support.reference import reference
 from tests.support.world import World, make_world
 
 BASE_URL = "http://testserver"
 BIT_STRING_LIST = ("ob3", "examples", "1edtech-validator-ob30", "bit-string-list")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Both purposes: these tests suspend as well as revoke (the default is revocation)."""
+    return settings.model_copy(update={"status_purposes": status.PURPOSES})
 
 
 def _auth(world: World) -> dict[str, str]:
@@ -195,6 +202,7 @@ def test_service_refusals_are_domain_errors(world: World, session: Session) -> N
         micro_credential=world.mc,
         recipient=issuing.Recipient("Ada", "ada@example.org"),
         base_url=BASE_URL,
+        status_purposes=status.PURPOSES,
     )
     change = {"master_key": world.master_key, "actor": "test", "base_url": BASE_URL}
     with pytest.raises(NotFound):
@@ -435,6 +443,7 @@ def test_cli_revoke_suspend_unsuspend(
         micro_credential=world.mc,
         recipient=issuing.Recipient("Ada", "ada@example.org"),
         base_url=BASE_URL,
+        status_purposes=status.PURPOSES,
     )
     session.commit()
     credential = json.loads(record.signed)
@@ -462,7 +471,9 @@ def test_cli_revoke_suspend_unsuspend(
     assert both.exit_code == 2
     assert "choose one" in _said(both)
 
-    revoked = runner.invoke(app, ["revoke", record.uuid, "--reason", "fraud"], env=env)
+    # The id `issue` prints names the credential as well as its UUID (issue 15).
+    revoked = runner.invoke(app, ["revoke", credential["id"], "--reason", "fraud"], env=env)
+    assert credential["id"] == f"{BASE_URL}/credentials/{record.uuid}"
     assert revoked.exit_code == 0, revoked.output
     assert "is now revoked" in _said(revoked)
     assert _set_indexes(bits("revocation")) == {index("revocation")}

@@ -64,6 +64,7 @@ with Session(engine, expire_on_commit=False) as session:
             ),
             base_url=base_url,
             fmt="ldp" if n % 2 == 0 else "jwt",
+            status_purposes=("revocation", "suspension"),
         )
         session.commit()
         issued.append(record.uuid)

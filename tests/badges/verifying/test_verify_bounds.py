@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from badges.proofs import canonicalize as canonicalize_module
+from badges.proofs import eddsa_rdfc_2022
 from badges.proofs.data_integrity import encode_proof_value
 from badges.report import Status
 from badges.status import bitstring
@@ -103,23 +104,42 @@ def test_the_hostile_credential_is_refused_unchecked(
     assert len(report.summary.skills) == HOSTILE_ALIGNMENTS
 
 
+def with_valid_proofs(signer: Signer, count: int) -> dict[str, Any]:
+    """A proof set of `count` proofs by the issuer's key, each with its own `created`."""
+    signed: dict[str, Any] = credential(signer.did)
+    for n in range(count):
+        signed = eddsa_rdfc_2022.create_proof(
+            signed, signer=signer.signer, created=f"2025-01-01T00:00:{n:02d}Z"
+        )
+    return signed
+
+
 def test_a_proof_set_canonicalizes_the_document_once(
     signer: Signer, canonicalizations: Counter[str]
 ) -> None:
-    signed = signer.data_integrity(credential(signer.did))
-    report = verify(offline(), with_bogus_proofs(signed, 8, keep_real=True))
+    report = verify(offline(), with_valid_proofs(signer, 8))
     assert report.verdict == "valid", report.checks
+    assert report.check("proof").message.startswith("all 8 proofs of the set verified")
     # Eight proofs checked: eight proof configurations, but the document once (the JSON-LD
     # check reused it too, when the proofs fail).
     assert canonicalizations == Counter({"document": 1, "proof config": 8})
     canonicalizations.clear()
+    signed = signer.data_integrity(credential(signer.did))
     failing = verify(offline(), with_bogus_proofs(signed, 8, keep_real=False))
     assert failing.verdict == "invalid" and failing.check("jsonld").status is Status.OK
     assert canonicalizations == Counter({"document": 1, "proof config": 8})
 
 
+def test_every_proof_of_a_set_must_verify(signer: Signer) -> None:
+    signed = signer.data_integrity(credential(signer.did))
+    one_bad = with_bogus_proofs(signed, 3, keep_real=True)
+    report = verify(offline(), one_bad)
+    assert report.verdict == "invalid"
+    assert report.check("proof").message.startswith("proof 1 of 3: Data Integrity")
+
+
 def test_proofs_beyond_the_cap_are_refused(signer: Signer) -> None:
-    signed = with_bogus_proofs(signer.data_integrity(credential(signer.did)), 3, keep_real=True)
+    signed = with_valid_proofs(signer, 3)
     assert verify(offline(max_proofs=3), signed).verdict == "valid"
     report = verify(offline(max_proofs=2), signed)
     assert report.verdict == "indeterminate"

@@ -3,7 +3,9 @@ limits, and our own issuers resolved from the database (SQLite and PostgreSQL)."
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -216,6 +218,20 @@ def test_status_list_is_cached_within_its_ttl(signer: Signer, tmp_path: Path) ->
     (tmp_path / "doc0.json").unlink()  # the list is gone, but still fresh in the cache
     assert verify(context, signed).verdict == "valid"
     assert verify(offline(pinned), signed).verdict == "indeterminate"  # a new cache
+
+
+def test_a_status_list_shorter_than_the_minimum_is_an_error(signer: Signer, tmp_path: Path) -> None:
+    """Bitstring Status List §3.2: fewer than 131,072 entries is STATUS_LIST_LENGTH_ERROR."""
+    short = _status_list(signer, revoked=7)
+    gzip_bytes = gzip.compress(bytes(1024), mtime=0)
+    encoded = "u" + base64.urlsafe_b64encode(gzip_bytes).decode().rstrip("=")
+    unsigned = {k: v for k, v in short.items() if k != "proof"}
+    unsigned["credentialSubject"] = {**unsigned["credentialSubject"], "encodedList": encoded}
+    context = offline(pin(tmp_path, {LIST_URL: signer.data_integrity(unsigned)}))
+    report = verify(context, signer.data_integrity(credential(signer.did, status=_entry(8))))
+    assert errors(report) == {"status"}
+    assert "STATUS_LIST_LENGTH_ERROR" in report.check("status").message
+    assert "holds 8192 entries" in report.check("status").message
 
 
 def test_status_list_signed_by_someone_else(signer: Signer, tmp_path: Path) -> None:

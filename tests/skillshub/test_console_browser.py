@@ -1,0 +1,233 @@
+"""The console in headless Chromium, signed in as a demo owner: every console page checked with
+axe-core (no serious or critical violation) and at 360 px wide (no sideways scrolling);
+keyboard-only use; and the catalogue part of the provider journey (sign in, a micro-credential
+with three ESCO skills found as you type, publish, in the public catalogue).
+
+Pages are found from the console's navigation registry plus the catalogue's edit pages, so
+pages added later are checked without changing this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from catalogue.models import Course, MicroCredential, Organisation
+from skillshub.demo import DEMO_PASSWORD, load_demo
+from skillshub.settings import Settings
+from skillshub.web.console import nav
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
+ORG = "voltacademy"
+OWNER = f"owner@{ORG}.example"
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture
+def demo(settings: Settings, engine: Engine) -> dict[str, str]:
+    with Session(engine) as session:
+        load_demo(session, settings)
+        session.commit()
+        org = session.exec(select(Organisation).where(Organisation.slug == ORG)).one()
+        course = session.exec(select(Course).where(Course.organisation_id == org.id)).first()
+        assert course is not None
+        mc = session.exec(
+            select(MicroCredential).where(MicroCredential.course_id == course.id)
+        ).first()
+        assert mc is not None
+        return {"course": course.slug, "mc": mc.slug}
+
+
+@pytest.fixture
+def owner_page(browser_page: Any, demo: dict[str, str]) -> Iterator[Any]:
+    page = browser_page
+    page.goto("/console/login")
+    page.fill("input[name=email]", OWNER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/console$"))
+    yield page
+
+
+def console_pages(demo: dict[str, str]) -> list[str]:
+    """Every console page an owner reaches: the navigation's, plus the catalogue's forms."""
+    pages = [item.path.replace("{slug}", ORG) for item in nav.items()]
+    pages += [
+        f"/console/orgs/{ORG}/micro-credentials/new",
+        f"/console/orgs/{ORG}/micro-credentials/{demo['mc']}/edit",
+        f"/console/orgs/{ORG}/courses/new",
+        f"/console/orgs/{ORG}/courses/{demo['course']}/edit",
+    ]
+    return list(dict.fromkeys(pages))
+
+
+def axe_violations(page: Any) -> list[str]:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run `make setup-test` (npm installs axe-core)")
+    # Through the DevTools protocol: the page's CSP (no inline script) stays in force.
+    page.evaluate(AXE.read_text() + "\n;undefined")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def test_every_console_page_passes_axe_and_fits_360_px(
+    owner_page: Any, demo: dict[str, str]
+) -> None:
+    page = owner_page
+    checked: dict[str, int] = {}
+    problems: list[str] = []
+    for path in console_pages(demo):
+        for width in (1280, 360):
+            page.set_viewport_size({"width": width, "height": 900})
+            answer = page.goto(path)
+            assert answer is not None and answer.status == 200, (path, answer and answer.status)
+            if width == 1280:
+                found = axe_violations(page)
+                checked[path] = len(found)
+                problems += [f"{path}: {v}" for v in found]
+            else:
+                wide = page.evaluate(
+                    "() => document.documentElement.scrollWidth - window.innerWidth"
+                )
+                if wide > 0:
+                    problems.append(f"{path}: scrolls sideways by {wide} px at 360 px wide")
+    # A form with its errors shown is a page too.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/console/orgs/{ORG}/micro-credentials/new")
+    page.click("button[value=save]")
+    page.wait_for_selector("#error-summary")
+    problems += [f"form with errors: {v}" for v in axe_violations(page)]
+    page.set_viewport_size({"width": 360, "height": 900})
+    if page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") > 0:
+        problems.append("form with errors scrolls sideways at 360 px")
+    assert len(checked) >= 6, checked
+    assert not problems, "\n".join(problems)
+    # Signed out: the sign-in page too.
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r"/console/login"))
+    assert axe_violations(page) == []
+
+
+def _tab_to(page: Any, selector: str, most: int = 250) -> None:
+    """Press Tab until the element is focused (keyboard only; fails if it never is)."""
+    for _ in range(most):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def _add_skill(page: Any, outcome: int, words: str, label: str) -> None:
+    _tab_to(page, f"[name='learning_outcomes.{outcome}.q']")
+    page.keyboard.type(words, delay=20)
+    page.wait_for_selector(f"[data-outcome='{outcome}'] [role=option]:has-text('{label}')")
+    for _ in range(10):
+        page.keyboard.press("ArrowDown")
+        active = page.evaluate(
+            "() => document.getElementById("
+            "document.activeElement.getAttribute('aria-activedescendant')).textContent"
+        )
+        if active == label:
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"[data-outcome='{outcome}'] [data-chosen] label:has-text('{label}')")
+
+
+def test_the_keyboard_alone_reaches_everything_and_fills_the_form(
+    owner_page: Any, demo: dict[str, str]
+) -> None:
+    page = owner_page
+    page.goto(f"/console/orgs/{ORG}/catalogue")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to content"
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#main"
+
+    page.goto(f"/console/orgs/{ORG}/micro-credentials/new")
+    _tab_to(page, "[name=title]")
+    page.keyboard.type("Keyboard-made credential")
+    _tab_to(page, "[name=course]")
+    page.keyboard.type("Battery")  # a select's type-ahead picks the course by its label
+    page.keyboard.press("Tab")
+    _tab_to(page, "[name='learning_outcomes.1.text']")
+    page.keyboard.type("Designs a battery pack.")
+    _add_skill(page, 1, "battery des", "battery design")
+    _tab_to(page, "[data-add-outcome]")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.name") == "learning_outcomes.2.text"
+    page.keyboard.type("Chooses cell chemistry.")
+    _add_skill(page, 2, "battery chem", "battery chemistry")
+    for name, text in (
+        ("eqf_level", "Level 5"),
+        ("mode", "Online"),
+        ("assessment_type", "written"),
+        ("quality_assurance", "Institutional Q"),
+    ):
+        _tab_to(page, f"[name={name}]")
+        page.keyboard.type(text)
+    _tab_to(page, "[name=workload_hours]")
+    page.keyboard.type("20")
+    _tab_to(page, "button[value=publish]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/catalogue\?notice=mc_published"))
+    assert "Keyboard-made credential" in page.content()
+
+
+def test_the_catalogue_part_of_the_journey(browser_page: Any, demo: dict[str, str]) -> None:
+    page = browser_page
+    page.goto(f"/console/orgs/{ORG}/catalogue")  # asks to sign in, and comes back
+    page.wait_for_url(re.compile(r"/console/login"))
+    page.fill("input[name=email]", OWNER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/catalogue$"))
+    page.click("text=New micro-credential")
+    page.fill("[name=title]", "Battery workshop safety")
+    page.select_option("[name=course]", demo["course"])
+    page.fill("[name='learning_outcomes.1.text']", "Works safely on battery packs.")
+    for words, label in (
+        ("battery des", "battery design"),
+        ("battery chem", "battery chemistry"),
+        ("battery manag", "battery management systems"),
+    ):
+        page.fill("[name='learning_outcomes.1.q']", "")
+        page.type("[name='learning_outcomes.1.q']", words, delay=20)
+        option = page.locator("[data-outcome='1'] [role=option]", has_text=re.compile(f"^{label}$"))
+        option.click()
+        page.wait_for_selector(f"[data-chosen] label:has-text('{label}')")
+    page.select_option("[name=eqf_level]", "5")
+    page.fill("[name=workload_hours]", "16")
+    page.select_option("[name=mode]", "presential")
+    page.select_option("[name=assessment_type]", "practical-assessment")
+    page.select_option("[name=quality_assurance]", "institutional-quality-assurance")
+    page.set_input_files("[name=badge_image]", files=[])
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r"notice=mc_saved"))
+    assert (
+        page.locator("tr", has_text="Battery workshop safety").locator(".state").inner_text()
+        == "draft"
+    )
+    page.locator("tr", has_text="Battery workshop safety").locator(
+        "button", has_text="Publish"
+    ).click()
+    page.wait_for_url(re.compile(r"notice=mc_published"))
+    page.goto(f"/organisations/{ORG}")
+    page.click("text=Battery workshop safety")
+    for label in ("battery design", "battery chemistry", "battery management systems"):
+        assert label in page.content()
+    page.goto("/search?q=battery+workshop+safety")
+    assert page.locator("a", has_text="Battery workshop safety").count() >= 1
