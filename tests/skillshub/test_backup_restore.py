@@ -70,6 +70,7 @@ def _issue_some(session: Session, world: World, n: int = 6) -> list[IssuedCreden
                 recipient=issuing.Recipient(name=f"Learner {i}", email=f"l{i}@example.org"),
                 base_url="http://testserver",
                 fmt="jwt" if i % 3 == 2 else "ldp",
+                status_purposes=("revocation", "suspension"),
             )
         )
         session.commit()

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from accounts.models import User
 from badges import issuing
 from keys import eseal
+from keys.models import IssuerKey
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
 from skillshub.cli import app
@@ -82,7 +83,9 @@ def test_rotate_reseals_everything_and_switches_the_key_file(
     key_file = _key_file(tmp_path, master_key)
     done = CliRunner().invoke(app, ["master-key", "rotate"], env=_env(tmp_path, db_url))
     assert done.exit_code == 0, done.output
-    assert "1 issuer_key.sealed_private_key" in done.output
+    with Session(engine) as session:
+        keys = len(session.exec(select(IssuerKey)).all())
+    assert f"{keys} issuer_key.sealed_private_key" in done.output
     assert "1 seal_certificate.sealed_private_key" in done.output
     assert "1 console_user.totp_secret" in done.output
     new_text = key_file.read_text().strip()
@@ -92,7 +95,8 @@ def test_rotate_reseals_everything_and_switches_the_key_file(
     new, old = MasterKey(new_text), MasterKey(master_key)
     with Session(engine) as session:
         assert unopened(session, new) == []
-        assert len(unopened(session, old)) == 4  # check value, issuer key, e-seal, second factor
+        # the check value, the issuer's keys, the e-seal, the second factor
+        assert len(unopened(session, old)) == 3 + keys
     _sign_with(engine, world, new)  # the issuer still signs, with the same key pair
 
 

@@ -77,7 +77,9 @@ def test_metrics_are_off_by_default(client: TestClient) -> None:
 def test_metrics_count_by_route_template_and_carry_no_personal_data(
     settings: Settings, engine: Engine, world: World
 ) -> None:
-    app = create_app(_with(settings, metrics="on", rate_limit_verify="2/minute"), engine=engine)
+    both = ("revocation", "suspension")
+    metered = _with(settings, metrics="on", rate_limit_verify="2/minute", status_purposes=both)
+    app = create_app(metered, engine=engine)
     with TestClient(app) as client:
         before = client.get("/metrics").text
         issued = [_issue(client, world) for _ in range(3)]
