@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,14 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MASTER_KEY_FILE = "master.key"
+
+
+def metrics_bind(value: str) -> tuple[str, int] | None:
+    """HOST:PORT (an IPv6 host in brackets) as (host, port); None for anything else."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
 
 
 class Settings(BaseSettings):
@@ -69,6 +78,15 @@ class Settings(BaseSettings):
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
+    # Log lines as text or one JSON object per line (docs/OPERATIONS.md); both carry the
+    # request id and never a secret, token or clear e-mail address.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # /metrics (Prometheus text format): "off", "on" (served by the app), or HOST:PORT for a
+    # separate listener only the scraper reaches.
+    metrics: str = "off"
+    # Reverse proxies whose forwarded headers (X-Forwarded-For/-Proto, Forwarded) are believed,
+    # a JSON list of addresses or networks; from any other peer they are ignored.
+    trusted_proxies: tuple[str, ...] = ()
     # Revocation alone by default: the single credentialStatus object that the OB 3.0 JSON
     # Schema (and so the 1EdTech validator) accepts. Adding "suspension" makes credentials
     # suspendable at the price of a second entry, i.e. an array the schema refuses.
@@ -152,6 +170,31 @@ class Settings(BaseSettings):
         if scheme not in ("memory", "redis", "rediss", "redis+unix"):
             raise ValueError("RATE_LIMIT_STORAGE must be memory:// or a redis:// URL")
         return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _check_metrics(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in ("off", "on") or metrics_bind(value) is not None:
+            return value
+        raise ValueError("METRICS: 'off', 'on' or a HOST:PORT to serve /metrics on its own")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                ) from None
+        return tuple(item.strip() for item in value)
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """The separate listener's (host, port), when METRICS names one."""
+        return metrics_bind(self.metrics)
 
     @cached_property
     def sqlalchemy_url(self) -> str:

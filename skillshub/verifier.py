@@ -11,7 +11,6 @@ from badges import status
 from badges.models import IssuedCredential
 from badges.sharing import images
 from badges.verifying import (
-    Fetcher,
     FetchPolicy,
     Limits,
     PinnedDocuments,
@@ -21,6 +20,7 @@ from badges.verifying import (
 from badges.verifying.budget import CpuGate
 from badges.verifying.trust_lists import TrustListError, TrustLists
 from catalogue.errors import DomainError
+from skillshub.metrics import CountingFetcher
 from skillshub.settings import Settings
 
 
@@ -74,7 +74,7 @@ def verification_context(settings: Settings) -> VerificationContext:
         return status.local_status_list(session, base_url, url)
 
     return VerificationContext(
-        fetcher=Fetcher(policy, pinned=pinned),
+        fetcher=CountingFetcher(policy, pinned=pinned),
         base_url=base_url,
         local_status=local_status,
         baked_image=_baked_image,

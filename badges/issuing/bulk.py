@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -28,6 +29,8 @@ from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
+
+log = logging.getLogger("skillshub.bulk")
 
 FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
@@ -188,6 +191,7 @@ def run_job(
         job.status = "running"
         session.add(job)
         session.commit()
+        log.info("bulk job %s started: %d rows", job.uuid, job.total)
         pending = session.exec(
             select(BulkJobRow.id)
             .where(BulkJobRow.job_id == job.id, BulkJobRow.status == "pending")
@@ -231,6 +235,13 @@ def run_job(
         job.finished_at = datetime.now(UTC)
         session.add(job)
         session.commit()
+        log.info(
+            "bulk job %s done: %d issued, %d duplicates, %d failed",
+            job.uuid,
+            job.issued,
+            job.skipped,
+            job.failed,
+        )
         return job
 
 

@@ -61,7 +61,22 @@ def serve(
     except DomainError as exc:
         raise fail(exc.message) from None
     access_log.install()
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port)
+    registry = getattr(application.state, "metrics_registry", None)
+    if settings.metrics_address and registry is not None:
+        from prometheus_client import start_http_server
+
+        metrics_host, metrics_port = settings.metrics_address
+        start_http_server(metrics_port, addr=metrics_host, registry=registry)
+        err.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics", highlight=False)
+    # log_config=None: uvicorn's lines go through skillshub.logs (format, request id, scrubbing);
+    # proxy_headers=False: forwarded headers are believed only from SKILLSHUB_TRUSTED_PROXIES.
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=False,
+    )
 
 
 @app.command()

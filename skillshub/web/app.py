@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,12 +13,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
-from skillshub import __version__
+from skillshub import __version__, logs, metrics
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
 from skillshub.verifier import verification_context
-from skillshub.web import console, csrf, i18n, security_headers
+from skillshub.web import console, csrf, i18n, observability, proxies, security_headers
 from skillshub.web.docs import install_docs
 from skillshub.web.errors import install_error_handlers
 from skillshub.web.limits import BodySizeLimit
@@ -50,7 +49,8 @@ def prepare(settings: Settings, engine: Engine) -> MasterKey:
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = engine or make_engine(settings.sqlalchemy_url)
-    logging.basicConfig(level=settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
+    metrics.install_orm_counters()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +78,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(i18n.LanguageCookie, secure=settings.base_url.startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     security_headers.install(app, hsts=settings.base_url.startswith("https://"))
+    # Outermost: every answer counted and tagged with its request id, with the client's
+    # address and scheme already taken from a trusted proxy's headers.
+    observability.install(
+        app,
+        metrics.app_registry(engine) if settings.metrics != "off" else None,
+        serve_route=settings.metrics == "on",
+    )
+    app.add_middleware(proxies.TrustedProxies, trusted=settings.trusted_proxies)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)

@@ -17,9 +17,8 @@ per process, so N workers allow N times the limit). It logs one warning per outa
 Redis again after `REDIS_RETRY_SECONDS`, so a dead Redis costs one timeout per retry interval,
 not one per request.
 
-The client address is `request.client.host`, the peer of the socket. Behind a reverse proxy
-that is the proxy: every client then shares one budget. Trusting a forwarded-for header from
-configured proxies is future work.
+The client address is `request.client.host`: the peer of the socket, or behind a proxy listed
+in SKILLSHUB_TRUSTED_PROXIES the client it forwarded for (`skillshub.web.proxies`).
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from starlette.exceptions import HTTPException
 from catalogue.errors import Unauthorized
 from catalogue.models import Organisation
 from keys.tokens import authenticate_token, token_organisation
+from skillshub.metrics import RATE_LIMITED
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.rate_limits")
@@ -160,6 +160,8 @@ class RateLimiter:
         act = strategy.hit if spend else strategy.test
         for item in self.limits[rate_class]:
             if not act(item, rate_class, key):
+                if spend:
+                    RATE_LIMITED.labels(rate_class=rate_class.value).inc()
                 reset = strategy.get_window_stats(item, rate_class, key).reset_time
                 raise RateLimited(max(1, math.ceil(reset - time.time())))
 

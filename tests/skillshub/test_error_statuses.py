@@ -43,6 +43,10 @@ BEFORE = {
     "SealCertificateExpired": 422,
     "KeyStoreError": 503,
     "DatabaseError": 503,
+    # Operations (skillshub/ops): raised by CLI commands only; the defaults of their bases.
+    "BackupError": 400,
+    "RestoreRefused": 409,
+    "RotationError": 400,
     "VerifierSettingsError": 503,
     "NotAcceptable": 406,
     "CrossSiteRequest": 403,

@@ -24,6 +24,7 @@ from badges.verifying.plain import headline
 from badges.verifying.presentations import verify_presentation
 from badges.verifying.vc_api import credential_input
 from catalogue.errors import DomainError, UnsupportedMediaType
+from skillshub.metrics import VERIFICATIONS
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.errors import http_status
@@ -109,7 +110,9 @@ async def _request_input(request: Request, context: VerificationContext) -> Inpu
 
 async def _verify(context: VerificationContext, data: Any, email: str | None):
     options = VerifyOptions(recipient_email=email)
-    return await run_in_threadpool(verify, context, data, options=options)
+    report = await run_in_threadpool(verify, context, data, options=options)
+    VERIFICATIONS.labels(verdict=report.verdict.value).inc()
+    return report
 
 
 @router.post("/api/v1/verify")
