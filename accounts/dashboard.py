@@ -17,8 +17,15 @@ from accounts.users import OrgRole, memberships, require_role
 from badges.models import BulkJob, ClaimToken, IssuedCredential, Issuer
 from catalogue.base import pk
 from catalogue.models import MicroCredential, Organisation
+from keys.eseal_models import EXPIRY_WARNING, SealCertificate
 
 RUNNING = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class SealEnding:
+    ends: datetime
+    ended: bool
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class OrgSummary:
     revoked: int
     jobs: list[Job]
     activity: list[AuditEvent]
+    seal: SealEnding | None = None  # the e-seal certificate has ended or ends soon
 
 
 def month_start(now: datetime) -> datetime:
@@ -103,12 +111,32 @@ def running_jobs(session: Session, organisation: Organisation, *, limit: int = 1
     ]
 
 
+def seal_ending(session: Session, org: Organisation, now: datetime) -> SealEnding | None:
+    """When the organisation's soonest-ending active e-seal certificate ends, if that is past
+    or within EXPIRY_WARNING: Europass exports cannot be sealed after it."""
+    cert = session.exec(
+        select(SealCertificate)
+        .where(
+            SealCertificate.organisation_id == pk(org),
+            col(SealCertificate.active),
+            col(SealCertificate.not_after) <= now + EXPIRY_WARNING,
+        )
+        .order_by(col(SealCertificate.not_after))
+        .limit(1)
+    ).first()
+    if cert is None:
+        return None
+    ends = cert.not_after if cert.not_after.tzinfo else cert.not_after.replace(tzinfo=UTC)
+    return SealEnding(ends, ends <= now)
+
+
 def summary(
     session: Session, user: User, membership: OrgRole, *, now: datetime | None = None
 ) -> OrgSummary:
     org = membership.organisation
     role = require_role(session, user, org, Role.viewer)
-    issued, claimed, revoked = figures(session, org, month_start(now or datetime.now(UTC)))
+    now = now or datetime.now(UTC)
+    issued, claimed, revoked = figures(session, org, month_start(now))
     return OrgSummary(
         org,
         role,
@@ -117,6 +145,7 @@ def summary(
         revoked,
         running_jobs(session, org),
         audit.recent(session, pk(org), limit=8),
+        seal_ending(session, org, now),
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
+
+# How early the console and `skillshub doctor` announce a certificate's end: ordering and
+# importing a qualified e-seal's successor takes days to weeks.
+EXPIRY_WARNING = timedelta(days=30)
 
 
 class SealCertificate(SQLModel, table=True):

@@ -19,12 +19,11 @@ from sqlmodel import Session, col, select
 from badges.models import BulkJob
 from catalogue.errors import DomainError
 from catalogue.models import Organisation
-from keys.eseal_models import SealCertificate
+from keys.eseal_models import EXPIRY_WARNING, SealCertificate
 from skillshub.db import check_connection, head_revision
 from skillshub.ops.readiness import migration_problem
 from skillshub.settings import Settings
 
-SEAL_EXPIRY_WARNING = timedelta(days=30)
 STUCK_JOB = timedelta(hours=1)
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -101,7 +100,7 @@ def seal_certificates(session: Session, now: datetime) -> list[Finding]:
                     "exports cannot be sealed: import a new one (`skillshub europass seal …`)",
                 )
             )
-        elif not_after - now <= SEAL_EXPIRY_WARNING:
+        elif not_after - now <= EXPIRY_WARNING:
             found.append(
                 Finding(
                     Level.WARNING,

@@ -21,6 +21,8 @@ from accounts import password_links
 from accounts.models import AuditEvent, ConsoleSession
 from accounts.roles import Role
 from badges.models import IssuedCredential
+from keys import eseal
+from keys.eseal_models import SealCertificate
 from skillshub.settings import Settings
 from skillshub.web import csrf
 from skillshub.web.app import create_app
@@ -372,3 +374,30 @@ def test_the_dashboard_counts_this_months_credentials(
     figures = dict(re.findall(r'data-figure="(\w+)">(\d+)<', page.text))
     assert figures == {"issued": "3", "claimed": "1", "revoked": "1"}
     assert "No issuing job is running" in page.text
+
+
+def test_the_dashboard_warns_before_the_e_seal_certificate_ends(
+    console_as: Callable[..., ConsoleLogin], world: World, session: Session
+) -> None:
+    eseal.ensure_demo_seals(session, world.master_key)
+    seal = session.exec(
+        select(SealCertificate).where(SealCertificate.organisation_id == world.org.id)
+    ).one()
+    owner = console_as(world.org, Role.owner)
+    assert f'id="seal-ending-{world.org.slug}"' not in owner.client.get("/console").text
+
+    seal.not_after = datetime.now(UTC) + timedelta(days=12)
+    session.add(seal)
+    session.commit()
+    page = owner.client.get("/console").text
+    notice = page.split(f'id="seal-ending-{world.org.slug}"')[1].split("</p>")[0]
+    assert "order its successor" in notice and "/organisation/seal" in notice
+    assert f"{seal.not_after:%d %B %Y}" in notice
+
+    seal.not_after = datetime.now(UTC) - timedelta(days=1)
+    session.add(seal)
+    session.commit()
+    viewer = console_as(world.org, Role.viewer)
+    notice = viewer.client.get("/console").text.split(f'id="seal-ending-{world.org.slug}"')[1]
+    notice = notice.split("</p>")[0]
+    assert "cannot be sealed" in notice and "/organisation/seal" not in notice  # owners import
