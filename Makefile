@@ -24,8 +24,9 @@ $(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
+# mypy reads the benchmarks too, so their packages (the bench extra) are installed with it.
 $(LINT_STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	$(BIN)/python -m pip install --quiet -e '.[lint,bench]'
 	touch $@
 
 $(BENCH_STAMP): $(RUN_STAMP)
