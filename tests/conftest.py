@@ -28,7 +28,7 @@ from tests.support.reference import MISSING_REFERENCE, REFERENCE
 
 # Browser fixtures (live server, one Chromium per session) and console sign-in
 # (tests/support/console.py) for every test module.
-pytest_plugins = ["tests.browser", "tests.support.console"]
+pytest_plugins = ["tests.browser", "tests.support.console", "tests.support.console_browser"]
 
 DATABASES = ("sqlite", "postgresql")
 # e.g. SKILLSHUB_TEST_DATABASES=sqlite (make test-fast): the other databases' copies of each

@@ -15,56 +15,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
-from catalogue.models import Course, MicroCredential, Organisation
-from skillshub.demo import DEMO_PASSWORD, load_demo
-from skillshub.settings import Settings
+from skillshub.demo import DEMO_PASSWORD
 from skillshub.web.console import nav
+from tests.support.console_browser import DEMO_ORG, DEMO_OWNER, create_micro_credential, sign_in
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
-ORG = "voltacademy"
-OWNER = f"owner@{ORG}.example"
+ORG = DEMO_ORG
+OWNER = DEMO_OWNER
 SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture
-def demo(settings: Settings, engine: Engine) -> dict[str, str]:
-    with Session(engine) as session:
-        load_demo(session, settings)
-        session.commit()
-        org = session.exec(select(Organisation).where(Organisation.slug == ORG)).one()
-        course = session.exec(select(Course).where(Course.organisation_id == org.id)).first()
-        assert course is not None
-        mc = session.exec(
-            select(MicroCredential).where(MicroCredential.course_id == course.id)
-        ).first()
-        assert mc is not None
-        return {"course": course.slug, "mc": mc.slug}
-
-
-@pytest.fixture
-def owner_page(browser_page: Any, demo: dict[str, str]) -> Iterator[Any]:
+def owner_page(browser_page: Any, demo_catalogue: dict[str, str]) -> Iterator[Any]:
     page = browser_page
-    page.goto("/console/login")
-    page.fill("input[name=email]", OWNER)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/console$"))
+    sign_in(page, OWNER, DEMO_PASSWORD)
     yield page
 
 
-def console_pages(demo: dict[str, str]) -> list[str]:
+def console_pages(demo_catalogue: dict[str, str]) -> list[str]:
     """Every console page an owner reaches: the navigation's, plus the catalogue's forms."""
     pages = [item.path.replace("{slug}", ORG) for item in nav.items()]
     pages += [
         f"/console/orgs/{ORG}/micro-credentials/new",
-        f"/console/orgs/{ORG}/micro-credentials/{demo['mc']}/edit",
+        f"/console/orgs/{ORG}/micro-credentials/{demo_catalogue['mc']}/edit",
         f"/console/orgs/{ORG}/courses/new",
-        f"/console/orgs/{ORG}/courses/{demo['course']}/edit",
+        f"/console/orgs/{ORG}/courses/{demo_catalogue['course']}/edit",
     ]
     return list(dict.fromkeys(pages))
 
@@ -84,12 +62,12 @@ def axe_violations(page: Any) -> list[str]:
 
 
 def test_every_console_page_passes_axe_and_fits_360_px(
-    owner_page: Any, demo: dict[str, str]
+    owner_page: Any, demo_catalogue: dict[str, str]
 ) -> None:
     page = owner_page
     checked: dict[str, int] = {}
     problems: list[str] = []
-    for path in console_pages(demo):
+    for path in console_pages(demo_catalogue):
         for width in (1280, 360):
             page.set_viewport_size({"width": width, "height": 900})
             answer = page.goto(path)
@@ -149,7 +127,7 @@ def _add_skill(page: Any, outcome: int, words: str, label: str) -> None:
 
 
 def test_the_keyboard_alone_reaches_everything_and_fills_the_form(
-    owner_page: Any, demo: dict[str, str]
+    owner_page: Any, demo_catalogue: dict[str, str]
 ) -> None:
     page = owner_page
     page.goto(f"/console/orgs/{ORG}/catalogue")
@@ -187,44 +165,14 @@ def test_the_keyboard_alone_reaches_everything_and_fills_the_form(
     assert "Keyboard-made credential" in page.content()
 
 
-def test_the_catalogue_part_of_the_journey(browser_page: Any, demo: dict[str, str]) -> None:
+def test_the_catalogue_part_of_the_journey(
+    browser_page: Any, demo_catalogue: dict[str, str]
+) -> None:
     page = browser_page
     page.goto(f"/console/orgs/{ORG}/catalogue")  # asks to sign in, and comes back
     page.wait_for_url(re.compile(r"/console/login"))
-    page.fill("input[name=email]", OWNER)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/catalogue$"))
-    page.click("text=New micro-credential")
-    page.fill("[name=title]", "Battery workshop safety")
-    page.select_option("[name=course]", demo["course"])
-    page.fill("[name='learning_outcomes.1.text']", "Works safely on battery packs.")
-    for words, label in (
-        ("battery des", "battery design"),
-        ("battery chem", "battery chemistry"),
-        ("battery manag", "battery management systems"),
-    ):
-        page.fill("[name='learning_outcomes.1.q']", "")
-        page.type("[name='learning_outcomes.1.q']", words, delay=20)
-        option = page.locator("[data-outcome='1'] [role=option]", has_text=re.compile(f"^{label}$"))
-        option.click()
-        page.wait_for_selector(f"[data-chosen] label:has-text('{label}')")
-    page.select_option("[name=eqf_level]", "5")
-    page.fill("[name=workload_hours]", "16")
-    page.select_option("[name=mode]", "presential")
-    page.select_option("[name=assessment_type]", "practical-assessment")
-    page.select_option("[name=quality_assurance]", "institutional-quality-assurance")
-    page.set_input_files("[name=badge_image]", files=[])
-    page.click("button[value=save]")
-    page.wait_for_url(re.compile(r"notice=mc_saved"))
-    assert (
-        page.locator("tr", has_text="Battery workshop safety").locator(".state").inner_text()
-        == "draft"
-    )
-    page.locator("tr", has_text="Battery workshop safety").locator(
-        "button", has_text="Publish"
-    ).click()
-    page.wait_for_url(re.compile(r"notice=mc_published"))
+    sign_in(page, OWNER, DEMO_PASSWORD, then=r"/catalogue$")
+    create_micro_credential(page, ORG, demo_catalogue["course"], "Battery workshop safety")
     page.goto(f"/organisations/{ORG}")
     page.click("text=Battery workshop safety")
     for label in ("battery design", "battery chemistry", "battery management systems"):

@@ -20,6 +20,7 @@ from accounts.roles import Role
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, StagedUpload
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
+from tests.support.class_lists import class_list
 from tests.support.console import HTML, ConsoleLogin
 from tests.support.csrf import csrf_fields
 from tests.support.world import World, make_world
@@ -40,20 +41,6 @@ def _rows(engine: Engine, model: type) -> list:
 def _events(engine: Engine, action: str) -> list[AuditEvent]:
     with Session(engine) as fresh:
         return list(fresh.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
-
-
-def class_list(people: int = 30, *, bad_row: int | None = 17) -> bytes:
-    """An XLSX class list with German headers; one row's e-mail is broken."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Kurs März"
-    sheet.append(["Vorname", "Nachname", "E-Mail", "Note"])
-    for n in range(1, people + 1):
-        email = f"lerner{n}@example.org" if n != bad_row else f"lerner{n}(at)example.org"
-        sheet.append([f"Lerner{n}", "Müller", email, "1,7"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def upload(login: ConsoleLogin, world: World, data: bytes, filename: str = "kurs.xlsx"):

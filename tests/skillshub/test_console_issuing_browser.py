@@ -18,19 +18,11 @@ from accounts import bulk_issue
 from accounts.roles import Role
 from badges.issuing import bulk
 from badges.models import BulkJob, IssuedCredential
-from tests.skillshub.test_console_issuing import class_list
+from tests.support.class_lists import class_list, class_list_csv
 from tests.support.console import PASSWORD, add_user
 from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.browser
-
-
-def _same_list_as_csv() -> bytes:
-    lines = ["Vorname;Nachname;E-Mail;Note"]
-    for n in range(1, 31):
-        email = f"lerner{n}@example.org" if n != 17 else f"lerner{n}(at)example.org"
-        lines.append(f"Lerner{n};Müller;{email};1,7")
-    return b"\xef\xbb\xbf" + "\r\n".join(lines).encode("cp1252") + b"\r\n"
 
 
 def test_issue_a_class_from_a_spreadsheet_and_revoke_one(
@@ -114,7 +106,7 @@ def test_issue_a_class_from_a_spreadsheet_and_revoke_one(
 
     # The same list, as German Excel saves "CSV": through the service, the same verdicts.
     staged = bulk_issue.upload_as(
-        session, user, world.org, filename="kurs.csv", data=_same_list_as_csv(), max_bytes=2**20
+        session, user, world.org, filename="kurs.csv", data=class_list_csv(), max_bytes=2**20
     )
     preview = bulk_issue.preview_as(session, user, world.org, staged.uuid)
     assert preview.table.notes == ["semicolon-separated text, Windows-1252"]
