@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from skillshub.demo import DEMO_PASSWORD
 from skillshub.web.console import nav
-from tests.support.console_browser import DEMO_ORG, DEMO_OWNER, create_micro_credential, sign_in
+from tests.support.console_browser import (
+    DEMO_ORG,
+    DEMO_OWNER,
+    axe_violations,
+    create_micro_credential,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 ORG = DEMO_ORG
 OWNER = DEMO_OWNER
-SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture
@@ -45,20 +48,6 @@ def console_pages(demo_catalogue: dict[str, str]) -> list[str]:
         f"/console/orgs/{ORG}/courses/{demo_catalogue['course']}/edit",
     ]
     return list(dict.fromkeys(pages))
-
-
-def axe_violations(page: Any) -> list[str]:
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: run `make setup-test` (npm installs axe-core)")
-    # Through the DevTools protocol: the page's CSP (no inline script) stays in force.
-    page.evaluate(AXE.read_text() + "\n;undefined")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['impact']}: {v['id']} ({v['help']}) at "
-        + ", ".join(str(n["target"]) for n in v["nodes"][:5])
-        for v in result["violations"]
-        if v["impact"] in SERIOUS
-    ]
 
 
 def test_every_console_page_passes_axe_and_fits_360_px(
@@ -116,9 +105,11 @@ def _add_skill(page: Any, outcome: int, words: str, label: str) -> None:
     page.wait_for_selector(f"[data-outcome='{outcome}'] [role=option]:has-text('{label}')")
     for _ in range(10):
         page.keyboard.press("ArrowDown")
+        # Null-safe: a late search answer may redraw the list between two key presses.
         active = page.evaluate(
-            "() => document.getElementById("
-            "document.activeElement.getAttribute('aria-activedescendant')).textContent"
+            "() => { const id = document.activeElement.getAttribute('aria-activedescendant');"
+            " const option = id && document.getElementById(id);"
+            " return option ? option.textContent : null; }"
         )
         if active == label:
             break

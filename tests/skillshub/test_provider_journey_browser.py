@@ -23,7 +23,13 @@ from badges.models import IssuedCredential
 from catalogue.models import MicroCredential
 from skillshub.demo import DEMO_PASSWORD
 from tests.support.class_lists import class_list, class_list_csv
-from tests.support.console_browser import DEMO_ORG, DEMO_OWNER, create_micro_credential, sign_in
+from tests.support.console_browser import (
+    DEMO_ORG,
+    DEMO_OWNER,
+    axe_violations,
+    create_micro_credential,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -56,9 +62,18 @@ def test_the_provider_journey_from_sign_in_to_sign_out(
 ) -> None:
     page = browser_page
     base = f"/console/orgs/{DEMO_ORG}"
+    # Pages outside the navigation (the preview, the job, a credential's page) are checked with
+    # axe-core here, on the way; test_console_browser checks the navigation's pages.
+    inaccessible: dict[str, list[str]] = {}
+
+    def check_accessibility(step: str) -> None:
+        found = axe_violations(page)
+        if found:
+            inaccessible[step] = found
 
     page.goto("/console")
     page.wait_for_url(re.compile(r"/console/login"))
+    assert not inaccessible, inaccessible
     sign_in(page, DEMO_OWNER, DEMO_PASSWORD)
 
     create_micro_credential(page, DEMO_ORG, demo_catalogue["course"], TITLE)
@@ -81,6 +96,7 @@ def test_the_provider_journey_from_sign_in_to_sign_out(
     workbook.write_bytes(class_list())
     _upload(page, mc_slug, workbook)
     _preview_shows_the_bad_row(page)
+    check_accessibility("preview")
     assert page.get_by_label("Micro-credential to award").input_value() == mc_slug
     page.get_by_role("button", name="Issue 29 badges").click()
     page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}.*"))
@@ -88,6 +104,7 @@ def test_the_provider_journey_from_sign_in_to_sign_out(
         "() => document.querySelector('progress.job').value === 30", timeout=60_000
     )
     page.wait_for_selector("text=Done: 29 issued, 0 already had it, 1 failed.", timeout=60_000)
+    check_accessibility("job")
 
     page.get_by_role("link", name="See recipients").click()
     page.wait_for_load_state()
@@ -96,12 +113,15 @@ def test_the_provider_journey_from_sign_in_to_sign_out(
     assert page.locator("tbody tr").count() == 29
 
     page.get_by_role("link", name="Lerner5 Müller").click()
+    page.wait_for_load_state()
+    check_accessibility("credential")
     page.get_by_label("Reason").last.fill(REASON)
     page.get_by_label("I understand that revocation cannot be undone.").check()
     page.get_by_role("button", name="Revoke the badge").click()
     page.wait_for_load_state()
     assert "The badge is revoked" in page.get_by_role("status").first.inner_text()
     assert f"Revoked by {DEMO_OWNER}: {REASON}" in page.inner_text("ol.history")
+    check_accessibility("credential, revoked")
     with Session(engine) as fresh:
         issued = fresh.exec(
             select(IssuedCredential).where(IssuedCredential.micro_credential_id == mc_id)

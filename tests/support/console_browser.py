@@ -9,6 +9,7 @@ draft with three ESCO skills found as you type, saved, then published from the l
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from catalogue.models import Course, MicroCredential, Organisation
 from skillshub.demo import load_demo
 from skillshub.settings import Settings
 
+AXE = Path(__file__).parents[1] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
 DEMO_ORG = "voltacademy"
 DEMO_OWNER = f"owner@{DEMO_ORG}.example"
 THREE_SKILLS = (
@@ -80,3 +83,18 @@ def create_micro_credential(page: Any, org: str, course: str, title: str) -> Non
     row.locator("button", has_text="Publish").click()
     page.wait_for_url(re.compile(r"notice=mc_published"))
     assert page.locator("tr", has_text=title).locator(".state").inner_text() == "published"
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run `make setup-test` (npm installs axe-core)")
+    # Through the DevTools protocol: the page's CSP (no inline script) stays in force.
+    page.evaluate(AXE.read_text() + "\n;undefined")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in SERIOUS
+    ]
