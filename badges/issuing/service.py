@@ -488,7 +488,8 @@ def build_credential(
 
 
 def _evidence(mc: MicroCredential, recipient: Recipient) -> dict[str, Any]:
-    """The assessment that proved the achievement (and the learner's evidence URL, if any)."""
+    """The assessment that proved the achievement, with the provider's narrative and the
+    learner's evidence URL when given."""
     assessment = _concept("assessment", mc.assessment_type)["prefLabel"]
     evidence: dict[str, Any] = {"id": recipient.evidence_url} if recipient.evidence_url else {}
     assessed = (
