@@ -22,8 +22,10 @@ from typer.testing import CliRunner
 from accounts.models import AuditEvent
 from accounts.roles import Role
 from badges import issuing, recipients, status
+from badges.issuing import vc_api
 from badges.models import IssuedCredential, StatusChange
 from badges.sharing import delivery
+from openbadges_schemas.loader import CREDENTIALS_V2
 from skillshub.cli import app as cli
 from skillshub.settings import Settings
 from tests.support.console import ConsoleLogin
@@ -369,3 +371,29 @@ def test_api_and_cli_changes_are_in_the_audit_log(
     assert (
         cli_suspend.details == {"reason": "check"} and cli_suspend.organisation_id == world.org.id
     )
+
+
+def test_a_vc_api_credential_is_listed_and_shown_without_an_award_or_e_mail(
+    console_as: Login, world: World, session: Session
+) -> None:
+    signed = vc_api.issue_submitted(
+        session,
+        world.master_key,
+        organisation_id=world.org.id,
+        credential={
+            "@context": [CREDENTIALS_V2, {"@vocab": "https://skillshub.example/vocab#"}],
+            "type": ["VerifiableCredential", "ExampleCredential"],
+            "issuer": world.issuer.did,
+            "credentialSubject": {"id": "did:example:learner", "skill": "welding"},
+        },
+        options={},
+        base_url="http://testserver",
+    )
+    session.commit()
+    issuer = console_as(world.org, Role.issuer)
+    listing = issuer.client.get(f"/console/orgs/{world.org.slug}/recipients").text
+    assert "Signed through the VC-API" in listing and ">None<" not in listing
+    page = issuer.client.get(_cred(world, signed))
+    assert page.status_code == 200
+    assert "Signed through the VC-API" in page.text and "None" not in page.text
+    assert "Send a new claim link" not in page.text  # no one to send it to
