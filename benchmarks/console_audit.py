@@ -20,8 +20,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from html import unescape
@@ -37,13 +36,10 @@ from accounts.roles import Role
 from accounts.users import add_member, create_user
 from catalogue.base import pk
 from keys.sealing import generate_master_key
-from skillshub.db import make_engine, upgrade
+from skillshub.db import make_engine
 from skillshub.demo import make_world
-from skillshub.devsupport import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_unreachable_reason,
-)
+from skillshub.devsupport import bench_database as database
+from skillshub.devsupport import postgres_unreachable_reason
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE
@@ -65,27 +61,6 @@ ACTIONS = [
     "user.sign_in",
 ]
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            url = f"sqlite:///{directory}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"skillshub_bench_{uuid.uuid4().hex[:8]}"
-    url = create_postgres_database(name)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        drop_postgres_database(name)
 
 
 def _seed(session: Session, organisation_id: int, count: int) -> float:

@@ -23,8 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,11 +42,8 @@ from catalogue.models import MicroCredential
 from keys.sealing import generate_master_key
 from skillshub.db import make_engine, upgrade
 from skillshub.demo import World, make_world
-from skillshub.devsupport import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_unreachable_reason,
-)
+from skillshub.devsupport import bench_database as database
+from skillshub.devsupport import postgres_unreachable_reason
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE
@@ -55,20 +51,6 @@ from skillshub.web.console.auth import COOKIE
 FIRST = ["Ada", "Grace", "Alan", "Zoë", "Jürgen", "Émile", "Katherine", "Linus", "Ola", "Mia"]
 LAST = ["Lovelace", "Hopper", "Turing", "Müller", "Schmidt", "Dupont", "Johnson", "Nowak"]
 HTML = {"accept": "text/html"}
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    name = f"skillshub_bench_{uuid.uuid4().hex[:8]}"
-    url = create_postgres_database(name)
-    try:
-        yield url
-    finally:
-        drop_postgres_database(name)
 
 
 def _second_micro_credential(session: Session, world: World) -> MicroCredential:

@@ -21,8 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,13 +41,10 @@ from catalogue.base import pk
 from keys import store
 from keys.sealing import generate_master_key
 from openbadges_schemas.loader import default_loader
-from skillshub.db import make_engine, upgrade
+from skillshub.db import make_engine
 from skillshub.demo import World, make_world
-from skillshub.devsupport import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_unreachable_reason,
-)
+from skillshub.devsupport import bench_database as database
+from skillshub.devsupport import postgres_unreachable_reason
 
 BASE_URL = "https://badges.example"
 ANCHORS = (
@@ -60,28 +56,6 @@ ANCHORS = (
 # 12 taken draws in a row (status._DRAWS), which at 75 % happens to 3 % of allocations.
 FILL = 0.5
 REVOKED = 0.05  # share of allocated entries whose bit is set, for a realistic encodedList
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    """A migrated, empty database URL of the kind ("sqlite" | "postgresql"), removed after."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            url = f"sqlite:///{directory}/bench.db"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"skillshub_bench_{uuid.uuid4().hex[:8]}"
-    url = create_postgres_database(name)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        drop_postgres_database(name)
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:

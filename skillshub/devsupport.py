@@ -8,12 +8,16 @@ The reference set (../shared/reference beside the clone) is never copied into th
 from __future__ import annotations
 
 import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from skillshub.db import make_engine
+from skillshub.db import make_engine, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_ENV = "SKILLSHUB_REFERENCE_DIR"
@@ -62,3 +66,25 @@ def drop_postgres_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> No
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def bench_database(kind: str) -> Iterator[str]:
+    """A migrated, empty database URL of the kind ("sqlite" | "postgresql"), removed after."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite:///{directory}/bench.db"
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            yield url
+        return
+    name = f"skillshub_bench_{uuid.uuid4().hex[:8]}"
+    url = create_postgres_database(name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
