@@ -46,6 +46,13 @@ def _message(
     return message
 
 
+def link_message(
+    settings: ConsoleMailSettings, to: str, subject: str, paragraphs: list[str], link: str
+) -> EmailMessage:
+    """An e-mail carrying a one-time link (also the learners' backpack sign-in link)."""
+    return _message(settings, to, subject, paragraphs, link)
+
+
 def reset_message(
     settings: ConsoleMailSettings, to: str, link: str, expires_at: datetime
 ) -> EmailMessage:

@@ -98,6 +98,10 @@ class IssuedCredential(SQLModel, table=True):
     # Name and e-mail case- and accent-folded (badges.recipients.fold), for one search that
     # behaves alike on SQLite and PostgreSQL.
     search_text: str = Field(default="", max_length=700, sa_column_kwargs={"server_default": ""})
+    # When the learner's personal data was erased (they deleted their backpack account): the
+    # name, address and signed text are gone; the status entries that revocation needs stay
+    # (`signed` then holds only {"credentialStatus": …}, unsigned; backpack.leave).
+    erased_at: datetime | None = timestamp(nullable=True, default_now=False)
 
 
 class IdempotencyKey(SQLModel, table=True):

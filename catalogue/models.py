@@ -20,6 +20,7 @@ HAND_MADE_SCHEMA_PREFIXES = (
     "search_fts",
     "ix_search_document_fts",
     "ix_issued_credential_search_trgm",  # PostgreSQL's trigram index of the recipients search
+    "ix_issued_credential_recipient_lower",  # lower(recipient_email): a backpack's badges
 )
 
 

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401 - imported for its tables
+import backpack.models  # noqa: F401
 import badges.models  # noqa: F401
 import catalogue.models
 import keys.eseal_models

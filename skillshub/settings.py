@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     # more mail is sent, and the answer still does not tell whether the address has a user).
     rate_limit_password_reset: str = "5/minute;30/hour"
     rate_limit_password_reset_email: str = "3/hour;10/day"
+    # Backpack sign-in links: requests per address, and mails per e-mail address asked for
+    # (beyond it no more mail goes out; the answer is the same, known address or not).
+    rate_limit_backpack_sign_in: str = "10/minute;60/hour"
+    rate_limit_backpack_sign_in_email: str = "3/hour;10/day"
+    # A backpack's sign-in link works once, this long; its sessions last this many days.
+    backpack_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    backpack_session_days: int = Field(default=30, ge=1, le=365)
     # Console sessions end this long after sign-in (or at sign-out, or when revoked).
     console_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     # One-time links to set a password (`skillshub user create` without --password-stdin).
@@ -151,6 +158,8 @@ class Settings(BaseSettings):
         "rate_limit_sign_in_code",
         "rate_limit_password_reset",
         "rate_limit_password_reset_email",
+        "rate_limit_backpack_sign_in",
+        "rate_limit_backpack_sign_in_email",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -205,6 +214,14 @@ class Settings(BaseSettings):
     @property
     def learner_session_ttl(self) -> timedelta:
         return timedelta(days=self.learner_session_days)
+
+    @property
+    def backpack_link_ttl(self) -> timedelta:
+        return timedelta(minutes=self.backpack_link_minutes)
+
+    @property
+    def backpack_session_ttl(self) -> timedelta:
+        return timedelta(days=self.backpack_session_days)
 
     @property
     def console_session_ttl(self) -> timedelta:

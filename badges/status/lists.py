@@ -213,7 +213,8 @@ def allocate_entries(
 
 def _entry(session: Session, record: IssuedCredential, purpose: str) -> tuple[StatusList, int]:
     """The list and index a credential holds for a purpose, read from the stored credential."""
-    if record.format == "ldp":
+    # An erased credential keeps its status entries as plain JSON (backpack.leave).
+    if record.format == "ldp" or record.erased_at is not None:
         document = json.loads(record.signed)
     else:
         document = vc_jwt.decode_unverified(record.signed)[1]

@@ -26,6 +26,7 @@ from skillshub.web.pages import STATIC_DIR, templates
 from skillshub.web.rate_limits import RateLimiter, limit_route
 from skillshub.web.routes import (
     audit,
+    backpack,
     catalogue,
     catalogue_pages,
     europass,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)
+    app.include_router(backpack.router)
     app.include_router(europass.router)
     app.include_router(catalogue_pages.router)
     app.include_router(console.router)

@@ -63,6 +63,8 @@ class RateClass(StrEnum):
     SIGN_IN_CODE = "sign_in_code"  # per user: wrong second-factor codes (spent in the route)
     PASSWORD_RESET = "password_reset"  # per address: password-reset requests
     PASSWORD_RESET_EMAIL = "password_reset_email"  # per e-mail address asked for (in the route)
+    BACKPACK_SIGN_IN = "backpack_sign_in"  # per address: backpack sign-in links asked for, opened
+    BACKPACK_SIGN_IN_EMAIL = "backpack_sign_in_email"  # per e-mail address (in the route)
 
 
 # The per-address budget of each limited route, by method and path template: one table for the
@@ -88,6 +90,10 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/console/reset-password/new"): RateClass.SIGN_IN,
     ("POST", "/console/invite"): RateClass.SIGN_IN,
     ("POST", "/console/reset-password"): RateClass.PASSWORD_RESET,
+    ("POST", "/backpack/sign-in"): RateClass.BACKPACK_SIGN_IN,
+    ("GET", "/backpack/sign-in/link"): RateClass.BACKPACK_SIGN_IN,
+    ("POST", "/backpack/sign-in/link"): RateClass.BACKPACK_SIGN_IN,
+    ("POST", "/backpack/import"): RateClass.VERIFY,
 }
 
 

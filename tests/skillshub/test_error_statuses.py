@@ -77,12 +77,25 @@ BEFORE = {
     "SpreadsheetError": 422,
     "UploadGone": 404,
     "CredentialRevoked": 409,
+    # the learner's backpack (issue 17)
+    "SignInLinkInvalid": 404,
+    "ImportRefused": 422,
+    "BackpackFull": 409,
+    "HandleTaken": 409,
 }
 
 
 def _import_everything() -> None:
     """Import every module of the project's packages, so every DomainError subclass exists."""
-    for name in ("accounts", "catalogue", "badges", "keys", "skillshub", "openbadges_schemas"):
+    for name in (
+        "accounts",
+        "backpack",
+        "catalogue",
+        "badges",
+        "keys",
+        "skillshub",
+        "openbadges_schemas",
+    ):
         package = importlib.import_module(name)
         for info in pkgutil.walk_packages(package.__path__, f"{name}."):
             if ".migrations" not in info.name:
@@ -97,7 +110,15 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 def _project_errors() -> set[type[DomainError]]:
     _import_everything()
-    project = ("accounts.", "catalogue.", "badges.", "keys.", "skillshub.", "openbadges_schemas.")
+    project = (
+        "accounts.",
+        "backpack.",
+        "catalogue.",
+        "badges.",
+        "keys.",
+        "skillshub.",
+        "openbadges_schemas.",
+    )
     return {DomainError} | {c for c in _subclasses(DomainError) if c.__module__.startswith(project)}
 
 

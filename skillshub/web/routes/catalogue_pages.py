@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from backpack import items as backpack_items
 from badges import issuing
 from badges.issuing import issuers
 from badges.sharing import images
@@ -35,6 +36,7 @@ from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
+from skillshub.web.learner_auth import signed_in_learner
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, spend_per_address
@@ -278,17 +280,34 @@ def _gap_values(
 
 
 @router.get("/gap", response_class=HTMLResponse)
-def gap_page(
+async def gap_page(
     request: Request,
-    session: SessionDep,
+    context: ContextDep,
     job_role: str = "",
     have: Annotated[list[str] | None, Query()] = None,
     iris: str = "",
     show: str = "",
+    backpack: str = "",
 ) -> HTMLResponse:
     """Step 1 picks a job role; step 2 ticks the skills the learner has (or takes pasted
-    IRIs); `show` asks for the result: the missing skills and a training path."""
-    values, error = _gap_values(session, job_role, have or [], iris, bool(show))
+    IRIs); `show` asks for the result: the missing skills and a training path. With
+    `backpack=1` and a signed-in learner, the backpack's badges count, verified as a POST's
+    would be (and on the same budget)."""
+    session = context.session
+    assert session is not None
+    learner = signed_in_learner(request, session) if backpack else None
+    held: list[HeldCredential] | None = None
+    proven: list[str] | None = None
+    if learner is not None:
+        badges = await run_in_threadpool(backpack_items.gap_credentials, session, learner)
+        if badges:
+            spend_per_address(request, RateClass.VERIFY)
+        proven, held = await run_in_threadpool(proven_skills, context, badges)
+    values, error = await run_in_threadpool(
+        _gap_values, session, job_role, have or [], iris, bool(show), held, proven
+    )
+    values["backpack"] = learner is not None
+    values["backpack_asked"] = bool(backpack)
     status_code = http_status(error) if error is not None else 200
     return _page(request, "catalogue/gap.html", values, status_code=status_code)
 

@@ -27,15 +27,16 @@ from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, Pay
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line
 from skillshub.settings import Settings
+from skillshub.web import learner_auth
 from skillshub.web.csrf import CsrfDep
-from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep, get_settings
+from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep
 from skillshub.web.errors import NotAcceptable, http_status
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["learner"])
 
-COOKIE = "shub_learner"
+COOKIE = learner_auth.CLAIM_COOKIE
 _DIGITS = re.compile(r"[0-9]+")
 JSONLD = "application/ld+json"
 JWT = "application/jwt"
@@ -64,8 +65,9 @@ def negotiate(accept: str, native: str) -> tuple[str, str] | None:
 
 
 def _owned(request: Request, session: Session, credential_id: str) -> IssuedCredential | None:
-    ttl = get_settings(request).learner_session_ttl
-    return delivery.learner_credential(session, credential_id, request.cookies.get(COOKIE), ttl=ttl)
+    """The learner's authority over a credential: a claim-link session or a signed-in
+    backpack learner of its recipient address (skillshub.web.learner_auth)."""
+    return learner_auth.owned_credential(request, session, credential_id)
 
 
 def _visible(
@@ -317,7 +319,8 @@ def _not_owner(request: Request) -> HTMLResponse:
         403,
         "Open your claim link first",
         "This page is for the badge's owner. Open the claim link from your e-mail in this "
-        "browser; if it has expired or was used elsewhere, ask the issuer for a new one.",
+        "browser, or sign in to your backpack (/backpack) with the address the badge was "
+        "sent to; if the link has expired or was used elsewhere, ask the issuer for a new one.",
     )
 
 
