@@ -252,10 +252,7 @@ def test_every_learner_route_is_limited() -> None:
 
 def test_every_table_entry_is_exercised() -> None:
     # A renamed route would leave its entry unmatched: the 429 tests above then fail.
-    exercised = {
-        tuple(name.split(" ", 1))
-        for name in ALL_CALLS
-    }
+    exercised = {tuple(name.split(" ", 1)) for name in ALL_CALLS}
     assert set(PER_ADDRESS_ROUTES) <= exercised
 
 
