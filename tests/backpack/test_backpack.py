@@ -245,6 +245,9 @@ def test_profile_collections_and_the_zip(
     assert '<meta property="og:title" content="Badges of Ada L.">' in profile.text
     assert 'property="og:url" content="http://testserver/profiles/ada-l"' in profile.text
     assert EMAIL not in profile.text
+    german = stranger.get("/profiles/ada-l", params={"lang": "de"})
+    assert "<title>Badges von Ada L. · Skills Hub</title>" in german.text
+    assert '<span class="tag ok">Gültig</span>' in german.text
     # The import is not shown until the learner picks it.
     assert stranger.get(f"/profiles/ada-l/badges/{imported.key}").status_code == 404
 
