@@ -295,6 +295,7 @@ def test_leaving_erases_personal_data_and_revocation_still_works(
     session: Session,
     world: World,
     caplog: pytest.LogCaptureFixture,
+    console_as,
 ) -> None:
     hub_id = issue(client, world, EMAIL)
     other_id = issue(client, world, "grace@example.org", name="Grace Hopper")
@@ -334,6 +335,13 @@ def test_leaving_erases_personal_data_and_revocation_still_works(
     assert revoked.status_code == 200, revoked.text
     session.rollback()
     assert session.get(IssuedCredential, record.id).revoked_at is not None
+    # The issuer's console still lists it, named only as erased.
+    issuer_staff = console_as(world.org)
+    listed = issuer_staff.client.get(f"/console/orgs/{world.org.slug}/recipients")
+    assert listed.status_code == 200 and "erased at the learner" in listed.text
+    assert EMAIL not in listed.text and "Grace Hopper" in listed.text
+    one = issuer_staff.client.get(f"/console/orgs/{world.org.slug}/credentials/{hub_id}")
+    assert one.status_code == 200 and EMAIL not in one.text
 
 
 # --- the skills gap ------------------------------------------------------------------------
@@ -379,3 +387,22 @@ def test_the_gap_page_counts_the_backpacks_badges(
     assert "proven by a badge" in with_backpack.text and "proven by a badge" not in without.text
     # The step forms carry the choice on.
     assert '<input type="hidden" name="backpack" value="1">' in with_backpack.text
+
+
+def test_import_from_a_link_shows_a_registered_providers_trust(
+    client: TestClient, settings: Settings, session: Session, world: World
+) -> None:
+    # A badge page of this hub, made public by its owner elsewhere: imported by its link,
+    # read from the database (our own documents), its issuer a registered provider.
+    other = issue(client, world, "grace@example.org", name="Grace Hopper")
+    session.exec(select(IssuedCredential).where(IssuedCredential.uuid == other)).one().public = True
+    session.commit()
+    sign_in(client, settings, EMAIL)
+    refused = _form(client, "/backpack/import", {"url": "ftp://example.org/badge.json"})
+    assert refused.status_code == 422 and "https://" in refused.text
+    added = _form(client, "/backpack/import", {"url": f"http://testserver/credentials/{other}"})
+    assert added.headers["location"] == "/backpack?notice=imported", added.text
+    page = client.get("/backpack")
+    assert "registered provider" in page.text and "Voltacademy GmbH" in page.text
+    item = session.exec(select(BackpackItem)).one()
+    assert item.kind == "import" and item.container == "json"
