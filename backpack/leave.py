@@ -4,7 +4,8 @@ revocation needs.
 Erased: the account (address, handle, name), its sessions and sign-in links, its imports and
 collections; and on every credential this hub issued to the address, the recipient's name,
 address, DID and identity hash, the evidence and grade, the issuer's external id, the claim
-links and sessions, the bulk-issue row that carried the address, and the signed text itself
+links and sessions, the bulk-issue row that carried the address, the masked address in the
+issuer's audit log, and the signed text itself
 (it names the learner). Kept: the credential's id, issuer, micro-credential, dates and state,
 and its status entries (`signed` becomes {"credentialStatus": …}, unsigned), so the issuer
 can still revoke or suspend it and every copy the learner took away follows. Its page is
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from accounts.models import AuditEvent
 from backpack import items as backpack_items
 from backpack.models import (
     BackpackCollection,
@@ -61,6 +63,16 @@ def erase_credential(session: Session, record: IssuedCredential, now: datetime) 
         .where(col(BulkJobRow.credential_uuid) == record.uuid)
         .values(payload="{}", external_id=None, error=None)
     )
+    # The issuer's audit log names the recipient masked ("a…@example.org"): that goes too.
+    events = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.subject_type == "credential", AuditEvent.subject_id == record.uuid
+        )
+    )
+    for event in events:
+        if "recipient" in event.details:
+            event.details = {k: v for k, v in event.details.items() if k != "recipient"}
+            session.add(event)
 
 
 def delete_account(session: Session, learner: Learner, *, now: datetime | None = None) -> int:

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from accounts.models import AuditEvent
 from backpack.models import BackpackItem, Learner, LearnerLink, LearnerSession
 from badges import baking
 from badges.models import ClaimToken, IssuedCredential
@@ -303,6 +304,9 @@ def test_leaving_erases_personal_data_and_revocation_still_works(
     _form(client, "/backpack/claim")
     _form(client, f"/credentials/{hub_id}/manage/visibility", {"public": "1"})
     assert client.get(f"/credentials/{hub_id}", headers=BROWSER).status_code == 200
+    issued_event = select(AuditEvent).where(AuditEvent.subject_id == hub_id)
+    assert any("recipient" in e.details for e in session.exec(issued_event).all())
+    session.rollback()
     unconfirmed = _form(client, "/backpack/leave")
     assert unconfirmed.status_code == 422
     assert session.exec(select(Learner)).one().email == EMAIL
@@ -342,6 +346,8 @@ def test_leaving_erases_personal_data_and_revocation_still_works(
     assert EMAIL not in listed.text and "Grace Hopper" in listed.text
     one = issuer_staff.client.get(f"/console/orgs/{world.org.slug}/credentials/{hub_id}")
     assert one.status_code == 200 and EMAIL not in one.text
+    events = session.exec(select(AuditEvent).where(AuditEvent.subject_id == hub_id)).all()
+    assert events and all("recipient" not in e.details for e in events)
 
 
 # --- the skills gap ------------------------------------------------------------------------
