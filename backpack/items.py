@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backpack.models import BackpackItem, Learner
+from backpack.models import BackpackCollectionItem, BackpackItem, Learner
 from badges.models import IssuedCredential, StatusChange
 from badges.report import Status, Verdict, VerificationReport
 from badges.sharing.page import BadgeView, badge_view, status_of
@@ -339,7 +339,11 @@ def own_item(session: Session, learner: Learner, key: str) -> BackpackItem:
 
 def remove(session: Session, learner: Learner, key: str) -> None:
     """Take a badge out of the backpack (this hub's stays issued to the address)."""
-    session.delete(own_item(session, learner, key))
+    item = own_item(session, learner, key)
+    session.exec(
+        delete(BackpackCollectionItem).where(col(BackpackCollectionItem.item_id) == pk(item))
+    )
+    session.delete(item)
     session.flush()
 
 

@@ -94,6 +94,11 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("GET", "/backpack/sign-in/link"): RateClass.BACKPACK_SIGN_IN,
     ("POST", "/backpack/sign-in/link"): RateClass.BACKPACK_SIGN_IN,
     ("POST", "/backpack/import"): RateClass.VERIFY,
+    # Pages that verify imported badges again, or bake every badge into a zip.
+    ("GET", "/backpack"): RateClass.CLAIM,
+    ("GET", "/backpack/badges/{key}"): RateClass.CLAIM,
+    ("GET", "/backpack/download"): RateClass.CLAIM,
+    ("GET", "/profiles/{handle}/badges/{key}"): RateClass.CLAIM,
 }
 
 

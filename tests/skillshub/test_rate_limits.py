@@ -53,6 +53,10 @@ CLAIM_CALLS: dict[str, Call] = {
         "/credentials/x/claim", data={"token": "bad"}
     ),
     "GET /credentials/{credential_id}/manage": lambda c: c.get("/credentials/x/manage"),
+    "GET /backpack": lambda c: c.get("/backpack"),
+    "GET /backpack/badges/{key}": lambda c: c.get("/backpack/badges/x"),
+    "GET /backpack/download": lambda c: c.get("/backpack/download"),
+    "GET /profiles/{handle}/badges/{key}": lambda c: c.get("/profiles/nobody/badges/x"),
     "POST /credentials/{credential_id}/manage/visibility": lambda c: c.post(
         "/credentials/x/manage/visibility", data={"public": "1"}
     ),
