@@ -36,13 +36,13 @@ from backpack import accounts, items, sharing
 from backpack.models import Learner
 from badges import issuing
 from badges.models import IssuedCredential
-from badges.verifying import VerificationContext
 from keys.sealing import generate_master_key
 from skillshub.db import make_engine, upgrade
 from skillshub.demo import make_world
 from skillshub.devsupport import bench_database as database
 from skillshub.devsupport import postgres_unreachable_reason
 from skillshub.settings import Settings
+from skillshub.verifier import verification_context
 from skillshub.web.app import create_app
 from skillshub.web.learner_auth import BACKPACK_COOKIE
 
@@ -50,7 +50,9 @@ EMAIL = "ada.lovelace@example.org"
 BASE = "http://testserver"
 
 
-def seed(engine: Engine, badges: int, imports: int, others: int, master_key: str) -> tuple:
+def seed(
+    engine: Engine, settings: Settings, badges: int, imports: int, others: int, master_key: str
+) -> tuple:
     with Session(engine, expire_on_commit=False) as session:
         world = make_world(session, master_key)
         second = make_world(session, master_key, slug="gridschool")
@@ -98,7 +100,7 @@ def seed(engine: Engine, badges: int, imports: int, others: int, master_key: str
         learner = Learner(email=EMAIL, handle="ada", display_name="Ada", profile_public=True)
         session.add(learner)
         session.flush()
-        context = VerificationContext(session=session, base_url=BASE)
+        context = verification_context(settings).bound(session)
         for signed in foreign[1:]:
             item, _ = items.add_import(session, learner, items.check_import(context, signed))
             sharing.set_on_profile(session, learner, item.key, True)
@@ -125,7 +127,6 @@ def run(kind: str, badges: int, imports: int, others: int, rounds: int) -> None:
     with database(kind) as url, tempfile.TemporaryDirectory() as data:
         engine = make_engine(url)
         upgrade(engine)
-        token, template = seed(engine, badges, imports, others, master_key)
         settings = Settings(
             data_dir=Path(data),
             database_url=url,
@@ -133,6 +134,7 @@ def run(kind: str, badges: int, imports: int, others: int, rounds: int) -> None:
             base_url=BASE,
             rate_limit_enabled=False,
         )
+        token, template = seed(engine, settings, badges, imports, others, master_key)
         with TestClient(create_app(settings, engine=engine)) as client:
             client.cookies.set(BACKPACK_COOKIE, token)
             from skillshub.web import csrf
