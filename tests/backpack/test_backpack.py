@@ -155,6 +155,11 @@ def test_badges_from_two_providers_in_one_place_with_their_states(
     manage = client.get(f"/credentials/{first_id}/manage")
     assert manage.status_code == 200 and "Share settings" in manage.text
     assert client.get(f"/credentials/{stranger_id}/manage").status_code == 403
+    # Europass: the learner is let through (this world's micro-credential lacks what an EDC
+    # needs, so the export itself answers what is missing); a stranger is not.
+    europass = client.get(f"/credentials/{first_id}/europass")
+    assert europass.status_code == 422 and europass.json()["error"]["code"] != "unauthorized"
+    assert client.get(f"/credentials/{stranger_id}/europass").status_code == 401
 
     # One step: every badge of the address into the backpack; the issuer sees "claimed".
     assert _form(client, "/backpack/claim").status_code == 303

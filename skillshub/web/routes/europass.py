@@ -9,11 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from badges import europass
-from badges.sharing import delivery
 from catalogue.errors import Unauthorized
-from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep, get_settings
+from skillshub.web import learner_auth
+from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
 from skillshub.web.rate_limits import authenticate_request
-from skillshub.web.routes.learner import COOKIE as LEARNER_COOKIE
 
 router = APIRouter(tags=["europass"])
 _bearer = HTTPBearer(auto_error=False, description="The awarding organisation's API token")
@@ -25,16 +24,16 @@ def _requester(
     credential_id: str,
     credentials: HTTPAuthorizationCredentials | None,
 ) -> int | None:
-    """The organisation asking (its API token), or None for the credential's learner
-    (the session their claim link opened). Anyone else is refused."""
+    """The organisation asking (its API token), or None for the credential's learner (the
+    one rule of skillshub.web.learner_auth: a claim-link session or their signed-in backpack).
+    Anyone else is refused."""
     if credentials is not None:
         return authenticate_request(request, session, credentials.credentials).id
-    cookie = request.cookies.get(LEARNER_COOKIE)
-    ttl = get_settings(request).learner_session_ttl
-    if delivery.learner_credential(session, credential_id, cookie, ttl=ttl):
+    if learner_auth.owned_credential(request, session, credential_id) is not None:
         return None
     raise Unauthorized(
-        "exporting to Europass needs the issuer's API token or the learner's claim-link session"
+        "exporting to Europass needs the issuer's API token, the learner's claim-link session "
+        "or their backpack sign-in"
     )
 
 
