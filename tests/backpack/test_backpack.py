@@ -119,8 +119,17 @@ def test_sessions_are_listed_and_ended_everywhere(
         listed = client.get("/backpack/sessions")
         assert listed.status_code == 200 and listed.text.count("data-session=") == 2
         assert "(this browser)" in listed.text
+        # One by one: the other browser's session ends; a session id not yours is 404.
+        rows = session.exec(select(LearnerSession).order_by(LearnerSession.id)).all()
+        other_id = rows[1].id
+        session.rollback()  # SQLite's WAL: later reads in a new transaction
+        assert _form(client, f"/backpack/sessions/{other_id}/end").status_code == 303
+        assert other.get("/backpack/sessions", follow_redirects=False).status_code == 303
+        assert _form(client, f"/backpack/sessions/{other_id + 100}/end").status_code == 404
+        sign_in(other, settings, EMAIL)
         ended = _form(client, "/backpack/sessions/end-all")
         assert ended.status_code == 303
+        session.rollback()
         assert session.exec(select(LearnerSession)).all() == []
         assert other.get("/backpack/sessions", follow_redirects=False).status_code == 303
     assert "Sign in with your e-mail address" in client.get("/backpack").text
