@@ -52,6 +52,9 @@ def _external_badge(name: str = "Heat pump installation") -> tuple[dict, own.Sig
 def test_sign_in_by_link_once_and_the_same_answer_for_every_address(
     client: TestClient, settings: Settings, session: Session
 ) -> None:
+    german = client.get("/backpack/sign-in", params={"lang": "de"})
+    assert "Mit Ihrer E-Mail-Adresse anmelden" in german.text
+    client.get("/backpack/sign-in", params={"lang": "en"})
     first = ask_link(client, EMAIL)
     assert first.status_code == 200 and "Check your e-mail" in first.text
     links = sign_in_links(settings)
