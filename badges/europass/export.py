@@ -604,3 +604,54 @@ def export_europass(
         self_signed=opened.record.self_signed,
         notes=notes,
     )
+
+
+# --- whether Europass would accept it ------------------------------------------------------
+
+
+def europass_refusal(
+    session: Session, record: IssuedCredential, *, now: datetime | None = None
+) -> str | None:
+    """Why Europass would not accept this award's export, in the learner's words; None when it
+    would: the award is valid, its micro-credential has what Europass requires, and the
+    provider has an active, unexpired, non-test e-seal certificate (Europass's SEAL check
+    accepts qualified e-seals only; an unsealed upload must first be sealed by the provider)."""
+    if record.revoked_at is not None:
+        return "This badge was revoked, so Europass would refuse it."
+    if record.suspended:
+        return "This badge is suspended for now, so Europass would refuse it."
+    try:
+        source = load_source(session, record)
+        check_exportable(source)
+    except EuropassIncomplete as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        missing = " and ".join(details.get("missing", [])) or "required details"
+        return f"Europass needs {missing}, which the provider has not given for this badge yet."
+    except DomainError:
+        return (
+            "This badge does not award one of the catalogue's micro-credentials, and only "
+            "those can go to Europass."
+        )
+    certificate = eseal.active_certificate(session, pk(source.org))
+    org_name = source.org.legal_name
+    if certificate is None:
+        return (
+            f"Not available yet: Europass accepts only credentials sealed with a qualified "
+            f"electronic seal, and {org_name} has not set one up. Ask them to, or share the "
+            "badge another way meanwhile."
+        )
+    if certificate.self_signed:
+        return (
+            f"Not available: {org_name}'s electronic seal is a test certificate, which "
+            "Europass does not accept. Ask them to set up a qualified e-seal."
+        )
+    moment = now or datetime.now(UTC)
+    not_after = certificate.not_after
+    if not_after.tzinfo is None:
+        not_after = not_after.replace(tzinfo=UTC)
+    if not_after <= moment:
+        return (
+            f"Not available: {org_name}'s electronic seal expired on {not_after:%d %B %Y}. "
+            "Ask them to renew it."
+        )
+    return None
