@@ -166,8 +166,8 @@ async def credential(
 
 
 def _qr_data_uri(text: str) -> str:
-    svg = badge_page.qr_svg(text)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    png = badge_page.qr_png(text)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 @router.post(

@@ -590,3 +590,50 @@ def test_a_revoked_or_suspended_award_is_not_offered_nor_issued(
 
     with pytest.raises(Conflict, match="revoked"):
         _offer(engine, out["id"])
+
+
+# --- the learner's offer on the manage page ------------------------------------------------
+
+
+def test_the_learner_gets_a_qr_code_and_link_that_a_wallet_redeems(
+    client: TestClient, world: World, settings: Settings, engine: Engine
+) -> None:
+    import base64
+    import io
+    import re
+
+    import zxingcpp
+    from PIL import Image
+
+    from tests.badges.sharing.test_learner import _claim, _claim_link, _outbox
+    from tests.support.csrf import csrf_fields
+
+    out = _issue(client, world)
+    _claim(client, _claim_link(_outbox(settings)[-1]))
+    manage = client.get(f"/credentials/{out['id']}/manage").text
+    assert f'action="/credentials/{out["id"]}/manage/wallet"' in manage
+
+    stranger = TestClient(client.app)
+    refused = stranger.post(f"/credentials/{out['id']}/manage/wallet", data=csrf_fields(stranger))
+    assert refused.status_code == 403
+    with Session(engine) as fresh:
+        assert fresh.exec(select(WalletOffer)).all() == []
+
+    page = client.post(
+        f"/credentials/{out['id']}/manage/wallet", data={"tx_code": "1"} | csrf_fields(client)
+    )
+    assert page.status_code == 200, page.text
+    assert page.headers["cache-control"] == "private, no-store"
+    [link] = re.findall(r'href="(openid-credential-offer://[^"]+)"', page.text)
+    [data] = re.findall(r'src="data:image/png;base64,([^"]+)"', page.text)
+    png = base64.b64decode(data)
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert decoded.text == link.replace("&amp;", "&")
+    assert "e-mailed you a 6-digit transaction code" in page.text
+
+    offered = client.get(offer_path(decoded.text)).json()
+    code = offered["grants"][PRE_AUTHORIZED]["pre-authorized_code"]
+    tx_code = _mailed_tx_code(settings)
+    access = _token(client, code, tx_code=tx_code).json()["access_token"]
+    proof = Holder.ed25519().proof(audience=BASE, nonce=_nonce(client))
+    assert _ask(client, access, f"{world.mc.slug}_ldp_vc", proof).status_code == 200
