@@ -637,3 +637,86 @@ def test_the_learner_gets_a_qr_code_and_link_that_a_wallet_redeems(
     access = _token(client, code, tx_code=tx_code).json()["access_token"]
     proof = Holder.ed25519().proof(audience=BASE, nonce=_nonce(client))
     assert _ask(client, access, f"{world.mc.slug}_ldp_vc", proof).status_code == 200
+
+
+def test_a_nonce_is_spent_once_under_concurrency(client: TestClient, engine: Engine) -> None:
+    nonce = _nonce(client)
+    start = threading.Barrier(6)
+
+    def spend(_: int) -> bool:
+        start.wait()
+        with session_scope(engine) as session:
+            return offers.spend_nonce(session, nonce)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(spend, range(6))) == [False] * 5 + [True]
+
+
+HOSTILE: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    1e308,
+    "",
+    "\u0000",
+    "\ud800",
+    "x" * 10_000,
+    [],
+    [None],
+    {},
+    {"jwt": None},
+    {"jwt": {}},
+    {"jwt": [[]]},
+    {"jwt": [{}]},
+    {"jwt": ["\u0000.\u0000.\u0000"]},
+    {"jwt": ["e30.e30.e30"]},
+    {"jwt": ["eyJ0eXAiOiJvcGVuaWQ0dmNpLXByb29mK2p3dCIsImFsZyI6IkVkRFNBIiwiandrIjpbXX0.e30.AA"]},
+    {
+        "jwt": [
+            "eyJ0eXAiOiJvcGVuaWQ0dmNpLXByb29mK2p3dCIsImFsZyI6IkVkRFNBIiwia2lkIjoiZGlkOmtleTp6In0.e30.AA"
+        ]
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "member", ["credential_configuration_id", "credential_identifier", "proofs"]
+)
+def test_hostile_members_are_4xx_in_the_specs_words(
+    client: TestClient, world: World, engine: Engine, member: str
+) -> None:
+    access = _access(client, _offer(engine, _issue(client, world)["id"]).code)
+    base: dict[str, Any] = {"credential_configuration_id": f"{world.mc.slug}_ldp_vc"}
+    for value in HOSTILE:
+        body = dict(base)
+        if member == "credential_identifier":
+            body = {}
+        body[member] = value
+        raw = json.dumps(body).encode() if value != "\ud800" else None
+        response = (
+            _request(client, access, body, raw=raw)
+            if raw
+            else _request(client, access, None, raw=json.dumps(body, ensure_ascii=True).encode())
+        )
+        assert 400 <= response.status_code < 500, (value, response.text)
+        assert isinstance(response.json()["error"], str), (value, response.text)
+    # the token still works: nothing was spent by the refusals
+    proof = Holder.ed25519().proof(audience=BASE, nonce=_nonce(client))
+    assert _ask(client, access, base["credential_configuration_id"], proof).status_code == 200
+
+
+def test_metadata_under_a_base_url_with_a_path(settings: Settings, engine: Engine) -> None:
+    from skillshub.web.app import create_app
+
+    app = create_app(
+        settings.model_copy(update={"base_url": "https://hub.example/skills"}), engine=engine
+    )
+    with TestClient(app) as client:
+        found = client.get("/.well-known/openid-credential-issuer/skills")
+        assert found.status_code == 200
+        assert found.json()["credential_issuer"] == "https://hub.example/skills"
+        server = client.get("/.well-known/oauth-authorization-server/skills").json()
+        assert server["token_endpoint"] == "https://hub.example/skills/oid4vci/token"
+        assert client.get("/.well-known/openid-credential-issuer").status_code == 404
+        assert client.get("/.well-known/openid-credential-issuer/other").status_code == 404
