@@ -354,6 +354,7 @@ def learner_view(
             "europass_accepted": europass_reason is None,
             "europass_reason": europass_reason,
             "wallet_blocked": _wallet_blocked(record),
+            "wallet_mail": record.recipient_email is not None,
         },
         headers={"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"},
     )
