@@ -10,6 +10,7 @@ so that a proof that fails here does not use one up).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,7 +91,8 @@ def _holder_key(header: Mapping[str, Any]) -> tuple[str, PublicKey]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # JSON parsers accept NaN and Infinity; neither is a time, and NaN passes every comparison.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_claims(
@@ -100,8 +102,9 @@ def _check_claims(
     if aud != audience and not (isinstance(aud, list) and audience in aud):
         raise InvalidProof(f"the key proof's aud must be the Credential Issuer {audience}")
     iat = payload.get("iat")
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not _number(iat):
         raise InvalidProof("the key proof has no iat (a NumericDate)")
+    assert isinstance(iat, int | float)
     stamp = now.timestamp()
     if iat > stamp + CLOCK_SKEW.total_seconds():
         raise InvalidProof("the key proof's iat is in the future")

@@ -352,6 +352,8 @@ def _jwk_of(holder: Holder) -> dict[str, str]:
         ({}, {"iat": 1}, "too old"),
         ({}, {"iat": 4_000_000_000}, "in the future"),
         ({}, {"iat": "now"}, "no iat"),
+        ({}, {"iat": float("nan")}, "no iat"),
+        ({}, {"exp": float("nan")}, "expired"),
         ({}, {"exp": 1}, "expired"),
     ],
 )
