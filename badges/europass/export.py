@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -610,12 +611,19 @@ def export_europass(
 
 
 def europass_refusal(
-    session: Session, record: IssuedCredential, *, now: datetime | None = None
+    session: Session,
+    record: IssuedCredential,
+    *,
+    trust_anchors: Sequence[x509.Certificate] = (),
+    now: datetime | None = None,
 ) -> str | None:
     """Why Europass would not accept this award's export, in the learner's words; None when it
     would: the award is valid, its micro-credential has what Europass requires, and the
     provider has an active, unexpired, non-test e-seal certificate (Europass's SEAL check
-    accepts qualified e-seals only; an unsealed upload must first be sealed by the provider)."""
+    accepts qualified e-seals only; an unsealed upload must first be sealed by the provider).
+    With `trust_anchors` (SKILLSHUB_SEAL_TRUST_ANCHORS, e.g. the EU trusted list's CAs) the
+    certificate must also chain to one of them; without, a non-test certificate is taken as
+    the provider's qualified one."""
     if record.revoked_at is not None:
         return "This badge was revoked, so Europass would refuse it."
     if record.suspended:
@@ -654,4 +662,11 @@ def europass_refusal(
             f"Not available: {org_name}'s electronic seal expired on {not_after:%d %B %Y}. "
             "Ask them to renew it."
         )
+    if trust_anchors:
+        chain = x509.load_pem_x509_certificates(certificate.chain_pem.encode("ascii"))
+        if jades.check_chain(chain, trust_anchors).status != "ok":
+            return (
+                f"Not available: {org_name}'s electronic seal is not from a trust service "
+                "that Europass accepts as qualified. Ask them to use a qualified e-seal."
+            )
     return None

@@ -28,6 +28,7 @@ from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, Pay
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line
 from skillshub.settings import Settings
+from skillshub.verifier import verification_context
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.errors import NotAcceptable, http_status
@@ -144,6 +145,14 @@ def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
         "micro_credential": f"/micro-credentials/{quote(slug)}" if slug else "",
         "issuer": f"/issuers/{quote(view.issuer_slug)}",
     }
+
+
+def _seal_trust_anchors(request: Request) -> tuple[Any, ...]:
+    """SKILLSHUB_SEAL_TRUST_ANCHORS, as the app's verifier loaded them (once)."""
+    state = request.app.state
+    if getattr(state, "verification", None) is None:
+        state.verification = verification_context(state.settings)
+    return state.verification.trust_anchors
 
 
 def _wallet_blocked(record: IssuedCredential) -> str | None:
@@ -342,7 +351,7 @@ def learner_view(
     if record is None:
         return _not_owner(request)
     view = sharing.badge_view(session, record, settings.base_url)
-    europass_reason = europass_refusal(session, record)
+    europass_reason = europass_refusal(session, record, trust_anchors=_seal_trust_anchors(request))
     return templates.TemplateResponse(
         request,
         "learner.html",
