@@ -476,6 +476,13 @@ def test_token_request_shapes_are_refused(client: TestClient, world: World, engi
     assert ok.status_code == 200, ok.text
     [detail] = ok.json()["authorization_details"]
     assert detail["credential_identifiers"] == [f"{world.mc.slug}_jwt_vc_json"]
+    # the identifier it names is what the credential request then uses (§8.2)
+    access = ok.json()["access_token"]
+    proof = Holder.p256().proof(audience=BASE, nonce=_nonce(client))
+    body = {"credential_identifier": f"{world.mc.slug}_jwt_vc_json", "proofs": {"jwt": [proof]}}
+    answer = _request(client, access, body)
+    assert answer.status_code == 200, answer.text
+    assert isinstance(answer.json()["credentials"][0]["credential"], str)  # a VC-JWT
 
 
 def test_credential_endpoint_refusals(client: TestClient, world: World, engine: Engine) -> None:
