@@ -4,7 +4,8 @@ revocation needs.
 Erased: the account (address, handle, name), its sessions and sign-in links, its imports and
 collections; and on every credential this hub issued to the address, the recipient's name,
 address, DID and identity hash, the evidence and grade, the issuer's external id, the claim
-links and sessions, the bulk-issue row that carried the address, the masked address in the
+links and sessions, the wallet offers and the records of wallet copies (holder DIDs), the
+bulk-issue row that carried the address, the masked address in the
 issuer's audit log, and the signed text itself
 (it names the learner). Kept: the credential's id, issuer, micro-credential, dates and state,
 and its status entries (`signed` becomes {"credentialStatus": …}, unsigned), so the issuer
@@ -33,6 +34,7 @@ from backpack.models import (
 )
 from badges.models import BulkJobRow, ClaimToken, IssuedCredential
 from badges.sharing.page import document
+from badges.wallet.models import WalletCopy, WalletOffer
 from catalogue.base import pk
 
 ERASED_NAME = "(erased at the learner's request)"
@@ -58,6 +60,10 @@ def erase_credential(session: Session, record: IssuedCredential, now: datetime) 
     record.erased_at = now
     session.add(record)
     session.exec(delete(ClaimToken).where(col(ClaimToken.credential_id) == pk(record)))
+    # Wallet offers and the copies' records (the holder's DID): the copies share the award's
+    # status entries, so revoking the award still revokes them without these rows.
+    session.exec(delete(WalletCopy).where(col(WalletCopy.credential_id) == pk(record)))
+    session.exec(delete(WalletOffer).where(col(WalletOffer.credential_id) == pk(record)))
     session.exec(
         update(BulkJobRow)
         .where(col(BulkJobRow.credential_uuid) == record.uuid)

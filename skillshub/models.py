@@ -4,7 +4,8 @@ from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401 - imported for its tables
 import backpack.models  # noqa: F401
-import badges.models  # noqa: F401
+import badges.models
+import badges.wallet.models  # noqa: F401
 import catalogue.models
 import keys.eseal_models
 import keys.models  # noqa: F401

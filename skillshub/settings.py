@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # How long a claimed badge stays manageable from one browser before the learner needs a
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
+    # OpenID4VCI: a credential offer's pre-authorized code, the access token it buys, a c_nonce.
+    wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    wallet_token_seconds: int = Field(default=300, ge=30, le=3600)
+    wallet_nonce_seconds: int = Field(default=300, ge=30, le=3600)
     log_level: str = "INFO"
     # Log lines as text or one JSON object per line (docs/OPERATIONS.md); both carry the
     # request id and never a secret, token or clear e-mail address.
@@ -210,6 +214,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'skillshub.db').resolve()}"
+
+    @property
+    def wallet_offer_ttl(self) -> timedelta:
+        return timedelta(minutes=self.wallet_offer_minutes)
+
+    @property
+    def wallet_token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.wallet_token_seconds)
+
+    @property
+    def wallet_nonce_ttl(self) -> timedelta:
+        return timedelta(seconds=self.wallet_nonce_seconds)
 
     @property
     def learner_session_ttl(self) -> timedelta:

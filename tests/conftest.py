@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from accounts import passwords
 from skillshub.db import make_engine, upgrade
 from skillshub.devsupport import (
     REFERENCE_ENV,
@@ -74,6 +76,30 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             yellow=True,
             bold=True,
         )
+
+
+# Argon2id with the production profile (RFC 9106 low-memory: 64 MiB, 3 passes) costs ~0.14 s a
+# hash or check; hundreds of sign-ins made that most of the fast loop. Tests hash with the same
+# algorithm at the lowest cost; the production profile is pinned by the tests that ask for
+# `production_password_hashing`.
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_PRODUCTION_HASHING = (passwords.hasher, passwords._DUMMY_HASH)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "hasher", _TEST_HASHER)
+        patch.setattr(passwords, "_DUMMY_HASH", _TEST_HASHER.hash("matches nothing typed"))
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashing profile production uses, for the tests that pin it."""
+    hasher, dummy = _PRODUCTION_HASHING
+    monkeypatch.setattr(passwords, "hasher", hasher)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", dummy)
 
 
 @pytest.fixture(scope="session")

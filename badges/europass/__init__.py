@@ -7,6 +7,7 @@ from badges.europass.export import (
     EuropassExport,
     EuropassIncomplete,
     TimestampUnavailable,
+    europass_refusal,
     export_europass,
 )
 from badges.verifying.edc import EdcReport, is_edc, verification_report, verify_edc
@@ -18,6 +19,7 @@ __all__ = [
     "EuropassExport",
     "EuropassIncomplete",
     "TimestampUnavailable",
+    "europass_refusal",
     "export_europass",
     "is_edc",
     "verification_report",

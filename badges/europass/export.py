@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -604,3 +605,68 @@ def export_europass(
         self_signed=opened.record.self_signed,
         notes=notes,
     )
+
+
+# --- whether Europass would accept it ------------------------------------------------------
+
+
+def europass_refusal(
+    session: Session,
+    record: IssuedCredential,
+    *,
+    trust_anchors: Sequence[x509.Certificate] = (),
+    now: datetime | None = None,
+) -> str | None:
+    """Why Europass would not accept this award's export, in the learner's words; None when it
+    would: the award is valid, its micro-credential has what Europass requires, and the
+    provider has an active, unexpired, non-test e-seal certificate (Europass's SEAL check
+    accepts qualified e-seals only; an unsealed upload must first be sealed by the provider).
+    With `trust_anchors` (SKILLSHUB_SEAL_TRUST_ANCHORS, e.g. the EU trusted list's CAs) the
+    certificate must also chain to one of them; without, a non-test certificate is taken as
+    the provider's qualified one."""
+    if record.revoked_at is not None:
+        return "This badge was revoked, so Europass would refuse it."
+    if record.suspended:
+        return "This badge is suspended for now, so Europass would refuse it."
+    try:
+        source = load_source(session, record)
+        check_exportable(source)
+    except EuropassIncomplete as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        missing = " and ".join(details.get("missing", [])) or "required details"
+        return f"Europass needs {missing}, which the provider has not given for this badge yet."
+    except DomainError:
+        return (
+            "This badge does not award one of the catalogue's micro-credentials, and only "
+            "those can go to Europass."
+        )
+    certificate = eseal.active_certificate(session, pk(source.org))
+    org_name = source.org.legal_name
+    if certificate is None:
+        return (
+            f"Not available yet: Europass accepts only credentials sealed with a qualified "
+            f"electronic seal, and {org_name} has not set one up. Ask them to, or share the "
+            "badge another way meanwhile."
+        )
+    if certificate.self_signed:
+        return (
+            f"Not available: {org_name}'s electronic seal is a test certificate, which "
+            "Europass does not accept. Ask them to set up a qualified e-seal."
+        )
+    moment = now or datetime.now(UTC)
+    not_after = certificate.not_after
+    if not_after.tzinfo is None:
+        not_after = not_after.replace(tzinfo=UTC)
+    if not_after <= moment:
+        return (
+            f"Not available: {org_name}'s electronic seal expired on {not_after:%d %B %Y}. "
+            "Ask them to renew it."
+        )
+    if trust_anchors:
+        chain = x509.load_pem_x509_certificates(certificate.chain_pem.encode("ascii"))
+        if jades.check_chain(chain, trust_anchors).status != "ok":
+            return (
+                f"Not available: {org_name}'s electronic seal is not from a trust service "
+                "that Europass accepts as qualified. Ask them to use a qualified e-seal."
+            )
+    return None

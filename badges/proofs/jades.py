@@ -475,6 +475,14 @@ def _check_timestamps(
             report.add("timestamp", "warning", result.message + when, indeterminate=True)
 
 
+def check_chain(chain: list[x509.Certificate], anchors: Sequence[x509.Certificate]) -> Check:
+    """The chain check alone (as `verify_seal` makes it): ok only when the leaf chains to one
+    of `anchors` through signatures that verify."""
+    report = SealReport()
+    _check_chain(report, chain, anchors)
+    return report.checks[-1]
+
+
 def _check_chain(
     report: SealReport, chain: list[x509.Certificate], anchors: Sequence[x509.Certificate]
 ) -> None:

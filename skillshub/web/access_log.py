@@ -1,5 +1,6 @@
 """The access log keeps no secret: a claim link's `token` (and any secret-bearing query parameter)
-is blanked, its name matched as the server decodes it."""
+is blanked, its name matched as the server decodes it; so is the pre-authorized code that a
+credential offer URI (`/oid4vci/offers/{code}`) carries in its path."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from urllib.parse import parse_qsl
 SECRET_PARAMS = frozenset({"token", "access_token", "pre-authorized_code"})
 # A query string runs from `?` to the end of the path (uvicorn logs the raw path and query).
 _QUERY = re.compile(r"\?([^\s#]*)")
+# Paths whose last segment is a secret: the credential offer by reference (badges.wallet.offers).
+_SECRET_PATH = re.compile(r"(/oid4vci/offers/)[^\s?#/]+")
 # A value may itself be a link with a query (`/verify?url=…claim%3Ftoken%3D…`); so deep, no more.
 _MAX_DEPTH = 3
 
@@ -44,7 +47,7 @@ def _redact_query(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    return _QUERY.sub(_redact_query, text)
+    return _QUERY.sub(_redact_query, _SECRET_PATH.sub(r"\1[redacted]", text))
 
 
 class RedactTokens(logging.Filter):

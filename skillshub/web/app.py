@@ -36,6 +36,7 @@ from skillshub.web.routes import (
     learner,
     organisations,
     verify,
+    wallet,
 )
 
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(learner.router)
     app.include_router(backpack.router)
     app.include_router(europass.router)
+    app.include_router(wallet.router)
     app.include_router(catalogue_pages.router)
     app.include_router(console.router)
 

@@ -22,6 +22,7 @@ from badges.sharing.mail import MailError
 from badges.status.lists import StatusError
 from badges.verifying.fetching import FetchError
 from badges.verifying.input import MalformedInput, TooComplex, UnrecognisedInput
+from badges.wallet.errors import InsufficientScope, InvalidAccessToken, OAuthError, OfferNotFound
 from catalogue.errors import (
     Conflict,
     DomainError,
@@ -81,6 +82,11 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     DatabaseError: 503,
     KeyStoreError: 503,
     VerifierSettingsError: 503,
+    # OpenID4VCI and OAuth 2.0 (RFC 6749 §5.2, RFC 6750 §3.1), answered in their own shape
+    OAuthError: 400,
+    InvalidAccessToken: 401,
+    InsufficientScope: 403,
+    OfferNotFound: 404,
 }
 
 
@@ -119,6 +125,22 @@ def error_response(
     return JSONResponse(body, status_code, headers=headers)
 
 
+def _oauth_text(text: str) -> str:
+    # RFC 6749 §5.2: error_description is ASCII without '"' and '\\' (%x20-21 / %x23-5B / %x5D-7E)
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
+def oauth_error_response(exc: OAuthError) -> Response:
+    """`{"error", "error_description"}`, never cached; for a bearer token problem also the
+    WWW-Authenticate challenge of RFC 6750 §3. Wallets are API clients: never an HTML page."""
+    status = http_status(exc)
+    headers = {"Cache-Control": "no-store"}
+    if status in (401, 403):
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.code}"'
+    body = {"error": exc.code, "error_description": _oauth_text(exc.message)}
+    return JSONResponse(body, status, headers=headers)
+
+
 def _to_sign_in(request: Request) -> Response:
     """A browser without a console session goes to the sign-in page, and back afterwards."""
     back = request.url.path if request.method == "GET" else ""
@@ -133,6 +155,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, SignInRequired) and wants_html(request):
             return _to_sign_in(request)
+        if isinstance(exc, OAuthError):
+            return oauth_error_response(exc)
         status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         body = error_body(exc.code, exc.message, exc.details)

@@ -84,6 +84,12 @@ PER_ADDRESS_ROUTES: dict[tuple[str, str], RateClass] = {
     ("POST", "/credentials/{credential_id}/manage/visibility"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/forget"): RateClass.CLAIM,
     ("POST", "/credentials/{credential_id}/manage/sign-out-everywhere"): RateClass.CLAIM,
+    # OpenID4VCI: the learner's offer, and the wallet's steps (a whole flow is 4-5 requests)
+    ("POST", "/credentials/{credential_id}/manage/wallet"): RateClass.CLAIM,
+    ("GET", "/oid4vci/offers/{code}"): RateClass.CLAIM,
+    ("POST", "/oid4vci/token"): RateClass.CLAIM,
+    ("POST", "/oid4vci/nonce"): RateClass.CLAIM,
+    ("POST", "/oid4vci/credential"): RateClass.CLAIM,
     ("POST", "/console/login"): RateClass.SIGN_IN,
     ("POST", "/console/set-password"): RateClass.SIGN_IN,
     ("POST", "/console/login/code"): RateClass.SIGN_IN,

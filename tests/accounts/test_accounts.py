@@ -29,6 +29,7 @@ def world(session: Session, master_key: str) -> World:
     return make_world(session, master_key)
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_passwords_are_argon2id_with_rfc_9106_parameters() -> None:
     stored = passwords.hash_password(PASSWORD)
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
@@ -42,6 +43,7 @@ def test_passwords_are_argon2id_with_rfc_9106_parameters() -> None:
             passwords.hash_password(weak)
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_a_hash_with_older_parameters_is_upgraded_at_sign_in(
     session: Session, world: World
 ) -> None:

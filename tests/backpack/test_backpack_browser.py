@@ -5,6 +5,7 @@ Every backpack page passes axe-core (no serious or critical violation) and fits 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlmodel import Session
 
 from badges import baking
@@ -94,6 +97,14 @@ def test_two_providers_an_import_a_profile_and_leaving(
     page.locator(f'[data-badge="{first}"] [data-manage]').click()
     page.wait_for_url(f"**/credentials/{first}/manage")
     assert page.get_by_role("heading", name="Share settings").count() == 1
+    # Signed in to the backpack (no claim link): the badge goes to a wallet by its offer's QR
+    # code, which scans to the openid-credential-offer:// link.
+    page.get_by_role("button", name="Add to wallet").click()
+    offer = page.get_by_role("link", name="open the offer in your wallet").get_attribute("href")
+    assert offer.startswith("openid-credential-offer://?credential_offer_uri=")
+    qr = page.get_by_role("img", name="QR code of the credential offer for your wallet")
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert code.text == offer
 
     # A third badge from another issuer, as a baked image.
     signer = own.Signer.ed25519()

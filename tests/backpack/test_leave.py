@@ -1,9 +1,11 @@
 """Leaving, at the service level (both databases): a VC-JWT credential erased to its status
-entries can still be revoked and suspended, and the restore check skips erased credentials."""
+entries can still be revoked and suspended, its wallet offers are gone, and the restore check
+skips erased credentials."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -12,6 +14,8 @@ from backpack.models import Learner
 from badges import issuing
 from badges.models import IssuedCredential, StatusList
 from badges.status import bitstring, lists
+from badges.wallet import offers
+from badges.wallet.models import WalletOffer
 from skillshub.ops import backup
 from tests.support.world import World
 
@@ -33,12 +37,15 @@ def test_an_erased_jwt_credential_can_still_be_revoked_and_suspended(
     )
     learner = Learner(email=EMAIL)
     session.add(learner)
+    offers.create_offer(session, record, base_url="http://testserver", ttl=timedelta(minutes=5))
     session.commit()
+    assert len(session.exec(select(WalletOffer)).all()) == 1
     assert leave.delete_account(session, learner) == 1
     session.commit()
     session.refresh(record)
     kept = json.loads(record.signed)
     assert set(kept) == {"credentialStatus"} and "Ada" not in record.signed
+    assert session.exec(select(WalletOffer)).all() == []  # the wallet offer went too
     assert {e["statusPurpose"] for e in kept["credentialStatus"]} == {"revocation", "suspension"}
     for action in ("suspend", "revoke"):
         lists.change_status(

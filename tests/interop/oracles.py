@@ -62,3 +62,17 @@ def verify_status_list(list_credential: dict[str, Any]) -> dict[str, Any]:
 def verify_jwt(token: str, jwks: Path | None = None) -> dict[str, Any]:
     args = ["--jwks", str(jwks)] if jwks else ["--did-key"]
     return run("verify_jwt.mjs", *args, stdin=token)
+
+
+# The wallet side of OpenID4VCI (wallet_oid4vci.mjs): OpenWallet Foundation's oid4vc-ts.
+WALLET_PACKAGES = ("@openid4vc/openid4vci", "@openid4vc/oauth2", "jose")
+
+
+def wallet_oid4vci(issuer_url: str, local_url: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Run the independent wallet against the test server; its JSON result (exit 0: a
+    credential received, 1: the issuer refused; anything else fails the test)."""
+    require_node()
+    missing = [p for p in WALLET_PACKAGES if not (INTEROP_DIR / "node_modules" / p).is_dir()]
+    if missing:
+        pytest.skip(f"npm packages missing in tests/interop ({', '.join(missing)}): npm ci there")
+    return run("wallet_oid4vci.mjs", issuer_url, local_url, stdin=json.dumps(request))

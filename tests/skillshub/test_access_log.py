@@ -105,3 +105,12 @@ def test_the_filter_redacts_the_path_argument() -> None:
     )
     assert RedactTokens().filter(record)
     assert record.getMessage() == '1.2.3.4:5 - "GET /x?%74oken=[redacted]"'
+
+
+def test_the_credential_offer_code_in_a_path_is_blanked() -> None:
+    from badges.wallet.offers import offer_uri
+
+    path = urlsplit(offer_uri("https://hub.example", SECRET)).path
+    line = f'127.0.0.1:5000 - "GET {path}?lang=de HTTP/1.1" 200'
+    assert SECRET not in redact(line)
+    assert "/oid4vci/offers/[redacted]?lang=de" in redact(line)

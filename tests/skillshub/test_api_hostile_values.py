@@ -130,7 +130,14 @@ def _slug_for(world: World, path: str) -> str:
 
 @pytest.mark.parametrize("real_paths", [False, True], ids=["hostile-paths", "real-paths"])
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
-@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+# The 5,000-character value takes seconds a run: `make test` only.
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(v, marks=[pytest.mark.slow] if k == "long" else [], id=k)
+        for k, v in HOSTILE.items()
+    ],
+)
 def test_no_operation_answers_500(
     api: TestClient, world: World, text: str, accept: str, real_paths: bool
 ) -> None:

@@ -66,6 +66,13 @@ CLAIM_CALLS: dict[str, Call] = {
     "POST /credentials/{credential_id}/manage/sign-out-everywhere": lambda c: c.post(
         "/credentials/x/manage/sign-out-everywhere"
     ),
+    "POST /credentials/{credential_id}/manage/wallet": lambda c: c.post(
+        "/credentials/x/manage/wallet"
+    ),
+    "GET /oid4vci/offers/{code}": lambda c: c.get("/oid4vci/offers/x"),
+    "POST /oid4vci/token": lambda c: c.post("/oid4vci/token", data={"grant_type": "x"}),
+    "POST /oid4vci/nonce": lambda c: c.post("/oid4vci/nonce"),
+    "POST /oid4vci/credential": lambda c: c.post("/oid4vci/credential", json={}),
 }
 # Console sign-in: every attempt spends the address's budget (failures also the e-mail's,
 # tested in tests/skillshub/test_console.py).

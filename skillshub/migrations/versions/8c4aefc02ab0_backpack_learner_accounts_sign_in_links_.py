@@ -1,7 +1,7 @@
 """Backpack: learner accounts, sign-in links, sessions, badges, collections; erased credentials
 
 Revision ID: 8c4aefc02ab0
-Revises: 0eb3b06056d5
+Revises: 53775cfa79ac
 Create Date: 2026-12-05 05:39:28.792830
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "8c4aefc02ab0"
-down_revision: str | None = "0eb3b06056d5"
+down_revision: str | None = "53775cfa79ac"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

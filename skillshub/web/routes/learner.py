@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.routing import Match
 
 from badges import issuing, sharing
+from badges.europass import europass_refusal
 from badges.issuing import issuers
 from badges.models import IssuedCredential
 from badges.sharing import delivery, images
@@ -27,6 +28,7 @@ from catalogue.errors import DomainError, Forbidden, InvalidInput, NotFound, Pay
 from catalogue.micro_credentials import get_micro_credential, own_micro_credential
 from catalogue.text import Line
 from skillshub.settings import Settings
+from skillshub.verifier import verification_context
 from skillshub.web import learner_auth
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep
@@ -145,6 +147,25 @@ def _links(settings: Settings, view: sharing.BadgeView) -> dict[str, str]:
         "micro_credential": f"/micro-credentials/{quote(slug)}" if slug else "",
         "issuer": f"/issuers/{quote(view.issuer_slug)}",
     }
+
+
+def _seal_trust_anchors(request: Request) -> tuple[Any, ...]:
+    """SKILLSHUB_SEAL_TRUST_ANCHORS, as the app's verifier loaded them (once)."""
+    state = request.app.state
+    if getattr(state, "verification", None) is None:
+        state.verification = verification_context(state.settings)
+    return state.verification.trust_anchors
+
+
+def _wallet_blocked(record: IssuedCredential) -> str | None:
+    """Why the badge cannot go to a wallet now (None: it can)."""
+    if record.revoked_at is not None:
+        return "This badge was revoked: it cannot be added to a wallet."
+    if record.suspended:
+        return (
+            "This badge is suspended: it cannot be added to a wallet until the issuer lifts that."
+        )
+    return None
 
 
 def _set_learner_cookie(
@@ -333,6 +354,7 @@ def learner_view(
     if record is None:
         return _not_owner(request)
     view = sharing.badge_view(session, record, settings.base_url)
+    europass_reason = europass_refusal(session, record, trust_anchors=_seal_trust_anchors(request))
     return templates.TemplateResponse(
         request,
         "learner.html",
@@ -341,6 +363,10 @@ def learner_view(
             "links": _links(settings, view),
             "linkedin": sharing.linkedin_url(view),
             "europass": _europass_url(request, record.uuid),
+            "europass_accepted": europass_reason is None,
+            "europass_reason": europass_reason,
+            "wallet_blocked": _wallet_blocked(record),
+            "wallet_mail": record.recipient_email is not None,
         },
         headers={"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"},
     )

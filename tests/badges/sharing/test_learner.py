@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -459,16 +460,38 @@ def test_bulk_issue_mails_every_learner(
     assert recipients == ["ada@example.org", "grace@example.org"]
 
 
-def test_europass_button_follows_the_app(
-    client: TestClient, world: World, settings: Settings
+def test_europass_is_offered_only_when_europass_would_accept_it(
+    client: TestClient, world: World, settings: Settings, engine: Engine
 ) -> None:
+    from catalogue.models import Organisation
+    from keys import eseal
+    from keys.eseal_models import SealCertificate
+
     credential_id = _public(client, world, settings)
     manage = f"/credentials/{credential_id}/manage"
-    assert f'href="/credentials/{credential_id}/europass"' in client.get(manage).text
+    link = f'href="/credentials/{credential_id}/europass"'
+    page = client.get(manage).text
+    assert "europass.europa.eu" in page and "My Library" in page  # how to add it, always
+    assert link not in page and "has not set one up" in page  # no seal: why not
+    with Session(engine) as fresh:
+        org = fresh.get(Organisation, world.org.id)
+        assert org is not None
+        cert, key = eseal.generate_test_seal(org)
+        eseal.import_certificate(fresh, world.master_key, org, cert, key)
+        fresh.commit()
+    page = client.get(manage).text
+    assert link not in page and "is a test certificate" in page
+    with Session(engine) as fresh:  # as if it were a qualified certificate
+        [seal] = fresh.exec(select(SealCertificate)).all()
+        seal.self_signed = False
+        fresh.add(seal)
+        fresh.commit()
+    page = client.get(manage).text
+    assert link in page and 'data-europass="unavailable"' not in page
     europass = {"type": "http", "method": "GET", "path": f"/credentials/{credential_id}/europass"}
     routes = client.app.router.routes
     routes[:] = [r for r in routes if r.matches(europass)[0] is not Match.FULL]
-    assert "Export to Europass" not in client.get(manage).text
+    assert link not in client.get(manage).text
 
 
 def test_forget_this_browser_ends_the_session(
@@ -498,3 +521,36 @@ def test_forget_at_an_odd_address_is_no_error(client: TestClient, world: World) 
         assert response.status_code == 303, response.text
         cookie = response.headers["set-cookie"]
         assert f"Path=/credentials/{odd}" in cookie and "Domain=" not in cookie
+
+
+def test_with_seal_trust_anchors_europass_needs_a_seal_chaining_to_one(
+    client: TestClient, world: World, settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from catalogue.models import Organisation
+    from keys import eseal
+    from keys.eseal_models import SealCertificate
+
+    credential_id = _public(client, world, settings)
+    with Session(engine) as fresh:
+        org = fresh.get(Organisation, world.org.id)
+        assert org is not None
+        cert, key = eseal.generate_test_seal(org)
+        eseal.import_certificate(fresh, world.master_key, org, cert, key)
+        [seal] = fresh.exec(select(SealCertificate)).all()
+        seal.self_signed = False  # as if it were a qualified certificate
+        fresh.add(seal)
+        fresh.commit()
+    link = f'href="/credentials/{credential_id}/europass"'
+    other, _ = eseal.generate_test_seal(Organisation(slug="x", legal_name="Other CA", country="DE"))
+    for anchor, offered in ((other, False), (cert, True)):
+        anchors = tmp_path / "anchors.pem"
+        anchors.write_bytes(anchor.public_bytes(serialization.Encoding.PEM))
+        app = create_app(settings.model_copy(update={"seal_trust_anchors": anchors}), engine=engine)
+        with TestClient(app, cookies=client.cookies) as browser:
+            page = browser.get(f"/credentials/{credential_id}/manage")
+            assert page.status_code == 200
+            assert (link in page.text) is offered, anchor.subject
+            if not offered:
+                assert "not from a trust service" in page.text
