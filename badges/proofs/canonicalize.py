@@ -181,7 +181,8 @@ class Canonicalizer:
     thread-safe: make one per verification.
 
     `admission`, when given, is entered around each canonicalization actually run (a
-    verifier bounds how many run at once across requests).
+    verifier bounds how many run at once across requests). `shapes` says how the compiled
+    path (:mod:`badges.proofs.compiled`) may be used: by default a shape seen twice compiles.
     """
 
     def __init__(
@@ -190,10 +191,12 @@ class Canonicalizer:
         checkpoint: Checkpoint | None = None,
         max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
         admission: Callable[[], AbstractContextManager[object]] | None = None,
+        shapes: str = "repeated",
     ) -> None:
         self.checkpoint = checkpoint
         self.max_blank_nodes = max_blank_nodes
         self.admission = admission or nullcontext
+        self.shapes = shapes
         self._forms: dict[tuple[Any, str], str | Exception] = {}
 
     def canonicalize(
@@ -217,12 +220,17 @@ class Canonicalizer:
         return form
 
     def _run(self, document: dict[str, Any], loader: DocumentLoader) -> str:
+        # The compiled path for a known shape (badges.proofs.compiled), else pyld; imported
+        # here because that module builds on this one.
+        from badges.proofs import compiled
+
         with self.admission():
-            return canonicalize(
+            return compiled.canonical_nquads(
                 document,
                 loader=loader,
                 max_blank_nodes=self.max_blank_nodes,
                 checkpoint=self.checkpoint,
+                shapes=compiled.check_shapes(self.shapes),
             )
 
 
