@@ -12,14 +12,14 @@ literal). Filling a template escapes each literal exactly as pyld does, labels t
 by their RDFC-1.0 first-degree hashes, sorts and joins: about a twentieth of the pyld path's
 time.
 
-What a template does not cover goes to the pyld path, which then decides (and raises the
-same errors): an IRI slot holding anything but an ``http(s)://``, ``urn:`` or ``did:`` IRI
-(the one place where expansion depends on a value: a compact IRI or a relative one), a
-literal with a control character pyld cannot escape, numbers out of the plain range, blank
-nodes whose first-degree hashes tie (they need Hash N-Degree Quads), inline contexts, and any
-shape not compiled. A shape compiles only when two sentinel runs (``urn:`` and ``did:``
-sentinels) give the same template, every value shows up as a whole IRI or literal (not inside
-another, not as a ``xsd:double`` that pyld would reformat, not dropped), and the template
+What a template does not cover goes to the pyld path, which then decides (and raises the same
+errors): an IRI slot holding anything but an ``http(s)://``, ``urn:`` or ``did:`` IRI (the one
+place where expansion depends on a value: a compact IRI or a relative one), a literal with a
+control character pyld cannot escape, numbers out of the plain range, values that make two quads
+equal, blank nodes whose first-degree hashes tie (they need Hash N-Degree Quads), inline
+contexts, and any shape not compiled. A shape compiles only when two sentinel runs (``urn:`` and
+``did:`` sentinels) give the same template, every value shows up as a whole IRI or literal (not
+inside another, not as a ``xsd:double`` that pyld would reformat, not dropped), and the template
 filled with the document's own values reproduces pyld's output for it.
 
 Templates are kept per document loader (pinned loaders only: their contexts never change),
@@ -233,9 +233,13 @@ class Template:
                     return None
                 append('"' + _canonicalize_double(value) + '"')
         quads = self.text.format(*rendered).split("\r")
-        lines = [quad + " .\n" for quad in dict.fromkeys(quads[: self.ground])]
+        if len(set(quads)) != len(quads):
+            # Equal values (the same node twice, a repeated literal): pyld merges some and not
+            # others (an @index keeps both); it decides.
+            return None
+        lines = [quad + " .\n" for quad in quads[: self.ground]]
         if self.blank_nodes:
-            labelled = _label_blank_nodes(list(dict.fromkeys(quads[self.ground :])))
+            labelled = _label_blank_nodes(quads[self.ground :])
             if labelled is None:
                 return None
             lines += labelled

@@ -623,3 +623,19 @@ def test_tied_blank_nodes_go_to_the_pyld_path() -> None:
     assert compiled.canonical_nquads(twins, loader=loader) == pyld_path.canonicalize(
         twins, loader=loader
     )
+
+
+def test_values_that_make_two_quads_equal_go_to_the_pyld_path() -> None:
+    loader = make_loader()
+    document = _sample()
+    document["credentialSubject"]["achievement"]["tag"] = ["solar", "wind"]
+    compiled.canonical_nquads(document, loader=loader, shapes="compile")
+    twice = copy.deepcopy(document)
+    twice["credentialSubject"]["achievement"]["tag"] = ["solar", "solar"]
+    shape = compiled.shape_of(twice)
+    found = compiled.templates_of(loader).find(shape[0])  # type: ignore[union-attr,index]
+    assert isinstance(found, compiled.Template)
+    assert found.fill(shape[1]) is None  # type: ignore[index]
+    expected = pyld_path.canonicalize(twice, loader=loader)
+    assert expected.count('"solar"') == 1
+    assert compiled.canonical_nquads(twice, loader=loader) == expected
