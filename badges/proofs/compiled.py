@@ -534,6 +534,10 @@ def canonical_nquads(
         document, loader=loader, max_blank_nodes=max_blank_nodes, checkpoint=checkpoint
     )
     if found is None and templates.should_compile(key, shapes):
-        template = compile_template(document, loader, values, canonical, checkpoint)
+        try:
+            template = compile_template(document, loader, values, canonical, checkpoint)
+        except Abandoned:
+            # Out of time while compiling: the form is known, the template can wait.
+            return canonical
         templates.store(key, template, shapes)
     return canonical

@@ -639,3 +639,31 @@ def test_values_that_make_two_quads_equal_go_to_the_pyld_path() -> None:
     expected = pyld_path.canonicalize(twice, loader=loader)
     assert expected.count('"solar"') == 1
     assert compiled.canonical_nquads(twice, loader=loader) == expected
+
+
+def test_running_out_of_time_while_compiling_still_gives_the_form() -> None:
+    loader = make_loader()
+    document = _sample()
+    expected = pyld_path.canonicalize(document, loader=loader)
+    calls = 0
+
+    def checkpoint() -> None:
+        # The document's own canonicalization passes; the compile runs out of time.
+        nonlocal calls
+        calls += 1
+        if calls > checkpoints_of_one_run:
+            raise pyld_path.Abandoned
+
+    checkpoints_of_one_run = 0
+
+    def counting() -> None:
+        nonlocal checkpoints_of_one_run
+        checkpoints_of_one_run += 1
+
+    pyld_path.canonicalize(document, loader=loader, checkpoint=counting)
+    got = compiled.canonical_nquads(
+        document, loader=loader, shapes="compile", checkpoint=checkpoint
+    )
+    assert got == expected
+    shape = compiled.shape_of(document)
+    assert compiled.templates_of(loader).find(shape[0]) is None  # type: ignore[union-attr,index]
