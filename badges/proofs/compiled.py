@@ -193,92 +193,90 @@ def _escape(value: str) -> str:
 class Template:
     """The canonical N-Quads of one shape, to fill.
 
-    `text` is a `str.format` pattern of every quad (without its " .\\n"), separated by
-    "\\r": the ground quads (no blank node) first, `ground` of them; a blank node shows as
-    "\\n<its number>\\n". Neither character occurs raw in a filled value (literals escape
-    them, IRIs refuse whitespace), so splitting on them is exact.
+    `text` is a `str.format` pattern of every quad line (" .\n" included), separated by "\r"
+    (never raw in a filled value: literals escape it, IRIs refuse whitespace): the values
+    are fields 0…n-1, blank node k is field n+k, filled with its canonical label.
+    `first_degree[k]` is the pattern of the lines blank node k's first-degree hash covers
+    (RDFC-1.0 §4.6: itself as `_:a`, any other as `_:z`, a line once per mention).
     """
 
     kinds: tuple[int, ...]
     text: str
-    ground: int
-    blank_nodes: int
+    first_degree: tuple[str, ...]
     estimate: int
+
+    @property
+    def blank_nodes(self) -> int:
+        return len(self.first_degree)
 
     def fill(self, values: Sequence[Any]) -> str | None:
         """The canonical N-Quads for these values, or None when the pyld path must decide."""
-        rendered: list[str] = []
-        append = rendered.append
-        for kind, value in zip(self.kinds, values, strict=True):
-            if kind == _LITERAL:
-                if _LITERAL_SPECIAL.search(value) is not None:
-                    if _UNESCAPED_CONTROL.search(value) is not None:
-                        return None
-                    value = _escape(value)
-                append('"' + value + '"')
-            elif kind == _IRI:
-                if _PLAIN_IRI.match(value) is None:
-                    return None
-                append("<" + value + ">")
-            elif kind == _INTEGER:
-                if abs(value) >= 10**21:
-                    return None
-                append('"' + str(value) + '"')
-            elif kind == _WHOLE_FLOAT:
-                if not math.isfinite(value) or abs(value) >= 1e21:
-                    return None
-                append('"' + str(int(value)) + '"')
-            else:
-                if not math.isfinite(value) or float(value).is_integer():
-                    return None
-                append('"' + _canonicalize_double(value) + '"')
-        quads = self.text.format(*rendered).split("\r")
-        if len(set(quads)) != len(quads):
+        rendered = _render(self.kinds, values)
+        if rendered is None:
+            return None
+        if self.first_degree:
+            labels = _labels(self.first_degree, rendered)
+            if labels is None:
+                return None
+            rendered += labels
+        lines = self.text.format(*rendered).split("\r")
+        unique = set(lines)
+        if len(unique) != len(lines):
             # Equal values (the same node twice, a repeated literal): pyld merges some and not
             # others (an @index keeps both); it decides.
             return None
-        lines = [quad + " .\n" for quad in quads[: self.ground]]
-        if self.blank_nodes:
-            labelled = _label_blank_nodes(quads[self.ground :])
-            if labelled is None:
-                return None
-            lines += labelled
         lines.sort()
         return "".join(lines)
 
 
-def _label_blank_nodes(quads: list[str]) -> list[str] | None:
-    """The quads with their blank nodes labelled as RDFC-1.0 labels them when every
-    first-degree hash is unique; None when two tie (Hash N-Degree Quads: the pyld path)."""
-    split = [quad.split("\n") for quad in quads]
-    mentions: dict[str, list[list[str]]] = {}
-    for parts in split:
-        for index in range(1, len(parts), 2):
-            mentions.setdefault(parts[index], []).append(parts)
-    by_hash: dict[str, str] = {}
-    for node, its_quads in mentions.items():
-        lines = []
-        for parts in its_quads:
-            if len(parts) == 3:
-                lines.append(parts[0] + "_:a" + parts[2] + " .\n")
-                continue
-            line = parts[0]
-            for index in range(1, len(parts), 2):
-                line += ("_:a" if parts[index] == node else "_:z") + parts[index + 1]
-            lines.append(line + " .\n")
+def _render(kinds: tuple[int, ...], values: Sequence[Any]) -> list[str] | None:
+    """Each value as its N-Quads term (an IRI, a literal without its datatype), or None when
+    one needs the pyld path."""
+    rendered: list[str] = []
+    append = rendered.append
+    for kind, value in zip(kinds, values, strict=True):
+        if kind == _LITERAL:
+            if _LITERAL_SPECIAL.search(value) is not None:
+                if _UNESCAPED_CONTROL.search(value) is not None:
+                    return None
+                value = _escape(value)
+            append('"' + value + '"')
+        elif kind == _IRI:
+            if _PLAIN_IRI.match(value) is None:
+                return None
+            append("<" + value + ">")
+        elif kind == _INTEGER:
+            if abs(value) >= 10**21:
+                return None
+            append('"' + str(value) + '"')
+        elif kind == _WHOLE_FLOAT:
+            if not math.isfinite(value) or abs(value) >= 1e21:
+                return None
+            append('"' + str(int(value)) + '"')
+        else:
+            if not math.isfinite(value) or float(value).is_integer():
+                return None
+            append('"' + _canonicalize_double(value) + '"')
+    return rendered
+
+
+def _labels(first_degree: tuple[str, ...], rendered: list[str]) -> list[str] | None:
+    """The canonical labels of the blank nodes (RDFC-1.0, every first-degree hash unique), or
+    None when two hashes tie (Hash N-Degree Quads: the pyld path)."""
+    hashes = []
+    for pattern in first_degree:
+        lines = pattern.format(*rendered).split("\r")
         lines.sort()
-        digest = hashlib.sha256("".join(lines).encode()).hexdigest()
-        if digest in by_hash:
+        hashes.append(hashlib.sha256("".join(lines).encode()).hexdigest())
+    order = sorted(range(len(hashes)), key=hashes.__getitem__)
+    labels = [""] * len(hashes)
+    previous = None
+    for rank, node in enumerate(order):
+        if hashes[node] == previous:
             return None
-        by_hash[digest] = node
-    labels = {node: f"_:c14n{n}" for n, (_, node) in enumerate(sorted(by_hash.items()))}
-    out = []
-    for parts in split:
-        line = parts[0]
-        for index in range(1, len(parts), 2):
-            line += labels[parts[index]] + parts[index + 1]
-        out.append(line + " .\n")
-    return out
+        previous = hashes[node]
+        labels[node] = f"_:c14n{rank}"
+    return labels
 
 
 # --- compiling ---------------------------------------------------------------------------
@@ -401,6 +399,27 @@ class _TemplateBuilder:
         return self.slot(index, kind) + _format_constant(suffix)
 
 
+def _with_labels(pattern: str, first_label: int) -> str:
+    """A quad pattern with its blank node markers ("\\n<k>\\n") as format fields."""
+    parts = pattern.split("\n")
+    for index in range(1, len(parts), 2):
+        parts[index] = "{" + str(first_label + int(parts[index])) + "}"
+    return "".join(parts)
+
+
+def _first_degree(blank: list[str], node: int) -> str:
+    """The pattern of the lines blank node `node`'s first-degree hash covers."""
+    lines = []
+    for pattern in blank:
+        parts = pattern.split("\n")
+        mentions = [int(parts[index]) for index in range(1, len(parts), 2)]
+        line = parts[0]
+        for index in range(1, len(parts), 2):
+            line += ("_:a" if int(parts[index]) == node else "_:z") + parts[index + 1]
+        lines.extend([line + " .\n"] * mentions.count(node))
+    return "\r".join(lines)
+
+
 def compile_template(
     document: dict[str, Any],
     loader: DocumentLoader,
@@ -428,9 +447,11 @@ def compile_template(
         ground, blank, kinds, blank_nodes = runs[0]
         template = Template(
             kinds=kinds,
-            text="\r".join([*ground, *blank]),
-            ground=len(ground),
-            blank_nodes=blank_nodes,
+            text="\r".join(
+                [line + " .\n" for line in ground]
+                + [_with_labels(line, len(values)) + " .\n" for line in blank]
+            ),
+            first_degree=tuple(_first_degree(blank, node) for node in range(blank_nodes)),
             estimate=pyld_path.estimate_blank_nodes(document),
         )
         if template.fill(values) != canonical:
