@@ -83,6 +83,7 @@ def canonicalize(
             f"document has at least {estimate} blank nodes, more than the limit of "
             f"{max_blank_nodes}"
         )
+    _last_run.deep = False
     check = checkpoint or _no_checkpoint
     check()
     try:
@@ -103,13 +104,24 @@ def canonicalize(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
     check()
+    urdna = _BoundedURDNA2015(check)
     try:
-        nquads: str = _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+        nquads: str = urdna.main(dataset, {"format": "application/n-quads"})
     except (CanonicalizationError, Abandoned):
         raise
     except _DEEP_OR_PYLD_FAULTS as exc:
         raise _malformed(exc) from None
+    _last_run.deep = urdna.used_deep_hashing
     return nquads
+
+
+_last_run = threading.local()
+
+
+def used_deep_hashing() -> bool:
+    """Whether this thread's last successful :func:`canonicalize` needed Hash N-Degree Quads
+    (blank nodes with tied first-degree hashes): no compiled template could give its form."""
+    return bool(getattr(_last_run, "deep", False))
 
 
 # What pyld raises, instead of a JsonLdError, on some malformed documents it does not
@@ -557,6 +569,10 @@ class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped (An
         super().__init__()
         self._remaining_deep_iterations: int | None = None
         self._checkpoint = checkpoint
+
+    @property
+    def used_deep_hashing(self) -> bool:
+        return self._remaining_deep_iterations is not None
 
     def hash_first_degree_quads(self, id_: str) -> str:
         self._checkpoint()

@@ -442,25 +442,34 @@ def compile_template(
             dataset = pyld_path._to_rdf(rebuilt, loader, check)
             pyld_path._check_dataset(dataset)
             runs.append(_TemplateBuilder(values, texts).build(dataset))
+            if len(runs) == 1:
+                template = _assemble(runs[0], values, document)
+                if template.fill(values) != canonical:
+                    return None  # checked after the first run: a hopeless shape costs one
         if runs[0] != runs[1]:
-            return None
-        ground, blank, kinds, blank_nodes = runs[0]
-        template = Template(
-            kinds=kinds,
-            text="\r".join(
-                [line + " .\n" for line in ground]
-                + [_with_labels(line, len(values)) + " .\n" for line in blank]
-            ),
-            first_degree=tuple(_first_degree(blank, node) for node in range(blank_nodes)),
-            estimate=pyld_path.estimate_blank_nodes(document),
-        )
-        if template.fill(values) != canonical:
             return None
         return template
     except Abandoned:
         raise
     except Exception:  # whatever pyld or the checks raise: no template
         return None
+
+
+def _assemble(
+    run: tuple[list[str], list[str], tuple[int, ...], int],
+    values: list[Any],
+    document: dict[str, Any],
+) -> Template:
+    ground, blank, kinds, blank_nodes = run
+    return Template(
+        kinds=kinds,
+        text="\r".join(
+            [line + " .\n" for line in ground]
+            + [_with_labels(line, len(values)) + " .\n" for line in blank]
+        ),
+        first_degree=tuple(_first_degree(blank, node) for node in range(blank_nodes)),
+        estimate=pyld_path.estimate_blank_nodes(document),
+    )
 
 
 # --- the templates of each loader ----------------------------------------------------------
@@ -555,6 +564,10 @@ def canonical_nquads(
         document, loader=loader, max_blank_nodes=max_blank_nodes, checkpoint=checkpoint
     )
     if found is None and templates.should_compile(key, shapes):
+        if pyld_path.used_deep_hashing():
+            # Tied blank nodes: a template would hand this very document back to pyld.
+            templates.store(key, None, shapes)
+            return canonical
         try:
             template = compile_template(document, loader, values, canonical, checkpoint)
         except Abandoned:

@@ -667,3 +667,25 @@ def test_running_out_of_time_while_compiling_still_gives_the_form() -> None:
     assert got == expected
     shape = compiled.shape_of(document)
     assert compiled.templates_of(loader).find(shape[0]) is None  # type: ignore[union-attr,index]
+
+
+def test_a_shape_whose_blank_nodes_tie_is_not_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = make_loader()
+    document = _sample()
+    alignment = {"type": ["Alignment"], "targetName": "a", "targetUrl": "https://example.org/a"}
+    document["credentialSubject"]["achievement"]["alignment"] = [alignment, dict(alignment)]
+    runs = []
+    real = pyld_path._to_rdf
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyld_path, "_to_rdf", counting)
+    expected = pyld_path.canonicalize(document, loader=loader)
+    assert pyld_path.used_deep_hashing()
+    runs.clear()
+    assert compiled.canonical_nquads(document, loader=loader, shapes="compile") == expected
+    assert len(runs) == 1  # the document's own canonicalization; no sentinel runs
+    shape = compiled.shape_of(document)
+    assert compiled.templates_of(loader).find(shape[0]) == "uncompilable"  # type: ignore[union-attr,index]
