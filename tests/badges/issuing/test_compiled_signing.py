@@ -42,9 +42,18 @@ def _resign_with_pyld(world: World, session: Session, credential: dict[str, Any]
 
 @pytest.mark.parametrize("recipient", RECIPIENTS, ids=["plain", "hostile", "long"])
 def test_issued_credential_proof_is_the_pyld_paths(
-    world: World, session: Session, recipient: issuing.Recipient
+    world: World, session: Session, recipient: issuing.Recipient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for _ in range(2):  # the first compiles the shape, the second is filled from it
+    pyld_runs: list[object] = []
+    real = pyld_path.canonicalize
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        pyld_runs.append(args)
+        return real(*args, **kwargs)
+
+    for round_ in range(2):  # the first compiles the shape, the second is filled from it
+        pyld_runs.clear()
+        monkeypatch.setattr(pyld_path, "canonicalize", counting)
         record = issuing.issue(
             session,
             world.master_key,
@@ -53,6 +62,9 @@ def test_issued_credential_proof_is_the_pyld_paths(
             recipient=recipient,
             base_url="http://testserver",
         )
+        monkeypatch.setattr(pyld_path, "canonicalize", real)
+        if round_ == 1:
+            assert pyld_runs == []  # credential and proof options both filled from templates
         credential = json.loads(record.signed)
         assert credential["proof"] == [_resign_with_pyld(world, session, credential)]
     document = without_proof(credential)
