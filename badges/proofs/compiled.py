@@ -127,13 +127,20 @@ def _walk(value: Any, key: list[Any], values: list[Any]) -> None:
             key.append(name)
             if name in _CONSTANT_KEYS:
                 key.append(_constant(item, name == "@context"))
+            elif type(item) is str:  # the common leaf, without a call
+                key.append(_STRING)
+                values.append(item)
             else:
                 _walk(item, key, values)
         key.append(_CLOSE)
     elif kind is list:
         key.append(_OPEN_LIST)
         for item in value:
-            _walk(item, key, values)
+            if type(item) is str:
+                key.append(_STRING)
+                values.append(item)
+            else:
+                _walk(item, key, values)
         key.append(_CLOSE_LIST)
     elif kind is bool:
         key.append(_TRUE if value else _FALSE)
