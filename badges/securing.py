@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from badges.models import Issuer
 from badges.proofs import eddsa_rdfc_2022, vc_jwt
+from badges.proofs.compiled import Shapes
 from catalogue.errors import InvalidInput
 from keys import store
 from keys.did import did_key_from_public_key
@@ -77,27 +78,50 @@ def ensure_p256_key(session: Session, master_key: MasterKey, issuer_id: int) -> 
 
 @overload
 def secure(
-    document: Mapping[str, Any], fmt: Literal["ldp"], signer: Signer, *, created: str | None = None
+    document: Mapping[str, Any],
+    fmt: Literal["ldp"],
+    signer: Signer,
+    *,
+    created: str | None = None,
+    shapes: Shapes = "reuse",
 ) -> dict[str, Any]: ...
 @overload
 def secure(
-    document: Mapping[str, Any], fmt: Literal["jwt"], signer: Signer, *, created: str | None = None
+    document: Mapping[str, Any],
+    fmt: Literal["jwt"],
+    signer: Signer,
+    *,
+    created: str | None = None,
+    shapes: Shapes = "reuse",
 ) -> str: ...
 @overload
 def secure(
-    document: Mapping[str, Any], fmt: Format, signer: Signer, *, created: str | None = None
+    document: Mapping[str, Any],
+    fmt: Format,
+    signer: Signer,
+    *,
+    created: str | None = None,
+    shapes: Shapes = "reuse",
 ) -> dict[str, Any] | str: ...
 
 
 def secure(
-    document: Mapping[str, Any], fmt: Format, signer: Signer, *, created: str | None = None
+    document: Mapping[str, Any],
+    fmt: Format,
+    signer: Signer,
+    *,
+    created: str | None = None,
+    shapes: Shapes = "reuse",
 ) -> dict[str, Any] | str:
     """`document` secured as `fmt`: the document with its proof (`ldp`), or a compact JWS.
 
     `created` is the Data Integrity proof's creation time (default now); a JWT's `iat` is
-    always now. Raises the suites' errors (`CanonicalizationError`, `ProofError`,
-    `JwtError`, all `ValueError`s): whose fault they are is the caller's to say.
+    always now. `shapes="compile"` for the shapes we build ourselves (a credential, a status
+    list): the Data Integrity proof then signs through a compiled template
+    (`badges.proofs.compiled`), the same bytes as the pyld path. Raises the suites' errors
+    (`CanonicalizationError`, `ProofError`, `JwtError`, all `ValueError`s): whose fault they
+    are is the caller's to say.
     """
     if fmt == "ldp":
-        return eddsa_rdfc_2022.create_proof(document, signer=signer, created=created)
+        return eddsa_rdfc_2022.create_proof(document, signer=signer, created=created, shapes=shapes)
     return vc_jwt.sign(document, signer=signer)

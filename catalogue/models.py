@@ -21,6 +21,9 @@ HAND_MADE_SCHEMA_PREFIXES = (
     "ix_search_document_fts",
     "ix_issued_credential_search_trgm",  # PostgreSQL's trigram index of the recipients search
     "ix_issued_credential_recipient_lower",  # lower(recipient_email): a backpack's badges
+    # Change counters bumped by triggers on every write to a catalogue table (any process,
+    # any write path); read by caches of catalogue data (catalogue.skills.skill_labels).
+    "catalogue_version",
 )
 
 

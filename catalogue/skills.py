@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+import threading
+from weakref import WeakKeyDictionary
+
+from cachetools import LRUCache
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from catalogue import courses, search, vocabularies
@@ -183,3 +188,68 @@ def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
         ref = skill_ref(skill)
         found[skill.iri] = found[skill.slug] = ref
     return {k: found[k] for k in wanted if k in found}
+
+
+# --- skill labels, cached across requests -------------------------------------------------
+
+_LABEL_CACHE_SIZE = 4096
+_SKILL_VERSION = text("SELECT version FROM catalogue_version WHERE name = 'skill'")
+
+
+class _LabelCache:
+    """Labels by skill IRI (None: not in the catalogue), valid for one version of the skill
+    table. Triggers bump the version on every write, from any process (the migration
+    a4f1c9e2b7d3), so a cache compares it instead of being told."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version: int | None = None
+        self.labels: LRUCache[str, str | None] = LRUCache(maxsize=_LABEL_CACHE_SIZE)
+
+
+_label_caches: WeakKeyDictionary[Engine, _LabelCache] = WeakKeyDictionary()
+_label_caches_lock = threading.Lock()
+
+
+def _label_cache(session: Session) -> _LabelCache:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _label_caches_lock:
+        cache = _label_caches.get(engine)
+        if cache is None:
+            cache = _label_caches[engine] = _LabelCache()
+        return cache
+
+
+def skill_labels(session: Session, iris: list[str]) -> dict[str, str]:
+    """The catalogue's preferred labels of those skill IRIs it holds.
+
+    Every verification asks for the labels of the skills its credential aligns to: they are
+    kept per database, checked against the skill table's change counter (one primary-key
+    read) and read again only after a change. What a read adds is kept only if the version
+    it was read under is still the cache's (a newer read may have cleared it meanwhile)."""
+    wanted = list(dict.fromkeys(iris))
+    if not wanted:
+        return {}
+    version = session.exec(_SKILL_VERSION).scalar()  # type: ignore[call-overload]
+    cache = _label_cache(session)
+    found: dict[str, str | None] = {}
+    with cache.lock:
+        if version is not None and (cache.version is None or version > cache.version):
+            cache.labels.clear()
+            cache.version = version
+        if version is not None and version == cache.version:
+            for iri in wanted:
+                if iri in cache.labels:
+                    found[iri] = cache.labels[iri]
+    missing = [iri for iri in wanted if iri not in found]
+    if missing:
+        statement = select(Skill.iri, Skill.preferred_label).where(col(Skill.iri).in_(missing))
+        rows = dict(session.exec(statement).all())
+        with cache.lock:
+            keep = version is not None and version == cache.version
+            for iri in missing:
+                found[iri] = rows.get(iri)
+                if keep:
+                    cache.labels[iri] = rows.get(iri)
+    return {iri: label for iri, label in found.items() if label is not None}

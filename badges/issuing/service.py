@@ -538,7 +538,10 @@ def sign(
     checked = check_format(fmt)
     signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
     try:
-        signed = secure(credential, checked, signer, created=credential["validFrom"])
+        # Our own shapes: signed through a compiled template (badges.proofs.compiled).
+        signed = secure(
+            credential, checked, signer, created=credential["validFrom"], shapes="compile"
+        )
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:

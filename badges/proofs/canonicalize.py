@@ -61,6 +61,7 @@ def canonicalize(
     loader: DocumentLoader | None = None,
     max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
     checkpoint: Checkpoint | None = None,
+    memoize_contexts: bool = True,
 ) -> str:
     """Canonical N-Quads (RDFC-1.0, i.e. URDNA2015) of a JSON-LD document.
 
@@ -69,7 +70,8 @@ def canonicalize(
     :class:`CanonicalizationError` for undefined terms, relative or invalid IRIs,
     literals pyld cannot serialize canonically, or a graph over ``max_blank_nodes``.
     ``checkpoint`` is called between steps; what it raises (an :class:`Abandoned`)
-    propagates.
+    propagates. ``memoize_contexts=False`` turns off the context-processing memo
+    (:class:`ContextMemo`): the same output, slower; for equivalence tests and benchmarks.
     """
     loader = loader or default_loader()
     if not isinstance(document, dict):
@@ -81,10 +83,11 @@ def canonicalize(
             f"document has at least {estimate} blank nodes, more than the limit of "
             f"{max_blank_nodes}"
         )
+    _last_run.deep = False
     check = checkpoint or _no_checkpoint
     check()
     try:
-        dataset = _to_rdf(document, loader, check)
+        dataset = _to_rdf(document, loader, check, memoize=memoize_contexts)
     except (CanonicalizationError, UnknownContextError, Abandoned):
         raise
     except jsonld.JsonLdError as exc:
@@ -101,13 +104,24 @@ def canonicalize(
             f"document has {blank_nodes} blank nodes, more than the limit of {max_blank_nodes}"
         )
     check()
+    urdna = _BoundedURDNA2015(check)
     try:
-        nquads: str = _BoundedURDNA2015(check).main(dataset, {"format": "application/n-quads"})
+        nquads: str = urdna.main(dataset, {"format": "application/n-quads"})
     except (CanonicalizationError, Abandoned):
         raise
     except _DEEP_OR_PYLD_FAULTS as exc:
         raise _malformed(exc) from None
+    _last_run.deep = urdna.used_deep_hashing
     return nquads
+
+
+_last_run = threading.local()
+
+
+def used_deep_hashing() -> bool:
+    """Whether this thread's last successful :func:`canonicalize` needed Hash N-Degree Quads
+    (blank nodes with tied first-degree hashes): no compiled template could give its form."""
+    return bool(getattr(_last_run, "deep", False))
 
 
 # What pyld raises, instead of a JsonLdError, on some malformed documents it does not
@@ -179,7 +193,8 @@ class Canonicalizer:
     thread-safe: make one per verification.
 
     `admission`, when given, is entered around each canonicalization actually run (a
-    verifier bounds how many run at once across requests).
+    verifier bounds how many run at once across requests). `shapes` says how the compiled
+    path (:mod:`badges.proofs.compiled`) may be used: by default a shape seen twice compiles.
     """
 
     def __init__(
@@ -188,10 +203,12 @@ class Canonicalizer:
         checkpoint: Checkpoint | None = None,
         max_blank_nodes: int = DEFAULT_MAX_BLANK_NODES,
         admission: Callable[[], AbstractContextManager[object]] | None = None,
+        shapes: str = "repeated",
     ) -> None:
         self.checkpoint = checkpoint
         self.max_blank_nodes = max_blank_nodes
         self.admission = admission or nullcontext
+        self.shapes = shapes
         self._forms: dict[tuple[Any, str], str | Exception] = {}
 
     def canonicalize(
@@ -215,12 +232,17 @@ class Canonicalizer:
         return form
 
     def _run(self, document: dict[str, Any], loader: DocumentLoader) -> str:
+        # The compiled path for a known shape (badges.proofs.compiled), else pyld; imported
+        # here because that module builds on this one.
+        from badges.proofs import compiled
+
         with self.admission():
-            return canonicalize(
+            return compiled.canonical_nquads(
                 document,
                 loader=loader,
                 max_blank_nodes=self.max_blank_nodes,
                 checkpoint=self.checkpoint,
+                shapes=compiled.check_shapes(self.shapes),
             )
 
 
@@ -232,6 +254,7 @@ class _WarmCaches:
     by_identity: LRUCache[int, tuple[Any, Any]] = field(
         default_factory=lambda: LRUCache(maxsize=_IDENTITY_CACHE_SIZE)
     )
+    processed: ContextMemo = field(default_factory=lambda: ContextMemo())
 
 
 class _CachePool:
@@ -264,13 +287,21 @@ class _CachePool:
 
 
 _IDENTITY_CACHE_SIZE = 256
+# Processed (active context, local context, flags) results kept per set of warm caches. An
+# OB credential with its scoped contexts needs a few dozen; the bound caps what the inline
+# contexts of hostile documents on the verify path can pin (each entry holds its inputs).
+_CONTEXT_MEMO_SIZE = 512
 _MAX_SPARE_CACHES = 16
 _cache_pools: WeakKeyDictionary[Any, _CachePool] = WeakKeyDictionary()
 _cache_pools_lock = threading.Lock()
 
 
 def _to_rdf(
-    document: dict[str, Any], loader: DocumentLoader, checkpoint: Checkpoint = _no_checkpoint
+    document: dict[str, Any],
+    loader: DocumentLoader,
+    checkpoint: Checkpoint = _no_checkpoint,
+    *,
+    memoize: bool = True,
 ) -> dict[str, Any]:
     options: dict[str, Any] = {
         "documentLoader": loader,
@@ -285,7 +316,8 @@ def _to_rdf(
     shared = getattr(loader, "resolved_context_cache", None)
     if shared is None:
         options["contextResolver"] = ContextResolver({}, loader)
-        dataset: dict[str, Any] = _SafeProcessor(checkpoint).to_rdf(document, options)
+        processor = _SafeProcessor(checkpoint, ContextMemo() if memoize else None)
+        dataset: dict[str, Any] = processor.to_rdf(document, options)
         return dataset
     with _cache_pools_lock:
         pool = _cache_pools.get(loader)
@@ -295,7 +327,8 @@ def _to_rdf(
         options["contextResolver"] = _IdentityCachingResolver(
             caches.contexts, loader, caches.by_identity
         )
-        dataset = _SafeProcessor(checkpoint).to_rdf(document, options)
+        processor = _SafeProcessor(checkpoint, caches.processed if memoize else None)
+        dataset = processor.to_rdf(document, options)
         return dataset
 
 
@@ -333,10 +366,119 @@ class _IdentityCachingResolver(ContextResolver):  # type: ignore[misc]  # pyld i
         return resolved
 
 
+class ContextMemo:
+    """Processed contexts by (active context, local context, flags): pyld's context processing
+    memoized.
+
+    pyld caches a processed context per active-context ``_uuid``, but applies type-scoped
+    contexts to fresh clones with new uuids, so it re-processes every scoped context of every
+    node of every document (about half of an OB credential's canonicalization). Processed
+    contexts are immutable (pyld freezes them), so a result found here is the very object an
+    earlier, identical call returned, and the next lookups under it hit too.
+
+    Keys hold identities: the active context's, and that of each inline context (a dict) in
+    the local context; URLs by value. Each entry keeps references to those objects, so an id
+    cannot be reused by another object while its entry exists. Bounded (LRU): a document's
+    own inline contexts are new objects each time and only churn it. Not thread-safe: one
+    per set of warm caches, used by one canonicalization at a time.
+    """
+
+    def __init__(self, maxsize: int | None = None) -> None:
+        self._entries: LRUCache[tuple[Any, ...], tuple[Any, tuple[Any, ...], Any]] = LRUCache(
+            maxsize=maxsize or _CONTEXT_MEMO_SIZE
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[Any, ...], active_ctx: Any, refs: tuple[Any, ...]) -> Any:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] is not active_ctx or len(hit[1]) != len(refs):
+            return None
+        if not all(a is b for a, b in zip(hit[1], refs, strict=True)):
+            return None
+        return hit[2]
+
+    def put(self, key: tuple[Any, ...], active_ctx: Any, refs: tuple[Any, ...], value: Any) -> None:
+        self._entries[key] = (active_ctx, refs, value)
+
+
+def _local_context_key(local_ctx: Any, refs: list[Any]) -> Any:
+    """A hashable key for a local context (URLs by value, inline contexts by identity, kept
+    in ``refs``), or None for what is not worth keying (the memo is then skipped)."""
+    if isinstance(local_ctx, str):
+        return local_ctx
+    if local_ctx is None:
+        return ("null",)
+    if isinstance(local_ctx, dict | frozendict):
+        refs.append(local_ctx)
+        return ("inline", id(local_ctx))
+    if isinstance(local_ctx, list | tuple):
+        parts = []
+        for item in local_ctx:
+            if isinstance(item, list | tuple):
+                return None
+            part = _local_context_key(item, refs)
+            if part is None:
+                return None
+            parts.append(part)
+        return ("list", *parts)
+    return None
+
+
 class _SafeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped (Any)
-    def __init__(self, checkpoint: Checkpoint = _no_checkpoint) -> None:
+    def __init__(
+        self, checkpoint: Checkpoint = _no_checkpoint, memo: ContextMemo | None = None
+    ) -> None:
         super().__init__(on_property_dropped=_property_dropped)
         self._checkpoint = checkpoint
+        self._memo = memo
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        memo = self._memo
+        refs: list[Any] = []
+        # Only finished (frozen) active contexts: pyld mutates the one it is building, and
+        # calls itself with `cycles` to pre-validate scoped contexts against that one.
+        local_key = (
+            _local_context_key(local_ctx, refs)
+            if memo is not None and cycles is None and isinstance(active_ctx, frozendict)
+            else None
+        )
+        if memo is None or local_key is None:
+            return super()._process_context(
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected=override_protected,
+                propagate=propagate,
+                validate_scoped=validate_scoped,
+                cycles=cycles,
+            )
+        key = (id(active_ctx), local_key, override_protected, propagate, validate_scoped)
+        held = tuple(refs)
+        found = memo.get(key, active_ctx, held)
+        if found is not None:
+            return found
+        result = super()._process_context(
+            active_ctx,
+            local_ctx,
+            options,
+            override_protected=override_protected,
+            propagate=propagate,
+            validate_scoped=validate_scoped,
+        )
+        if isinstance(result, frozendict):  # never share a context pyld may still change
+            memo.put(key, active_ctx, held, result)
+        return result
 
     def expand(self, input_: Any, options: dict[str, Any]) -> list[Any]:
         expanded: list[Any] = super().expand(input_, options)
@@ -427,6 +569,10 @@ class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped (An
         super().__init__()
         self._remaining_deep_iterations: int | None = None
         self._checkpoint = checkpoint
+
+    @property
+    def used_deep_hashing(self) -> bool:
+        return self._remaining_deep_iterations is not None
 
     def hash_first_degree_quads(self, id_: str) -> str:
         self._checkpoint()

@@ -27,8 +27,8 @@ from badges.proofs.canonicalize import (
     CanonicalizationError,
     Canonicalizer,
     DocumentLoader,
-    canonicalize,
 )
+from badges.proofs.compiled import Shapes, canonical_nquads
 from keys.multikey import KeyFormatError, b58decode, b58encode
 from keys.signer import Signer
 from openbadges_schemas.loader import (
@@ -161,14 +161,23 @@ def hash_data(
     *,
     loader: DocumentLoader | None = None,
     canonicalizer: Canonicalizer | None = None,
+    shapes: Shapes = "reuse",
 ) -> bytes:
     """sha256(canonical proof configuration) || sha256(canonical document).
 
     A `canonicalizer` (one per verification) canonicalizes the document once for all the
-    proofs of a proof set, which sign the same unsecured document."""
-    canon = canonicalizer.canonicalize if canonicalizer is not None else canonicalize
-    proof_hash = hashlib.sha256(canon(dict(proof_config), loader=loader).encode()).digest()
-    doc_hash = hashlib.sha256(canon(dict(document), loader=loader).encode()).digest()
+    proofs of a proof set, which sign the same unsecured document. Without one, `shapes` says
+    how the compiled path may be used (:mod:`badges.proofs.compiled`); the output is the same.
+    """
+    if canonicalizer is not None:
+        canon = canonicalizer.canonicalize
+        proof_form = canon(dict(proof_config), loader=loader)
+        document_form = canon(dict(document), loader=loader)
+    else:
+        proof_form = canonical_nquads(dict(proof_config), loader=loader, shapes=shapes)
+        document_form = canonical_nquads(dict(document), loader=loader, shapes=shapes)
+    proof_hash = hashlib.sha256(proof_form.encode()).digest()
+    doc_hash = hashlib.sha256(document_form.encode()).digest()
     return proof_hash + doc_hash
 
 
@@ -178,6 +187,7 @@ def sign(
     signer: Signer,
     *,
     loader: DocumentLoader | None = None,
+    shapes: Shapes = "reuse",
 ) -> dict[str, Any]:
     """A new document with the signed proof added (appended to a proof set if one exists).
 
@@ -185,6 +195,8 @@ def sign(
     document's ``@context``, to which the Data Integrity context is added when no context
     defines the proof terms. A ``previousProof`` option chains the new proof to those
     proofs of the set, which it then signs over; the other existing proofs it does not.
+    ``shapes="compile"`` (issuance of our own credentials) compiles a template for each new
+    shape of document and proof options, which then signs the next ones of that shape.
     """
     if signer.algorithm != "EdDSA":
         raise ProofError("an Ed25519 key is required")
@@ -200,7 +212,7 @@ def sign(
         raise ProofError(str(exc)) from None
     proof_config = {**proof_options, "@context": document["@context"]}
     try:
-        data = hash_data(secured, proof_config, loader=loader)
+        data = hash_data(secured, proof_config, loader=loader, shapes=shapes)
     except (CanonicalizationError, UnknownContextError) as exc:
         raise ProofError(f"cannot canonicalize: {exc}") from exc
     proof = {**proof_options, "proofValue": encode_proof_value(signer.sign(data))}

@@ -7,6 +7,7 @@ from typing import Any
 
 from badges.proofs import data_integrity
 from badges.proofs.canonicalize import Canonicalizer, DocumentLoader
+from badges.proofs.compiled import Shapes
 from badges.proofs.data_integrity import ProofCheck
 from keys.signer import Signer
 
@@ -27,6 +28,7 @@ def create_proof(
     nonce: str | None = None,
     previous_proof: str | list[str] | None = None,
     loader: DocumentLoader | None = None,
+    shapes: Shapes = "reuse",
 ) -> dict[str, Any]:
     """A new document carrying an ``eddsa-rdfc-2022`` proof; ``document`` is not changed.
 
@@ -34,7 +36,8 @@ def create_proof(
     seconds). If the document already has proofs, the new one joins them as a proof
     set; ``previous_proof`` (the ids of proofs of that set) chains it to them, so that it
     signs over them too. A document whose @context does not define the proof terms (VC 1.1)
-    gets the Data Integrity context added. Raises ``ProofError``.
+    gets the Data Integrity context added. ``shapes`` (see :mod:`badges.proofs.compiled`):
+    "compile" for our own credentials. Raises ``ProofError``.
     """
     options: dict[str, Any] = {}
     if proof_id is not None:
@@ -56,7 +59,7 @@ def create_proof(
         "previousProof": previous_proof,
     }
     options.update({name: value for name, value in optional.items() if value is not None})
-    return data_integrity.sign(document, options, signer, loader=loader)
+    return data_integrity.sign(document, options, signer, loader=loader, shapes=shapes)
 
 
 def verify_proof(

@@ -82,7 +82,7 @@ def _sign_list(
         },
     }
     ldp_signer = issuer_signer(session, master_key, pk(issuer), "ldp")
-    signed = secure(credential, "ldp", ldp_signer, created=valid_from)
+    signed = secure(credential, "ldp", ldp_signer, created=valid_from, shapes="compile")
     status_list.credential_ldp = json.dumps(signed, indent=2)
     # The JWT form with a key the issuer's identifier names, so anyone can tie it to the
     # issuer: not a did:key issuer's separate ES256 key (see badges.securing).

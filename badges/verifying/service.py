@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from badges.proofs.canonicalize import CanonicalizationError, Canonicalizer
 from badges.proofs.data_integrity import without_proof
@@ -67,7 +67,7 @@ from badges.verifying.resolving import (
 from badges.verifying.status import StatusChecker, StatusListCache
 from badges.verifying.trust import assess_issuer
 from badges.verifying.trust_lists import TrustLists
-from catalogue.models import Skill as CatalogueSkill
+from catalogue import skills as catalogue_skills
 from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import CREDENTIALS_V1, UnknownContextError
 from openbadges_schemas.ob3 import validate_structure
@@ -576,13 +576,11 @@ def _web_url(value: Any) -> str | None:
 
 
 def catalogue_skill_labels(session: Session | None, iris: list[str]) -> dict[str, str]:
-    """Our catalogue's labels for aligned skills it holds (ESCO IRIs, mostly)."""
+    """Our catalogue's labels for aligned skills it holds (ESCO IRIs, mostly); cached across
+    verifications until the skill table changes (`catalogue.skills.skill_labels`)."""
     if session is None or not iris:
         return {}
-    statement = select(CatalogueSkill.iri, CatalogueSkill.preferred_label).where(
-        col(CatalogueSkill.iri).in_(iris)
-    )
-    return {iri: label for iri, label in session.exec(statement)}
+    return catalogue_skills.skill_labels(session, iris)
 
 
 def _summary(

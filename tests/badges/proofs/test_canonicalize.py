@@ -169,7 +169,7 @@ def test_a_checkpoint_abandons_the_work() -> None:
 def test_canonicalizer_canonicalizes_each_document_once(monkeypatch: pytest.MonkeyPatch) -> None:
     expansions = _count_expansions(monkeypatch)
     document = _example("cross-stack-golden", "sample_unsigned.json")
-    canonicalizer = Canonicalizer()
+    canonicalizer = Canonicalizer(shapes="off")  # the pyld path only: each run is counted
     first = canonicalizer.canonicalize(document)
     assert canonicalizer.canonicalize(copy.deepcopy(document)) == first
     assert len(expansions) == 1
@@ -250,3 +250,88 @@ def test_deeply_nested_document_is_refused_cleanly() -> None:
 def test_document_must_be_an_object() -> None:
     with pytest.raises(CanonicalizationError, match="JSON object"):
         canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]
+
+
+# --- the context-processing memo ---------------------------------------------------------
+
+
+def _reference_documents() -> list[Any]:
+    root = reference("ob3", "examples")
+    documents = []
+    for path in sorted(root.rglob("*.json")):
+        try:
+            document = json.loads(path.read_text())
+        except ValueError:
+            continue
+        if isinstance(document, dict):
+            documents.append(document)
+    return documents
+
+
+def _outcome(document: dict[str, Any], *, memoize: bool) -> str:
+    try:
+        return canonicalize(document, memoize_contexts=memoize)
+    except (CanonicalizationError, UnknownContextError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_context_memo_changes_no_output_on_the_official_examples() -> None:
+    documents = _reference_documents()
+    assert len(documents) > 50
+    canonical = 0
+    for document in documents:
+        plain = _outcome(document, memoize=False)
+        # Twice memoized: the second run is served from the memo.
+        assert _outcome(document, memoize=True) == plain
+        assert _outcome(document, memoize=True) == plain
+        canonical += plain.endswith(" .\n")
+    assert canonical > 40
+
+
+def test_context_memo_serves_repeated_context_processing(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = _ob_credential()
+    canonicalize(document)
+    calls = []
+    real = canonicalize_module.jsonld.JsonLdProcessor._process_context
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("cycles"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(canonicalize_module.jsonld.JsonLdProcessor, "_process_context", counting)
+    canonicalize(document, memoize_contexts=False)
+    unmemoized = len(calls)
+    calls.clear()
+    canonicalize(document)
+    # Without the memo, every node's scoped contexts are processed again; with it, none is.
+    assert unmemoized >= 3
+    assert calls == []
+
+
+def test_context_memo_is_bounded_against_inline_contexts() -> None:
+    memo = canonicalize_module.ContextMemo(maxsize=8)
+    processor = canonicalize_module._SafeProcessor(memo=memo)
+    options = {
+        "documentLoader": default_loader(),
+        "base": None,
+        "produceGeneralizedRdf": False,
+        "contextResolver": canonicalize_module.ContextResolver({}, default_loader()),
+    }
+    for n in range(40):
+        # A hostile verifier input: a new inline context every time.
+        document = {"@context": {f"term{n}": f"https://example.org/{n}"}, f"term{n}": "x"}
+        processor.to_rdf(document, dict(options))
+        assert len(memo) <= 8
+
+
+def test_context_memo_keys_inline_contexts_by_identity_not_by_id_reuse() -> None:
+    memo = canonicalize_module.ContextMemo()
+    active = canonicalize_module.frozendict({"mappings": {}})
+    first = {"a": "https://example.org/a"}
+    refs: list[Any] = []
+    key = ("k", canonicalize_module._local_context_key(first, refs))
+    memo.put(key, active, tuple(refs), "processed")
+    assert memo.get(key, active, tuple(refs)) == "processed"
+    # Same key, another object (as when an id is reused): not served.
+    assert memo.get(key, active, ({"a": "https://example.org/a"},)) is None
+    assert memo.get(key, canonicalize_module.frozendict({"mappings": {}}), tuple(refs)) is None
