@@ -84,6 +84,8 @@ class Award:
     valid_until: datetime | None = None
     grade: str | None = None
     wallet_address: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
 
     @classmethod
     def of(cls, record: IssuedCredential) -> Award:
@@ -95,6 +97,8 @@ class Award:
             valid_until=record.valid_until,
             grade=record.grade,
             wallet_address=record.recipient_email,
+            given_name=record.recipient_given_name,
+            family_name=record.recipient_family_name,
         )
 
 
@@ -202,12 +206,21 @@ def build_credential(
         issuanceDate=issued,
         validFrom=_second(award.valid_from),
         validUntil=_second(award.valid_until) if award.valid_until else None,
-        credentialSubject=elm.Person(
-            id="urn:epass:person:1",
-            fullName={lang: award.recipient_name},
-            hasClaim=_achievement(source, languages, awarding, credits),
-        ),
+        credentialSubject=_person(source, lang, _achievement(source, languages, awarding, credits)),
         displayParameter=_display(source, credential_id, languages),
+    )
+
+
+def _person(source: Source, lang: str, claim: elm.LearningAchievement) -> elm.Person:
+    """The learner, as the official samples name them: givenName and familyName when the
+    provider gave them apart (never split from the full name), and always fullName."""
+    award = source.award
+    return elm.Person(
+        id="urn:epass:person:1",
+        givenName={lang: award.given_name} if award.given_name else None,
+        familyName={lang: award.family_name} if award.family_name else None,
+        fullName={lang: award.recipient_name},
+        hasClaim=claim,
     )
 
 

@@ -141,9 +141,24 @@ def _friendly(exc: DomainError, values: dict[str, str]) -> str:
         return "E-mail address missing"
     if field == "name" and not values.get("name"):
         return "Name missing"
-    label = {"email": "E-mail address", "name": "Name", "grade": "Grade"}.get(str(field))
+    label = {
+        "email": "E-mail address",
+        "name": "Name",
+        "given_name": "First name",
+        "family_name": "Last name",
+        "grade": "Grade",
+    }.get(str(field))
     message = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
     return f"{label}: {message}" if label else exc.message
+
+
+def _names(values: dict[str, str]) -> dict[str, str]:
+    """The full name first (the name column, or first and last name joined), then the first
+    and last names kept apart as the given and family names."""
+    given, family = values.pop("first_name", ""), values.pop("last_name", "")
+    full = values.pop("name", "") or " ".join(part for part in (given, family) if part)
+    parts = {"given_name": given, "family_name": family}
+    return {"name": full, **{k: v for k, v in parts.items() if v.strip()}, **values}
 
 
 def check_rows(table: Table, mapping: Mapping) -> Checked:
@@ -154,12 +169,7 @@ def check_rows(table: Table, mapping: Mapping) -> Checked:
     first_seen: dict[str, int] = {}
     for row in table.rows:
         values = {t: _cell(row, i) for t, i in mapping.items() if i is not None}
-        full = values.pop("name", "") or " ".join(
-            part for part in (values.pop("first_name", ""), values.pop("last_name", "")) if part
-        )
-        values.pop("first_name", None)
-        values.pop("last_name", None)
-        values = {"name": full, **values}
+        values = _names(values)
         values_by_line[row.line] = values
         unreadable = [
             f"cell {column_letter(i)}{row.line} {why}"

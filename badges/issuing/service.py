@@ -106,6 +106,10 @@ def awarded(session: Session, mc: MicroCredential) -> bool:
 
 @dataclass(frozen=True)
 class Recipient:
+    """A learner to award. `name` is the full name as printed; `given_name` and `family_name`
+    are optional (the EDC's givenName / familyName): with them and no `name`, the full name is
+    the given name(s) then the family name(s)."""
+
     name: str
     email: str
     did: str | None = None
@@ -113,6 +117,8 @@ class Recipient:
     evidence_url: str | None = None
     external_id: str | None = None
     evidence_narrative: str | None = None  # what the learner did, in words (several lines)
+    given_name: str | None = None
+    family_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def check_recipient(recipient: Recipient) -> Recipient:
     """A normalised recipient, or InvalidInput naming the field."""
     # Before normalising: a name with a line break is a mistake to report, not to mend, and
     # no field may carry a control character or lone surrogate into a credential or e-mail.
-    for field in ("name", "email", "did", "grade", "evidence_url", "external_id"):
+    for field in _ONE_LINE_FIELDS:
         value = getattr(recipient, field)
         problem = text_problem(value, single_line=True) if isinstance(value, str) else None
         if problem:
@@ -160,9 +166,18 @@ def check_recipient(recipient: Recipient) -> Recipient:
             f"evidence_narrative: {problem or f'at most {_MAX_NARRATIVE} characters'}",
             details={"field": "evidence_narrative"},
         )
-    name = " ".join((recipient.name or "").split())
-    if not name or len(name) > _MAX_TEXT:
-        raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
+    given, family = (
+        _name_part("given_name", recipient.given_name),
+        _name_part("family_name", recipient.family_name),
+    )
+    name = " ".join((recipient.name or "").split()) or " ".join(filter(None, (given, family)))
+    if not name:
+        raise InvalidInput(
+            "name: the recipient's name is required (the full name, or given and family names)",
+            details={"field": "name"},
+        )
+    if len(name) > _MAX_TEXT:
+        raise InvalidInput(f"name: at most {_MAX_TEXT} characters", details={"field": "name"})
     try:
         email = validate_email(recipient.email or "", check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -184,7 +199,21 @@ def check_recipient(recipient: Recipient) -> Recipient:
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
         evidence_narrative=narrative,
+        given_name=given,
+        family_name=family,
     )
+
+
+_ONE_LINE_FIELDS = (
+    "name", "given_name", "family_name", "email", "did", "grade", "evidence_url", "external_id",
+)  # fmt: skip
+
+
+def _name_part(field: str, value: str | None) -> str | None:
+    part = " ".join((value or "").split()) or None
+    if part and len(part) > _MAX_TEXT:
+        raise InvalidInput(f"{field}: at most {_MAX_TEXT} characters", details={"field": field})
+    return part
 
 
 def search_text(name: str, email: str) -> str:
@@ -623,6 +652,8 @@ def issue(
             micro_credential_id=pk(micro_credential),
             format=fmt,
             recipient_name=recipient.name,
+            recipient_given_name=recipient.given_name,
+            recipient_family_name=recipient.family_name,
             recipient_email=recipient.email,
             recipient_did=recipient.did,
             identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],

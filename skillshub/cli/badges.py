@@ -127,8 +127,13 @@ def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str |
 @app.command()
 def issue(
     micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
-    name: Annotated[str, typer.Option(help="the learner's name")],
     email: Annotated[str, typer.Option(help="the learner's e-mail (published only hashed)")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="the learner's full name (default: --given-name --family-name)"),
+    ] = None,
+    given_name: Annotated[str | None, typer.Option(help="given name(s), kept apart")] = None,
+    family_name: Annotated[str | None, typer.Option(help="family name(s), kept apart")] = None,
     did: Annotated[str | None, typer.Option(help="the learner's DID, if they have one")] = None,
     fmt: Annotated[str, typer.Option("--format", help="ldp (Data Integrity) or jwt")] = "ldp",
     grade: Annotated[str | None, typer.Option()] = None,
@@ -141,7 +146,9 @@ def issue(
     if out_file:
         check_writable(out_file)  # before issuing: a credential is not taken back
     settings = load_settings()
-    argv = ["issue", "--micro-credential", micro_credential, "--name", name, "--email", email]
+    argv = ["issue", "--micro-credential", micro_credential, "--email", email]
+    names = _options(name=name, given_name=given_name, family_name=family_name)
+    argv += [f"--{flag.replace('_', '-')}={value}" for flag, value in names]
     argv += [f"--{flag}={value}" for flag, value in _options(did=did, grade=grade, issuer=issuer)]
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
@@ -152,7 +159,9 @@ def issue(
             issuer=_issuer_for(session, mc, issuer),
             micro_credential=mc,
             recipient=issuing.Recipient(
-                name=name,
+                name=name or "",
+                given_name=given_name,
+                family_name=family_name,
                 email=email,
                 did=did,
                 grade=grade,
@@ -189,7 +198,11 @@ def issue(
 @app.command("issue-bulk")
 def issue_bulk(
     file: Annotated[
-        Path, typer.Argument(help="CSV: name,email[,did,grade,evidence_url,external_id]")
+        Path,
+        typer.Argument(
+            help="CSV: email and name (or given_name,family_name; or all three)"
+            "[,did,grade,evidence_url,external_id,evidence_narrative]"
+        ),
     ],
     micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
     fmt: Annotated[str, typer.Option("--format", help="ldp or jwt")] = "ldp",

@@ -46,6 +46,8 @@ register_action("credential.issue", "issued a badge")
 class IssueForm(BaseModel):
     micro_credential: str = ""
     issuer: str = ""
+    given_name: str = ""
+    family_name: str = ""
     name: str = ""
     email: str = ""
     grade: str = ""
@@ -57,6 +59,8 @@ class IssueForm(BaseModel):
     def recipient(self) -> issuing.Recipient:
         return issuing.Recipient(
             name=self.name,
+            given_name=self.given_name or None,
+            family_name=self.family_name or None,
             email=self.email,
             grade=self.grade or None,
             evidence_url=self.evidence_url or None,

@@ -53,7 +53,11 @@ def demo(session: Session, settings: Settings) -> Demo:
             issuer=issuer,
             micro_credential=mc,
             recipient=issuing.Recipient(
-                name="Ana Andromeda", email="ana@example.org", grade="Pass"
+                name="",
+                given_name="Ana",
+                family_name="Andromeda",
+                email="ana@example.org",
+                grade="Pass",
             ),
             base_url=settings.base_url,
         )
@@ -125,6 +129,12 @@ def test_without_a_certificate_the_uploadable_form_is_exported(
     assert not export.sealed and export.filename.endswith("-unsigned.json")
     assert set(export.document) == {"credential", "deliveryDetails"}
     assert export.document["deliveryDetails"] == {"walletAddress": "ana@example.org"}
+    learner = export.document["credential"]["credentialSubject"]
+    assert (learner["givenName"], learner["familyName"], learner["fullName"]) == (
+        {"en": "Ana"},
+        {"en": "Andromeda"},
+        {"en": "Ana Andromeda"},
+    )
     _conforms, paths, _text = validate(export.document["credential"])
     assert paths == {"issued", "issuer", "eidasLegalIdentifier"}  # added by the EC's issuer
 

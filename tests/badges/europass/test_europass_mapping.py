@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -86,6 +87,8 @@ def make_source(**changes) -> Source:
             valid_until=datetime(2028, 2, 28, tzinfo=UTC),
             grade="Pass",
             wallet_address="ana@example.org",
+            given_name="Ana",
+            family_name="Andromeda",
         ),
         stackable_towards=MicroCredential(
             id=2,
@@ -195,6 +198,23 @@ def test_the_course_run_and_stackability_as_the_samples_have_them(credential: di
     notes = spec.get("additionalNote", [])
     notes = notes if isinstance(notes, list) else [notes]
     assert not any("Stackable" in json.dumps(n) for n in notes)
+
+
+def test_the_learner_is_named_as_in_the_official_sample(credential: dict) -> None:
+    sample = json.loads(
+        reference("elm", "samples", "official", "Sample-MC-Annex1-unsigned.jsonld").read_text()
+    )["credentialSubject"]
+    learner = credential["credentialSubject"]
+    for key in ("givenName", "familyName", "fullName"):
+        assert learner[key] == sample[key], key  # {"en": "Ana"}, {"en": "Andromeda"}, …
+
+
+def test_a_learner_with_one_full_name_is_not_split() -> None:
+    source = make_source()
+    award = dataclasses.replace(source.award, given_name=None, family_name=None)
+    learner = build_credential(dataclasses.replace(source, award=award)).dump()["credentialSubject"]
+    assert learner["fullName"] == {"en": "Ana Andromeda"}
+    assert "givenName" not in learner and "familyName" not in learner
 
 
 def test_the_output_is_read_back_by_the_elm_models(credential: dict) -> None:

@@ -70,6 +70,34 @@ def test_german_headers_are_matched_and_names_joined() -> None:
         ("Zoë Weiß", None),
         ("Ada Lovelace", "2"),
     ]
+    # Kept apart too (the Europass export's givenName / familyName).
+    assert [(r.recipient.given_name, r.recipient.family_name) for r in checked.good] == [
+        ("Jürgen", "Müller"),
+        ("Zoë", "Weiß"),
+        ("Ada", "Lovelace"),
+    ]
+
+
+def test_given_and_family_name_columns_beside_a_full_name() -> None:
+    table = read_table(
+        b"given_name,family_name,name,email\n"
+        b"Li,Wei,Li Wei,li@example.org\n"
+        b"Anna,Kov\xc3\xa1cs,,anna@example.org\n"
+        b",,Madonna,m@example.org\n"
+        b",,,nobody@example.org\n",
+        "list.csv",
+    )
+    mapping = columns.guess(table.header)
+    assert (mapping["first_name"], mapping["last_name"], mapping["name"]) == (0, 1, 2)
+    checked = columns.check_rows(table, mapping)
+    names = [(r.name, r.given_name, r.family_name) for r in (g.recipient for g in checked.good)]
+    assert names == [
+        ("Li Wei", "Li", "Wei"),  # the full name as given, the parts as given
+        ("Anna Kovács", "Anna", "Kovács"),
+        ("Madonna", None, None),  # a single name is not split into parts
+    ]
+    [bad] = checked.bad
+    assert (bad.line, bad.error) == (5, "Name missing")
 
 
 @pytest.mark.parametrize(
