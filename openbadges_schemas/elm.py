@@ -243,9 +243,21 @@ class Claim(ElmModel):
     awardedBy: OneOrMany[AwardingProcess | Ref]
 
 
+class Mailbox(ElmModel):
+    id: str = Field(description="a mailto: IRI")
+    type: Literal["Mailbox"] = "Mailbox"
+
+
+class ContactPoint(ElmModel):
+    id: str
+    type: Literal["ContactPoint"] = "ContactPoint"
+    emailAddress: OneOrMany[Mailbox] | None = None
+
+
 class Person(ElmModel):
     id: str
     type: Literal["Person"] = "Person"
+    contactPoint: OneOrMany[ContactPoint] | None = None
     givenName: LangMap | None = None
     familyName: LangMap | None = None
     fullName: LangMap | None = None

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -86,6 +87,8 @@ class Award:
     wallet_address: str | None = None
     given_name: str | None = None
     family_name: str | None = None
+    # The learner's e-mail as the credential's contactPoint: only with their consent.
+    contact_email: str | None = None
 
     @classmethod
     def of(cls, record: IssuedCredential) -> Award:
@@ -99,6 +102,7 @@ class Award:
             wallet_address=record.recipient_email,
             given_name=record.recipient_given_name,
             family_name=record.recipient_family_name,
+            contact_email=record.recipient_email if record.recipient_contact_consent else None,
         )
 
 
@@ -217,10 +221,20 @@ def _person(source: Source, lang: str, claim: elm.LearningAchievement) -> elm.Pe
     award = source.award
     return elm.Person(
         id="urn:epass:person:1",
+        contactPoint=_contact_point(award.contact_email) if award.contact_email else None,
         givenName={lang: award.given_name} if award.given_name else None,
         familyName={lang: award.family_name} if award.family_name else None,
         fullName={lang: award.recipient_name},
         hasClaim=claim,
+    )
+
+
+def _contact_point(email: str) -> elm.ContactPoint:
+    """As the official sample's learner: a ContactPoint with one Mailbox, its id the mailto IRI
+    (RFC 6068: the address percent-encoded where a mailto URI needs it)."""
+    address = quote(email, safe="@!$'*+-.=^_`{|}~")
+    return elm.ContactPoint(
+        id="urn:epass:contactPoint:1", emailAddress=elm.Mailbox(id=f"mailto:{address}")
     )
 
 

@@ -34,7 +34,7 @@ log = logging.getLogger("skillshub.bulk")
 
 FIELDS = (
     "name", "given_name", "family_name", "email", "did", "grade", "evidence_url", "external_id",
-    "evidence_narrative",
+    "evidence_narrative", "contact_consent",
 )  # fmt: skip
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from badges.issuing.bulk import ParsedRow
 from badges.issuing.service import Recipient, check_recipient
@@ -25,6 +26,7 @@ TARGETS: dict[str, str] = {
     "evidence_narrative": "Evidence (in words)",
     "external_id": "Your reference (kept as the external id)",
     "did": "Learner's DID",
+    "contact_consent": "E-mail shown in Europass (the learner agreed: yes/no)",
 }
 # Header titles, folded and stripped of everything but letters and digits.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "teilnehmernummer", "teilnehmerid", "personalnummer",
     ),
     "did": ("did", "learnerdid"),
+    "contact_consent": (
+        "contactconsent", "consent", "einwilligung", "emailineuropass", "europassemail",
+        "europasscontact", "europasskontakt",
+    ),
 }  # fmt: skip
 # A second pass: a title containing one of these ("E-Mail des Teilnehmers").
 _CONTAINS: dict[str, tuple[str, ...]] = {
@@ -147,6 +153,7 @@ def _friendly(exc: DomainError, values: dict[str, str]) -> str:
         "given_name": "First name",
         "family_name": "Last name",
         "grade": "Grade",
+        "contact_consent": "E-mail in Europass",
     }.get(str(field))
     message = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
     return f"{label}: {message}" if label else exc.message
@@ -180,7 +187,9 @@ def check_rows(table: Table, mapping: Mapping) -> Checked:
             rows.append(ParsedRow(row.line, None, "; ".join(unreadable), values))
             continue
         try:
-            recipient = check_recipient(Recipient(**values))
+            # Any: the consent cell is text here; check_recipient reads it as yes or no.
+            fields: dict[str, Any] = dict(values)
+            recipient = check_recipient(Recipient(**fields))
         except DomainError as exc:
             rows.append(ParsedRow(row.line, None, _friendly(exc, values), values))
             continue

@@ -65,7 +65,7 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-_LATER_FIELDS = ("given_name", "family_name")
+_LATER_FIELDS = ("given_name", "family_name", "contact_consent")
 
 
 def request_hash(issuer: Issuer, mc: MicroCredential, recipient: Recipient, fmt: str) -> str:
@@ -89,6 +89,7 @@ def same_award(
         and record.recipient_name == recipient.name
         and record.recipient_given_name == recipient.given_name
         and record.recipient_family_name == recipient.family_name
+        and record.recipient_contact_consent == recipient.contact_consent
         and (record.recipient_email or "").lower() == recipient.email.lower()
         and record.recipient_did == recipient.did
         and record.grade == recipient.grade

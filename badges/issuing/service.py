@@ -119,6 +119,9 @@ class Recipient:
     evidence_narrative: str | None = None  # what the learner did, in words (several lines)
     given_name: str | None = None
     family_name: str | None = None
+    # The learner agreed that the e-mail address be shown in their Europass credential (as its
+    # contactPoint). Off unless asked for.
+    contact_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,30 @@ def check_recipient(recipient: Recipient) -> Recipient:
         evidence_narrative=narrative,
         given_name=given,
         family_name=family,
+        contact_consent=consent("contact_consent", recipient.contact_consent),
+    )
+
+
+_YES = ("yes", "y", "true", "1", "x", "ja", "j", "oui", "on")
+_NO = ("no", "n", "false", "0", "nein", "non", "off", "")
+
+
+def consent(field: str, value: object) -> bool:
+    """A yes/no answer, as a form, a JSON body or a spreadsheet cell gives it ("yes", "ja",
+    "x", true, 1, empty for no); anything else is refused rather than read as either."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidInput(
+        f"{field}: answer yes or no (or leave it empty for no)", details={"field": field}
     )
 
 
@@ -654,6 +681,7 @@ def issue(
             recipient_name=recipient.name,
             recipient_given_name=recipient.given_name,
             recipient_family_name=recipient.family_name,
+            recipient_contact_consent=recipient.contact_consent,
             recipient_email=recipient.email,
             recipient_did=recipient.did,
             identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],

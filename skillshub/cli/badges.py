@@ -134,6 +134,13 @@ def issue(
     ] = None,
     given_name: Annotated[str | None, typer.Option(help="given name(s), kept apart")] = None,
     family_name: Annotated[str | None, typer.Option(help="family name(s), kept apart")] = None,
+    contact_consent: Annotated[
+        bool,
+        typer.Option(
+            "--contact-consent",
+            help="the learner agreed that the e-mail be shown in their Europass credential",
+        ),
+    ] = False,
     did: Annotated[str | None, typer.Option(help="the learner's DID, if they have one")] = None,
     fmt: Annotated[str, typer.Option("--format", help="ldp (Data Integrity) or jwt")] = "ldp",
     grade: Annotated[str | None, typer.Option()] = None,
@@ -149,6 +156,7 @@ def issue(
     argv = ["issue", "--micro-credential", micro_credential, "--email", email]
     names = _options(name=name, given_name=given_name, family_name=family_name)
     argv += [f"--{flag.replace('_', '-')}={value}" for flag, value in names]
+    argv += ["--contact-consent"] if contact_consent else []
     argv += [f"--{flag}={value}" for flag, value in _options(did=did, grade=grade, issuer=issuer)]
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
@@ -163,6 +171,7 @@ def issue(
                 given_name=given_name,
                 family_name=family_name,
                 email=email,
+                contact_consent=contact_consent,
                 did=did,
                 grade=grade,
                 evidence_url=evidence_url,
@@ -201,7 +210,7 @@ def issue_bulk(
         Path,
         typer.Argument(
             help="CSV: email and name (or given_name,family_name; or all three)"
-            "[,did,grade,evidence_url,external_id,evidence_narrative]"
+            "[,did,grade,evidence_url,external_id,evidence_narrative,contact_consent]"
         ),
     ],
     micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],

@@ -79,7 +79,8 @@ def test_issue_with_given_and_family_names(
     world: World, env: dict[str, str], engine: Engine
 ) -> None:
     args = ["issue", "--micro-credential", world.mc.slug, "--email", "anna@example.org"]
-    result = runner.invoke(app, [*args, "--given-name", "Anna", "--family-name", "Kovács"], env=env)
+    names = ["--given-name", "Anna", "--family-name", "Kovács", "--contact-consent"]
+    result = runner.invoke(app, [*args, *names], env=env)
     assert result.exit_code == 0, result.output
     [record] = _credentials(engine)
     assert (record.recipient_name, record.recipient_given_name, record.recipient_family_name) == (
@@ -87,6 +88,7 @@ def test_issue_with_given_and_family_names(
         "Anna",
         "Kovács",
     )
+    assert record.recipient_contact_consent
     nameless = runner.invoke(app, args, env=env)
     assert nameless.exit_code != 0 and "name" in _said(nameless)
     assert len(_credentials(engine)) == 1

@@ -79,3 +79,15 @@ def test_existing_recipients_keep_their_full_name_and_are_not_split(old_engine: 
         ("Li Wei", None, None),
         ("Madonna", None, None),
     ]
+
+
+def test_existing_recipients_have_not_consented_to_their_e_mail_in_europass(
+    old_engine: Engine,
+) -> None:
+    _seed(old_engine)
+    upgrade(old_engine)
+    with old_engine.connect() as conn:
+        consents = conn.execute(
+            text("SELECT recipient_contact_consent FROM issued_credential")
+        ).scalars()
+        assert list(consents) == [False, False, False]

@@ -50,6 +50,7 @@ class IssueForm(BaseModel):
     family_name: str = ""
     name: str = ""
     email: str = ""
+    contact_consent: bool = False
     grade: str = ""
     evidence_url: str = ""
     evidence_narrative: str = ""
@@ -62,6 +63,7 @@ class IssueForm(BaseModel):
             given_name=self.given_name or None,
             family_name=self.family_name or None,
             email=self.email,
+            contact_consent=self.contact_consent,
             grade=self.grade or None,
             evidence_url=self.evidence_url or None,
             evidence_narrative=self.evidence_narrative or None,

@@ -135,8 +135,36 @@ def test_without_a_certificate_the_uploadable_form_is_exported(
         {"en": "Andromeda"},
         {"en": "Ana Andromeda"},
     )
+    assert "contactPoint" not in learner  # the learner did not agree to it
     _conforms, paths, _text = validate(export.document["credential"])
     assert paths == {"issued", "issuer", "eidasLegalIdentifier"}  # added by the EC's issuer
+
+
+def test_the_learners_e_mail_is_the_contact_point_only_with_consent(
+    session: Session, demo: Demo
+) -> None:
+    slug = _exportable(session, demo)[0]
+    mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
+    first = issuing.get_credential(session, demo.awards[slug])
+    issuer = session.get(Issuer, first.issuer_id)
+    agreed = issuing.issue(
+        session,
+        demo.master_key,
+        issuer=issuer,
+        micro_credential=mc,
+        recipient=issuing.Recipient("Bo Brand", "Bo@Example.org", contact_consent=True),
+        base_url=demo.settings.base_url,
+    )
+    assert agreed.recipient_contact_consent and not first.recipient_contact_consent
+    export = europass.export_europass(session, demo.master_key, agreed.uuid)
+    learner = json.loads(export.document["payload"])["credentialSubject"]
+    assert learner["contactPoint"]["emailAddress"] == {
+        "id": "mailto:Bo@example.org",  # as normalised when issued (the domain in lower case)
+        "type": "Mailbox",
+    }
+    assert validate(json.loads(export.document["payload"]))[0]
+    without = europass.export_europass(session, demo.master_key, first.uuid)
+    assert "contactPoint" not in json.loads(without.document["payload"])["credentialSubject"]
 
 
 def test_an_award_without_ects_exports_nothing(session: Session, demo: Demo) -> None:

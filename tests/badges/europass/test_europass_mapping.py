@@ -89,6 +89,7 @@ def make_source(**changes) -> Source:
             wallet_address="ana@example.org",
             given_name="Ana",
             family_name="Andromeda",
+            contact_email="ana.andromeda@email.com",
         ),
         stackable_towards=MicroCredential(
             id=2,
@@ -207,6 +208,10 @@ def test_the_learner_is_named_as_in_the_official_sample(credential: dict) -> Non
     learner = credential["credentialSubject"]
     for key in ("givenName", "familyName", "fullName"):
         assert learner[key] == sample[key], key  # {"en": "Ana"}, {"en": "Andromeda"}, …
+    # The e-mail the learner agreed to show, shaped as the sample's (ids are per document).
+    ours, theirs = learner["contactPoint"], sample["contactPoint"]
+    assert ours["emailAddress"] == theirs["emailAddress"]  # mailto:ana.andromeda@email.com
+    assert ours["type"] == theirs["type"] == "ContactPoint"
 
 
 def test_a_learner_with_one_full_name_is_not_split() -> None:
@@ -215,6 +220,20 @@ def test_a_learner_with_one_full_name_is_not_split() -> None:
     learner = build_credential(dataclasses.replace(source, award=award)).dump()["credentialSubject"]
     assert learner["fullName"] == {"en": "Ana Andromeda"}
     assert "givenName" not in learner and "familyName" not in learner
+
+
+def test_without_consent_no_contact_point_and_an_odd_address_is_percent_encoded() -> None:
+    source = make_source()
+    for email, expected in (
+        (None, None),
+        ('o%d/"q"@example.org', "mailto:o%25d%2F%22q%22@example.org"),
+    ):
+        award = dataclasses.replace(source.award, contact_email=email)
+        learner = build_credential(dataclasses.replace(source, award=award)).dump()[
+            "credentialSubject"
+        ]
+        found = learner.get("contactPoint", {}).get("emailAddress", {}).get("id")
+        assert found == expected
 
 
 def test_the_output_is_read_back_by_the_elm_models(credential: dict) -> None:

@@ -140,7 +140,8 @@ def test_given_and_family_names_are_stored_apart_and_the_credential_is_unchanged
         client, world, email="li@example.org", name="LI Wei", given_name="Wei", family_name="Li"
     )
     assert printed["recipient_name"] == "LI Wei"  # the printed form is the provider's
-    only_full = _issue(client, world, email="m@example.org", name="Madonna")
+    only_full = _issue(client, world, email="m@example.org", name="Madonna", contact_consent=True)
+    assert only_full["contact_consent"] and not both["contact_consent"]  # off unless asked
     assert (only_full["recipient_given_name"], only_full["recipient_family_name"]) == (None, None)
     stored = session.exec(select(IssuedCredential).where(IssuedCredential.uuid == both["id"])).one()
     assert (stored.recipient_given_name, stored.recipient_family_name) == ("Ada", "King Lovelace")
@@ -363,7 +364,13 @@ def test_bulk_csv_good_rows_issue_bad_row_reported(
 def test_bulk_csv_with_given_and_family_name_columns(
     client: TestClient, world: World, session: Session
 ) -> None:
-    csv_text = "given_name,family_name,email\nAda,Lovelace,ada@example.org\n,,bob@example.org\n"
+    csv_text = (
+        "given_name,family_name,email,contact_consent\n"
+        "Ada,Lovelace,ada@example.org,yes\n"
+        ",,bob@example.org,\n"
+        "Cy,Young,cy@example.org,maybe\n"
+        "Di,Ng,di@example.org,\n"
+    )
     response = client.post(
         f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
         params={"micro_credential": world.mc.slug},
@@ -372,13 +379,16 @@ def test_bulk_csv_with_given_and_family_name_columns(
     )
     assert response.status_code == 202, response.text
     job = client.get(response.json()["href"], headers=_auth(world)).json()
-    assert (job["issued"], job["failed"]) == (1, 1)
-    [record] = session.exec(select(IssuedCredential)).all()
-    assert (record.recipient_name, record.recipient_given_name, record.recipient_family_name) == (
+    assert (job["issued"], job["failed"]) == (2, 2)
+    errors = {r["line"]: r["error"] for r in job["rows"] if r["status"] == "failed"}
+    assert "name" in errors[3] and "contact_consent: answer yes or no" in errors[4]
+    ada, di = session.exec(select(IssuedCredential).order_by(IssuedCredential.id)).all()
+    assert (ada.recipient_name, ada.recipient_given_name, ada.recipient_family_name) == (
         "Ada Lovelace",
         "Ada",
         "Lovelace",
     )
+    assert ada.recipient_contact_consent and not di.recipient_contact_consent
 
 
 def test_bulk_rejects_malformed_json_and_wrong_type(client: TestClient, world: World) -> None:
