@@ -126,6 +126,7 @@ def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredent
         criteria_narrative=mc.criteria_narrative,
         valid_for_months=mc.valid_for_months,
         valid_for_days=mc.valid_for_days,
+        maximum_duration=mc.maximum_duration,
         achievement_type=mc.achievement_type,
         isced_f=_optional("isced-f", mc.isced_f),
         languages=[_concept("language", c) for c in mc.languages],
@@ -212,6 +213,7 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
         criteria_narrative=mc.criteria_narrative,
         valid_for_months=mc.valid_for_months,
         valid_for_days=mc.valid_for_days,
+        maximum_duration=mc.maximum_duration,
         achievement_type=mc.achievement_type,
         isced_f=mc.isced_f,
         languages=list(mc.languages),
@@ -389,6 +391,9 @@ def _validated(
         ),
         "valid_for_months": data.valid_for_months,
         "valid_for_days": data.valid_for_days,
+        "maximum_duration": p.check(
+            "maximum_duration", lambda: checks.duration("maximum_duration", data.maximum_duration)
+        ),
         "achievement_type": p.check(
             "achievement_type", lambda: vocabularies.check_achievement_type(data.achievement_type)
         ),

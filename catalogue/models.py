@@ -197,6 +197,8 @@ class MicroCredential(SQLModel, table=True):
     criteria_narrative: str | None = Field(default=None, sa_type=Text)
     valid_for_months: int | None = None
     valid_for_days: int | None = None
+    # How long the learning may take at most (ELM maximumDuration): an xsd:duration, "P6M".
+    maximum_duration: str | None = Field(default=None, max_length=40)
     achievement_type: str = Field(default="MicroCredential", max_length=60)
     isced_f: str | None = Field(default=None, max_length=4)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -213,6 +213,11 @@ class MicroCredentialIn(BaseModel):
     criteria_narrative: Text | None = None
     valid_for_months: int | None = None
     valid_for_days: int | None = None
+    maximum_duration: Line | None = Field(
+        default=None,
+        description="how long the learning may take at most: an ISO 8601 duration as "
+        "xsd:duration writes it (P6M, P1Y, P90D, PT40H; P6W becomes P42D)",
+    )
     achievement_type: Line = "MicroCredential"
     isced_f: Line | None = None
     languages: list[Line] = Field(default_factory=list, description="default: the course's")
@@ -253,6 +258,7 @@ class MicroCredentialOut(BaseModel):
     criteria_narrative: str | None
     valid_for_months: int | None
     valid_for_days: int | None
+    maximum_duration: str | None = Field(description="ISO 8601 duration (xsd:duration)")
     achievement_type: str
     isced_f: ConceptRef | None
     languages: list[ConceptRef]

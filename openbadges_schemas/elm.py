@@ -206,6 +206,7 @@ class LearningAchievementSpecification(ElmModel):
     thematicArea: OneOrMany[Concept] | None = None
     creditPoint: OneOrMany[CreditPoint] | None = None
     volumeOfLearning: str | None = Field(default=None, description="ISO 8601 duration, e.g. PT50H")
+    maximumDuration: str | None = Field(default=None, description="xsd:duration, e.g. P6M")
     language: OneOrMany[Concept] | None = None
     mode: OneOrMany[Concept] | None = None
     learningSetting: Concept | None = None

@@ -378,6 +378,7 @@ def _specification(
         thematicArea=_concept("isced-f", mc.isced_f) if mc.isced_f else None,
         creditPoint=credits,
         volumeOfLearning=_duration(mc.workload_hours) if mc.workload_hours else None,
+        maximumDuration=mc.maximum_duration,
         language=_one_or_many([_concept("language", code) for code in languages]),
         mode=_concept("mode", mc.mode),
         learningSetting=_concept("learning-setting", setting) if setting else None,

@@ -355,6 +355,8 @@ def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, 
         details["workloadHours"] = mc.workload_hours
     if mc.prerequisites:
         details["prerequisites"] = mc.prerequisites
+    if mc.maximum_duration:
+        details["maximumDuration"] = mc.maximum_duration
     stack = (
         session.get(MicroCredential, mc.stackable_towards_id) if mc.stackable_towards_id else None
     )

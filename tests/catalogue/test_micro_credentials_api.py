@@ -105,6 +105,13 @@ def test_invalid_elements_are_refused(client: TestClient, session: Session, demo
         ({"valid_for_days": 30}, "valid_for_days"),
         ({"achievement_type": "Trophy"}, None),
         ({"stackable_towards": "no-such-credential"}, "stackable_towards"),
+        ({"maximum_duration": "6 months"}, "maximum_duration"),
+        ({"maximum_duration": "P"}, "maximum_duration"),
+        ({"maximum_duration": "PT"}, "maximum_duration"),
+        ({"maximum_duration": "P0D"}, "maximum_duration"),
+        ({"maximum_duration": "P1.5M"}, "maximum_duration"),  # a fraction only in seconds
+        ({"maximum_duration": "-P6M"}, "maximum_duration"),
+        ({"maximum_duration": "P6M1Y"}, "maximum_duration"),  # out of order
     ]
     for change, field in cases:
         response = client.post(
@@ -189,6 +196,28 @@ def test_patch_keeps_other_elements(client: TestClient, session: Session, demo: 
     assert {k: v for k, v in patched.items() if k not in unchanged} == {
         k: v for k, v in before.items() if k not in unchanged
     }
+
+
+def test_maximum_duration_is_an_xsd_duration(
+    client: TestClient, session: Session, demo: dict
+) -> None:
+    token = _with_course(client, session)
+    created = client.post(
+        "/api/v1/micro-credentials",
+        json=micro_credential_payload(COURSE, maximum_duration=" p6m "),
+        headers=bearer(token),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["maximum_duration"] == "P6M"
+    for given, stored in (
+        ("P6W", "P42D"),
+        ("P1Y2M10DT2H30M", "P1Y2M10DT2H30M"),
+        ("PT0.5S", "PT0.5S"),
+        (None, None),
+    ):
+        patched = client.patch(MC, json={"maximum_duration": given}, headers=bearer(token))
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["maximum_duration"] == stored
 
 
 def test_vocabularies_are_published(client: TestClient) -> None:

@@ -46,6 +46,7 @@ MC_FIELDS = (
     "criteria_narrative",
     "valid_for_months",
     "valid_for_days",
+    "maximum_duration",
     "achievement_type",
     "isced_f",
 )
@@ -89,6 +90,7 @@ LABELS = {
     "criteria_narrative": "Criteria",
     "valid_for_months": "Valid for (months)",
     "valid_for_days": "Valid for (days)",
+    "maximum_duration": "Maximum duration",
     "achievement_type": "Achievement type",
     "isced_f": "Field of education (ISCED-F)",
     "languages": "Languages",

@@ -42,6 +42,7 @@ def make_source(**changes) -> Source:
         further_information="https://volt.example/hv",
         isced_f="0716",
         languages=["en", "de"],
+        maximum_duration="P1M",
     )
     for name, value in changes.items():
         setattr(mc, name, value)
@@ -199,6 +200,23 @@ def test_the_course_run_and_stackability_as_the_samples_have_them(credential: di
     notes = spec.get("additionalNote", [])
     notes = notes if isinstance(notes, list) else [notes]
     assert not any("Stackable" in json.dumps(n) for n in notes)
+
+
+def test_the_maximum_duration_as_in_the_official_sample(credential: dict) -> None:
+    sample = json.loads(
+        reference("elm", "samples", "official", "Sample-MC-Annex1-unsigned.jsonld").read_text()
+    )
+    spec = credential["credentialSubject"]["hasClaim"]["specifiedBy"]
+    assert (
+        spec["maximumDuration"]
+        == sample["credentialSubject"]["hasClaim"]["specifiedBy"]["maximumDuration"]
+    )  # "P1M"
+
+
+def test_a_maximum_duration_that_is_no_xsd_duration_fails_the_shapes(credential: dict) -> None:
+    broken = copy.deepcopy(credential)
+    broken["credentialSubject"]["hasClaim"]["specifiedBy"]["maximumDuration"] = "one month"
+    assert not validate(broken)[0]
 
 
 def test_the_learner_is_named_as_in_the_official_sample(credential: dict) -> None:
