@@ -127,6 +127,17 @@ def url(field: str, value: str | None) -> str | None:
     return value
 
 
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+\Z")
+
+
+def uri(field: str, value: str | None) -> str | None:
+    """An absolute URI (https://…, urn:…), or None."""
+    value = text(field, value, max_length=500)
+    if value and not _URI.match(value):
+        raise invalid(field, "must be an absolute URI, e.g. https://… or urn:…")
+    return value
+
+
 def price_cents(amount: Decimal) -> int:
     """The amount in cents; bounded so it fits the 32-bit column on every database."""
     if amount < 0:

@@ -186,6 +186,12 @@ class MicroCredential(SQLModel, table=True):
     assessment_type: str = Field(max_length=40)
     mode: str = Field(max_length=30, description="form of participation")
     quality_assurance: str = Field(max_length=40)
+    # The body that assures its quality (the EDC's accrediting agent): its name, country,
+    # homepage and an identifying URI (e.g. its EQAR register entry). None: not named.
+    quality_assurance_body_name: str | None = Field(default=None, max_length=300)
+    quality_assurance_body_country: str | None = Field(default=None, max_length=2)
+    quality_assurance_body_homepage: str | None = Field(default=None, max_length=500)
+    quality_assurance_body_uri: str | None = Field(default=None, max_length=500)
     prerequisites: str | None = Field(default=None, sa_type=Text)
     supervision: str | None = Field(default=None, max_length=40)
     grade_scheme: str | None = Field(default=None, sa_type=Text)

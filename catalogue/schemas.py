@@ -186,6 +186,27 @@ class LearningOutcomeIn(BaseModel):
     skills: list[Line] = Field(default_factory=list, description="skill IRIs")
 
 
+class QualityAssuranceBodyIn(BaseModel):
+    """The body that assures a micro-credential's quality (an accreditation agency, a
+    certification body, a licensing authority)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Line
+    country: Line | None = Field(default=None, description="default: the micro-credential's")
+    homepage: Line | None = None
+    id: Line | None = Field(
+        default=None, description="a URI naming the body, e.g. its entry in the EQAR register"
+    )
+
+
+class QualityAssuranceBodyOut(BaseModel):
+    name: str
+    country: ConceptRef
+    homepage: str | None
+    id: str | None
+
+
 class MicroCredentialIn(BaseModel):
     """A micro-credential with the elements of Annex I of Council Recommendation 2022/C 243/02."""
 
@@ -204,6 +225,9 @@ class MicroCredentialIn(BaseModel):
     assessment_type: Line
     mode: Line = Field(description="form of participation")
     quality_assurance: Line
+    quality_assurance_body: QualityAssuranceBodyIn | None = Field(
+        default=None, description="who assures its quality; Europass names it as accrediting agent"
+    )
     prerequisites: Text | None = None
     supervision: Line | None = Field(default=None, description="supervision and ID verification")
     grade_scheme: Text | None = None
@@ -249,6 +273,7 @@ class MicroCredentialOut(BaseModel):
     assessment_type: ConceptRef
     mode: ConceptRef
     quality_assurance: ConceptRef
+    quality_assurance_body: QualityAssuranceBodyOut | None
     prerequisites: str | None
     supervision: ConceptRef | None
     grade_scheme: str | None

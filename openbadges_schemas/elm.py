@@ -123,6 +123,7 @@ class Organisation(ElmModel):
     legalName: LangMap
     altLabel: LangMap | None = None
     location: OneOrMany[Location] | None = None
+    identifier: OneOrMany[Identifier | LegalIdentifier] | None = None
     registration: LegalIdentifier | None = None
     vatIdentifier: OneOrMany[LegalIdentifier] | None = None
     eIDASIdentifier: LegalIdentifier | None = None

@@ -59,6 +59,7 @@ SEALED_MEDIA_TYPE = "application/jose+json"
 UPLOADABLE_MEDIA_TYPE = "application/json"
 
 ORG = "urn:epass:org:1"
+QA_BODY = "urn:epass:org:2"
 AWARDING = "urn:epass:awardingProcess:1"
 
 
@@ -394,8 +395,7 @@ def _specification(
             id="urn:epass:accreditation:1",
             title=text(vocabularies.concept("quality-assurance", mc.quality_assurance).label),
             dcType=_concept("quality-assurance", mc.quality_assurance),
-            # The provider answers for its quality assurance; the catalogue names no agency.
-            accreditingAgent=elm.Ref(id=ORG),
+            accreditingAgent=_accrediting_agent(mc, lang),
         ),
         isPartialQualification=False,
         dcType=SHORT_LEARNING_PROGRAMME,
@@ -409,6 +409,39 @@ def _specification(
         homepage=(
             elm.WebResource(id="urn:epass:webResource:2", contentURL=source.course.url)
             if source.course.url
+            else None
+        ),
+    )
+
+
+def _accrediting_agent(mc: MicroCredential, lang: str) -> elm.Organisation | elm.Ref:
+    """The quality-assurance body the catalogue names, as an Organisation the way the
+    Commission's micro-credential skeleton has it (legalName, location with its country,
+    homepage; its URI as an identifier). None named: the provider answers for it itself."""
+    if not mc.quality_assurance_body_name:
+        return elm.Ref(id=ORG)
+    country = mc.quality_assurance_body_country or mc.country
+    return elm.Organisation(
+        id=QA_BODY,
+        legalName={lang: mc.quality_assurance_body_name},
+        location=elm.Location(
+            id="urn:epass:location:2",
+            address=elm.Address(id="urn:epass:address:2", countryCode=_concept("country", country)),
+        ),
+        identifier=(
+            elm.Identifier(
+                id="urn:epass:identifier:2",
+                notation=mc.quality_assurance_body_uri,
+                schemeName="URI",
+            )
+            if mc.quality_assurance_body_uri
+            else None
+        ),
+        homepage=(
+            elm.WebResource(
+                id="urn:epass:webResource:3", contentURL=mc.quality_assurance_body_homepage
+            )
+            if mc.quality_assurance_body_homepage
             else None
         ),
     )
@@ -560,6 +593,15 @@ def load_source(session: Session, record: IssuedCredential) -> Source:
     )
 
 
+def _qa_notes(source: Source) -> list[str]:
+    if source.mc.quality_assurance_body_name:
+        return []
+    return [
+        f"No quality-assurance body is named for {source.mc.title!r}: the credential names the "
+        "provider itself as the accrediting agent. Name the body in the catalogue editor."
+    ]
+
+
 def export_europass(
     session: Session,
     master_key: MasterKey,
@@ -603,7 +645,8 @@ def export_europass(
             media_type=UPLOADABLE_MEDIA_TYPE,
             notes=[
                 "No e-seal certificate is configured: upload this file to the European "
-                "Commission's EDC Issuer, which seals it."
+                "Commission's EDC Issuer, which seals it.",
+                *_qa_notes(source),
             ],
         )
     identity = SealIdentity.of(opened.record, opened.chain[0])
@@ -618,7 +661,7 @@ def export_europass(
         raise eseal.SealCertificateError(str(exc)) from None
     except timestamps.TimestampError as exc:
         raise TimestampUnavailable(f"the seal could not be time-stamped: {exc}") from None
-    notes = []
+    notes = _qa_notes(source)
     if opened.record.self_signed:
         notes.append(
             "Sealed with a self-signed TEST certificate: the seal verifies, but Europass's SEAL "

@@ -336,6 +336,22 @@ def _concept(scheme: str, code: str | int) -> dict[str, Any]:
     }
 
 
+def _qa_body(mc: MicroCredential) -> dict[str, Any]:
+    """The quality-assurance body as an OB 3.0 Profile (its terms from the OB context)."""
+    body: dict[str, Any] = {}
+    if mc.quality_assurance_body_uri:
+        body["id"] = mc.quality_assurance_body_uri
+    body["type"] = ["Profile"]
+    body["name"] = mc.quality_assurance_body_name
+    if mc.quality_assurance_body_homepage:
+        body["url"] = mc.quality_assurance_body_homepage
+    body["address"] = {
+        "type": ["Address"],
+        "addressCountryCode": mc.quality_assurance_body_country or mc.country,
+    }
+    return body
+
+
 def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, Any]:
     """The Council Recommendation's elements OB 3.0 has no property for (our context)."""
     details: dict[str, Any] = {
@@ -349,6 +365,8 @@ def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, 
     if mc.supervision:
         details["supervisionAndIdentityCheck"] = _concept("supervision", mc.supervision)
     details["qualityAssurance"] = _concept("quality-assurance", mc.quality_assurance)
+    if mc.quality_assurance_body_name:
+        details["qualityAssuranceBody"] = _qa_body(mc)
     if mc.ects is not None:
         details["ectsCredits"] = mc.ects
     if mc.workload_hours:

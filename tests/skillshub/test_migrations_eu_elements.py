@@ -50,6 +50,23 @@ def _seed(engine: Engine) -> None:
                 "VALUES (1, 1, 'volt', 'Volt', 'did:key:z6Mk', CURRENT_TIMESTAMP)"
             )
         )
+        conn.execute(
+            text(
+                "INSERT INTO course (id, organisation_id, slug, title, languages, mode, country, "
+                "start_dates, state, created_at, updated_at) VALUES (1, 1, 'hv', 'HV', '[]', "
+                "'online', 'DE', '[]', 'published', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO micro_credential (id, course_id, slug, title, country, ects, "
+                "eqf_level, assessment_type, mode, quality_assurance, achievement_type, "
+                "languages, state, created_at, updated_at) VALUES (1, 1, 'hv-safety', 'HV', "
+                "'DE', 2, 4, 'portfolio', 'online', 'program-quality-assurance', "
+                "'MicroCredential', '[\"en\"]', 'published', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
         for number, name in enumerate(("Ana Andromeda", "Li Wei", "Madonna"), 1):
             conn.execute(
                 text(
@@ -91,3 +108,19 @@ def test_existing_recipients_have_not_consented_to_their_e_mail_in_europass(
             text("SELECT recipient_contact_consent FROM issued_credential")
         ).scalars()
         assert list(consents) == [False, False, False]
+
+
+def test_existing_micro_credentials_name_no_duration_and_no_body(old_engine: Engine) -> None:
+    """Nothing is made up for them: the EDC keeps naming the provider as accrediting agent
+    (with a note on export) until the provider names the body."""
+    _seed(old_engine)
+    upgrade(old_engine)
+    with old_engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT title, maximum_duration, quality_assurance_body_name, "
+                "quality_assurance_body_country, quality_assurance_body_homepage, "
+                "quality_assurance_body_uri FROM micro_credential"
+            )
+        ).one()
+    assert tuple(row) == ("HV", None, None, None, None, None)

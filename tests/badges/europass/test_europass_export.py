@@ -140,6 +140,24 @@ def test_without_a_certificate_the_uploadable_form_is_exported(
     assert paths == {"issued", "issuer", "eidasLegalIdentifier"}  # added by the EC's issuer
 
 
+def test_a_named_quality_assurance_body_is_the_accrediting_agent_else_a_note_says_so(
+    session: Session, demo: Demo
+) -> None:
+    named, unnamed = [], []
+    for slug in _exportable(session, demo):
+        mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
+        (named if mc.quality_assurance_body_name else unnamed).append(slug)
+    assert named and unnamed, "the demo names a body for some micro-credentials, not all"
+    export = europass.export_europass(session, demo.master_key, demo.awards[named[0]])
+    spec = json.loads(export.document["payload"])["credentialSubject"]["hasClaim"]["specifiedBy"]
+    agent = spec["accreditation"]["accreditingAgent"]
+    assert agent["legalName"] == {"en": "Demo Accreditation Agency for Engineering Programmes"}
+    assert spec["maximumDuration"] == "P6M"
+    assert not any("quality-assurance body" in note for note in export.notes)
+    other = europass.export_europass(session, demo.master_key, demo.awards[unnamed[0]])
+    assert any("No quality-assurance body is named" in note for note in other.notes)
+
+
 def test_the_learners_e_mail_is_the_contact_point_only_with_consent(
     session: Session, demo: Demo
 ) -> None:

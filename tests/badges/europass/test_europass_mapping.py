@@ -43,6 +43,10 @@ def make_source(**changes) -> Source:
         isced_f="0716",
         languages=["en", "de"],
         maximum_duration="P1M",
+        quality_assurance_body_name="Example Quality Agency",
+        quality_assurance_body_country="BE",
+        quality_assurance_body_homepage="https://quality.example",
+        quality_assurance_body_uri="https://www.eqar.eu/register/agencies/agency/?id=999",
     )
     for name, value in changes.items():
         setattr(mc, name, value)
@@ -217,6 +221,41 @@ def test_a_maximum_duration_that_is_no_xsd_duration_fails_the_shapes(credential:
     broken = copy.deepcopy(credential)
     broken["credentialSubject"]["hasClaim"]["specifiedBy"]["maximumDuration"] = "one month"
     assert not validate(broken)[0]
+
+
+def test_the_quality_assurance_body_is_the_accrediting_agent(credential: dict) -> None:
+    skeleton = json.loads(
+        reference(
+            "elm", "samples", "constructed", "microcredential-annex1-skeleton.json"
+        ).read_text()
+    )["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"]["accreditingAgent"]
+    agent = credential["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"][
+        "accreditingAgent"
+    ]
+    # The skeleton's shape: an Organisation of its own, with legalName and a located country.
+    assert (agent["id"], agent["type"]) == ("urn:epass:org:2", skeleton["type"])
+    assert agent["legalName"] == skeleton["legalName"]  # {"en": "Example Quality Agency"}
+    assert (
+        agent["location"]["address"]["countryCode"]["id"]
+        == (skeleton["location"]["address"]["countryCode"]["id"])
+    )  # …/country/BEL
+    assert agent["homepage"]["contentURL"] == "https://quality.example"
+    assert agent["identifier"]["notation"].startswith("https://www.eqar.eu/")
+    assert credential["issuer"]["id"] == "urn:epass:org:1" != agent["id"]
+
+
+def test_without_a_named_body_the_provider_is_the_accrediting_agent() -> None:
+    source = make_source(quality_assurance_body_name=None)
+    spec = build_credential(source).dump()["credentialSubject"]["hasClaim"]["specifiedBy"]
+    assert spec["accreditation"]["accreditingAgent"] == {"id": "urn:epass:org:1"}
+
+
+@pytest.mark.parametrize("path", [("legalName",), ("location",)], ids=".".join)
+def test_the_accrediting_agent_without_a_mandatory_field_fails_the_shapes(
+    credential: dict, path: tuple[str, ...]
+) -> None:
+    agent = ("credentialSubject", "hasClaim", "specifiedBy", "accreditation", "accreditingAgent")
+    assert not validate(_delete(credential, agent + path))[0]
 
 
 def test_the_learner_is_named_as_in_the_official_sample(credential: dict) -> None:

@@ -114,6 +114,41 @@ def test_the_maximum_duration_is_in_the_extension_and_signed(
     assert any("6 months" in p for p in eu_microcredential.problems(broken))
 
 
+def test_the_quality_assurance_body_is_in_the_extension_and_signed(
+    client: TestClient, world: World, session: Session
+) -> None:
+    mc = session.get(MicroCredential, world.mc.id)
+    mc.quality_assurance_body_name = "Example Quality Agency"
+    mc.quality_assurance_body_homepage = "https://quality.example"
+    mc.quality_assurance_body_uri = "urn:example:qa:1"
+    session.add(mc)
+    session.commit()
+    credential = _issue(client, world)
+    body = credential["credentialSubject"]["achievement"]["euMicroCredential"][
+        "qualityAssuranceBody"
+    ]
+    assert body == {
+        "id": "urn:example:qa:1",
+        "type": ["Profile"],
+        "name": "Example Quality Agency",
+        "url": "https://quality.example",
+        "address": {"type": ["Address"], "addressCountryCode": world.mc.country},
+    }
+    assert eu_microcredential.problems(credential) == [] and _official_errors(credential) == []
+    verdict = client.post("/api/v1/verify", json=credential).json()
+    assert verdict["verdict"] == "valid", verdict["checks"]
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["euMicroCredential"]["qualityAssuranceBody"][
+        "name"
+    ] = "Another Agency"
+    assert client.post("/api/v1/verify", json=tampered).json()["verdict"] != "valid"
+    nameless = copy.deepcopy(credential)
+    del nameless["credentialSubject"]["achievement"]["euMicroCredential"]["qualityAssuranceBody"][
+        "name"
+    ]
+    assert any("name" in p for p in eu_microcredential.problems(nameless))
+
+
 def test_our_verifier_checks_the_eu_schema(client: TestClient, world: World) -> None:
     credential = _issue(client, world)
     body = client.post("/api/v1/verify", json=credential).json()
