@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,7 @@ from sqlmodel import Session
 from badges.europass import render as edc_render
 from badges.issuing import Urls, get_credential
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import jades, timestamps
+from badges.proofs import jades, revocation, timestamps
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
 from catalogue.base import pk
@@ -152,6 +153,7 @@ class EuropassExport:
     media_type: str
     self_signed: bool = False
     notes: list[str] = field(default_factory=list)
+    level: str | None = None  # the JAdES level when sealed: B-B, B-T or B-LT
 
     def text(self) -> str:
         return json.dumps(self.document, ensure_ascii=False, indent=None if self.sealed else 2)
@@ -612,13 +614,17 @@ def export_europass(
     now: datetime | None = None,
     tsa_url: str | None = None,
     tsa_timeout: float = 10.0,
+    revocation_fetch: revocation.Fetch | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> EuropassExport:
     """The award's EDC: sealed when the provider has an e-seal certificate, else uploadable.
 
     `organisation_id` restricts the export to the awarding provider (None: an operator).
     Revoked or suspended awards, and micro-credentials lacking a Europass element, are
     refused; an expired certificate is refused rather than producing a seal nobody accepts.
-    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B.
+    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B; with
+    `revocation_fetch` too, B-LT when the chain's CRLs can be had (else B-T, and a note says
+    why). A certificate of the chain on its CRL is refused.
     """
     record = get_credential(session, credential_uuid)
     issuer = session.get(Issuer, record.issuer_id)
@@ -653,15 +659,32 @@ def export_europass(
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
     stamp = timestamps.timestamper(tsa_url, timeout=tsa_timeout) if tsa_url else None
+    notes = _qa_notes(source)
+    validation, level = None, "B-T" if stamp else "B-B"
+    if stamp is not None and revocation_fetch is not None:
+        try:
+            validation = revocation.collect(
+                opened.chain, revocation_fetch, anchors=trust_anchors, now=now
+            )
+            level = "B-LT"
+        except revocation.Unavailable as exc:
+            notes.append(f"Sealed at JAdES-B-T, not B-LT: {exc}.")
+        except revocation.CertificateRevoked as exc:
+            raise eseal.SealCertificateError(
+                f"the seal certificate chain is revoked: {exc}"
+            ) from None
     try:
         document = jades.seal(
-            payload.encode("utf-8"), opened.signer, signing_time=now, timestamper=stamp
+            payload.encode("utf-8"),
+            opened.signer,
+            signing_time=now,
+            timestamper=stamp,
+            validation_data=validation,
         )
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
     except timestamps.TimestampError as exc:
         raise TimestampUnavailable(f"the seal could not be time-stamped: {exc}") from None
-    notes = _qa_notes(source)
     if opened.record.self_signed:
         notes.append(
             "Sealed with a self-signed TEST certificate: the seal verifies, but Europass's SEAL "
@@ -674,4 +697,5 @@ def export_europass(
         media_type=SEALED_MEDIA_TYPE,
         self_signed=opened.record.self_signed,
         notes=notes,
+        level=level,
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from badges import europass
 from badges.sharing import delivery
 from catalogue.errors import Unauthorized
+from skillshub.verifier import seal_revocation
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep, get_settings
 from skillshub.web.rate_limits import authenticate_request
 from skillshub.web.routes.learner import COOKIE as LEARNER_COOKIE
@@ -49,6 +50,7 @@ def europass_download(
 ) -> Response:
     """Sealed with the provider's e-seal (JAdES) when it has one; otherwise the EDC Issuer's
     uploadable form for the provider to seal at the European Commission."""
+    seal = seal_revocation(settings)
     export = europass.export_europass(
         session,
         master_key,
@@ -57,12 +59,16 @@ def europass_download(
         base_url=settings.base_url,
         tsa_url=settings.tsa_url,
         tsa_timeout=settings.fetch_timeout_seconds,
+        revocation_fetch=seal.fetch,
+        trust_anchors=seal.trust_anchors,
     )
     headers = {
         "Content-Disposition": f'attachment; filename="{export.filename}"',
         "X-Europass-Sealed": "true" if export.sealed else "false",
         "Cache-Control": "no-store",
     }
+    if export.level:
+        headers["X-Europass-Seal-Level"] = f"JAdES-{export.level}"
     if export.self_signed:
         headers["X-Europass-Note"] = "sealed with a self-signed TEST certificate"
     return Response(export.text(), media_type=export.media_type, headers=headers)
