@@ -74,7 +74,16 @@ class IssuedCredential(SQLModel, table=True):
     )
     # The credential's own `id` when it is not our /credentials/{uuid} URL (VC-API input).
     credential_id: str | None = Field(default=None, max_length=1000, index=True)
-    recipient_name: str = Field(max_length=300)
+    recipient_name: str = Field(max_length=300, description="the full name, as printed")
+    # Given and family names apart (the EDC's givenName / familyName), when the provider gave
+    # them; never guessed from the full name ("Li Wei", "Kovács Anna" put the family first).
+    recipient_given_name: str | None = Field(default=None, max_length=300)
+    recipient_family_name: str | None = Field(default=None, max_length=300)
+    # The learner agreed that their e-mail address be the Europass credential's contactPoint
+    # (never without it: the EDC is shown to whoever the learner shares it with).
+    recipient_contact_consent: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     # Kept for delivery and the provider's records only; credentials carry a salted hash.
     recipient_email: str | None = Field(default=None, max_length=320, index=True)
     recipient_did: str | None = Field(default=None, max_length=500)

@@ -54,6 +54,37 @@ def amount(field: str, value: float | None) -> float | None:
     return float(value)
 
 
+# xsd:duration (what ELM's maximumDuration takes): years, months, days, then T with hours,
+# minutes and seconds (a fraction only in seconds); ISO 8601's weeks are not in it.
+_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:(\d{1,4})Y)?(?:(\d{1,5})M)?(?:(\d{1,6})D)?"
+    r"(?:T(?=\d)(?:(\d{1,7})H)?(?:(\d{1,9})M)?(?:(\d{1,10}(?:\.\d{1,6})?)S)?)?\Z"
+)
+_WEEKS = re.compile(r"P(\d{1,5})W\Z")
+
+
+def duration(field: str, value: str | None) -> str | None:
+    """An ISO 8601 duration as xsd:duration writes it ("P6M", "P1Y6M", "PT40H"), or None.
+    Weeks ("P6W", ISO 8601 but not xsd) become days; a zero duration is refused (no
+    maximum), as is anything else with an example of what is meant."""
+    value = (value or "").strip().upper() or None
+    if value is None:
+        return None
+    weeks = _WEEKS.match(value)
+    if weeks:
+        value = f"P{int(weeks[1]) * 7}D"
+    found = _DURATION.match(value)
+    if found is None:
+        raise invalid(
+            field,
+            f"{value[:40]!r} is not an ISO 8601 duration: write e.g. P6M (six months), P1Y, "
+            "P90D or PT40H",
+        )
+    if not any(part and float(part) > 0 for part in found.groups()):
+        raise invalid(field, "must be longer than zero")
+    return value
+
+
 def eqf_level(value: int | None, *, required: bool = False) -> int | None:
     if value is None:
         if required:
@@ -93,6 +124,17 @@ def url(field: str, value: str | None) -> str | None:
     value = text(field, value, max_length=500)
     if value and not re.match(r"^https?://[^\s/]+", value):
         raise invalid(field, "must be an absolute http(s) URL")
+    return value
+
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+\Z")
+
+
+def uri(field: str, value: str | None) -> str | None:
+    """An absolute URI (https://…, urn:…), or None."""
+    value = text(field, value, max_length=500)
+    if value and not _URI.match(value):
+        raise invalid(field, "must be an absolute URI, e.g. https://… or urn:…")
     return value
 
 

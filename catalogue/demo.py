@@ -568,6 +568,13 @@ MICRO_CREDENTIALS: tuple[dict[str, Any], ...] = (
         "assessment_type": "project-work",
         "mode": "online",
         "quality_assurance": "program-quality-assurance",
+        # A made-up agency: the demo names no real one.
+        "quality_assurance_body": {
+            "name": "Demo Accreditation Agency for Engineering Programmes",
+            "country": "DE",
+            "homepage": "https://accreditation.example",
+        },
+        "maximum_duration": "P6M",
         "prerequisites": "A bachelor's degree in electrical engineering or equivalent experience.",
         "supervision": "supervised-with-id",
         "grade_scheme": "German grades 1.0 (very good) to 4.0 (sufficient); 5.0 is a fail.",

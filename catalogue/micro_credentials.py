@@ -31,6 +31,8 @@ from catalogue.schemas import (
     MicroCredentialRef,
     MicroCredentialSummary,
     Page,
+    QualityAssuranceBodyIn,
+    QualityAssuranceBodyOut,
     SkillRef,
 )
 
@@ -117,6 +119,7 @@ def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredent
         assessment_type=_concept("assessment", mc.assessment_type),
         mode=_concept("mode", mc.mode),
         quality_assurance=_concept("quality-assurance", mc.quality_assurance),
+        quality_assurance_body=_qa_body_out(mc),
         prerequisites=mc.prerequisites,
         supervision=_optional("supervision", mc.supervision),
         grade_scheme=mc.grade_scheme,
@@ -126,6 +129,7 @@ def micro_credential_view(session: Session, mc: MicroCredential) -> MicroCredent
         criteria_narrative=mc.criteria_narrative,
         valid_for_months=mc.valid_for_months,
         valid_for_days=mc.valid_for_days,
+        maximum_duration=mc.maximum_duration,
         achievement_type=mc.achievement_type,
         isced_f=_optional("isced-f", mc.isced_f),
         languages=[_concept("language", c) for c in mc.languages],
@@ -203,6 +207,16 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
         assessment_type=mc.assessment_type,
         mode=mc.mode,
         quality_assurance=mc.quality_assurance,
+        quality_assurance_body=(
+            QualityAssuranceBodyIn(
+                name=mc.quality_assurance_body_name,
+                country=mc.quality_assurance_body_country,
+                homepage=mc.quality_assurance_body_homepage,
+                id=mc.quality_assurance_body_uri,
+            )
+            if mc.quality_assurance_body_name
+            else None
+        ),
         prerequisites=mc.prerequisites,
         supervision=mc.supervision,
         grade_scheme=mc.grade_scheme,
@@ -212,6 +226,7 @@ def micro_credential_input(session: Session, mc: MicroCredential) -> MicroCreden
         criteria_narrative=mc.criteria_narrative,
         valid_for_months=mc.valid_for_months,
         valid_for_days=mc.valid_for_days,
+        maximum_duration=mc.maximum_duration,
         achievement_type=mc.achievement_type,
         isced_f=mc.isced_f,
         languages=list(mc.languages),
@@ -311,6 +326,51 @@ def _state(
     return state
 
 
+def _qa_body(data: MicroCredentialIn, country: str | None, p: checks.Problems) -> dict[str, Any]:
+    """The quality-assurance body's columns (all None when none is named)."""
+    body = data.quality_assurance_body
+    if body is None:
+        return dict.fromkeys(QA_BODY_COLUMNS)
+    field = "quality_assurance_body"
+    return {
+        "quality_assurance_body_name": p.check(
+            f"{field}.name",
+            lambda: checks.text(f"{field}.name", body.name, required=True, max_length=300),
+        ),
+        "quality_assurance_body_country": p.check(
+            f"{field}.country",
+            lambda: checks.concept_code(
+                f"{field}.country", "country", body.country or country, required=True
+            ),
+        ),
+        "quality_assurance_body_homepage": p.check(
+            f"{field}.homepage", lambda: checks.url(f"{field}.homepage", body.homepage)
+        ),
+        "quality_assurance_body_uri": p.check(
+            f"{field}.id", lambda: checks.uri(f"{field}.id", body.id)
+        ),
+    }
+
+
+QA_BODY_COLUMNS = (
+    "quality_assurance_body_name",
+    "quality_assurance_body_country",
+    "quality_assurance_body_homepage",
+    "quality_assurance_body_uri",
+)
+
+
+def _qa_body_out(mc: MicroCredential) -> QualityAssuranceBodyOut | None:
+    if not mc.quality_assurance_body_name:
+        return None
+    return QualityAssuranceBodyOut(
+        name=mc.quality_assurance_body_name,
+        country=_concept("country", mc.quality_assurance_body_country or mc.country),
+        homepage=mc.quality_assurance_body_homepage,
+        id=mc.quality_assurance_body_uri,
+    )
+
+
 def _validated(
     session: Session,
     org: Organisation,
@@ -365,6 +425,7 @@ def _validated(
         "quality_assurance": code(
             "quality_assurance", "quality-assurance", data.quality_assurance, True
         ),
+        **_qa_body(data, data.country or fallback_country, p),
         "prerequisites": p.check(
             "prerequisites", lambda: checks.text("prerequisites", data.prerequisites)
         ),
@@ -389,6 +450,9 @@ def _validated(
         ),
         "valid_for_months": data.valid_for_months,
         "valid_for_days": data.valid_for_days,
+        "maximum_duration": p.check(
+            "maximum_duration", lambda: checks.duration("maximum_duration", data.maximum_duration)
+        ),
         "achievement_type": p.check(
             "achievement_type", lambda: vocabularies.check_achievement_type(data.achievement_type)
         ),

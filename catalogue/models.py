@@ -190,6 +190,12 @@ class MicroCredential(SQLModel, table=True):
     assessment_type: str = Field(max_length=40)
     mode: str = Field(max_length=30, description="form of participation")
     quality_assurance: str = Field(max_length=40)
+    # The body that assures its quality (the EDC's accrediting agent): its name, country,
+    # homepage and an identifying URI (e.g. its EQAR register entry). None: not named.
+    quality_assurance_body_name: str | None = Field(default=None, max_length=300)
+    quality_assurance_body_country: str | None = Field(default=None, max_length=2)
+    quality_assurance_body_homepage: str | None = Field(default=None, max_length=500)
+    quality_assurance_body_uri: str | None = Field(default=None, max_length=500)
     prerequisites: str | None = Field(default=None, sa_type=Text)
     supervision: str | None = Field(default=None, max_length=40)
     grade_scheme: str | None = Field(default=None, sa_type=Text)
@@ -201,6 +207,8 @@ class MicroCredential(SQLModel, table=True):
     criteria_narrative: str | None = Field(default=None, sa_type=Text)
     valid_for_months: int | None = None
     valid_for_days: int | None = None
+    # How long the learning may take at most (ELM maximumDuration): an xsd:duration, "P6M".
+    maximum_duration: str | None = Field(default=None, max_length=40)
     achievement_type: str = Field(default="MicroCredential", max_length=60)
     isced_f: str | None = Field(default=None, max_length=4)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -186,6 +186,27 @@ class LearningOutcomeIn(BaseModel):
     skills: list[Line] = Field(default_factory=list, description="skill IRIs")
 
 
+class QualityAssuranceBodyIn(BaseModel):
+    """The body that assures a micro-credential's quality (an accreditation agency, a
+    certification body, a licensing authority)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Line
+    country: Line | None = Field(default=None, description="default: the micro-credential's")
+    homepage: Line | None = None
+    id: Line | None = Field(
+        default=None, description="a URI naming the body, e.g. its entry in the EQAR register"
+    )
+
+
+class QualityAssuranceBodyOut(BaseModel):
+    name: str
+    country: ConceptRef
+    homepage: str | None
+    id: str | None
+
+
 class MicroCredentialIn(BaseModel):
     """A micro-credential with the elements of Annex I of Council Recommendation 2022/C 243/02."""
 
@@ -204,6 +225,9 @@ class MicroCredentialIn(BaseModel):
     assessment_type: Line
     mode: Line = Field(description="form of participation")
     quality_assurance: Line
+    quality_assurance_body: QualityAssuranceBodyIn | None = Field(
+        default=None, description="who assures its quality; Europass names it as accrediting agent"
+    )
     prerequisites: Text | None = None
     supervision: Line | None = Field(default=None, description="supervision and ID verification")
     grade_scheme: Text | None = None
@@ -213,6 +237,11 @@ class MicroCredentialIn(BaseModel):
     criteria_narrative: Text | None = None
     valid_for_months: int | None = None
     valid_for_days: int | None = None
+    maximum_duration: Line | None = Field(
+        default=None,
+        description="how long the learning may take at most: an ISO 8601 duration as "
+        "xsd:duration writes it (P6M, P1Y, P90D, PT40H; P6W becomes P42D)",
+    )
     achievement_type: Line = "MicroCredential"
     isced_f: Line | None = None
     languages: list[Line] = Field(default_factory=list, description="default: the course's")
@@ -244,6 +273,7 @@ class MicroCredentialOut(BaseModel):
     assessment_type: ConceptRef
     mode: ConceptRef
     quality_assurance: ConceptRef
+    quality_assurance_body: QualityAssuranceBodyOut | None
     prerequisites: str | None
     supervision: ConceptRef | None
     grade_scheme: str | None
@@ -253,6 +283,7 @@ class MicroCredentialOut(BaseModel):
     criteria_narrative: str | None
     valid_for_months: int | None
     valid_for_days: int | None
+    maximum_duration: str | None = Field(description="ISO 8601 duration (xsd:duration)")
     achievement_type: str
     isced_f: ConceptRef | None
     languages: list[ConceptRef]

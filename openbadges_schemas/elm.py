@@ -123,6 +123,7 @@ class Organisation(ElmModel):
     legalName: LangMap
     altLabel: LangMap | None = None
     location: OneOrMany[Location] | None = None
+    identifier: OneOrMany[Identifier | LegalIdentifier] | None = None
     registration: LegalIdentifier | None = None
     vatIdentifier: OneOrMany[LegalIdentifier] | None = None
     eIDASIdentifier: LegalIdentifier | None = None
@@ -206,6 +207,7 @@ class LearningAchievementSpecification(ElmModel):
     thematicArea: OneOrMany[Concept] | None = None
     creditPoint: OneOrMany[CreditPoint] | None = None
     volumeOfLearning: str | None = Field(default=None, description="ISO 8601 duration, e.g. PT50H")
+    maximumDuration: str | None = Field(default=None, description="xsd:duration, e.g. P6M")
     language: OneOrMany[Concept] | None = None
     mode: OneOrMany[Concept] | None = None
     learningSetting: Concept | None = None
@@ -243,9 +245,21 @@ class Claim(ElmModel):
     awardedBy: OneOrMany[AwardingProcess | Ref]
 
 
+class Mailbox(ElmModel):
+    id: str = Field(description="a mailto: IRI")
+    type: Literal["Mailbox"] = "Mailbox"
+
+
+class ContactPoint(ElmModel):
+    id: str
+    type: Literal["ContactPoint"] = "ContactPoint"
+    emailAddress: OneOrMany[Mailbox] | None = None
+
+
 class Person(ElmModel):
     id: str
     type: Literal["Person"] = "Person"
+    contactPoint: OneOrMany[ContactPoint] | None = None
     givenName: LangMap | None = None
     familyName: LangMap | None = None
     fullName: LangMap | None = None

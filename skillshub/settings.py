@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # RFC 3161 time-stamping authority for Europass seals: with it seals are JAdES-B-T
     # (a signature timestamp), without it JAdES-B-B.
     tsa_url: str | None = None
+    # With a TSA: embed the seal certificate chain's CRLs (fetched from its CRL distribution
+    # points, bounded and SSRF-safe, or pinned in SKILLSHUB_PINNED_DOCUMENTS) for JAdES-B-LT.
+    seal_revocation: bool = True
     # Trust lists (a JSON list of files): issuers the operator vouches for besides this hub's
     # registered providers; ours or the DCC registry format (docs/trust-lists.md).
     trust_lists: tuple[Path, ...] = ()

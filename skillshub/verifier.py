@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -9,6 +11,7 @@ from sqlmodel import Session
 
 from badges import status
 from badges.models import IssuedCredential
+from badges.proofs import revocation
 from badges.sharing import images
 from badges.verifying import (
     FetchPolicy,
@@ -18,6 +21,7 @@ from badges.verifying import (
     VerificationContext,
 )
 from badges.verifying.budget import CpuGate
+from badges.verifying.fetching import CRL_TYPES, Fetcher, FetchTimeout
 from badges.verifying.trust_lists import TrustListError, TrustLists
 from catalogue.errors import DomainError
 from skillshub.metrics import CountingFetcher
@@ -90,3 +94,47 @@ def verification_context(settings: Settings) -> VerificationContext:
             max_fetches=settings.verify_max_fetches,
         ),
     )
+
+
+@dataclass(frozen=True)
+class SealRevocation:
+    """What a Europass export needs for B-LT: a bounded CRL fetch and the trust anchors."""
+
+    fetch: revocation.Fetch | None
+    trust_anchors: tuple[x509.Certificate, ...]
+
+
+def seal_revocation(settings: Settings) -> SealRevocation:
+    """A CRL fetch for one export (None when SKILLSHUB_SEAL_REVOCATION is off): through the
+    SSRF-safe fetcher (public addresses only; plain http allowed, a CRL being signed in
+    itself), each fetch within the fetch timeout and size cap, all of them together within
+    twice the timeout; pinned documents first."""
+    anchors = _trust_anchors(settings.seal_trust_anchors)
+    if not settings.seal_revocation:
+        return SealRevocation(None, anchors)
+    try:
+        pinned = (
+            PinnedDocuments.load(settings.pinned_documents) if settings.pinned_documents else None
+        )
+    except PinnedDocumentsError as exc:
+        raise VerifierSettingsError(f"SKILLSHUB_PINNED_DOCUMENTS: {exc}") from None
+    fetcher = Fetcher(
+        FetchPolicy(
+            allow_http_localhost=settings.allow_http_localhost,
+            allow_plain_http=True,
+            timeout_seconds=settings.fetch_timeout_seconds,
+            max_bytes=settings.fetch_max_bytes,
+            offline=settings.fetch_offline,
+            failure_cache_seconds=0,
+        ),
+        pinned=pinned,
+    )
+    deadline = time.monotonic() + 2 * settings.fetch_timeout_seconds
+
+    def fetch(url: str) -> bytes:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchTimeout("the time for fetching revocation data is spent")
+        return fetcher.fetch(url, accept=CRL_TYPES, timeout=left).body
+
+    return SealRevocation(fetch, anchors)

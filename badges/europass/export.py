@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -27,7 +28,7 @@ from sqlmodel import Session
 from badges.europass import render as edc_render
 from badges.issuing import Urls, get_credential
 from badges.models import IssuedCredential, Issuer
-from badges.proofs import jades, timestamps
+from badges.proofs import jades, revocation, timestamps
 from badges.verifying.edc import ESCO_SKILL_PREFIX
 from catalogue import vocabularies
 from catalogue.base import pk
@@ -59,6 +60,7 @@ SEALED_MEDIA_TYPE = "application/jose+json"
 UPLOADABLE_MEDIA_TYPE = "application/json"
 
 ORG = "urn:epass:org:1"
+QA_BODY = "urn:epass:org:2"
 AWARDING = "urn:epass:awardingProcess:1"
 
 
@@ -85,6 +87,10 @@ class Award:
     valid_until: datetime | None = None
     grade: str | None = None
     wallet_address: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    # The learner's e-mail as the credential's contactPoint: only with their consent.
+    contact_email: str | None = None
 
     @classmethod
     def of(cls, record: IssuedCredential) -> Award:
@@ -96,6 +102,9 @@ class Award:
             valid_until=record.valid_until,
             grade=record.grade,
             wallet_address=record.recipient_email,
+            given_name=record.recipient_given_name,
+            family_name=record.recipient_family_name,
+            contact_email=record.recipient_email if record.recipient_contact_consent else None,
         )
 
 
@@ -144,6 +153,7 @@ class EuropassExport:
     media_type: str
     self_signed: bool = False
     notes: list[str] = field(default_factory=list)
+    level: str | None = None  # the JAdES level when sealed: B-B, B-T or B-LT
 
     def text(self) -> str:
         return json.dumps(self.document, ensure_ascii=False, indent=None if self.sealed else 2)
@@ -203,12 +213,31 @@ def build_credential(
         issuanceDate=issued,
         validFrom=_second(award.valid_from),
         validUntil=_second(award.valid_until) if award.valid_until else None,
-        credentialSubject=elm.Person(
-            id="urn:epass:person:1",
-            fullName={lang: award.recipient_name},
-            hasClaim=_achievement(source, languages, awarding, credits),
-        ),
+        credentialSubject=_person(source, lang, _achievement(source, languages, awarding, credits)),
         displayParameter=_display(source, credential_id, languages),
+    )
+
+
+def _person(source: Source, lang: str, claim: elm.LearningAchievement) -> elm.Person:
+    """The learner, as the official samples name them: givenName and familyName when the
+    provider gave them apart (never split from the full name), and always fullName."""
+    award = source.award
+    return elm.Person(
+        id="urn:epass:person:1",
+        contactPoint=_contact_point(award.contact_email) if award.contact_email else None,
+        givenName={lang: award.given_name} if award.given_name else None,
+        familyName={lang: award.family_name} if award.family_name else None,
+        fullName={lang: award.recipient_name},
+        hasClaim=claim,
+    )
+
+
+def _contact_point(email: str) -> elm.ContactPoint:
+    """As the official sample's learner: a ContactPoint with one Mailbox, its id the mailto IRI
+    (RFC 6068: the address percent-encoded where a mailto URI needs it)."""
+    address = quote(email, safe="@!$'*+-.=^_`{|}~")
+    return elm.ContactPoint(
+        id="urn:epass:contactPoint:1", emailAddress=elm.Mailbox(id=f"mailto:{address}")
     )
 
 
@@ -352,6 +381,7 @@ def _specification(
         thematicArea=_concept("isced-f", mc.isced_f) if mc.isced_f else None,
         creditPoint=credits,
         volumeOfLearning=_duration(mc.workload_hours) if mc.workload_hours else None,
+        maximumDuration=mc.maximum_duration,
         language=_one_or_many([_concept("language", code) for code in languages]),
         mode=_concept("mode", mc.mode),
         learningSetting=_concept("learning-setting", setting) if setting else None,
@@ -367,8 +397,7 @@ def _specification(
             id="urn:epass:accreditation:1",
             title=text(vocabularies.concept("quality-assurance", mc.quality_assurance).label),
             dcType=_concept("quality-assurance", mc.quality_assurance),
-            # The provider answers for its quality assurance; the catalogue names no agency.
-            accreditingAgent=elm.Ref(id=ORG),
+            accreditingAgent=_accrediting_agent(mc, lang),
         ),
         isPartialQualification=False,
         dcType=SHORT_LEARNING_PROGRAMME,
@@ -382,6 +411,39 @@ def _specification(
         homepage=(
             elm.WebResource(id="urn:epass:webResource:2", contentURL=source.course.url)
             if source.course.url
+            else None
+        ),
+    )
+
+
+def _accrediting_agent(mc: MicroCredential, lang: str) -> elm.Organisation | elm.Ref:
+    """The quality-assurance body the catalogue names, as an Organisation the way the
+    Commission's micro-credential skeleton has it (legalName, location with its country,
+    homepage; its URI as an identifier). None named: the provider answers for it itself."""
+    if not mc.quality_assurance_body_name:
+        return elm.Ref(id=ORG)
+    country = mc.quality_assurance_body_country or mc.country
+    return elm.Organisation(
+        id=QA_BODY,
+        legalName={lang: mc.quality_assurance_body_name},
+        location=elm.Location(
+            id="urn:epass:location:2",
+            address=elm.Address(id="urn:epass:address:2", countryCode=_concept("country", country)),
+        ),
+        identifier=(
+            elm.Identifier(
+                id="urn:epass:identifier:2",
+                notation=mc.quality_assurance_body_uri,
+                schemeName="URI",
+            )
+            if mc.quality_assurance_body_uri
+            else None
+        ),
+        homepage=(
+            elm.WebResource(
+                id="urn:epass:webResource:3", contentURL=mc.quality_assurance_body_homepage
+            )
+            if mc.quality_assurance_body_homepage
             else None
         ),
     )
@@ -533,6 +595,15 @@ def load_source(session: Session, record: IssuedCredential) -> Source:
     )
 
 
+def _qa_notes(source: Source) -> list[str]:
+    if source.mc.quality_assurance_body_name:
+        return []
+    return [
+        f"No quality-assurance body is named for {source.mc.title!r}: the credential names the "
+        "provider itself as the accrediting agent. Name the body in the catalogue editor."
+    ]
+
+
 def export_europass(
     session: Session,
     master_key: MasterKey,
@@ -543,13 +614,17 @@ def export_europass(
     now: datetime | None = None,
     tsa_url: str | None = None,
     tsa_timeout: float = 10.0,
+    revocation_fetch: revocation.Fetch | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> EuropassExport:
     """The award's EDC: sealed when the provider has an e-seal certificate, else uploadable.
 
     `organisation_id` restricts the export to the awarding provider (None: an operator).
     Revoked or suspended awards, and micro-credentials lacking a Europass element, are
     refused; an expired certificate is refused rather than producing a seal nobody accepts.
-    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B.
+    With `tsa_url` the seal is JAdES-B-T (signature timestamp), without it B-B; with
+    `revocation_fetch` too, B-LT when the chain's CRLs can be had (else B-T, and a note says
+    why). A certificate of the chain on its CRL is refused.
     """
     record = get_credential(session, credential_uuid)
     issuer = session.get(Issuer, record.issuer_id)
@@ -576,22 +651,40 @@ def export_europass(
             media_type=UPLOADABLE_MEDIA_TYPE,
             notes=[
                 "No e-seal certificate is configured: upload this file to the European "
-                "Commission's EDC Issuer, which seals it."
+                "Commission's EDC Issuer, which seals it.",
+                *_qa_notes(source),
             ],
         )
     identity = SealIdentity.of(opened.record, opened.chain[0])
     credential = build_credential(source, seal_identity=identity, issued=now, base_url=base_url)
     payload = json.dumps(credential.dump(), ensure_ascii=False, separators=(",", ":"))
     stamp = timestamps.timestamper(tsa_url, timeout=tsa_timeout) if tsa_url else None
+    notes = _qa_notes(source)
+    validation, level = None, "B-T" if stamp else "B-B"
+    if stamp is not None and revocation_fetch is not None:
+        try:
+            validation = revocation.collect(
+                opened.chain, revocation_fetch, anchors=trust_anchors, now=now
+            )
+            level = "B-LT"
+        except revocation.Unavailable as exc:
+            notes.append(f"Sealed at JAdES-B-T, not B-LT: {exc}.")
+        except revocation.CertificateRevoked as exc:
+            raise eseal.SealCertificateError(
+                f"the seal certificate chain is revoked: {exc}"
+            ) from None
     try:
         document = jades.seal(
-            payload.encode("utf-8"), opened.signer, signing_time=now, timestamper=stamp
+            payload.encode("utf-8"),
+            opened.signer,
+            signing_time=now,
+            timestamper=stamp,
+            validation_data=validation,
         )
     except jades.SealError as exc:
         raise eseal.SealCertificateError(str(exc)) from None
     except timestamps.TimestampError as exc:
         raise TimestampUnavailable(f"the seal could not be time-stamped: {exc}") from None
-    notes = []
     if opened.record.self_signed:
         notes.append(
             "Sealed with a self-signed TEST certificate: the seal verifies, but Europass's SEAL "
@@ -604,6 +697,7 @@ def export_europass(
         media_type=SEALED_MEDIA_TYPE,
         self_signed=opened.record.self_signed,
         notes=notes,
+        level=level,
     )
 
 

@@ -32,7 +32,10 @@ from keys.sealing import MasterKey
 
 log = logging.getLogger("skillshub.bulk")
 
-FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
+FIELDS = (
+    "name", "given_name", "family_name", "email", "did", "grade", "evidence_url", "external_id",
+    "evidence_narrative", "contact_consent",
+)  # fmt: skip
 MAX_ROWS = 100_000
 Progress = Callable[[BulkJob], None]
 
@@ -57,8 +60,9 @@ def _recipient(values: dict[str, Any]) -> issuing.Recipient:
 
 
 def parse_csv(text: str) -> list[ParsedRow]:
-    """Rows of a CSV with a header (name, email, and optional did, grade, evidence_url,
-    external_id); a bad row is reported with its line and does not stop the others."""
+    """Rows of a CSV with a header (email; name, or given_name and family_name, or all three;
+    optional did, grade, evidence_url, external_id, evidence_narrative); a bad row is reported
+    with its line and does not stop the others."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     try:
         return _csv_rows(reader)
@@ -68,9 +72,12 @@ def parse_csv(text: str) -> list[ParsedRow]:
 
 def _csv_rows(reader: csv.DictReader) -> list[ParsedRow]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = {"name", "email"} - set(header)
-    if missing:
-        raise InvalidInput(f"the CSV header must name the columns {sorted(missing)}")
+    if "email" not in header:
+        raise InvalidInput("the CSV header must name the column 'email'")
+    if not {"name", "given_name", "family_name"} & set(header):
+        raise InvalidInput(
+            "the CSV header must name the column 'name', or 'given_name' and 'family_name'"
+        )
     unknown = sorted(set(header) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown CSV column(s): {', '.join(unknown)}; known: {FIELDS}")

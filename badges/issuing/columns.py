@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from badges.issuing.bulk import ParsedRow
 from badges.issuing.service import Recipient, check_recipient
@@ -25,6 +26,7 @@ TARGETS: dict[str, str] = {
     "evidence_narrative": "Evidence (in words)",
     "external_id": "Your reference (kept as the external id)",
     "did": "Learner's DID",
+    "contact_consent": "E-mail shown in Europass (the learner agreed: yes/no)",
 }
 # Header titles, folded and stripped of everything but letters and digits.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "teilnehmernummer", "teilnehmerid", "personalnummer",
     ),
     "did": ("did", "learnerdid"),
+    "contact_consent": (
+        "contactconsent", "consent", "einwilligung", "emailineuropass", "europassemail",
+        "europasscontact", "europasskontakt",
+    ),
 }  # fmt: skip
 # A second pass: a title containing one of these ("E-Mail des Teilnehmers").
 _CONTAINS: dict[str, tuple[str, ...]] = {
@@ -141,9 +147,25 @@ def _friendly(exc: DomainError, values: dict[str, str]) -> str:
         return "E-mail address missing"
     if field == "name" and not values.get("name"):
         return "Name missing"
-    label = {"email": "E-mail address", "name": "Name", "grade": "Grade"}.get(str(field))
+    label = {
+        "email": "E-mail address",
+        "name": "Name",
+        "given_name": "First name",
+        "family_name": "Last name",
+        "grade": "Grade",
+        "contact_consent": "E-mail in Europass",
+    }.get(str(field))
     message = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
     return f"{label}: {message}" if label else exc.message
+
+
+def _names(values: dict[str, str]) -> dict[str, str]:
+    """The full name first (the name column, or first and last name joined), then the first
+    and last names kept apart as the given and family names."""
+    given, family = values.pop("first_name", ""), values.pop("last_name", "")
+    full = values.pop("name", "") or " ".join(part for part in (given, family) if part)
+    parts = {"given_name": given, "family_name": family}
+    return {"name": full, **{k: v for k, v in parts.items() if v.strip()}, **values}
 
 
 def check_rows(table: Table, mapping: Mapping) -> Checked:
@@ -154,12 +176,7 @@ def check_rows(table: Table, mapping: Mapping) -> Checked:
     first_seen: dict[str, int] = {}
     for row in table.rows:
         values = {t: _cell(row, i) for t, i in mapping.items() if i is not None}
-        full = values.pop("name", "") or " ".join(
-            part for part in (values.pop("first_name", ""), values.pop("last_name", "")) if part
-        )
-        values.pop("first_name", None)
-        values.pop("last_name", None)
-        values = {"name": full, **values}
+        values = _names(values)
         values_by_line[row.line] = values
         unreadable = [
             f"cell {column_letter(i)}{row.line} {why}"
@@ -170,7 +187,9 @@ def check_rows(table: Table, mapping: Mapping) -> Checked:
             rows.append(ParsedRow(row.line, None, "; ".join(unreadable), values))
             continue
         try:
-            recipient = check_recipient(Recipient(**values))
+            # Any: the consent cell is text here; check_recipient reads it as yes or no.
+            fields: dict[str, Any] = dict(values)
+            recipient = check_recipient(Recipient(**fields))
         except DomainError as exc:
             rows.append(ParsedRow(row.line, None, _friendly(exc, values), values))
             continue

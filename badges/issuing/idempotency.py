@@ -65,11 +65,16 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
+_LATER_FIELDS = ("given_name", "family_name", "contact_consent")
+
+
 def request_hash(issuer: Issuer, mc: MicroCredential, recipient: Recipient, fmt: str) -> str:
     """The request's meaning, of a checked recipient (spacing and the e-mail's case do not
     make another request)."""
     request = {"issuer": issuer.slug, "micro_credential": mc.slug, "format": fmt}
     fields = asdict(recipient) | {"email": recipient.email.lower()}  # as the identity hash
+    # Fields added later count only when set: a key stored before them still matches.
+    fields = {k: v for k, v in fields.items() if k not in _LATER_FIELDS or v}
     text = json.dumps(request | fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -82,6 +87,9 @@ def same_award(
         record.micro_credential_id == mc.id
         and record.format == fmt
         and record.recipient_name == recipient.name
+        and record.recipient_given_name == recipient.given_name
+        and record.recipient_family_name == recipient.family_name
+        and record.recipient_contact_consent == recipient.contact_consent
         and (record.recipient_email or "").lower() == recipient.email.lower()
         and record.recipient_did == recipient.did
         and record.grade == recipient.grade

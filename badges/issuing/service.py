@@ -106,6 +106,10 @@ def awarded(session: Session, mc: MicroCredential) -> bool:
 
 @dataclass(frozen=True)
 class Recipient:
+    """A learner to award. `name` is the full name as printed; `given_name` and `family_name`
+    are optional (the EDC's givenName / familyName): with them and no `name`, the full name is
+    the given name(s) then the family name(s)."""
+
     name: str
     email: str
     did: str | None = None
@@ -113,6 +117,11 @@ class Recipient:
     evidence_url: str | None = None
     external_id: str | None = None
     evidence_narrative: str | None = None  # what the learner did, in words (several lines)
+    given_name: str | None = None
+    family_name: str | None = None
+    # The learner agreed that the e-mail address be shown in their Europass credential (as its
+    # contactPoint). Off unless asked for.
+    contact_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,7 @@ def check_recipient(recipient: Recipient) -> Recipient:
     """A normalised recipient, or InvalidInput naming the field."""
     # Before normalising: a name with a line break is a mistake to report, not to mend, and
     # no field may carry a control character or lone surrogate into a credential or e-mail.
-    for field in ("name", "email", "did", "grade", "evidence_url", "external_id"):
+    for field in _ONE_LINE_FIELDS:
         value = getattr(recipient, field)
         problem = text_problem(value, single_line=True) if isinstance(value, str) else None
         if problem:
@@ -160,9 +169,18 @@ def check_recipient(recipient: Recipient) -> Recipient:
             f"evidence_narrative: {problem or f'at most {_MAX_NARRATIVE} characters'}",
             details={"field": "evidence_narrative"},
         )
-    name = " ".join((recipient.name or "").split())
-    if not name or len(name) > _MAX_TEXT:
-        raise InvalidInput("name: the recipient's name is required", details={"field": "name"})
+    given, family = (
+        _name_part("given_name", recipient.given_name),
+        _name_part("family_name", recipient.family_name),
+    )
+    name = " ".join((recipient.name or "").split()) or " ".join(filter(None, (given, family)))
+    if not name:
+        raise InvalidInput(
+            "name: the recipient's name is required (the full name, or given and family names)",
+            details={"field": "name"},
+        )
+    if len(name) > _MAX_TEXT:
+        raise InvalidInput(f"name: at most {_MAX_TEXT} characters", details={"field": "name"})
     try:
         email = validate_email(recipient.email or "", check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -184,7 +202,45 @@ def check_recipient(recipient: Recipient) -> Recipient:
         evidence_url=_http_url("evidence_url", recipient.evidence_url),
         external_id=external_id,
         evidence_narrative=narrative,
+        given_name=given,
+        family_name=family,
+        contact_consent=consent("contact_consent", recipient.contact_consent),
     )
+
+
+_YES = ("yes", "y", "true", "1", "x", "ja", "j", "oui", "on")
+_NO = ("no", "n", "false", "0", "nein", "non", "off", "")
+
+
+def consent(field: str, value: object) -> bool:
+    """A yes/no answer, as a form, a JSON body or a spreadsheet cell gives it ("yes", "ja",
+    "x", true, 1, empty for no); anything else is refused rather than read as either."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidInput(
+        f"{field}: answer yes or no (or leave it empty for no)", details={"field": field}
+    )
+
+
+_ONE_LINE_FIELDS = (
+    "name", "given_name", "family_name", "email", "did", "grade", "evidence_url", "external_id",
+)  # fmt: skip
+
+
+def _name_part(field: str, value: str | None) -> str | None:
+    part = " ".join((value or "").split()) or None
+    if part and len(part) > _MAX_TEXT:
+        raise InvalidInput(f"{field}: at most {_MAX_TEXT} characters", details={"field": field})
+    return part
 
 
 def search_text(name: str, email: str) -> str:
@@ -280,6 +336,22 @@ def _concept(scheme: str, code: str | int) -> dict[str, Any]:
     }
 
 
+def _qa_body(mc: MicroCredential) -> dict[str, Any]:
+    """The quality-assurance body as an OB 3.0 Profile (its terms from the OB context)."""
+    body: dict[str, Any] = {}
+    if mc.quality_assurance_body_uri:
+        body["id"] = mc.quality_assurance_body_uri
+    body["type"] = ["Profile"]
+    body["name"] = mc.quality_assurance_body_name
+    if mc.quality_assurance_body_homepage:
+        body["url"] = mc.quality_assurance_body_homepage
+    body["address"] = {
+        "type": ["Address"],
+        "addressCountryCode": mc.quality_assurance_body_country or mc.country,
+    }
+    return body
+
+
 def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, Any]:
     """The Council Recommendation's elements OB 3.0 has no property for (our context)."""
     details: dict[str, Any] = {
@@ -293,12 +365,16 @@ def eu_elements(session: Session, mc: MicroCredential, urls: Urls) -> dict[str, 
     if mc.supervision:
         details["supervisionAndIdentityCheck"] = _concept("supervision", mc.supervision)
     details["qualityAssurance"] = _concept("quality-assurance", mc.quality_assurance)
+    if mc.quality_assurance_body_name:
+        details["qualityAssuranceBody"] = _qa_body(mc)
     if mc.ects is not None:
         details["ectsCredits"] = mc.ects
     if mc.workload_hours:
         details["workloadHours"] = mc.workload_hours
     if mc.prerequisites:
         details["prerequisites"] = mc.prerequisites
+    if mc.maximum_duration:
+        details["maximumDuration"] = mc.maximum_duration
     stack = (
         session.get(MicroCredential, mc.stackable_towards_id) if mc.stackable_towards_id else None
     )
@@ -626,6 +702,9 @@ def issue(
             micro_credential_id=pk(micro_credential),
             format=fmt,
             recipient_name=recipient.name,
+            recipient_given_name=recipient.given_name,
+            recipient_family_name=recipient.family_name,
+            recipient_contact_consent=recipient.contact_consent,
             recipient_email=recipient.email,
             recipient_did=recipient.did,
             identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],

@@ -14,8 +14,11 @@ readable JSON; the signing input is ``base64url(header) || "." || payload bytes`
 
 B-T adds an RFC 3161 signature timestamp in the unsigned header, ``etsiU: [base64url({"sigTst":
 {"tstTokens": [{"val": <base64 DER token>}]}})]`` as in the official samples; the verifier
-checks it (imprint, TSA signature, TSA chain). Archive timestamps (``adoTst``) and validation
-data (``xVals``/``rVals``) are recognised, not checked. Whether the certificate is *qualified*
+checks it (imprint, TSA signature, TSA chain). B-LT adds the chain's validation data after it:
+``{"xVals": [{"x509Cert": {"val": …}}]}`` (the issuers' certificates) and ``{"rVals":
+{"crlVals": [{"val": …}]}}`` (their CRLs, `badges.proofs.revocation`); the verifier checks the
+certificates against those embedded CRLs at the time the timestamp proves. Archive timestamps
+(``adoTst``) are recognised, not checked. Whether the certificate is *qualified*
 (on an EU trusted list) is a network question, always reported as skipped here.
 
 Verdicts follow ETSI EN 319 102-1 in spirit: a seal whose certificate does not chain to a
@@ -42,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from badges.proofs import timestamps
+from badges.proofs import revocation, timestamps
 from badges.proofs.timestamps import Timestamper
 from keys.signer import ESealSigner
 
@@ -110,6 +113,17 @@ class SealReport:
     def status_of(self, name: str) -> Status | None:
         return next((c.status for c in self.checks if c.name == name), None)
 
+    @property
+    def level(self) -> str:
+        """The JAdES baseline level the seal shows: B-B, B-T (a verified signature timestamp)
+        or B-LT (and revocation values that vouch for every certificate)."""
+        if self.timestamp_time is None:
+            return "B-B"
+        revocation = [c for c in self.checks if c.name == "revocation"]
+        if revocation and all(c.status == "ok" for c in revocation):
+            return "B-LT"
+        return "B-T"
+
     def add(self, name: str, status: Status, message: str, *, indeterminate: bool = False) -> None:
         self.checks.append(Check(name, status, message, indeterminate))
 
@@ -123,10 +137,12 @@ def seal(
     *,
     signing_time: datetime | None = None,
     timestamper: Timestamper | None = None,
+    validation_data: revocation.ValidationData | None = None,
 ) -> dict[str, Any]:
     """Seal `payload` (UTF-8 JSON text) with the signer's key and certificate chain (leaf first).
 
-    JAdES-B-B; with a `timestamper` (a TSA client), B-T: the signature is time-stamped.
+    JAdES-B-B; with a `timestamper` (a TSA client), B-T: the signature is time-stamped; with
+    `validation_data` too, B-LT (the chain's certificates and CRLs in the unsigned header).
     The certificate must be valid at the signing time: a seal made with an expired
     certificate would be refused by any verifier, so it is never made.
     """
@@ -167,7 +183,12 @@ def seal(
     if timestamper is not None:
         token = timestamper(signature.encode("ascii"))
         sig_tst = {"sigTst": {"tstTokens": [{"val": base64.b64encode(token).decode("ascii")}]}}
-        entry["header"] = {"etsiU": [_b64url(json.dumps(sig_tst).encode("utf-8"))]}
+        items: list[Any] = [sig_tst]
+        if validation_data is not None:
+            items += validation_data.etsi_u_items()
+        entry["header"] = {"etsiU": [_b64url(json.dumps(i).encode("utf-8")) for i in items]}
+    elif validation_data is not None:
+        raise SealError("B-LT validation data needs a signature timestamp (B-T) first")
     return {"payload": text, "signatures": [entry]}
 
 
@@ -279,7 +300,13 @@ def verify_seal(
 
     _check_timestamps(report, entry, signature_text, trust_anchors)
     _check_dates(report, leaf, header, now)
-    _check_chain(report, chain, trust_anchors)
+    x_vals, r_vals = _validation_values(entry)
+    _check_chain(report, chain, trust_anchors, _certificates(x_vals))
+    if x_vals is not None or r_vals is not None:
+        for finding in revocation.check_embedded(
+            chain, x_vals, r_vals, anchors=trust_anchors, at=report.timestamp_time
+        ):
+            report.add("revocation", finding.status, finding.message)  # type: ignore[arg-type]
     _check_usage(report, leaf)
     qualified = _has_extension(leaf, _QC_STATEMENTS_OID)
     declared = "declares" if qualified else "declares no"
@@ -417,6 +444,35 @@ def _check_dates(
         report.add("certificate-expiry", "ok", f"certificate valid until {_iso(not_after)}")
 
 
+def _etsi_u_items(entry: dict[str, Any]) -> list[Any]:
+    unsigned = entry.get("header")
+    items = unsigned.get("etsiU") if isinstance(unsigned, dict) else None
+    decoded = []
+    for item in items[: _MAX_CHAIN * 2] if isinstance(items, list) else []:
+        if isinstance(item, str):
+            try:
+                item = json.loads(_b64url_decode(item))
+            except (SealFormatError, ValueError, binascii.Error, RecursionError):
+                continue
+        decoded.append(item)
+    return decoded
+
+
+def _validation_values(entry: dict[str, Any]) -> tuple[Any, Any]:
+    """The unsigned header's xVals and rVals (B-LT), or None for each that is absent."""
+    x_vals = r_vals = None
+    for item in _etsi_u_items(entry):
+        if isinstance(item, dict):
+            x_vals = item.get("xVals", x_vals)
+            r_vals = item.get("rVals", r_vals)
+    return x_vals, r_vals
+
+
+def _certificates(x_vals: Any) -> list[x509.Certificate]:
+    found, _bad = revocation.values(x_vals, "x509Cert", x509.load_der_x509_certificate)
+    return [c for c in found if isinstance(c, x509.Certificate)]
+
+
 def _signature_timestamps(entry: dict[str, Any]) -> list[Any] | None:
     """The sigTst tokens of the unsigned header (etsiU items: base64url JSON or clear JSON)."""
     unsigned = entry.get("header")
@@ -484,11 +540,15 @@ def check_chain(chain: list[x509.Certificate], anchors: Sequence[x509.Certificat
 
 
 def _check_chain(
-    report: SealReport, chain: list[x509.Certificate], anchors: Sequence[x509.Certificate]
+    report: SealReport,
+    chain: list[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    extra: Sequence[x509.Certificate] = (),
 ) -> None:
-    """Walk issuer links from the leaf through x5c and the anchors, verifying each signature."""
+    """Walk issuer links from the leaf through x5c (and xVals) and the anchors, verifying each
+    signature."""
     anchor_ders = {_der(a) for a in anchors}
-    pool = chain[1:] + list(anchors)
+    pool = chain[1:] + list(extra) + list(anchors)
     current, seen = chain[0], set[bytes]()
     while len(seen) <= _MAX_CHAIN:
         if _der(current) in anchor_ders:

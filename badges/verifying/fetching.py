@@ -65,6 +65,9 @@ JWT_TYPES = frozenset(
     {"application/jwt", "application/vc+jwt", "application/vc+ld+jwt", "text/plain"}
 )
 IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
+CRL_TYPES = frozenset(
+    {"application/pkix-crl", "application/x-pkcs7-crl", "application/octet-stream"}
+)
 
 MAX_REDIRECTS = 3
 MAX_URL_CHARS = 2048
@@ -102,6 +105,9 @@ class PinnedDocumentsError(ValueError):
 @dataclass(frozen=True)
 class FetchPolicy:
     allow_http_localhost: bool = False
+    # Plain http to public addresses: only for objects signed in themselves (CRLs, whose
+    # distribution points are http by custom), never for what TLS alone vouches for.
+    allow_plain_http: bool = False
     timeout_seconds: float = 5.0  # the whole fetch: DNS, connect, headers, body, redirects
     max_bytes: int = 2 * 1024 * 1024
     offline: bool = False
@@ -337,7 +343,7 @@ class Fetcher:
         if not host:
             raise UrlRefused("the URL has no host")
         local = host in LOCAL_HOSTS and self.policy.allow_http_localhost
-        if parts.scheme == "http" and not local:
+        if parts.scheme == "http" and not (local or self.policy.allow_plain_http):
             raise UrlRefused(f"{host}: only https URLs are fetched")
         if parts.scheme not in ("http", "https"):
             raise UrlRefused(f"{parts.scheme!r} URLs are not fetched; only https")

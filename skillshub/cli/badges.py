@@ -127,8 +127,20 @@ def _issuer_for(session: Session, micro_credential: MicroCredential, slug: str |
 @app.command()
 def issue(
     micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
-    name: Annotated[str, typer.Option(help="the learner's name")],
     email: Annotated[str, typer.Option(help="the learner's e-mail (published only hashed)")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="the learner's full name (default: --given-name --family-name)"),
+    ] = None,
+    given_name: Annotated[str | None, typer.Option(help="given name(s), kept apart")] = None,
+    family_name: Annotated[str | None, typer.Option(help="family name(s), kept apart")] = None,
+    contact_consent: Annotated[
+        bool,
+        typer.Option(
+            "--contact-consent",
+            help="the learner agreed that the e-mail be shown in their Europass credential",
+        ),
+    ] = False,
     did: Annotated[str | None, typer.Option(help="the learner's DID, if they have one")] = None,
     fmt: Annotated[str, typer.Option("--format", help="ldp (Data Integrity) or jwt")] = "ldp",
     grade: Annotated[str | None, typer.Option()] = None,
@@ -141,7 +153,10 @@ def issue(
     if out_file:
         check_writable(out_file)  # before issuing: a credential is not taken back
     settings = load_settings()
-    argv = ["issue", "--micro-credential", micro_credential, "--name", name, "--email", email]
+    argv = ["issue", "--micro-credential", micro_credential, "--email", email]
+    names = _options(name=name, given_name=given_name, family_name=family_name)
+    argv += [f"--{flag.replace('_', '-')}={value}" for flag, value in names]
+    argv += ["--contact-consent"] if contact_consent else []
     argv += [f"--{flag}={value}" for flag, value in _options(did=did, grade=grade, issuer=issuer)]
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
@@ -152,8 +167,11 @@ def issue(
             issuer=_issuer_for(session, mc, issuer),
             micro_credential=mc,
             recipient=issuing.Recipient(
-                name=name,
+                name=name or "",
+                given_name=given_name,
+                family_name=family_name,
                 email=email,
+                contact_consent=contact_consent,
                 did=did,
                 grade=grade,
                 evidence_url=evidence_url,
@@ -189,7 +207,11 @@ def issue(
 @app.command("issue-bulk")
 def issue_bulk(
     file: Annotated[
-        Path, typer.Argument(help="CSV: name,email[,did,grade,evidence_url,external_id]")
+        Path,
+        typer.Argument(
+            help="CSV: email and name (or given_name,family_name; or all three)"
+            "[,did,grade,evidence_url,external_id,evidence_narrative,contact_consent]"
+        ),
     ],
     micro_credential: Annotated[str, typer.Option("--micro-credential", help="its slug")],
     fmt: Annotated[str, typer.Option("--format", help="ldp or jwt")] = "ldp",

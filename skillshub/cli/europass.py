@@ -27,6 +27,7 @@ from skillshub.cli.common import (
     out,
     write_file,
 )
+from skillshub.verifier import seal_revocation
 
 seal_app = typer.Typer(
     help="E-seal certificates for Europass credentials (JAdES).", no_args_is_help=True
@@ -153,6 +154,7 @@ def export_europass(
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         uuid = issuing.credential_uuid_of(session, credential_id, settings.base_url)
+        seal = seal_revocation(settings)
         export = europass.export_europass(
             session,
             master_key,
@@ -160,13 +162,19 @@ def export_europass(
             base_url=settings.base_url,
             tsa_url=settings.tsa_url,
             tsa_timeout=settings.fetch_timeout_seconds,
+            revocation_fetch=seal.fetch,
+            trust_anchors=seal.trust_anchors,
         )
     text = export.text() + "\n"
     if out_file is None:
         sys.stdout.write(text)
     else:
         write_file(out_file, text)
-    kind = "sealed (JAdES)" if export.sealed else "unsealed, uploadable to the EDC Issuer"
+    kind = (
+        f"sealed (JAdES-{export.level})"
+        if export.sealed
+        else "unsealed, uploadable to the EDC Issuer"
+    )
     err.print(f"Europass credential {kind}" + (f" written to {out_file}" if out_file else ""))
     for note in export.notes:
         err.print(f"[yellow]note:[/] {note}", highlight=False)

@@ -15,6 +15,7 @@ no build step. Dates and numbers are formatted by Babel in the reader's form ("3
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from functools import cache
 from gettext import NullTranslations
@@ -27,6 +28,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from babel.units import format_unit
 from jinja2 import Environment, pass_context
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -156,6 +158,28 @@ def _number(context: Any, value: Any) -> str:
     return format_decimal(value, locale=_FORMAT_LOCALES[_page_language(context)])
 
 
+_DURATION = re.compile(
+    r"P(?:(?P<year>\d+)Y)?(?:(?P<month>\d+)M)?(?:(?P<day>\d+)D)?"
+    r"(?:T(?:(?P<hour>\d+)H)?(?:(?P<minute>\d+)M)?(?:(?P<second>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+@pass_context
+def _duration(context: Any, value: Any) -> str:
+    """An xsd:duration in words of the page's language: "P1Y6M" is "1 year, 6 months"."""
+    found = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return str(value)
+    locale = _FORMAT_LOCALES[_page_language(context)]
+    parts = [
+        format_unit(float(amount) if "." in amount else int(amount), f"duration-{unit}",
+                    locale=locale)
+        for unit, amount in found.groupdict().items()
+        if amount
+    ]  # fmt: skip
+    return ", ".join(parts) or str(value)
+
+
 @pass_context
 def _switch_url(context: Any, language: str) -> str:
     """This page in another language: the same path and query, with ?lang= changed."""
@@ -176,6 +200,7 @@ def install(env: Environment) -> None:
     env.globals["switch_url"] = _switch_url
     env.filters["human_date"] = _human_date
     env.filters["number"] = _number
+    env.filters["duration"] = _duration
 
 
 # --- the switch, remembered --------------------------------------------------------------------

@@ -105,6 +105,26 @@ def test_invalid_elements_are_refused(client: TestClient, session: Session, demo
         ({"valid_for_days": 30}, "valid_for_days"),
         ({"achievement_type": "Trophy"}, None),
         ({"stackable_towards": "no-such-credential"}, "stackable_towards"),
+        ({"maximum_duration": "6 months"}, "maximum_duration"),
+        ({"maximum_duration": "P"}, "maximum_duration"),
+        ({"maximum_duration": "PT"}, "maximum_duration"),
+        ({"maximum_duration": "P0D"}, "maximum_duration"),
+        ({"maximum_duration": "P1.5M"}, "maximum_duration"),  # a fraction only in seconds
+        ({"maximum_duration": "-P6M"}, "maximum_duration"),
+        ({"maximum_duration": "P6M1Y"}, "maximum_duration"),  # out of order
+        ({"quality_assurance_body": {"name": " "}}, "quality_assurance_body.name"),
+        (
+            {"quality_assurance_body": {"name": "QA", "homepage": "ftp://qa.example"}},
+            "quality_assurance_body.homepage",
+        ),
+        (
+            {"quality_assurance_body": {"name": "QA", "id": "not a uri"}},
+            "quality_assurance_body.id",
+        ),
+        (
+            {"quality_assurance_body": {"name": "QA", "country": "Atlantis"}},
+            "quality_assurance_body.country",
+        ),
     ]
     for change, field in cases:
         response = client.post(
@@ -189,6 +209,58 @@ def test_patch_keeps_other_elements(client: TestClient, session: Session, demo: 
     assert {k: v for k, v in patched.items() if k not in unchanged} == {
         k: v for k, v in before.items() if k not in unchanged
     }
+
+
+def test_maximum_duration_is_an_xsd_duration(
+    client: TestClient, session: Session, demo: dict
+) -> None:
+    token = _with_course(client, session)
+    created = client.post(
+        "/api/v1/micro-credentials",
+        json=micro_credential_payload(COURSE, maximum_duration=" p6m "),
+        headers=bearer(token),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["maximum_duration"] == "P6M"
+    for given, stored in (
+        ("P6W", "P42D"),
+        ("P1Y2M10DT2H30M", "P1Y2M10DT2H30M"),
+        ("PT0.5S", "PT0.5S"),
+        (None, None),
+    ):
+        patched = client.patch(MC, json={"maximum_duration": given}, headers=bearer(token))
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["maximum_duration"] == stored
+
+
+def test_the_quality_assurance_body(client: TestClient, session: Session, demo: dict) -> None:
+    token = _with_course(client, session)
+    body = {
+        "name": "Akkreditierungsagentur Beispiel",
+        "homepage": "https://qa.example",
+        "id": "https://www.eqar.eu/register/agencies/agency/?id=999",
+    }
+    created = client.post(
+        "/api/v1/micro-credentials",
+        json=micro_credential_payload(COURSE, quality_assurance_body=body),
+        headers=bearer(token),
+    )
+    assert created.status_code == 201, created.text
+    stored = created.json()["quality_assurance_body"]
+    assert stored == {  # the country: the micro-credential's when not given
+        "name": body["name"],
+        "country": created.json()["country"],
+        "homepage": body["homepage"],
+        "id": body["id"],
+    }
+    moved = client.patch(
+        MC,
+        json={"quality_assurance_body": {"name": "NVAO", "country": "NL"}},
+        headers=bearer(token),
+    ).json()["quality_assurance_body"]
+    assert (moved["name"], moved["country"]["iri"][-3:], moved["homepage"]) == ("NVAO", "NLD", None)
+    cleared = client.patch(MC, json={"quality_assurance_body": None}, headers=bearer(token))
+    assert cleared.json()["quality_assurance_body"] is None
 
 
 def test_vocabularies_are_published(client: TestClient) -> None:

@@ -262,3 +262,28 @@ def test_vc_api_credentials_verify_with_digital_bazaar(
     tampered = json.loads(json.dumps(signed))
     tampered["credentialSubject"]["skill"] = "weldinh"
     assert not oracles.verify_di(tampered)["verified"]
+
+
+def test_the_eu_extension_with_a_quality_assurance_body_and_duration_verifies(
+    client: TestClient, world: World, session: Session
+) -> None:
+    """The extension's newer terms (qualityAssuranceBody as an OB Profile, maximumDuration)
+    expand in Digital Bazaar's JSON-LD too: the proof covers them and a change breaks it."""
+    from catalogue.models import MicroCredential
+
+    mc = session.get(MicroCredential, world.mc.id)
+    assert mc is not None
+    mc.maximum_duration = "P6M"
+    mc.quality_assurance_body_name = "Example Quality Agency"
+    mc.quality_assurance_body_homepage = "https://quality.example"
+    mc.quality_assurance_body_uri = "urn:example:qa:1"
+    session.add(mc)
+    session.commit()
+    credential = _issue(client, world)["credential"]
+    result = oracles.verify_di(credential)
+    assert result["verified"], result["error"]
+    tampered = json.loads(json.dumps(credential))
+    eu = tampered["credentialSubject"]["achievement"]["euMicroCredential"]
+    eu["qualityAssuranceBody"]["address"]["addressCountryCode"] = "FR"
+    refused = oracles.verify_di(tampered)
+    assert not refused["verified"] and "Invalid signature" in refused["error"]

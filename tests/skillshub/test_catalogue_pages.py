@@ -43,6 +43,7 @@ EU_MANDATORY = [
 EU_OPTIONAL = [
     "Prerequisites",
     "Supervision and identity verification",
+    "Maximum duration",
     "Grade scheme",
     "Integration / stackability",
     "Further information",
@@ -147,6 +148,9 @@ def demo(session: Session) -> None:
 # --- micro-credentials --------------------------------------------------------------------------
 
 
+_DURATIONS = {"P6M": "6 months"}  # the demo's
+
+
 def _expected_values(view: MicroCredentialOut) -> dict[str, list[str]]:
     workload = [f"{view.ects:g} ECTS"] if view.ects is not None else []
     workload += [f"{view.workload_hours:g} hours"] if view.workload_hours is not None else []
@@ -166,7 +170,15 @@ def _expected_values(view: MicroCredentialOut) -> dict[str, list[str]]:
         "Level": [f"EQF {view.eqf_level.label}"],
         "Type of assessment": [view.assessment_type.label],
         "Form of participation": [view.mode.label],
-        "Type of quality assurance": [view.quality_assurance.label],
+        "Type of quality assurance": [
+            view.quality_assurance.label,
+            *(
+                [view.quality_assurance_body.name, view.quality_assurance_body.country.label]
+                if view.quality_assurance_body
+                else []
+            ),
+        ],
+        "Maximum duration": [_DURATIONS.get(view.maximum_duration or "", "Not stated")],
         "Prerequisites": [view.prerequisites or "None"],
         "Supervision and identity verification": [
             view.supervision.label if view.supervision else "Not stated"
@@ -216,6 +228,9 @@ def test_micro_credential_page_shows_every_eu_element(
             f"http://testserver/micro-credentials/{slug}"
         )
         assert main.find_all("img") == []  # no uploaded image yet
+    # The demo names a body and a duration for one of them, in the page's language too.
+    german = client.get("/micro-credentials/bms-engineer?lang=de", headers={"accept": "text/html"})
+    assert "6 Monate" in german.text
 
 
 def test_micro_credential_badge_image_only_when_uploaded(

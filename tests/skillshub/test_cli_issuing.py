@@ -75,6 +75,25 @@ def test_issue_prints_a_data_integrity_credential_that_verifies(
     assert credential["id"] == f"{BASE_URL}/credentials/{record.uuid}"
 
 
+def test_issue_with_given_and_family_names(
+    world: World, env: dict[str, str], engine: Engine
+) -> None:
+    args = ["issue", "--micro-credential", world.mc.slug, "--email", "anna@example.org"]
+    names = ["--given-name", "Anna", "--family-name", "Kovács", "--contact-consent"]
+    result = runner.invoke(app, [*args, *names], env=env)
+    assert result.exit_code == 0, result.output
+    [record] = _credentials(engine)
+    assert (record.recipient_name, record.recipient_given_name, record.recipient_family_name) == (
+        "Anna Kovács",
+        "Anna",
+        "Kovács",
+    )
+    assert record.recipient_contact_consent
+    nameless = runner.invoke(app, args, env=env)
+    assert nameless.exit_code != 0 and "name" in _said(nameless)
+    assert len(_credentials(engine)) == 1
+
+
 def test_issue_format_jwt_prints_a_jws(world: World, env: dict[str, str]) -> None:
     result = runner.invoke(
         app, _issue_args(world, "--format", "jwt", "--did", "did:example:ada"), env=env
@@ -196,7 +215,8 @@ def test_issue_bulk_all_good_exits_zero_and_signs_each_row(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("email\nada@example.org\n", "the CSV header must name the columns ['name']"),
+        ("email\nada@example.org\n", "must name the column 'name', or 'given_name' and"),
+        ("name\nAda\n", "the CSV header must name the column 'email'"),
         ("name,email,shoe_size\nAda,ada@example.org,42\n", "unknown CSV column(s): shoe_size"),
         ("name,email\n", "the bulk request has no rows"),
     ],

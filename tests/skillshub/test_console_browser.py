@@ -170,3 +170,45 @@ def test_the_catalogue_part_of_the_journey(
         assert label in page.content()
     page.goto("/search?q=battery+workshop+safety")
     assert page.locator("a", has_text="Battery workshop safety").count() >= 1
+
+
+def test_the_maximum_duration_and_the_quality_assurance_body_in_the_editor(
+    owner_page: Any, demo_catalogue: dict[str, str], engine: Any
+) -> None:
+    """Filled by their labels; a duration that is no ISO 8601 duration is refused next to
+    its field, keeping what was typed; then both are saved."""
+    from sqlmodel import Session, select
+
+    from catalogue.models import MicroCredential
+
+    page = owner_page
+    page.goto(f"/console/orgs/{ORG}/micro-credentials/{demo_catalogue['mc']}/edit")
+    page.get_by_label("Maximum duration").fill("six months")
+    qa = page.get_by_role("group", name="Quality-assurance body")
+    qa.get_by_label("Name").fill("Demo Quality Agency")
+    qa.get_by_label("Country").select_option("BE")
+    qa.get_by_label("Web site").fill("https://quality.example")
+    page.get_by_role("button", name=re.compile("^Save")).first.click()
+    page.wait_for_load_state()
+    duration = page.get_by_label("Maximum duration")
+    assert duration.get_attribute("aria-invalid") == "true"
+    assert duration.input_value() == "six months"
+    assert "write e.g. P6M" in page.inner_text("#f-maximum_duration-error")
+    assert (
+        page.get_by_role("group", name="Quality-assurance body").get_by_label("Name").input_value()
+        == "Demo Quality Agency"
+    )
+    assert axe_violations(page) == []
+    duration.fill("P6M")
+    page.get_by_role("button", name=re.compile("^Save")).first.click()
+    page.wait_for_url(re.compile(r"notice=mc_"))
+    with Session(engine) as fresh:
+        mc = fresh.exec(
+            select(MicroCredential).where(MicroCredential.slug == demo_catalogue["mc"])
+        ).one()
+    assert mc.maximum_duration == "P6M"
+    assert (mc.quality_assurance_body_name, mc.quality_assurance_body_country) == (
+        "Demo Quality Agency",
+        "BE",
+    )
+    assert mc.quality_assurance_body_homepage == "https://quality.example"

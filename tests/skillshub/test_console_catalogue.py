@@ -63,6 +63,10 @@ def _form(course: str, **changes: str) -> dict[str, Any]:
         "prerequisites": "Electrical basics.",
         "languages": ["en", "de"],
         "valid_for_months": "24",
+        "maximum_duration": "P6M",
+        "quality_assurance_body.name": "Example Quality Agency",
+        "quality_assurance_body.country": "",
+        "quality_assurance_body.homepage": "https://quality.example",
         "action": "save",
     }
     data.update(changes)
@@ -98,6 +102,13 @@ def test_a_draft_is_the_providers_until_it_is_published(
     assert mc is not None and mc.state == "draft"
     assert (mc.eqf_level, mc.workload_hours, mc.ects, mc.mode) == (5, 40, 1.5, "blended")
     assert mc.languages == ["en", "de"] and mc.valid_for_months == 24
+    assert mc.maximum_duration == "P6M"
+    assert (mc.quality_assurance_body_name, mc.quality_assurance_body_country) == (
+        "Example Quality Agency",
+        mc.country,  # empty: the awarding body's
+    )
+    assert mc.quality_assurance_body_homepage == "https://quality.example"
+    assert mc.quality_assurance_body_uri is None
 
     # Not public: page, JSON-LD, API, listings, search; not issued.
     assert client.get("/micro-credentials/battery-pack-safety", headers=HTML).status_code == 404
@@ -160,8 +171,10 @@ def test_every_problem_is_shown_at_once_next_to_its_field(
         mode="",
         assessment_type="coin toss",
         valid_for_days="30",
+        maximum_duration="six months",
         description="Kept as typed",
     )
+    form["quality_assurance_body.id"] = "no uri"
     form["learning_outcomes.2.skills"] = ["http://example.org/no-such-skill"]
     answer = issuer.post(f"/console/orgs/{world.org.slug}/micro-credentials/new", form)
     assert answer.status_code == 422, answer.text
@@ -171,6 +184,10 @@ def test_every_problem_is_shown_at_once_next_to_its_field(
         summary
     )
     assert "f-valid_for_days" in summary and "f-learning_outcomes" in summary
+    assert "f-maximum_duration" in summary and "write e.g. P6M" in answer.text
+    assert 'value="six months"' in answer.text
+    assert "f-quality_assurance_body-id" in summary
+    assert "Identifier (URI) of the quality-assurance body" in answer.text  # in the summary
     for field in ("title", "eqf_level", "workload_hours", "mode", "assessment_type"):
         control = re.search(rf'<(?:input|select|textarea)[^>]* id="f-{field}"[^>]*>', answer.text)
         assert control is not None, field
@@ -283,6 +300,8 @@ def test_editing_keeps_every_element_and_records_it(
     assert page.status_code == 200
     assert '<option value="5" selected>Level 5</option>' in page.text
     assert '<option value="blended" selected>Blended</option>' in page.text
+    assert 'value="P6M"' in page.text  # the maximum duration, to edit
+    assert 'value="Example Quality Agency"' in page.text
     assert "practical assessment</option>" in page.text  # vocabularies by their labels
     changed = issuer.post(
         f"/console/orgs/{org}/micro-credentials/battery-pack-safety/edit",

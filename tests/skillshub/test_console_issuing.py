@@ -159,6 +159,54 @@ def test_issue_one_previews_then_issues_once(
     assert len(list((settings.data_dir / "outbox").glob("*.eml"))) == 1
 
 
+def test_issue_one_with_given_and_family_names(
+    console_as: Login, world: World, engine: Engine
+) -> None:
+    issuer = console_as(world.org, Role.issuer)
+    path = f"/console/orgs/{world.org.slug}/issue"
+    form = issuer.client.get(path)
+    assert 'id="given_name"' in form.text and 'id="family_name"' in form.text
+    data = {
+        "micro_credential": world.mc.slug,
+        "given_name": "Anna",
+        "family_name": "Kovács",
+        "email": "anna@example.org",
+        "contact_consent": "on",
+        "idempotency_key": "k-names",
+    }
+    preview = issuer.post(path, data | {"step": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert "Awarded to</dt><dd>Anna Kovács</dd>" in preview.text
+    assert 'name="family_name" value="Kovács"' in preview.text  # carried to the issue step
+    assert "E-mail in Europass</dt><dd>Yes" in preview.text
+    assert '<input type="hidden" name="contact_consent" value="on">' in preview.text
+    issued = issuer.post(path, data | {"step": "issue"})
+    assert issued.status_code == 303
+    [record] = _rows(engine, IssuedCredential)
+    assert (record.recipient_name, record.recipient_given_name, record.recipient_family_name) == (
+        "Anna Kovács",
+        "Anna",
+        "Kovács",
+    )
+    assert record.recipient_contact_consent
+    nameless = issuer.post(path, data | {"given_name": " ", "family_name": "", "step": "preview"})
+    assert nameless.status_code == 422 and 'id="name-error"' in nameless.text
+
+
+def test_issue_one_without_the_consent_box_keeps_the_e_mail_out_of_europass(
+    console_as: Login, world: World, engine: Engine
+) -> None:
+    issuer = console_as(world.org, Role.issuer)
+    path = f"/console/orgs/{world.org.slug}/issue"
+    data = {"micro_credential": world.mc.slug, "name": "Bo", "email": "bo@example.org"}
+    preview = issuer.post(path, data | {"step": "preview", "idempotency_key": "k-consent"})
+    assert "E-mail in Europass</dt><dd>No" in preview.text
+    assert 'name="contact_consent"' not in preview.text.split("<h1>")[1].split("</section>")[1]
+    issuer.post(path, data | {"step": "issue", "idempotency_key": "k-consent"})
+    [record] = _rows(engine, IssuedCredential)
+    assert not record.recipient_contact_consent
+
+
 def test_issue_one_shows_every_mistake_next_to_its_field(
     console_as: Login, world: World, engine: Engine
 ) -> None:
@@ -262,6 +310,10 @@ def test_a_semicolon_windows_1252_csv_with_a_bom(
     issuer.post(action, _hidden(preview.text) | {"micro_credential": world.mc.slug})
     names = sorted(r.recipient_name for r in _rows(engine, IssuedCredential))
     assert names == ["Jürgen0 Weiß", "Jürgen1 Weiß", "Jürgen2 Weiß"]
+    parts = sorted(
+        (r.recipient_given_name, r.recipient_family_name) for r in _rows(engine, IssuedCredential)
+    )
+    assert parts == [("Jürgen0", "Weiß"), ("Jürgen1", "Weiß"), ("Jürgen2", "Weiß")]
 
 
 def test_the_mapping_can_be_changed_and_must_name_an_email(console_as: Login, world: World) -> None:

@@ -123,3 +123,36 @@ def test_issue_a_class_from_a_spreadsheet_and_revoke_one(
     with Session(engine) as fresh:
         assert len(fresh.exec(select(IssuedCredential)).all()) == 29
         assert len(fresh.exec(select(BulkJob)).all()) == 2
+
+
+def test_issue_one_with_given_and_family_names_and_the_europass_consent(
+    browser_page: Any, session: Session, master_key: str, engine: Engine
+) -> None:
+    """The issue-one form as a person fills it by its labels: the names apart, the consent
+    box ticked; the preview says so, and the badge is stored with both."""
+    from tests.support.console_browser import axe_violations, sign_in
+
+    world: World = make_world(session, master_key)
+    user = add_user(session, world.org, Role.issuer, email="kasse@voltacademy.example")
+    session.commit()
+    page = browser_page
+    sign_in(page, user.email, PASSWORD)
+    page.goto(f"/console/orgs/{world.org.slug}/issue")
+    assert axe_violations(page) == []
+    page.get_by_label("Micro-credential").select_option(world.mc.slug)
+    page.get_by_label("Given name(s)").fill("Anna")
+    page.get_by_label("Family name(s)").fill("Kovács")
+    page.get_by_label("Learner's e-mail address").fill("anna@example.org")
+    consent = page.get_by_label("The learner agreed to show this e-mail address in their Europass")
+    assert not consent.is_checked()  # off unless asked
+    consent.check()
+    page.get_by_role("button", name="Preview the badge and the e-mail").click()
+    page.wait_for_selector("text=Check, then issue")
+    facts = page.locator("dl.facts").first.inner_text()
+    assert "Anna Kovács" in facts and "Yes: the learner agreed" in facts
+    page.get_by_role("button", name="Issue the badge and e-mail Anna Kovács").click()
+    page.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}\?notice=issued"))
+    with Session(engine) as fresh:
+        [record] = fresh.exec(select(IssuedCredential)).all()
+    assert (record.recipient_given_name, record.recipient_family_name) == ("Anna", "Kovács")
+    assert record.recipient_name == "Anna Kovács" and record.recipient_contact_consent

@@ -80,7 +80,7 @@ def test_export_europass_writes_a_sealed_credential(
         env=_env(tmp_path, db_url, settings.master_key or ""),
     )
     assert result.exit_code == 0, result.output
-    assert "sealed (JAdES)" in result.output and "self-signed TEST" in result.output
+    assert "sealed (JAdES-B-B)" in result.output and "self-signed TEST" in result.output
     report = europass.verify_edc(target.read_text())
     assert report.intact and report.status_of("signature") == "ok"
 
@@ -167,6 +167,7 @@ def test_issuer_downloads_the_sealed_europass_credential(
     )
     assert response.status_code == 200, response.text
     assert response.headers["x-europass-sealed"] == "true"
+    assert response.headers["x-europass-seal-level"] == "JAdES-B-B"  # no TSA configured
     assert "attachment" in response.headers["content-disposition"]
     assert europass.verify_edc(response.content).intact
 

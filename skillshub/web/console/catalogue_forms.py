@@ -46,8 +46,13 @@ MC_FIELDS = (
     "criteria_narrative",
     "valid_for_months",
     "valid_for_days",
+    "maximum_duration",
     "achievement_type",
     "isced_f",
+)
+# The quality-assurance body: one nested object in the API, four fields in the form.
+QA_BODY_FIELDS = tuple(
+    f"quality_assurance_body.{part}" for part in ("name", "country", "homepage", "id")
 )
 COURSE_FIELDS = (
     "title",
@@ -79,6 +84,11 @@ LABELS = {
     "assessment_type": "Type of assessment",
     "mode": "Form of participation",
     "quality_assurance": "Quality assurance",
+    "quality_assurance_body": "Quality-assurance body",
+    "quality_assurance_body.name": "Quality-assurance body",
+    "quality_assurance_body.country": "Country of the quality-assurance body",
+    "quality_assurance_body.homepage": "Web site of the quality-assurance body",
+    "quality_assurance_body.id": "Identifier (URI) of the quality-assurance body",
     "prerequisites": "Prerequisites",
     "supervision": "Supervision and identity verification",
     "grade_scheme": "Grading scheme",
@@ -89,6 +99,7 @@ LABELS = {
     "criteria_narrative": "Criteria",
     "valid_for_months": "Valid for (months)",
     "valid_for_days": "Valid for (days)",
+    "maximum_duration": "Maximum duration",
     "achievement_type": "Achievement type",
     "isced_f": "Field of education (ISCED-F)",
     "languages": "Languages",
@@ -157,7 +168,7 @@ def label_of(name: str) -> str:
     match = re.match(r"learning_outcomes\.(\d+)", name)
     if match:
         return f"Learning outcome {match.group(1)}"
-    return LABELS.get(name.split(".")[0], name)
+    return LABELS.get(name) or LABELS.get(name.split(".")[0], name)
 
 
 def _first(pairs: Pairs, name: str) -> str:
@@ -177,7 +188,7 @@ def _optional(value: str) -> str | None:
 
 def micro_credential_form(session: Session, pairs: Pairs) -> Form:
     """The form as sent (for showing it again)."""
-    form = Form(values={name: _first(pairs, name) for name in MC_FIELDS})
+    form = Form(values={name: _first(pairs, name) for name in MC_FIELDS + QA_BODY_FIELDS})
     form.values["state"] = _first(pairs, "state")
     form.languages = _all(pairs, "languages")
     rows: dict[int, Outcome] = {}
@@ -216,6 +227,11 @@ def micro_credential_payload(form: Form) -> dict[str, Any]:
         if value is not None:
             payload[name] = value
     payload.setdefault("achievement_type", "MicroCredential")
+    body = {f.split(".")[1]: _optional(form.values.get(f, "")) for f in QA_BODY_FIELDS}
+    if any(body.values()):  # a name left out is reported at its field
+        payload["quality_assurance_body"] = {k: v for k, v in body.items() if v is not None} | {
+            "name": body["name"] or ""
+        }
     payload["languages"] = form.languages
     payload["learning_outcomes"] = [
         {"text": o.text, "skills": [s.iri for s in o.skills] + o.missing}
@@ -235,6 +251,9 @@ def micro_credential_values(session: Session, data: MicroCredentialIn) -> Form:
         or [Outcome()],
     )
     form.values["state"] = data.state.value if data.state else ""
+    qa_body = dumped.get("quality_assurance_body") or {}
+    for name in QA_BODY_FIELDS:
+        form.values[name] = qa_body.get(name.split(".")[1]) or ""
     _label_outcome_skills(session, form.outcomes)
     return form
 

@@ -198,6 +198,7 @@ class ConfirmForm(BaseModel):
     map_evidence_narrative: str = ""
     map_external_id: str = ""
     map_did: str = ""
+    map_contact_consent: str = ""
 
 
 @router.post(UPLOAD + "/{upload_uuid}/confirm", response_class=HTMLResponse, dependencies=[CsrfDep])

@@ -46,8 +46,11 @@ register_action("credential.issue", "issued a badge")
 class IssueForm(BaseModel):
     micro_credential: str = ""
     issuer: str = ""
+    given_name: str = ""
+    family_name: str = ""
     name: str = ""
     email: str = ""
+    contact_consent: bool = False
     grade: str = ""
     evidence_url: str = ""
     evidence_narrative: str = ""
@@ -57,7 +60,10 @@ class IssueForm(BaseModel):
     def recipient(self) -> issuing.Recipient:
         return issuing.Recipient(
             name=self.name,
+            given_name=self.given_name or None,
+            family_name=self.family_name or None,
             email=self.email,
+            contact_consent=self.contact_consent,
             grade=self.grade or None,
             evidence_url=self.evidence_url or None,
             evidence_narrative=self.evidence_narrative or None,

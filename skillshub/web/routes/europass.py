@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from badges import europass
 from catalogue.errors import Unauthorized
+from skillshub.verifier import seal_revocation
 from skillshub.web import learner_auth
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
 from skillshub.web.rate_limits import authenticate_request
@@ -48,6 +49,7 @@ def europass_download(
 ) -> Response:
     """Sealed with the provider's e-seal (JAdES) when it has one; otherwise the EDC Issuer's
     uploadable form for the provider to seal at the European Commission."""
+    seal = seal_revocation(settings)
     export = europass.export_europass(
         session,
         master_key,
@@ -56,12 +58,16 @@ def europass_download(
         base_url=settings.base_url,
         tsa_url=settings.tsa_url,
         tsa_timeout=settings.fetch_timeout_seconds,
+        revocation_fetch=seal.fetch,
+        trust_anchors=seal.trust_anchors,
     )
     headers = {
         "Content-Disposition": f'attachment; filename="{export.filename}"',
         "X-Europass-Sealed": "true" if export.sealed else "false",
         "Cache-Control": "no-store",
     }
+    if export.level:
+        headers["X-Europass-Seal-Level"] = f"JAdES-{export.level}"
     if export.self_signed:
         headers["X-Europass-Note"] = "sealed with a self-signed TEST certificate"
     return Response(export.text(), media_type=export.media_type, headers=headers)

@@ -107,8 +107,19 @@ def status_list_credential(
 
 class IssueRequest(BaseModel):
     micro_credential: Line = Field(description="slug of the micro-credential awarded")
-    name: str
+    name: str | None = Field(
+        default=None,
+        description="the learner's full name as printed; optional with given_name/family_name "
+        "(then given then family name)",
+    )
+    given_name: str | None = Field(default=None, description="given name(s), kept apart")
+    family_name: str | None = Field(default=None, description="family name(s), kept apart")
     email: str
+    contact_consent: bool = Field(
+        default=False,
+        description="the learner agreed that this e-mail address be shown in their Europass "
+        "credential (its contactPoint); off by default",
+    )
     did: str | None = None
     grade: str | None = None
     evidence_url: str | None = None
@@ -130,6 +141,9 @@ class IssuedOut(BaseModel):
     issuer: str
     micro_credential: str
     recipient_name: str
+    recipient_given_name: str | None
+    recipient_family_name: str | None
+    contact_consent: bool = Field(description="the e-mail is the Europass contactPoint")
     external_id: str | None
     valid_from: str
     valid_until: str | None
@@ -154,6 +168,9 @@ def credential_out(
         issuer=issuer.slug,
         micro_credential=mc_slug,
         recipient_name=record.recipient_name,
+        recipient_given_name=record.recipient_given_name,
+        recipient_family_name=record.recipient_family_name,
+        contact_consent=record.recipient_contact_consent,
         external_id=record.external_id,
         valid_from=record.valid_from.isoformat(),
         valid_until=record.valid_until.isoformat() if record.valid_until else None,
@@ -204,8 +221,11 @@ def issue_credential(
         issuer=issuer,
         micro_credential=mc,
         recipient=issuing.Recipient(
-            name=body.name,
+            name=body.name or "",
+            given_name=body.given_name,
+            family_name=body.family_name,
             email=body.email,
+            contact_consent=body.contact_consent,
             did=body.did,
             grade=body.grade,
             evidence_url=body.evidence_url,

@@ -53,7 +53,11 @@ def demo(session: Session, settings: Settings) -> Demo:
             issuer=issuer,
             micro_credential=mc,
             recipient=issuing.Recipient(
-                name="Ana Andromeda", email="ana@example.org", grade="Pass"
+                name="",
+                given_name="Ana",
+                family_name="Andromeda",
+                email="ana@example.org",
+                grade="Pass",
             ),
             base_url=settings.base_url,
         )
@@ -125,8 +129,60 @@ def test_without_a_certificate_the_uploadable_form_is_exported(
     assert not export.sealed and export.filename.endswith("-unsigned.json")
     assert set(export.document) == {"credential", "deliveryDetails"}
     assert export.document["deliveryDetails"] == {"walletAddress": "ana@example.org"}
+    learner = export.document["credential"]["credentialSubject"]
+    assert (learner["givenName"], learner["familyName"], learner["fullName"]) == (
+        {"en": "Ana"},
+        {"en": "Andromeda"},
+        {"en": "Ana Andromeda"},
+    )
+    assert "contactPoint" not in learner  # the learner did not agree to it
     _conforms, paths, _text = validate(export.document["credential"])
     assert paths == {"issued", "issuer", "eidasLegalIdentifier"}  # added by the EC's issuer
+
+
+def test_a_named_quality_assurance_body_is_the_accrediting_agent_else_a_note_says_so(
+    session: Session, demo: Demo
+) -> None:
+    named, unnamed = [], []
+    for slug in _exportable(session, demo):
+        mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
+        (named if mc.quality_assurance_body_name else unnamed).append(slug)
+    assert named and unnamed, "the demo names a body for some micro-credentials, not all"
+    export = europass.export_europass(session, demo.master_key, demo.awards[named[0]])
+    spec = json.loads(export.document["payload"])["credentialSubject"]["hasClaim"]["specifiedBy"]
+    agent = spec["accreditation"]["accreditingAgent"]
+    assert agent["legalName"] == {"en": "Demo Accreditation Agency for Engineering Programmes"}
+    assert spec["maximumDuration"] == "P6M"
+    assert not any("quality-assurance body" in note for note in export.notes)
+    other = europass.export_europass(session, demo.master_key, demo.awards[unnamed[0]])
+    assert any("No quality-assurance body is named" in note for note in other.notes)
+
+
+def test_the_learners_e_mail_is_the_contact_point_only_with_consent(
+    session: Session, demo: Demo
+) -> None:
+    slug = _exportable(session, demo)[0]
+    mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
+    first = issuing.get_credential(session, demo.awards[slug])
+    issuer = session.get(Issuer, first.issuer_id)
+    agreed = issuing.issue(
+        session,
+        demo.master_key,
+        issuer=issuer,
+        micro_credential=mc,
+        recipient=issuing.Recipient("Bo Brand", "Bo@Example.org", contact_consent=True),
+        base_url=demo.settings.base_url,
+    )
+    assert agreed.recipient_contact_consent and not first.recipient_contact_consent
+    export = europass.export_europass(session, demo.master_key, agreed.uuid)
+    learner = json.loads(export.document["payload"])["credentialSubject"]
+    assert learner["contactPoint"]["emailAddress"] == {
+        "id": "mailto:Bo@example.org",  # as normalised when issued (the domain in lower case)
+        "type": "Mailbox",
+    }
+    assert validate(json.loads(export.document["payload"]))[0]
+    without = europass.export_europass(session, demo.master_key, first.uuid)
+    assert "contactPoint" not in json.loads(without.document["payload"])["credentialSubject"]
 
 
 def test_an_award_without_ects_exports_nothing(session: Session, demo: Demo) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -41,6 +42,11 @@ def make_source(**changes) -> Source:
         further_information="https://volt.example/hv",
         isced_f="0716",
         languages=["en", "de"],
+        maximum_duration="P1M",
+        quality_assurance_body_name="Example Quality Agency",
+        quality_assurance_body_country="BE",
+        quality_assurance_body_homepage="https://quality.example",
+        quality_assurance_body_uri="https://www.eqar.eu/register/agencies/agency/?id=999",
     )
     for name, value in changes.items():
         setattr(mc, name, value)
@@ -86,6 +92,9 @@ def make_source(**changes) -> Source:
             valid_until=datetime(2028, 2, 28, tzinfo=UTC),
             grade="Pass",
             wallet_address="ana@example.org",
+            given_name="Ana",
+            family_name="Andromeda",
+            contact_email="ana.andromeda@email.com",
         ),
         stackable_towards=MicroCredential(
             id=2,
@@ -195,6 +204,93 @@ def test_the_course_run_and_stackability_as_the_samples_have_them(credential: di
     notes = spec.get("additionalNote", [])
     notes = notes if isinstance(notes, list) else [notes]
     assert not any("Stackable" in json.dumps(n) for n in notes)
+
+
+def test_the_maximum_duration_as_in_the_official_sample(credential: dict) -> None:
+    sample = json.loads(
+        reference("elm", "samples", "official", "Sample-MC-Annex1-unsigned.jsonld").read_text()
+    )
+    spec = credential["credentialSubject"]["hasClaim"]["specifiedBy"]
+    assert (
+        spec["maximumDuration"]
+        == sample["credentialSubject"]["hasClaim"]["specifiedBy"]["maximumDuration"]
+    )  # "P1M"
+
+
+def test_a_maximum_duration_that_is_no_xsd_duration_fails_the_shapes(credential: dict) -> None:
+    broken = copy.deepcopy(credential)
+    broken["credentialSubject"]["hasClaim"]["specifiedBy"]["maximumDuration"] = "one month"
+    assert not validate(broken)[0]
+
+
+def test_the_quality_assurance_body_is_the_accrediting_agent(credential: dict) -> None:
+    skeleton = json.loads(
+        reference(
+            "elm", "samples", "constructed", "microcredential-annex1-skeleton.json"
+        ).read_text()
+    )["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"]["accreditingAgent"]
+    agent = credential["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"][
+        "accreditingAgent"
+    ]
+    # The skeleton's shape: an Organisation of its own, with legalName and a located country.
+    assert (agent["id"], agent["type"]) == ("urn:epass:org:2", skeleton["type"])
+    assert agent["legalName"] == skeleton["legalName"]  # {"en": "Example Quality Agency"}
+    assert (
+        agent["location"]["address"]["countryCode"]["id"]
+        == (skeleton["location"]["address"]["countryCode"]["id"])
+    )  # …/country/BEL
+    assert agent["homepage"]["contentURL"] == "https://quality.example"
+    assert agent["identifier"]["notation"].startswith("https://www.eqar.eu/")
+    assert credential["issuer"]["id"] == "urn:epass:org:1" != agent["id"]
+
+
+def test_without_a_named_body_the_provider_is_the_accrediting_agent() -> None:
+    source = make_source(quality_assurance_body_name=None)
+    spec = build_credential(source).dump()["credentialSubject"]["hasClaim"]["specifiedBy"]
+    assert spec["accreditation"]["accreditingAgent"] == {"id": "urn:epass:org:1"}
+
+
+@pytest.mark.parametrize("path", [("legalName",), ("location",)], ids=".".join)
+def test_the_accrediting_agent_without_a_mandatory_field_fails_the_shapes(
+    credential: dict, path: tuple[str, ...]
+) -> None:
+    agent = ("credentialSubject", "hasClaim", "specifiedBy", "accreditation", "accreditingAgent")
+    assert not validate(_delete(credential, agent + path))[0]
+
+
+def test_the_learner_is_named_as_in_the_official_sample(credential: dict) -> None:
+    sample = json.loads(
+        reference("elm", "samples", "official", "Sample-MC-Annex1-unsigned.jsonld").read_text()
+    )["credentialSubject"]
+    learner = credential["credentialSubject"]
+    for key in ("givenName", "familyName", "fullName"):
+        assert learner[key] == sample[key], key  # {"en": "Ana"}, {"en": "Andromeda"}, …
+    # The e-mail the learner agreed to show, shaped as the sample's (ids are per document).
+    ours, theirs = learner["contactPoint"], sample["contactPoint"]
+    assert ours["emailAddress"] == theirs["emailAddress"]  # mailto:ana.andromeda@email.com
+    assert ours["type"] == theirs["type"] == "ContactPoint"
+
+
+def test_a_learner_with_one_full_name_is_not_split() -> None:
+    source = make_source()
+    award = dataclasses.replace(source.award, given_name=None, family_name=None)
+    learner = build_credential(dataclasses.replace(source, award=award)).dump()["credentialSubject"]
+    assert learner["fullName"] == {"en": "Ana Andromeda"}
+    assert "givenName" not in learner and "familyName" not in learner
+
+
+def test_without_consent_no_contact_point_and_an_odd_address_is_percent_encoded() -> None:
+    source = make_source()
+    for email, expected in (
+        (None, None),
+        ('o%d/"q"@example.org', "mailto:o%25d%2F%22q%22@example.org"),
+    ):
+        award = dataclasses.replace(source.award, contact_email=email)
+        learner = build_credential(dataclasses.replace(source, award=award)).dump()[
+            "credentialSubject"
+        ]
+        found = learner.get("contactPoint", {}).get("emailAddress", {}).get("id")
+        assert found == expected
 
 
 def test_the_output_is_read_back_by_the_elm_models(credential: dict) -> None:

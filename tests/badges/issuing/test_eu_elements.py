@@ -88,6 +88,67 @@ def test_our_schema_catches_a_missing_element(client: TestClient, world: World) 
     assert any("image" in p for p in eu_microcredential.problems(worse))
 
 
+def test_the_maximum_duration_is_in_the_extension_and_signed(
+    client: TestClient, world: World, session: Session
+) -> None:
+    mc = session.get(MicroCredential, world.mc.id)
+    mc.maximum_duration = "P6M"
+    session.add(mc)
+    session.commit()
+    credential = _issue(client, world)
+    eu = credential["credentialSubject"]["achievement"]["euMicroCredential"]
+    assert eu["maximumDuration"] == "P6M"
+    assert eu_microcredential.problems(credential) == [] and _official_errors(credential) == []
+    # The term is in the pinned context (ELM's IRI, typed xsd:duration): the proof covers it.
+    body = client.post("/api/v1/verify", json=credential).json()
+    assert body["verdict"] == "valid", body["checks"]
+    context = json.loads(pinned_bytes(EU_MICROCREDENTIAL_V1))["@context"]
+    assert (
+        context["maximumDuration"]["@id"] == "http://data.europa.eu/snb/model/elm/maximumDuration"
+    )
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["euMicroCredential"]["maximumDuration"] = "P7M"
+    assert client.post("/api/v1/verify", json=tampered).json()["verdict"] != "valid"
+    broken = copy.deepcopy(credential)
+    broken["credentialSubject"]["achievement"]["euMicroCredential"]["maximumDuration"] = "6 months"
+    assert any("6 months" in p for p in eu_microcredential.problems(broken))
+
+
+def test_the_quality_assurance_body_is_in_the_extension_and_signed(
+    client: TestClient, world: World, session: Session
+) -> None:
+    mc = session.get(MicroCredential, world.mc.id)
+    mc.quality_assurance_body_name = "Example Quality Agency"
+    mc.quality_assurance_body_homepage = "https://quality.example"
+    mc.quality_assurance_body_uri = "urn:example:qa:1"
+    session.add(mc)
+    session.commit()
+    credential = _issue(client, world)
+    body = credential["credentialSubject"]["achievement"]["euMicroCredential"][
+        "qualityAssuranceBody"
+    ]
+    assert body == {
+        "id": "urn:example:qa:1",
+        "type": ["Profile"],
+        "name": "Example Quality Agency",
+        "url": "https://quality.example",
+        "address": {"type": ["Address"], "addressCountryCode": world.mc.country},
+    }
+    assert eu_microcredential.problems(credential) == [] and _official_errors(credential) == []
+    verdict = client.post("/api/v1/verify", json=credential).json()
+    assert verdict["verdict"] == "valid", verdict["checks"]
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["euMicroCredential"]["qualityAssuranceBody"][
+        "name"
+    ] = "Another Agency"
+    assert client.post("/api/v1/verify", json=tampered).json()["verdict"] != "valid"
+    nameless = copy.deepcopy(credential)
+    del nameless["credentialSubject"]["achievement"]["euMicroCredential"]["qualityAssuranceBody"][
+        "name"
+    ]
+    assert any("name" in p for p in eu_microcredential.problems(nameless))
+
+
 def test_our_verifier_checks_the_eu_schema(client: TestClient, world: World) -> None:
     credential = _issue(client, world)
     body = client.post("/api/v1/verify", json=credential).json()

@@ -130,6 +130,53 @@ def test_two_status_entries_differ_from_schema_only_in_status_cardinality(
     assert len(errors) == 1 and errors[0].startswith("$.credentialStatus:"), errors
 
 
+def test_given_and_family_names_are_stored_apart_and_the_credential_is_unchanged(
+    client: TestClient, world: World, session: Session
+) -> None:
+    both = _issue(client, world, name=None, given_name=" Ada ", family_name="King  Lovelace")
+    assert (both["recipient_name"], both["recipient_given_name"]) == ("Ada King Lovelace", "Ada")
+    assert both["recipient_family_name"] == "King Lovelace"
+    printed = _issue(
+        client, world, email="li@example.org", name="LI Wei", given_name="Wei", family_name="Li"
+    )
+    assert printed["recipient_name"] == "LI Wei"  # the printed form is the provider's
+    only_full = _issue(client, world, email="m@example.org", name="Madonna", contact_consent=True)
+    assert only_full["contact_consent"] and not both["contact_consent"]  # off unless asked
+    assert (only_full["recipient_given_name"], only_full["recipient_family_name"]) == (None, None)
+    stored = session.exec(select(IssuedCredential).where(IssuedCredential.uuid == both["id"])).one()
+    assert (stored.recipient_given_name, stored.recipient_family_name) == ("Ada", "King Lovelace")
+    # OB 3.0 has no slot for the parts: the credential names the full name only, as before.
+    subject = both["credential"]["credentialSubject"]
+    assert [i["identityType"] for i in subject["identifier"]] == ["emailAddress", "name"]
+    assert subject["identifier"][1]["identityHash"] == "Ada King Lovelace"
+    assert json.dumps(both["credential"]).count("King Lovelace") == 1
+    assert validate_structure(both["credential"]) == []
+    assert _official_schema_errors(both["credential"]) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"name": " ", "given_name": " ", "family_name": ""}, "name"),
+        ({"name": None, "given_name": "Ada\nLovelace"}, "given_name"),
+        ({"family_name": "x" * 301}, "family_name"),
+    ],
+)
+def test_a_recipient_without_a_usable_name_is_refused(
+    client: TestClient, world: World, session: Session, fields: dict, field: str
+) -> None:
+    body = {"micro_credential": world.mc.slug, "name": "Ada", "email": "ada@example.org"}
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials",
+        json=body | fields,
+        headers=_auth(world),
+    )
+    assert response.status_code == 422, response.text
+    assert field in response.text
+    assert session.exec(select(IssuedCredential)).all() == []
+
+
 def test_jwt_credential_verifies(client: TestClient, world: World) -> None:
     """ES256 by default, for a did:key issuer too: with its P-256 key, whose did:key
     (did:key:zDn…) the kid names."""
@@ -312,6 +359,36 @@ def test_bulk_csv_good_rows_issue_bad_row_reported(
     job2 = client.get(again.json()["href"], headers=_auth(world)).json()
     assert (job2["issued"], job2["duplicates"], job2["failed"]) == (0, 2, 1)
     assert len(session.exec(select(IssuedCredential)).all()) == 2
+
+
+def test_bulk_csv_with_given_and_family_name_columns(
+    client: TestClient, world: World, session: Session
+) -> None:
+    csv_text = (
+        "given_name,family_name,email,contact_consent\n"
+        "Ada,Lovelace,ada@example.org,yes\n"
+        ",,bob@example.org,\n"
+        "Cy,Young,cy@example.org,maybe\n"
+        "Di,Ng,di@example.org,\n"
+    )
+    response = client.post(
+        f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+        params={"micro_credential": world.mc.slug},
+        content=csv_text,
+        headers=_auth(world) | {"content-type": "text/csv"},
+    )
+    assert response.status_code == 202, response.text
+    job = client.get(response.json()["href"], headers=_auth(world)).json()
+    assert (job["issued"], job["failed"]) == (2, 2)
+    errors = {r["line"]: r["error"] for r in job["rows"] if r["status"] == "failed"}
+    assert "name" in errors[3] and "contact_consent: answer yes or no" in errors[4]
+    ada, di = session.exec(select(IssuedCredential).order_by(IssuedCredential.id)).all()
+    assert (ada.recipient_name, ada.recipient_given_name, ada.recipient_family_name) == (
+        "Ada Lovelace",
+        "Ada",
+        "Lovelace",
+    )
+    assert ada.recipient_contact_consent and not di.recipient_contact_consent
 
 
 def test_bulk_rejects_malformed_json_and_wrong_type(client: TestClient, world: World) -> None:

@@ -70,6 +70,50 @@ def test_german_headers_are_matched_and_names_joined() -> None:
         ("Zoë Weiß", None),
         ("Ada Lovelace", "2"),
     ]
+    # Kept apart too (the Europass export's givenName / familyName).
+    assert [(r.recipient.given_name, r.recipient.family_name) for r in checked.good] == [
+        ("Jürgen", "Müller"),
+        ("Zoë", "Weiß"),
+        ("Ada", "Lovelace"),
+    ]
+
+
+def test_the_consent_column_is_read_as_yes_or_no() -> None:
+    table = read_table(
+        b"Name;E-Mail;Einwilligung\nAda;a@example.org;ja\nBo;b@example.org;\n"
+        b"Cy;c@example.org;vielleicht\nDi;d@example.org;X\n",
+        "liste.csv",
+    )
+    checked = columns.check_rows(table, columns.guess(table.header))
+    assert [(r.recipient.name, r.recipient.contact_consent) for r in checked.good] == [
+        ("Ada", True),
+        ("Bo", False),
+        ("Di", True),
+    ]
+    [bad] = checked.bad
+    assert bad.line == 4 and bad.error.startswith("E-mail in Europass: answer yes or no")
+
+
+def test_given_and_family_name_columns_beside_a_full_name() -> None:
+    table = read_table(
+        b"given_name,family_name,name,email\n"
+        b"Li,Wei,Li Wei,li@example.org\n"
+        b"Anna,Kov\xc3\xa1cs,,anna@example.org\n"
+        b",,Madonna,m@example.org\n"
+        b",,,nobody@example.org\n",
+        "list.csv",
+    )
+    mapping = columns.guess(table.header)
+    assert (mapping["first_name"], mapping["last_name"], mapping["name"]) == (0, 1, 2)
+    checked = columns.check_rows(table, mapping)
+    names = [(r.name, r.given_name, r.family_name) for r in (g.recipient for g in checked.good)]
+    assert names == [
+        ("Li Wei", "Li", "Wei"),  # the full name as given, the parts as given
+        ("Anna Kovács", "Anna", "Kovács"),
+        ("Madonna", None, None),  # a single name is not split into parts
+    ]
+    [bad] = checked.bad
+    assert (bad.line, bad.error) == (5, "Name missing")
 
 
 @pytest.mark.parametrize(
@@ -81,6 +125,8 @@ def test_german_headers_are_matched_and_names_joined() -> None:
         (["Teilnehmer", "E-Mail-Adresse", "Matrikelnummer"], {"name": 0, "email": 1}),
         (["First Name", "Last Name", "Email Address"], {"first_name": 0, "last_name": 1}),
         (["Kurs", "E-Mail des Teilnehmers"], {"email": 1, "name": None}),
+        (["Name", "E-Mail", "Einwilligung"], {"email": 1, "contact_consent": 2}),
+        (["email", "name", "contact_consent"], {"email": 0, "name": 1, "contact_consent": 2}),
     ],
 )
 def test_column_guesses(header: list[str], expected: dict[str, int | None]) -> None:

@@ -159,6 +159,31 @@ def test_a_public_name_with_a_private_answer_is_refused(answers: list[str]) -> N
     assert calls == ["evil.example"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/ca.crl",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost/ca.crl",
+        "http://[::1]/ca.crl",
+    ],
+)
+def test_plain_http_for_crls_still_reaches_public_addresses_only(url: str) -> None:
+    with pytest.raises(UrlRefused):
+        Fetcher(FetchPolicy(allow_plain_http=True)).fetch(url, accept=JSON_TYPES)
+
+
+def test_plain_http_to_a_public_host_passes_the_url_check_only_when_allowed() -> None:
+    def resolver(host: str, port: int) -> list:
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    with pytest.raises(UrlRefused, match="only https"):
+        Fetcher(resolver=resolver).check_url("http://crl.example/ca.crl")
+    Fetcher(FetchPolicy(allow_plain_http=True), resolver=resolver).check_url(
+        "http://crl.example/ca.crl"
+    )
+
+
 def test_localhost_http_only_with_the_development_setting(server: str) -> None:
     with pytest.raises(UrlRefused):
         Fetcher().fetch(f"{server}/doc.json", accept=JSON_TYPES)
