@@ -11,6 +11,7 @@ from skillshub.web.console import (
     audit_log,
     catalogue,
     home,
+    hub,
     identity,
     invitations,
     issue_many,
@@ -27,6 +28,7 @@ from skillshub.web.console import (
 _MODULES = (
     sign_in,
     home,
+    hub,
     catalogue,
     issue_one,
     issue_many,
