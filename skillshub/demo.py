@@ -13,6 +13,7 @@ from accounts.roles import Role
 from accounts.users import add_member, create_user, find_user
 from badges.issuing import create_issuer
 from badges.models import Issuer
+from catalogue import publishing
 from catalogue.base import pk
 from catalogue.models import (
     Course,
@@ -31,10 +32,16 @@ from skillshub.settings import Settings
 
 
 def load_demo(session: Session, settings: Settings) -> dict[str, int]:
-    """Idempotent: a second run adds nothing."""
+    """Idempotent: a second run adds nothing. The demo catalogue is the operator's own seed:
+    published without the review a provider's entry needs (SKILLSHUB_REQUIRE_REVIEW)."""
     from catalogue.demo import load_demo_catalogue
 
-    summary = load_demo_catalogue(session)
+    required = publishing.review_required(session)
+    publishing.require_review(session, False)
+    try:
+        summary = load_demo_catalogue(session)
+    finally:
+        publishing.require_review(session, required)
     _alliance(session)
     master_key = ensure_master_key(session, settings.resolved_master_key())
     added = 0

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # How long a claimed badge stays manageable from one browser before the learner needs a
     # fresh claim link; lowering it also ends older sessions (checked at every request).
     learner_session_days: int = Field(default=30, ge=1, le=3650)
+    # Publishing needs a hub operator's approval (issue 20: draft -> submitted -> published);
+    # off for a single-provider deployment, where a provider publishes itself.
+    require_review: bool = False
     log_level: str = "INFO"
     # Log lines as text or one JSON object per line (docs/OPERATIONS.md); both carry the
     # request id and never a secret, token or clear e-mail address.

@@ -28,6 +28,7 @@ from skillshub.web.routes import (
     audit,
     catalogue,
     catalogue_pages,
+    community,
     europass,
     gap,
     health,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(audit.router)
     app.include_router(issuing.router)
     app.include_router(catalogue.router)
+    app.include_router(community.router)
     app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)

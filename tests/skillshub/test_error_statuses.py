@@ -77,6 +77,12 @@ BEFORE = {
     "SpreadsheetError": 422,
     "UploadGone": 404,
     "CredentialRevoked": 409,
+    # issue 20: hub operators, the review workflow, endorsements, graduates' reviews
+    "OperatorRequired": 403,
+    "OwnSubmission": 403,
+    "ReviewRequired": 409,
+    "UnderReview": 409,
+    "ReviewConflict": 409,
 }
 
 
