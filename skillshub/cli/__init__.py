@@ -12,6 +12,7 @@ from skillshub.cli import badges  # noqa: F401
 from skillshub.cli import catalogue  # noqa: F401
 from skillshub.cli import europass  # noqa: F401
 from skillshub.cli import learner  # noqa: F401
+from skillshub.cli import community  # noqa: F401
 from skillshub.cli import users  # noqa: F401
 from skillshub.cli import ops  # noqa: F401
 

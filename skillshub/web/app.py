@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(issuing.router)
     app.include_router(catalogue.router)
     app.include_router(community.router)
+    app.include_router(community.public_router)
     app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)

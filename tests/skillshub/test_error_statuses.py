@@ -83,6 +83,8 @@ BEFORE = {
     "ReviewRequired": 409,
     "UnderReview": 409,
     "ReviewConflict": 409,
+    "SelfEndorsement": 403,
+    "EndorsementRevoked": 409,
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from skillshub.web.console import (
     audit_log,
     catalogue,
+    endorsements,
     home,
     hub,
     identity,
@@ -42,6 +43,7 @@ _MODULES = (
     invitations,
     tokens,
     identity,
+    endorsements,
     audit_log,
 )
 

@@ -29,6 +29,7 @@ from catalogue import (
     skills,
     vocabularies,
 )
+from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_V3P0_CONTEXT_303
@@ -38,6 +39,7 @@ from skillshub.web.errors import http_status
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, spend_per_address
+from skillshub.web.routes import community
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
 
@@ -162,14 +164,26 @@ def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLRespo
 
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
-def course_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
-    course = courses.course_view(session, courses.public_course(session, slug))
-    return _page(request, "catalogue/course.html", {"course": course})
+def course_page(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ContextDep,
+) -> HTMLResponse:
+    found = courses.public_course(session, slug)
+    course = courses.course_view(session, found)
+    endorsed = community.endorsement_views(session, context, "course", pk(found), settings.base_url)
+    return _page(request, "catalogue/course.html", {"course": course, "endorsements": endorsed})
 
 
 @router.get("/micro-credentials/{slug}", response_model=None)
 def micro_credential_page(
-    slug: str, request: Request, session: SessionDep, settings: SettingsDep
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ContextDep,
 ) -> Response:
     """The page for browsers; the OB 3.0 Achievement (JSON-LD) for everyone else."""
     mc = issuing.service.shown_micro_credential(session, slug)
@@ -192,6 +206,9 @@ def micro_credential_page(
             "mc": micro_credentials.micro_credential_view(session, mc),
             "achievement_id": urls.micro_credential(mc.slug),
             "has_image": images.get_image(session, mc) is not None,
+            "endorsements": community.endorsement_views(
+                session, context, "micro_credential", pk(mc), settings.base_url
+            ),
         },
         headers=headers,
     )
