@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -298,3 +298,31 @@ class SubmissionMessage(SQLModel, table=True):
     author_label: str = Field(max_length=320)
     body: str = Field(sa_type=Text)
     created_at: datetime = timestamp()
+
+
+class CourseReview(SQLModel, table=True):
+    """A graduate's review of a course (issue 20): tied to one credential of a micro-credential
+    the course awards (one review per credential; badges.graduate_reviews checks that the
+    credential is valid and held by the writer). Shown as "from a verified graduate", with the
+    learner's name only when they chose to show it. The provider may answer; an operator may
+    hide an abusive one (audited)."""
+
+    __tablename__ = "course_review"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_course_review_rating"),
+        Index("ix_course_review_course_shown", "course_id", "hidden_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(foreign_key="issued_credential.id", ondelete="CASCADE", unique=True)
+    course_id: int = Field(foreign_key="course.id", ondelete="CASCADE")
+    rating: int
+    text: str = Field(default="", sa_type=Text)
+    show_name: bool = False
+    display_name: str | None = Field(default=None, max_length=300)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime | None = timestamp(nullable=True, default_now=False)
+    hidden_at: datetime | None = timestamp(nullable=True, default_now=False)
+    hidden_reason: str | None = Field(default=None, max_length=500)

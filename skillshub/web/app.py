@@ -31,6 +31,7 @@ from skillshub.web.routes import (
     community,
     europass,
     gap,
+    graduate_reviews,
     health,
     issuing,
     learner,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)
+    app.include_router(graduate_reviews.router)
     app.include_router(europass.router)
     app.include_router(catalogue_pages.router)
     app.include_router(console.router)

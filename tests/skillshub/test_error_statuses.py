@@ -85,6 +85,7 @@ BEFORE = {
     "ReviewConflict": 409,
     "SelfEndorsement": 403,
     "EndorsementRevoked": 409,
+    "NotAGraduate": 403,
 }
 
 

@@ -11,6 +11,7 @@ from skillshub.web.console import (
     audit_log,
     catalogue,
     endorsements,
+    graduate_reviews,
     home,
     hub,
     identity,
@@ -44,6 +45,7 @@ _MODULES = (
     tokens,
     identity,
     endorsements,
+    graduate_reviews,
     audit_log,
 )
 

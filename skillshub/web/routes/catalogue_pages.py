@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from badges import issuing
+from badges import graduate_reviews, issuing
 from badges.issuing import issuers
 from badges.sharing import images
 from badges.verifying.proven_skills import MAX_CREDENTIALS, HeldCredential, proven_skills
@@ -98,6 +98,7 @@ def search_page(
     language: str = "",
     country: str = "",
     provider: str = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     form = {
@@ -109,6 +110,7 @@ def search_page(
         "language": language,
         "country": country,
         "provider": provider,
+        "sort": sort,
     }
     values: dict[str, Any] = {
         "form": form,
@@ -131,14 +133,16 @@ def search_page(
             country=country or None,
             provider=provider or None,
         )
-        results = search.search(session, q, filters, page=page, per_page=PER_PAGE)
+        results = search.search(
+            session, q, filters, page=page, per_page=PER_PAGE, sort=sort or "relevance"
+        )
         if filters.skill:
             values["skill_filter"] = skills.skill_ref(skills.get_skill(session, filters.skill))
     except InvalidInput as exc:
         values["error"] = exc.message
         return _page(request, "catalogue/search.html", values, status_code=http_status(exc))
     values["results"] = results
-    values["filtered"] = any(v for k, v in form.items() if k != "q")
+    values["filtered"] = any(v for k, v in form.items() if k not in ("q", "sort"))
     values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
     values["next_url"] = _query(request, page=page + 1) if page < results.pages else None
     values["first_url"] = _query(request, page=None)
@@ -174,7 +178,13 @@ def course_page(
     found = courses.public_course(session, slug)
     course = courses.course_view(session, found)
     endorsed = community.endorsement_views(session, context, "course", pk(found), settings.base_url)
-    return _page(request, "catalogue/course.html", {"course": course, "endorsements": endorsed})
+    values = {
+        "course": course,
+        "endorsements": endorsed,
+        "reviews": graduate_reviews.shown(session, pk(found)),
+        "rating": graduate_reviews.rating(session, pk(found)),
+    }
+    return _page(request, "catalogue/course.html", values)
 
 
 @router.get("/micro-credentials/{slug}", response_model=None)
