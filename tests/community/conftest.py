@@ -29,7 +29,7 @@ def reviewing(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def demo_catalogue(session: Session) -> None:
+def demo_skills(session: Session) -> None:
     load_demo_catalogue(session)
     session.commit()
 

@@ -39,7 +39,7 @@ def _approve_course(reviewing: TestClient, operator: TestClient, auth: dict[str,
 
 
 def test_a_token_cannot_publish_when_the_hub_reviews(
-    reviewing: TestClient, session: Session, demo_catalogue: None
+    reviewing: TestClient, session: Session, demo_skills: None
 ) -> None:
     auth = bearer(provider_token(session, "volt"))
     published = course_payload(state="published")
@@ -63,7 +63,7 @@ def test_a_token_cannot_publish_when_the_hub_reviews(
 
 
 def test_submit_request_changes_fix_approve(
-    reviewing: TestClient, session: Session, demo_catalogue: None, operator_as, console_as
+    reviewing: TestClient, session: Session, demo_skills: None, operator_as, console_as
 ) -> None:
     auth = bearer(provider_token(session, "volt"))
     volt = get_organisation(session, "volt")
@@ -164,7 +164,7 @@ def test_submit_request_changes_fix_approve(
 
 
 def test_withdrawing_a_submission_and_review_off(
-    client: TestClient, reviewing: TestClient, session: Session, demo_catalogue: None
+    client: TestClient, reviewing: TestClient, session: Session, demo_skills: None
 ) -> None:
     auth = bearer(provider_token(session, "volt"))
     assert reviewing.post("/api/v1/courses", json=course_payload(), headers=auth).status_code == 201
@@ -178,7 +178,7 @@ def test_withdrawing_a_submission_and_review_off(
 
 
 def test_job_role_proposal_and_operator_edit(
-    reviewing: TestClient, session: Session, demo_catalogue: None, operator_as, console_as
+    reviewing: TestClient, session: Session, demo_skills: None, operator_as, console_as
 ) -> None:
     auth = bearer(provider_token(session, "volt"))
     role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
