@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
-from catalogue.models import JobRole, JobRoleSkill, MicroCredential, Submission
+from catalogue.models import Course, JobRole, JobRoleSkill, MicroCredential, Submission
 from catalogue.organisations import get_organisation
 from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
 from tests.support.console import HTML, post_form
@@ -228,3 +228,49 @@ def test_job_role_proposal_and_operator_edit(
     assert wrong.status_code == 422
     assert operator.get(f"/console/hub/job-roles/{role.slug}", headers=HTML).status_code == 200
     assert session.exec(select(MicroCredential)).first() is not None
+
+
+def test_two_operators_deciding_at_once_end_with_one_decision(
+    engine, session: Session, demo_skills: None
+) -> None:
+    """Compare-and-set on the submission's state: of an approval and a request for changes
+    made at the same moment, exactly one wins; the other is told it was decided meanwhile."""
+    import threading
+
+    from catalogue import courses, publishing, review
+    from catalogue.organisations import create_organisation
+    from skillshub.db import session_scope
+
+    org = create_organisation(session, legal_name="Volt", country="DE", slug="volt")
+    publishing.require_review(session, True)
+    courses.create_course(session, org, course_payload())
+    submission_id = review.submit(session, org, "course", COURSE, by="volt").id
+    session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(approve: bool) -> None:
+        barrier.wait()
+        try:
+            with session_scope(engine) as mine:
+                if approve:
+                    review.approve(mine, submission_id, by="op1@alliance.example")
+                else:
+                    review.request_changes(
+                        mine, submission_id, by="op2@alliance.example", comment="Fix it."
+                    )
+            outcomes.append("approved" if approve else "changes_requested")
+        except review.ReviewConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2 and outcomes.count("conflict") == 1, outcomes
+    won = next(o for o in outcomes if o != "conflict")
+    with session_scope(engine, write=False) as fresh:
+        assert fresh.get(Submission, submission_id).state == won
+        course = fresh.exec(select(Course).where(Course.slug == COURSE)).one()
+        assert course.state == ("published" if won == "approved" else "changes_requested")
