@@ -23,7 +23,7 @@ from accounts.audit import Actor
 from accounts.models import AuditEvent, User
 from accounts.roles import Role
 from accounts.users import require_role
-from badges import recipients, status
+from badges import endorsed, recipients, status
 from badges.issuing import bulk, issuers
 from badges.issuing import service as issuing
 from badges.issuing.idempotency import Issued, issue_once
@@ -305,6 +305,8 @@ def preview_as(
         salt=secrets.token_hex(16),
         valid_from=now,
         urls=issuing.Urls(settings.base_url),
+        # The preview shows what will be signed: the endorsements the award will carry too.
+        endorsements=endorsed.carried(session, pk(micro_credential), "ldp", now),
     )
     message = delivery.claim_message(
         settings,

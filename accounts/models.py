@@ -7,7 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -31,6 +39,9 @@ class User(SQLModel, table=True):
     totp_secret: bytes | None = Field(default=None, sa_type=LargeBinary)
     totp_enabled_at: datetime | None = timestamp(nullable=True, default_now=False)
     totp_last_step: int | None = None
+    # A hub operator (the alliance running the hub): above organisations, not a member of
+    # one by this flag (accounts.operators). Given by `skillshub user create --role operator`.
+    is_operator: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = timestamp()
     last_sign_in_at: datetime | None = timestamp(nullable=True, default_now=False)
 

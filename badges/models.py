@@ -259,3 +259,31 @@ class BadgeImage(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     updated_at: datetime = timestamp()
+
+
+class Endorsement(SQLModel, table=True):
+    """An Open Badges 3.0 EndorsementCredential one organisation's issuer signed about a
+    micro-credential, a course or another organisation (badges.endorsing), in both securing
+    formats (the same credential: one status entry, in the endorser's revocation list).
+    Awards of an endorsed micro-credential carry it (`achievement.endorsement` /
+    `endorsementJwt`) while it is valid and not revoked."""
+
+    __tablename__ = "endorsement"
+    __table_args__ = (
+        Index("ix_endorsement_subject", "subject_kind", "subject_ref_id", "revoked_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True, index=True)
+    endorser_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    issuer_id: int = Field(foreign_key="issuer.id")
+    subject_kind: str = Field(max_length=20, description="micro_credential | course | organisation")
+    subject_ref_id: int
+    subject_uri: str = Field(max_length=500, description="credentialSubject.id")
+    comment: str = Field(sa_type=Text)
+    valid_from: datetime = timestamp()
+    valid_until: datetime | None = timestamp(nullable=True, default_now=False)
+    signed_ldp: str = Field(sa_type=Text, description="Data Integrity (eddsa-rdfc-2022)")
+    signed_jwt: str = Field(sa_type=Text, description="VC-JWT (compact JWS)")
+    revoked_at: datetime | None = timestamp(nullable=True, default_now=False)
+    created_at: datetime = timestamp()

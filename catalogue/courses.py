@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from catalogue import checks, search, vocabularies
+from catalogue import checks, publishing, search, vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import (
@@ -202,8 +202,14 @@ def _state(
     if data.state is not None:
         state = EntryState(data.state).value
     else:
-        state = current.state if current else EntryState.published.value
-    if state == EntryState.draft and current is not None and current.state != state:
+        state = current.state if current else publishing.default_state(session)
+    what = f"course {current.slug!r}" if current else "the course"
+    publishing.check_transition(session, what, current.state if current else None, state)
+    if (
+        state != EntryState.published
+        and current is not None
+        and current.state == EntryState.published
+    ):
         public = _published_micro_credentials(session, pk(current))
         if public:
             problems.add(
@@ -300,6 +306,9 @@ def _save(
     """Write the course, its skills and its search documents; an identical write is a no-op."""
     if _unchanged(session, course, values, skills):
         return course
+    before = course.state if course.id is not None else None
+    if before is not None and before == values["state"]:
+        publishing.check_edit(session, f"course {course.slug!r}", before)
     for name, value in values.items():
         setattr(course, name, value)
     course.updated_at = datetime.now(UTC)
@@ -315,6 +324,8 @@ def _save(
     # Micro-credential documents carry the course title and are filtered by its provider.
     mc_ids = session.exec(select(MicroCredential.id).where(MicroCredential.course_id == course.id))
     search.index(session, "micro_credential", [i for i in mc_ids if i is not None])
+    if before is not None:
+        publishing.state_changed(session, "course", pk(course), before, course.state)
     return course
 
 
@@ -370,7 +381,8 @@ def set_state(session: Session, org: Organisation, slug: str, state: EntryState)
     course = own_course(session, org, slug)
     if course.state == state:
         return course
-    if state == EntryState.draft:
+    publishing.check_transition(session, f"course {slug!r}", course.state, state)
+    if state != EntryState.published and course.state == EntryState.published:
         public = _published_micro_credentials(session, pk(course))
         if public:
             raise Conflict(
@@ -379,11 +391,13 @@ def set_state(session: Session, org: Organisation, slug: str, state: EntryState)
                 + "): unpublish them first",
                 details={"field": "state"},
             )
+    before = course.state
     course.state = state.value
     course.updated_at = datetime.now(UTC)
     session.add(course)
     checks.flush(session, f"course {slug!r}")
     search.index(session, "course", [pk(course)])
+    publishing.state_changed(session, "course", pk(course), before, course.state)
     return course
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from catalogue import checks, courses, search, vocabularies
+from catalogue import checks, courses, publishing, search, vocabularies
 from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, NotFound
 from catalogue.models import (
@@ -316,8 +316,14 @@ def _state(
     if data.state is not None:
         state = EntryState(data.state).value
     else:
-        state = current.state if current else EntryState.published.value
-    if state == EntryState.published and course is not None and course.state == EntryState.draft:
+        state = current.state if current else publishing.default_state(session)
+    what = f"micro-credential {current.slug!r}" if current else "the micro-credential"
+    publishing.check_transition(session, what, current.state if current else None, state)
+    if (
+        state == EntryState.published
+        and course is not None
+        and course.state != EntryState.published
+    ):
         problems.add(
             "state",
             f"its course {course.slug!r} is a draft: publish the course first, or save this "
@@ -499,6 +505,9 @@ def _save(
     """Write it with its learning outcomes; an identical write is a no-op."""
     if _unchanged(session, mc, values, outcome_rows):
         return mc
+    before = mc.state if mc.id is not None else None
+    if before is not None and before == values["state"]:
+        publishing.check_edit(session, f"micro-credential {mc.slug!r}", before)
     for name, value in values.items():
         setattr(mc, name, value)
     mc.updated_at = datetime.now(UTC)
@@ -512,6 +521,8 @@ def _save(
         session.add_all(LearningOutcomeSkill(outcome_id=pk(outcome), skill_id=s) for s in skill_ids)
     checks.flush(session, f"micro-credential {mc.slug!r}")
     search.index(session, "micro_credential", [pk(mc)])
+    if before is not None:
+        publishing.state_changed(session, "micro_credential", pk(mc), before, mc.state)
     return mc
 
 
@@ -570,19 +581,22 @@ def set_state(session: Session, org: Organisation, slug: str, state: EntryState)
     mc = own_micro_credential(session, org, slug)
     if mc.state == state:
         return mc
+    publishing.check_transition(session, f"micro-credential {slug!r}", mc.state, state)
     if state == EntryState.published:
         course = session.get(Course, mc.course_id)
-        if course is not None and course.state == EntryState.draft:
+        if course is not None and course.state != EntryState.published:
             raise Conflict(
                 f"micro-credential {slug!r} cannot be published while its course "
                 f"{course.slug!r} is a draft: publish the course first",
                 details={"field": "state"},
             )
+    before = mc.state
     mc.state = state.value
     mc.updated_at = datetime.now(UTC)
     session.add(mc)
     checks.flush(session, f"micro-credential {slug!r}")
     search.index(session, "micro_credential", [pk(mc)])
+    publishing.state_changed(session, "micro_credential", pk(mc), before, mc.state)
     return mc
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalogue.base import timestamp
@@ -29,13 +30,17 @@ HAND_MADE_SCHEMA_PREFIXES = (
 
 class EntryState(StrEnum):
     """A course or micro-credential is a provider's draft (seen only in its console) until it
-    is published; then the public catalogue, search, the gap and issuing see it."""
+    is published; then the public catalogue, search, the gap and issuing see it. When the hub
+    reviews (SKILLSHUB_REQUIRE_REVIEW), a draft is `submitted` to the operators, who publish
+    it or send it back with `changes_requested` (catalogue.review)."""
 
     draft = "draft"
+    submitted = "submitted"
+    changes_requested = "changes_requested"
     published = "published"
 
 
-_STATE_CHECK = "state IN ('draft', 'published')"
+_STATE_CHECK = "state IN ('draft', 'submitted', 'changes_requested', 'published')"
 
 
 class SkillLevel(StrEnum):
@@ -147,7 +152,7 @@ class Course(SQLModel, table=True):
     price_currency: str | None = Field(default=None, max_length=3)
     url: str | None = Field(default=None, max_length=500)
     start_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default=EntryState.published.value, max_length=10)
+    state: str = Field(default=EntryState.published.value, max_length=20)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -212,7 +217,7 @@ class MicroCredential(SQLModel, table=True):
     achievement_type: str = Field(default="MicroCredential", max_length=60)
     isced_f: str | None = Field(default=None, max_length=4)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default=EntryState.published.value, max_length=10)
+    state: str = Field(default=EntryState.published.value, max_length=20)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -257,3 +262,79 @@ class SearchDocument(SQLModel, table=True):
     mode: str | None = Field(default=None, max_length=30)
     country: str | None = Field(default=None, max_length=2)
     organisation_id: int | None = Field(default=None, index=True)
+
+
+class SubmissionState(StrEnum):
+    submitted = "submitted"  # waiting in the operators' queue
+    changes_requested = "changes_requested"  # sent back with the reviewer's comments
+    approved = "approved"  # published by an operator (the snapshot is what was approved)
+    withdrawn = "withdrawn"  # the provider took it back to draft before a decision
+
+
+class Submission(SQLModel, table=True):
+    """One request for review (catalogue.review): a course or micro-credential to publish, or
+    a provider's proposed change to a job role's required skills. `snapshot` is the content
+    as submitted; the last approved one is what the next review's diff compares with."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('course', 'micro_credential', 'job_role')", name="ck_submission_kind"
+        ),
+        CheckConstraint(
+            "state IN ('submitted', 'changes_requested', 'approved', 'withdrawn')",
+            name="ck_submission_state",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    ref_id: int = Field(index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE", index=True)
+    state: str = Field(default=SubmissionState.submitted.value, max_length=20, index=True)
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    submitted_by: str = Field(max_length=320)
+    created_at: datetime = timestamp()
+    decided_at: datetime | None = timestamp(nullable=True, default_now=False)
+    decided_by: str | None = Field(default=None, max_length=320)
+
+
+class SubmissionMessage(SQLModel, table=True):
+    """The conversation of a submission: the provider's notes, the reviewer's comments."""
+
+    __tablename__ = "submission_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", ondelete="CASCADE", index=True)
+    author_side: str = Field(max_length=10, description="provider | operator")
+    author_label: str = Field(max_length=320)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = timestamp()
+
+
+class CourseReview(SQLModel, table=True):
+    """A graduate's review of a course (issue 20): tied to one credential of a micro-credential
+    the course awards (one review per credential; badges.graduate_reviews checks that the
+    credential is valid and held by the writer). Shown as "from a verified graduate", with the
+    learner's name only when they chose to show it. The provider may answer; an operator may
+    hide an abusive one (audited)."""
+
+    __tablename__ = "course_review"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_course_review_rating"),
+        Index("ix_course_review_course_shown", "course_id", "hidden_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(foreign_key="issued_credential.id", ondelete="CASCADE", unique=True)
+    course_id: int = Field(foreign_key="course.id", ondelete="CASCADE")
+    rating: int
+    text: str = Field(default="", sa_type=Text)
+    show_name: bool = False
+    display_name: str | None = Field(default=None, max_length=300)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime | None = timestamp(nullable=True, default_now=False)
+    hidden_at: datetime | None = timestamp(nullable=True, default_now=False)
+    hidden_reason: str | None = Field(default=None, max_length=500)

@@ -321,6 +321,10 @@ class SearchHit(BaseModel):
     title: str
     summary: str
     score: float
+    rating: float | None = Field(
+        default=None, description="a course's (a micro-credential's course's) graduates' average"
+    )
+    reviews: int = Field(default=0, description="how many graduates' reviews the rating counts")
 
 
 class SearchPage(Page[SearchHit]):

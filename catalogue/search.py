@@ -12,16 +12,16 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal_column, or_, text
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, text
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from catalogue import bulk, vocabularies
 from catalogue.base import pk, table_of
 from catalogue.errors import InvalidInput
 from catalogue.models import (
     Course,
+    CourseReview,
     CourseSkill,
     EntryState,
     JobRole,
@@ -377,23 +377,48 @@ def offset(page: int, per_page: int) -> int:
     return (page - 1) * per_page
 
 
+SORTS = ("relevance", "rating")
+
+
+def _ratings() -> Any:
+    """(course id, average rating, review count) of the graduates' reviews the public sees."""
+    reviews = table_of(CourseReview)
+    return (
+        select(
+            reviews.c.course_id.label("course_id"),
+            func.avg(reviews.c.rating).label("average"),
+            func.count().label("reviews"),
+        )
+        .where(reviews.c.hidden_at.is_(None))
+        .group_by(reviews.c.course_id)
+        .subquery()
+    )
+
+
 def search(
     session: Session,
     q: str = "",
     filters: SearchFilters | None = None,
     page: int = 1,
     per_page: int = 20,
+    sort: str = "relevance",
 ) -> SearchPage:
-    """Ranked, filtered, paginated search; an empty query lists entries by title."""
+    """Ranked, filtered, paginated search; an empty query lists entries by title. `sort`
+    "rating": courses and micro-credentials by their course's graduates' average rating
+    first (then the number of reviews), the rest after them."""
     if per_page > MAX_PER_PAGE:
         raise InvalidInput(
             f"per_page must be between 1 and {MAX_PER_PAGE}", details={"field": "per_page"}
         )
+    if sort not in SORTS:
+        raise InvalidInput("sort is relevance or rating", details={"field": "sort"})
     start = offset(page, per_page)
     where = _filters(session, filters or SearchFilters())
     words = terms(q)
     d = _DOC.c
-    base: Select[SearchDocument, Any]
+    base: Any  # a Select of (document, score, average, reviews)
+    ratings = _ratings()
+    mcs = table_of(MicroCredential)
     if words:
         ranked = _ranked(session, words)
         base = select(SearchDocument, ranked.c.score).join(ranked, ranked.c.id == d.id)
@@ -401,11 +426,30 @@ def search(
     else:
         base = select(SearchDocument, literal_column("0.0").label("score"))
         order = [d.title, d.id]
+    base = (
+        base.add_columns(ratings.c.average, ratings.c.reviews)
+        .outerjoin(mcs, and_(d.kind == "micro_credential", mcs.c.id == d.ref_id))
+        .outerjoin(
+            ratings,
+            ratings.c.course_id == case((d.kind == "course", d.ref_id), else_=mcs.c.course_id),
+        )
+    )
+    if sort == "rating":
+        unrated = case((ratings.c.average.is_(None), 1), else_=0)
+        order = [unrated, ratings.c.average.desc(), ratings.c.reviews.desc(), *order]
     base = base.where(*where)
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(base.order_by(*order).limit(per_page).offset(start))
     hits = [
-        SearchHit(kind=r.kind, slug=r.slug, title=r.title, summary=r.summary, score=float(score))
-        for r, score in rows
+        SearchHit(
+            kind=r.kind,
+            slug=r.slug,
+            title=r.title,
+            summary=r.summary,
+            score=float(score),
+            rating=round(float(average), 1) if average is not None else None,
+            reviews=int(reviews or 0),
+        )
+        for r, score, average, reviews in rows
     ]
     return SearchPage(items=hits, total=total, page=page, per_page=per_page, query=q)

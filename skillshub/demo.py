@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from accounts import audit
+from accounts import audit, operators
 from accounts.audit import Actor
 from accounts.roles import Role
 from accounts.users import add_member, create_user, find_user
 from badges.issuing import create_issuer
 from badges.models import Issuer
+from catalogue import publishing
 from catalogue.base import pk
 from catalogue.models import (
     Course,
@@ -31,10 +32,17 @@ from skillshub.settings import Settings
 
 
 def load_demo(session: Session, settings: Settings) -> dict[str, int]:
-    """Idempotent: a second run adds nothing."""
+    """Idempotent: a second run adds nothing. The demo catalogue is the operator's own seed:
+    published without the review a provider's entry needs (SKILLSHUB_REQUIRE_REVIEW)."""
     from catalogue.demo import load_demo_catalogue
 
-    summary = load_demo_catalogue(session)
+    required = publishing.review_required(session)
+    publishing.require_review(session, False)
+    try:
+        summary = load_demo_catalogue(session)
+    finally:
+        publishing.require_review(session, required)
+    _alliance(session)
     master_key = ensure_master_key(session, settings.resolved_master_key())
     added = 0
     for org in session.exec(select(Organisation).order_by(col(Organisation.id))):
@@ -55,7 +63,46 @@ def load_demo(session: Session, settings: Settings) -> dict[str, int]:
     summary["issuers added"] = added
     summary["TEST e-seal certificates added"] = ensure_demo_seals(session, master_key)
     summary["console owners added"] = _demo_owners(session)
+    summary["hub operators added"] = _demo_operator(session)
     return summary
+
+
+# The demo alliance: the industry alliance that operates the hub and endorses micro-credentials.
+ALLIANCE = {
+    "slug": "skills-alliance",
+    "legal_name": "Automotive Skills Alliance (demo)",
+    "country": "BE",
+    "homepage": "https://skills-alliance.example",
+    "email": "hub@skills-alliance.example",
+}
+DEMO_OPERATOR_EMAIL = "operator@skills-alliance.example"
+
+
+def _alliance(session: Session) -> Organisation:
+    found = session.exec(select(Organisation).where(Organisation.slug == ALLIANCE["slug"])).first()
+    return found or create_organisation(session, **ALLIANCE)
+
+
+def _demo_operator(session: Session) -> int:
+    """The alliance's operator (DEMO_OPERATOR_EMAIL, password DEMO_PASSWORD): a hub operator
+    and an owner of the alliance, so that they review and endorse in the console."""
+    if find_user(session, DEMO_OPERATOR_EMAIL) is not None:
+        return 0
+    org = _alliance(session)
+    user = create_user(session, DEMO_OPERATOR_EMAIL, password=DEMO_PASSWORD, name="Demo operator")
+    add_member(session, user, org, Role.owner)
+    actor = Actor.system("skillshub demo")
+    operators.make_operator(session, user, actor=actor, command=None)
+    audit.record(
+        session,
+        actor=actor,
+        action="member.add",
+        organisation=org,
+        subject_type="user",
+        subject_id=user.id,
+        details={"role": Role.owner.value},
+    )
+    return 1
 
 
 # Printed by `skillshub demo` and `make run`, and in the README: a demo database only.

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     wallet_offer_minutes: int = Field(default=10, ge=1, le=24 * 60)
     wallet_token_seconds: int = Field(default=300, ge=30, le=3600)
     wallet_nonce_seconds: int = Field(default=300, ge=30, le=3600)
+    # Publishing needs a hub operator's approval (issue 20: draft -> submitted -> published);
+    # off for a single-provider deployment, where a provider publishes itself.
+    require_review: bool = False
     log_level: str = "INFO"
     # Log lines as text or one JSON object per line (docs/OPERATIONS.md); both carry the
     # request id and never a secret, token or clear e-mail address.

@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from badges import status
+from badges import endorsed, status
 from badges.issuing import issuers
 from badges.models import IssuedCredential, Issuer
 from badges.proofs import vc_jwt
@@ -503,8 +503,10 @@ def build_credential(
     valid_from: datetime,
     urls: Urls,
     status_entries: list[dict[str, Any]] | None = None,
+    endorsements: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """The unsigned OB 3.0 credential (VC DM 2.0) for one award."""
+    """The unsigned OB 3.0 credential (VC DM 2.0) for one award; `endorsements`: signed
+    EndorsementCredentials of the micro-credential (objects, or compact JWS for a VC-JWT)."""
     achievement = build_achievement(session, mc, urls, with_grade=recipient.grade is not None)
     if recipient.grade:
         achievement["resultDescription"][0]["resultType"] = _result_type(recipient.grade)
@@ -560,7 +562,12 @@ def build_credential(
         credential["credentialStatus"] = status_entries[0] if single else status_entries
     credential["evidence"] = [_evidence(mc, recipient)]
     # Through the OB 3.0 models: they own the emitted shape (arrays where the schema wants them).
-    return _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
+    shaped = _in_order_of(credential, AchievementCredential.from_jsonld(credential).to_jsonld())
+    if endorsements:
+        # Signed by their endorsers: carried verbatim, after the models (which would re-shape).
+        key = "endorsementJwt" if isinstance(endorsements[0], str) else "endorsement"
+        shaped["credentialSubject"]["achievement"][key] = list(endorsements)
+    return shaped
 
 
 def _evidence(mc: MicroCredential, recipient: Recipient) -> dict[str, Any]:
@@ -693,6 +700,7 @@ def issue(
             valid_from=valid_from,
             urls=urls,
             status_entries=status_entries,
+            endorsements=endorsed.carried(session, pk(micro_credential), fmt, valid_from),
         )
         signed = sign(session, master_key, issuer, credential, fmt, jwt_algorithm)
         until = valid_until(micro_credential, valid_from)

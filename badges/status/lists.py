@@ -271,6 +271,19 @@ def _set(
     session.add(locked)
 
 
+def set_bit(
+    session: Session,
+    master_key: MasterKey,
+    base_url: str,
+    record: IssuedCredential,
+    purpose: str,
+    value: bool,
+) -> None:
+    """Set one credential's bit and re-sign its list. `record` may be a transient stand-in
+    (uuid, issuer_id, format, signed) for a credential stored elsewhere (an endorsement)."""
+    _set(session, master_key, base_url, record, purpose, value)
+
+
 def change_status(
     session: Session,
     master_key: MasterKey,

@@ -13,6 +13,7 @@ from skillshub.cli import catalogue  # noqa: F401
 from skillshub.cli import europass  # noqa: F401
 from skillshub.cli import learner  # noqa: F401
 from skillshub.cli import wallet  # noqa: F401
+from skillshub.cli import community  # noqa: F401
 from skillshub.cli import users  # noqa: F401
 from skillshub.cli import ops  # noqa: F401
 

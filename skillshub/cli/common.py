@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlmodel import Session
 
+from catalogue import publishing
 from catalogue.errors import DomainError
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
@@ -75,6 +76,7 @@ def database(settings: Settings | None = None, *, error_code: int = 1) -> Iterat
         engine = make_engine(settings.sqlalchemy_url)
         upgrade(engine)
         with session_scope(engine) as session:
+            publishing.require_review(session, settings.require_review)
             yield session
     except DomainError as exc:
         raise fail(exc.message, error_code) from None

@@ -82,7 +82,7 @@ def serve(
 @app.command()
 def demo() -> None:
     """Load the demo catalogue and issuer (idempotent: run it as often as you like)."""
-    from skillshub.demo import DEMO_PASSWORD, demo_owner_emails, load_demo
+    from skillshub.demo import DEMO_OPERATOR_EMAIL, DEMO_PASSWORD, demo_owner_emails, load_demo
 
     settings = load_settings()
     with database(settings) as session:
@@ -92,6 +92,12 @@ def demo() -> None:
         f"Provider console: {settings.base_url}/console/login — sign in as "
         f"{' or '.join(demo_owner_emails())} with the demo password {DEMO_PASSWORD!r} "
         "(owner role).",
+        highlight=False,
+        markup=False,
+    )
+    out.print(
+        f"Hub operator (the demo alliance, reviews and endorses): sign in as "
+        f"{DEMO_OPERATOR_EMAIL} with the same password.",
         highlight=False,
         markup=False,
     )

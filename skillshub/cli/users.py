@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from accounts import audit, password_links
+from accounts import audit, operators, password_links
 from accounts.audit import Actor
 from accounts.roles import Role
 from accounts.users import add_member, create_user, find_user, organisation_by_slug
@@ -27,11 +28,24 @@ def _read_password() -> str:
     return password
 
 
+class UserRole(StrEnum):
+    """A role in an organisation, or the hub's operator role (no organisation)."""
+
+    owner = "owner"
+    issuer = "issuer"
+    viewer = "viewer"
+    operator = "operator"
+
+
 @user_app.command("create")
 def user_create(
-    org: Annotated[str, typer.Option("--org", help="Organisation slug")],
     email: Annotated[str, typer.Option("--email", help="The user's e-mail address")],
-    role: Annotated[Role, typer.Option("--role", help="owner, issuer or viewer")],
+    role: Annotated[
+        UserRole, typer.Option("--role", help="owner, issuer or viewer (with --org), or operator")
+    ],
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organisation slug (not for operators)")
+    ] = None,
     password_stdin: Annotated[
         bool,
         typer.Option(
@@ -43,13 +57,18 @@ def user_create(
         str | None, typer.Option(help="The user's name, as shown to colleagues")
     ] = None,
 ) -> None:
-    """Create a console user with a role in an organisation (an existing user gets the role).
+    """Create a console user with a role in an organisation (an existing user gets the role),
+    or a hub operator (--role operator, without --org).
 
     Without --password-stdin, prints a one-time link where the user sets a password."""
+    if role == UserRole.operator and org is not None:
+        raise fail("--role operator is a role of the hub, not of an organisation: drop --org")
+    if role != UserRole.operator and org is None:
+        raise fail(f"--role {role} needs --org (the organisation's slug)")
     password = _read_password() if password_stdin else None
     settings = load_settings()
     with database(settings) as session:
-        organisation = organisation_by_slug(session, org)
+        organisation = organisation_by_slug(session, org) if org is not None else None
         user = find_user(session, email)
         created = user is None
         if user is None:
@@ -59,9 +78,10 @@ def user_create(
                 "This user exists already and keeps their password; "
                 "run the command without --password-stdin to add the role only."
             )
-        add_member(session, user, organisation, role)
         command = audit.command_line(
-            ["user", "create", "--org", org, "--email", email, "--role", str(role)]
+            ["user", "create"]
+            + (["--org", org] if org is not None else [])
+            + ["--email", email, "--role", str(role)]
             + (["--password-stdin"] if password_stdin else [])
         )
         actor = Actor.cli()
@@ -75,22 +95,28 @@ def user_create(
                 subject_id=user.id,
                 command=command,
             )
-        audit.record(
-            session,
-            actor=actor,
-            action="member.add",
-            organisation=organisation,
-            subject_type="user",
-            subject_id=user.id,
-            details={"role": str(role)},
-            command=command,
-        )
+        if organisation is None:
+            if not operators.make_operator(session, user, actor=actor, command=command):
+                raise Conflict(f"{user.email} is a hub operator already.")
+        else:
+            add_member(session, user, organisation, Role(role.value))
+            audit.record(
+                session,
+                actor=actor,
+                action="member.add",
+                organisation=organisation,
+                subject_type="user",
+                subject_id=user.id,
+                details={"role": str(role)},
+                command=command,
+            )
         link = None
         if user.password_hash is None:
             token = password_links.issue_link(session, user, ttl=settings.console_password_link_ttl)
             link = password_links.link_url(settings.base_url, token)
     what = "created user" if created else "existing user"
-    out.print(f"{what} {user.email}: {role} of {organisation.slug}", highlight=False, markup=False)
+    where = f"{role} of {organisation.slug}" if organisation is not None else "hub operator"
+    out.print(f"{what} {user.email}: {where}", highlight=False, markup=False)
     if link:
         hours = settings.console_password_link_hours
         err.print(f"One-time link to set the password (works once, for {hours} hours):")

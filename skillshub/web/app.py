@@ -29,8 +29,10 @@ from skillshub.web.routes import (
     backpack,
     catalogue,
     catalogue_pages,
+    community,
     europass,
     gap,
+    graduate_reviews,
     health,
     issuing,
     learner,
@@ -96,10 +98,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(audit.router)
     app.include_router(issuing.router)
     app.include_router(catalogue.router)
+    app.include_router(community.router)
+    app.include_router(community.public_router)
     app.include_router(gap.router)
     app.include_router(verify.router)
     app.include_router(learner.router)
     app.include_router(backpack.router)
+    app.include_router(graduate_reviews.router)
     app.include_router(europass.router)
     app.include_router(wallet.router)
     app.include_router(catalogue_pages.router)

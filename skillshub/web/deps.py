@@ -14,6 +14,7 @@ from accounts import audit
 from accounts.audit import Actor
 from accounts.models import AuditEvent
 from badges.verifying import VerificationContext
+from catalogue import publishing
 from catalogue.models import Organisation
 from keys.sealing import MasterKey
 from skillshub.db import session_scope
@@ -50,6 +51,7 @@ def _writes(request: Request) -> bool:
 
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.engine, write=_writes(request)) as session:
+        publishing.require_review(session, request.app.state.settings.require_review)
         yield session
 
 

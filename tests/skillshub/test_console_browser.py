@@ -39,8 +39,9 @@ def owner_page(browser_page: Any, demo_catalogue: dict[str, str]) -> Iterator[An
 
 
 def console_pages(demo_catalogue: dict[str, str]) -> list[str]:
-    """Every console page an owner reaches: the navigation's, plus the catalogue's forms."""
-    pages = [item.path.replace("{slug}", ORG) for item in nav.items()]
+    """Every console page an owner reaches: the navigation's, plus the catalogue's forms.
+    (The hub operators' pages: tests/community/test_community_browser.py.)"""
+    pages = [item.path.replace("{slug}", ORG) for item in nav.items() if not item.operators_only]
     pages += [
         f"/console/orgs/{ORG}/micro-credentials/new",
         f"/console/orgs/{ORG}/micro-credentials/{demo_catalogue['mc']}/edit",

@@ -96,6 +96,15 @@ BEFORE = {
     "ImportRefused": 422,
     "BackpackFull": 409,
     "HandleTaken": 409,
+    # issue 20: hub operators, the review workflow, endorsements, graduates' reviews
+    "OperatorRequired": 403,
+    "OwnSubmission": 403,
+    "ReviewRequired": 409,
+    "UnderReview": 409,
+    "ReviewConflict": 409,
+    "SelfEndorsement": 403,
+    "EndorsementRevoked": 409,
+    "NotAGraduate": 403,
 }
 
 

@@ -10,7 +10,10 @@ from fastapi import APIRouter
 from skillshub.web.console import (
     audit_log,
     catalogue,
+    endorsements,
+    graduate_reviews,
     home,
+    hub,
     identity,
     invitations,
     issue_many,
@@ -18,6 +21,7 @@ from skillshub.web.console import (
     organisation,
     password_reset,
     recipients,
+    review,
     second_step,
     security,
     sign_in,
@@ -27,6 +31,8 @@ from skillshub.web.console import (
 _MODULES = (
     sign_in,
     home,
+    hub,
+    review,
     catalogue,
     issue_one,
     issue_many,
@@ -38,6 +44,8 @@ _MODULES = (
     invitations,
     tokens,
     identity,
+    endorsements,
+    graduate_reviews,
     audit_log,
 )
 

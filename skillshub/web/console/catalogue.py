@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from accounts import catalogue as service
 from accounts.roles import Role
 from badges.sharing import images
+from catalogue import review
 from catalogue.errors import Conflict, InvalidInput
 from catalogue.models import EntryState
 from skillshub.web.console import catalogue_forms as forms
@@ -109,12 +110,19 @@ def _action(pairs: forms.Pairs) -> str:
 
 
 @router.get(CATALOGUE, response_class=HTMLResponse)
-def catalogue_page(request: Request, access: ViewerDep, session: SessionDep) -> Response:
+def catalogue_page(
+    request: Request, access: ViewerDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     found = service.entries(session, access.user, access.organisation)
     return render(
         request,
         "console/catalogue.html",
-        {"entries": found, "can_edit": access.role >= Role.issuer},
+        {
+            "entries": found,
+            "can_edit": access.role >= Role.issuer,
+            "review_required": settings.require_review,
+            "latest": review.latest_submissions(session, access.organisation),
+        },
         me=access.me,
         organisation=access.organisation,
     )

@@ -19,6 +19,7 @@ class NavItem:
     path: str
     needs: Role = Role.viewer
     order: int = 100
+    operators_only: bool = False  # a hub page (accounts.operators): shown to operators only
 
     @property
     def per_organisation(self) -> bool:
@@ -35,19 +36,30 @@ class NavLink:
 _ITEMS: dict[str, NavItem] = {}
 
 
-def register(label: str, path: str, *, needs: Role = Role.viewer, order: int = 100) -> None:
+def register(
+    label: str,
+    path: str,
+    *,
+    needs: Role = Role.viewer,
+    order: int = 100,
+    operators_only: bool = False,
+) -> None:
     """Add an entry (registering the same path again replaces it: modules may be reloaded)."""
-    _ITEMS[path] = NavItem(label, path, needs, order)
+    _ITEMS[path] = NavItem(label, path, needs, order, operators_only)
 
 
 def items() -> list[NavItem]:
     return sorted(_ITEMS.values(), key=lambda item: (item.order, item.label))
 
 
-def links(current_path: str, slug: str | None, role: Role | None) -> list[NavLink]:
+def links(
+    current_path: str, slug: str | None, role: Role | None, *, operator: bool = False
+) -> list[NavLink]:
     """The entries this user sees on the page at `current_path`."""
     found = []
     for item in items():
+        if item.operators_only and not operator:
+            continue
         if item.per_organisation:
             if slug is None or role is None or role < item.needs:
                 continue

@@ -71,7 +71,14 @@ def render(
         "me": me,
         "organisation": current,
         "role": role,
-        "nav": nav.links(request.url.path, current.slug if current else None, role) if me else [],
+        "nav": nav.links(
+            request.url.path,
+            current.slug if current else None,
+            role,
+            operator=me.user.is_operator,
+        )
+        if me
+        else [],
         "notice": notice_of(request),
         **(context or {}),
     }

@@ -257,8 +257,9 @@ def search_catalogue(
     q: str = "",
     page: PageNumber = 1,
     per_page: PerPage = 20,
+    sort: Annotated[str, Query(description="relevance (default) or rating")] = "relevance",
 ) -> SearchPage:
-    return search.search(session, q, filters, page=page, per_page=per_page)
+    return search.search(session, q, filters, page=page, per_page=per_page, sort=sort)
 
 
 @router.get("/gap")

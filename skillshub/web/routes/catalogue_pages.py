@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from backpack import items as backpack_items
-from badges import issuing
+from badges import graduate_reviews, issuing
 from badges.issuing import issuers
 from badges.sharing import images
 from badges.verifying.proven_skills import MAX_CREDENTIALS, HeldCredential, proven_skills
@@ -30,6 +30,7 @@ from catalogue import (
     skills,
     vocabularies,
 )
+from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput
 from catalogue.schemas import SearchFilters
 from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_V3P0_CONTEXT_303
@@ -40,6 +41,7 @@ from skillshub.web.learner_auth import signed_in_learner
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, spend_per_address
+from skillshub.web.routes import community
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
 
@@ -98,6 +100,7 @@ def search_page(
     language: str = "",
     country: str = "",
     provider: str = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     form = {
@@ -109,6 +112,7 @@ def search_page(
         "language": language,
         "country": country,
         "provider": provider,
+        "sort": sort,
     }
     values: dict[str, Any] = {
         "form": form,
@@ -131,14 +135,16 @@ def search_page(
             country=country or None,
             provider=provider or None,
         )
-        results = search.search(session, q, filters, page=page, per_page=PER_PAGE)
+        results = search.search(
+            session, q, filters, page=page, per_page=PER_PAGE, sort=sort or "relevance"
+        )
         if filters.skill:
             values["skill_filter"] = skills.skill_ref(skills.get_skill(session, filters.skill))
     except InvalidInput as exc:
         values["error"] = exc.message
         return _page(request, "catalogue/search.html", values, status_code=http_status(exc))
     values["results"] = results
-    values["filtered"] = any(v for k, v in form.items() if k != "q")
+    values["filtered"] = any(v for k, v in form.items() if k not in ("q", "sort"))
     values["prev_url"] = _query(request, page=page - 1) if page > 1 else None
     values["next_url"] = _query(request, page=page + 1) if page < results.pages else None
     values["first_url"] = _query(request, page=None)
@@ -164,14 +170,32 @@ def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLRespo
 
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
-def course_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
-    course = courses.course_view(session, courses.public_course(session, slug))
-    return _page(request, "catalogue/course.html", {"course": course})
+def course_page(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ContextDep,
+) -> HTMLResponse:
+    found = courses.public_course(session, slug)
+    course = courses.course_view(session, found)
+    endorsed = community.endorsement_views(session, context, "course", pk(found), settings.base_url)
+    values = {
+        "course": course,
+        "endorsements": endorsed,
+        "reviews": graduate_reviews.shown(session, pk(found)),
+        "rating": graduate_reviews.rating(session, pk(found)),
+    }
+    return _page(request, "catalogue/course.html", values)
 
 
 @router.get("/micro-credentials/{slug}", response_model=None)
 def micro_credential_page(
-    slug: str, request: Request, session: SessionDep, settings: SettingsDep
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ContextDep,
 ) -> Response:
     """The page for browsers; the OB 3.0 Achievement (JSON-LD) for everyone else."""
     mc = issuing.service.shown_micro_credential(session, slug)
@@ -194,6 +218,9 @@ def micro_credential_page(
             "mc": micro_credentials.micro_credential_view(session, mc),
             "achievement_id": urls.micro_credential(mc.slug),
             "has_image": images.get_image(session, mc) is not None,
+            "endorsements": community.endorsement_views(
+                session, context, "micro_credential", pk(mc), settings.base_url
+            ),
         },
         headers=headers,
     )

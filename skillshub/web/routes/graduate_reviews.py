@@ -1,0 +1,113 @@
+"""A graduate's review of the course, from their badge's manage page (issue 20): the browser
+must hold the badge (the learner session of `learner._owned`, which the backpack extends to
+signed-in learners), and the badge must be valid now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from badges import graduate_reviews
+from badges.sharing import badge_view
+from catalogue.errors import InvalidInput
+from skillshub.web.csrf import CsrfDep
+from skillshub.web.deps import SessionDep, SettingsDep
+from skillshub.web.pages import templates
+from skillshub.web.routes.learner import _not_owner, _owned
+
+router = APIRouter(include_in_schema=False)
+REVIEW = "/credentials/{credential_id}/manage/review"
+PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"}
+
+
+def _form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credential_id: str,
+    *,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    view = badge_view(session, record, settings.base_url)
+    try:
+        course = graduate_reviews.course_of(session, record)
+    except graduate_reviews.NotAGraduate as exc:
+        return templates.TemplateResponse(
+            request,
+            "graduate_review.html",
+            {"view": view, "refused": exc.message, "course": None, "review": None},
+            status_code=403,
+            headers=PRIVATE,
+        )
+    review = graduate_reviews.review_of(session, record)
+    form = values or {
+        "rating": str(review.rating) if review else "",
+        "text": review.text if review else "",
+        "show_name": "1" if review and review.show_name else "",
+    }
+    return templates.TemplateResponse(
+        request,
+        "graduate_review.html",
+        {"view": view, "course": course, "review": review, "form": form, "error": error},
+        status_code=status_code,
+        headers=PRIVATE,
+    )
+
+
+@router.get(REVIEW, response_class=HTMLResponse)
+def review_page(
+    credential_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return _form(request, session, settings, credential_id)
+
+
+@router.post(REVIEW, response_class=HTMLResponse, dependencies=[CsrfDep])
+def save_review(
+    credential_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    rating: Annotated[str, Form(max_length=2)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+    show_name: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    try:
+        with session.begin_nested():
+            graduate_reviews.save(
+                session, record, rating=rating, text=text, show_name=show_name == "1"
+            )
+    except InvalidInput as exc:
+        values = {"rating": rating, "text": text, "show_name": show_name}
+        return _form(
+            request,
+            session,
+            settings,
+            credential_id,
+            error=exc.message,
+            values=values,
+            status_code=422,
+        )
+    except graduate_reviews.NotAGraduate:
+        return _form(request, session, settings, credential_id)
+    return RedirectResponse(f"/credentials/{credential_id}/manage/review?saved=1", status_code=303)
+
+
+@router.post(REVIEW + "/withdraw", response_class=HTMLResponse, dependencies=[CsrfDep])
+def withdraw_review(credential_id: str, request: Request, session: SessionDep) -> Response:
+    record = _owned(request, session, credential_id)
+    if record is None:
+        return _not_owner(request)
+    graduate_reviews.withdraw(session, record)
+    return RedirectResponse(
+        f"/credentials/{credential_id}/manage/review?withdrawn=1", status_code=303
+    )
