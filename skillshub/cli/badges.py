@@ -230,7 +230,7 @@ def issue_bulk(
             status_purposes=settings.status_purposes,
             jwt_algorithm=settings.jwt_algorithm,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
-            on_issued=lambda s, record: delivery.deliver(s, settings, record),
+            on_issued=lambda uuids: delivery.deliver_many(engine, settings, uuids),
         )
     with Session(engine) as session:
         report = bulk.job_report(session, job)

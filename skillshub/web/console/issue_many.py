@@ -239,7 +239,7 @@ def _run(engine: Engine, master_key: Any, settings: Settings, job_uuid: str) -> 
         job_uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
-        on_issued=lambda s, record: delivery.deliver(s, settings, record),
+        on_issued=lambda uuids: delivery.deliver_many(writer(engine), settings, uuids),
     )
 
 

@@ -269,15 +269,16 @@ def issue_bulk(
         session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format, origin=_origin(caller)
     )
     session.commit()
+    engine = writer(request.app.state.engine)
     background.add_task(
         bulk.run_job,
-        writer(request.app.state.engine),
+        engine,
         master_key,
         job.uuid,
         base_url=settings.base_url,
         status_purposes=settings.status_purposes,
         jwt_algorithm=settings.jwt_algorithm,
-        on_issued=lambda s, record: delivery.deliver(s, settings, record),
+        on_issued=lambda uuids: delivery.deliver_many(engine, settings, uuids),
     )
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
 
