@@ -20,6 +20,8 @@ HAND_MADE_SCHEMA_PREFIXES = (
     "search_fts",
     "ix_search_document_fts",
     "ix_issued_credential_search_trgm",  # PostgreSQL's trigram index of the recipients search
+    "procrastinate_",  # the job queue's schema on PostgreSQL, as procrastinate ships it
+    "idx_procrastinate_",
 )
 
 

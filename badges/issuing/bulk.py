@@ -193,13 +193,14 @@ class Issuing:
     jwt_algorithm: JwtAlgorithm = "ES256"
 
 
-def chunks(session: Session, job: BulkJob, *, size: int = CHUNK_ROWS) -> list[Chunk]:
+def chunks(session: Session, job: BulkJob, *, size: int | None = None) -> list[Chunk]:
     """The job's rows cut into chunks of `size` consecutive ids; the same cuts every time
     (they name the chunk tasks and their queueing locks)."""
     ids = session.exec(
         select(BulkJobRow.id).where(BulkJobRow.job_id == job.id).order_by(col(BulkJobRow.id))
     ).all()
     known = [i for i in ids if i is not None]
+    size = size or CHUNK_ROWS
     parts = (known[n : n + size] for n in range(0, len(known), size))
     return [(part[0], part[-1]) for part in parts]
 
@@ -227,13 +228,15 @@ def start_job(engine: Engine, job_uuid: str) -> BulkJob:
     with Session(engine, expire_on_commit=False) as session:
         job = get_job(session, job_uuid)
         table = table_of(BulkJob)
-        session.execute(
+        started = session.execute(
             update(table)
             .where(table.c.id == job.id, table.c.status == "pending")
             .values(status="running")
         )
         session.commit()
         session.refresh(job)
+        if started.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            log.info("bulk job %s started: %d rows", job.uuid, job.total)
         return job
 
 
@@ -251,7 +254,6 @@ def run_job(
     """Issue every pending row, chunk by chunk, in this process; safe to rerun after a crash
     (a rerun resumes the pending rows; nobody is issued twice)."""
     job = start_job(engine, job_uuid)
-    log.info("bulk job %s started: %d rows", job.uuid, job.total)
     how = Issuing(master_key, base_url, status_purposes, jwt_algorithm)
     with Session(engine) as session:
         todo = pending_chunks(session, job)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Annotated
@@ -14,6 +15,7 @@ from catalogue.base import pk
 from catalogue.errors import DomainError
 from skillshub.cli.common import app, database, err, fail, load_settings, out
 from skillshub.files import private_dir
+from skillshub.settings import Settings
 
 org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
 token_app = typer.Typer(
@@ -77,6 +79,75 @@ def serve(
         log_config=None,
         proxy_headers=False,
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes on this host (CPU-bound work)")
+    ] = 1,
+) -> None:
+    """Work the bulk-job queue (PostgreSQL): run it on any number of hosts sharing the
+    database; a worker that dies mid-job has its chunks taken over by the others."""
+    from keys.store import ensure_master_key
+    from skillshub.db import make_engine, session_scope, upgrade, writer
+    from skillshub.jobs import Runtime, run_worker
+
+    settings = load_settings()
+    try:
+        engine = make_engine(settings.sqlalchemy_url)
+        if engine.dialect.name != "postgresql":
+            raise fail(
+                "workers need PostgreSQL (SKILLSHUB_DATABASE_URL): with the embedded SQLite "
+                "database the web process and the CLI run bulk jobs themselves",
+                2,
+            )
+        upgrade(engine)  # once, under the migration lock, whoever starts first
+        with session_scope(engine) as session:
+            master_key = ensure_master_key(session, settings.resolved_master_key())
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    err.print(f"worker: {concurrency} process(es) on the job queue", highlight=False)
+    if concurrency == 1:
+        run_worker(Runtime(settings, writer(engine), master_key))
+        return
+    engine.dispose()
+    _worker_processes(settings, concurrency)
+
+
+def _worker_processes(settings: Settings, count: int) -> None:
+    """`count` worker processes; SIGINT/SIGTERM here stops them all (each finishes its task)."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_worker_process, args=(settings,), daemon=False)
+        for _ in range(count)
+    ]
+    for child in children:
+        child.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        for child in children:
+            if child.is_alive() and child.pid:
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+
+
+def _worker_process(settings: Settings) -> None:
+    from keys.store import ensure_master_key
+    from skillshub.db import make_engine, session_scope, writer
+    from skillshub.jobs import Runtime, run_worker
+
+    engine = make_engine(settings.sqlalchemy_url)
+    with session_scope(engine) as session:
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+    run_worker(Runtime(settings, writer(engine), master_key))
 
 
 @app.command()

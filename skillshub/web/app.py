@@ -13,7 +13,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
-from skillshub import __version__, logs, metrics
+from skillshub import __version__, jobs, logs, metrics
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.master_key = prepare(settings, engine)
         if not hasattr(app.state, "verification"):
             app.state.verification = verification_context(settings)
+        # Bulk jobs a crash left unfinished go on (skillshub.jobs), in the background.
+        jobs.jobs_of(app.state).resume_interrupted()
         yield
 
     app = FastAPI(
