@@ -87,7 +87,7 @@ def _jobs(engine: Engine) -> str:
         return OK + " (in process)"
     try:
         with engine.connect() as conn:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     text(
                         "SELECT status::text, count(*) FROM procrastinate_jobs "
