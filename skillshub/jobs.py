@@ -48,6 +48,7 @@ from badges.sharing import delivery
 from keys.sealing import MasterKey
 from skillshub import logs
 from skillshub.db import writer
+from skillshub.files import private_file
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.jobs")
@@ -359,7 +360,7 @@ def _thread(target: Callable[[], Any]) -> threading.Thread:
 def _try_lock(path: Path) -> Any:
     """An exclusive lock on `path` held until the returned file is closed, or None when
     another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     handle = path.open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -46,8 +46,11 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default SKILLSHUB_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default SKILLSHUB_PORT)")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="web worker processes sharing the port")
+    ] = 1,
 ) -> None:
-    """Run the web server (migrates the database first)."""
+    """Run the web server (migrates the database first, once, under a lock)."""
     import uvicorn
 
     from skillshub.verifier import verification_context
@@ -64,7 +67,12 @@ def serve(
         raise fail(exc.message) from None
     access_log.install()
     registry = getattr(application.state, "metrics_registry", None)
-    if settings.metrics_address and registry is not None:
+    if settings.metrics_address and registry is not None and workers > 1:
+        err.print(
+            "[yellow]warning:[/] SKILLSHUB_METRICS on its own address serves one process's "
+            "figures: not started with --workers above 1 (use SKILLSHUB_METRICS=on)"
+        )
+    elif settings.metrics_address and registry is not None:
         from prometheus_client import start_http_server
 
         metrics_host, metrics_port = settings.metrics_address
@@ -72,12 +80,23 @@ def serve(
         err.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics", highlight=False)
     # log_config=None: uvicorn's lines go through skillshub.logs (format, request id, scrubbing);
     # proxy_headers=False: forwarded headers are believed only from SKILLSHUB_TRUSTED_PROXIES.
+    options = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "proxy_headers": False,
+    }
+    if workers == 1:
+        uvicorn.run(application, **options)  # type: ignore[arg-type]  # options' value types
+        return
+    # Each worker process builds its own app (skillshub.web.app.worker_app) from the same
+    # environment; the database is already migrated, so their start-up only checks it.
+    application.state.engine.dispose()
     uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=False,
+        "skillshub.web.app:worker_app",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]  # options' value types
     )
 
 

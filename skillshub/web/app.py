@@ -108,3 +108,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return templates.TemplateResponse(request, "home.html", {})
 
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one `skillshub serve --workers N` process (uvicorn's factory)."""
+    from skillshub.web import access_log
+
+    access_log.install()
+    return create_app()
