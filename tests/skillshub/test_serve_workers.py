@@ -43,9 +43,9 @@ def test_the_migration_lock_keeps_out_another_process(engine: Engine) -> None:
             finally:
                 other.dispose()
         else:
-            with open(f"{engine.url.database}.migrate.lock", "a") as handle:
-                with pytest.raises(BlockingIOError):
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock = f"{engine.url.database}.migrate.lock"
+            with open(lock, "a") as handle, pytest.raises(BlockingIOError):
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     # Released: the next one takes it at once.
     with migration_lock(engine):
         pass
@@ -107,10 +107,10 @@ def test_serve_with_two_workers_on_a_fresh_sqlite_database(tmp_path: Path, maste
         "SKILLSHUB_BASE_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("SKILLSHUB_DATABASE_URL", None)
+    serve_args = ["--workers", "2", "--port", str(port)]
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-c", "from skillshub.cli import app; app()", "serve"]
-        + ["--workers", "2", "--port", str(port)],
+        [sys.executable, "-c", "from skillshub.cli import app; app()", "serve", *serve_args],
         env=env,
         cwd=tmp_path,
         stdout=log,
