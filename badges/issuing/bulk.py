@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -39,6 +39,7 @@ log = logging.getLogger("skillshub.bulk")
 
 FIELDS = ("name", "email", "did", "grade", "evidence_url", "external_id", "evidence_narrative")
 MAX_ROWS = 100_000
+_INSERT_ROWS = 5_000
 Progress = Callable[[BulkJob], None]
 
 
@@ -141,39 +142,38 @@ def create_job(
     )
     session.add(job)
     session.flush()
-    records = []
-    for row in rows:
-        if row.recipient is None:
-            records.append(
-                BulkJobRow(
-                    job_id=pk(job),
-                    line=row.line,
-                    payload=json.dumps(row.values or {}),
-                    status="failed",
-                    error=row.error,
-                )
-            )
-            continue
-        recipient = row.recipient
-        external_id = _external_id(recipient, micro_credential)
-        payload = asdict(recipient) | {"external_id": external_id}
-        records.append(
-            BulkJobRow(
-                job_id=pk(job),
-                line=row.line,
-                external_id=external_id,
-                payload=json.dumps(payload),
-                status="pending",
-            )
-        )
+    records = [_row_record(pk(job), row, micro_credential) for row in rows]
     if not records:
         raise InvalidInput("the bulk request has no rows")
-    session.add_all(records)
+    table = table_of(BulkJobRow)
+    for start in range(0, len(records), _INSERT_ROWS):  # executemany, bounded statements
+        session.execute(insert(table), records[start : start + _INSERT_ROWS])
     job.total = len(records)
-    job.failed = sum(1 for r in records if r.status == "failed")
+    job.failed = sum(1 for r in records if r["status"] == "failed")
     session.add(job)
     session.flush()
     return job
+
+
+def _row_record(job_id: int, row: ParsedRow, mc: MicroCredential) -> dict[str, Any]:
+    if row.recipient is None:
+        return {
+            "job_id": job_id,
+            "line": row.line,
+            "external_id": None,
+            "payload": json.dumps(row.values or {}),
+            "status": "failed",
+            "error": row.error,
+        }
+    external_id = _external_id(row.recipient, mc)
+    return {
+        "job_id": job_id,
+        "line": row.line,
+        "external_id": external_id,
+        "payload": json.dumps(asdict(row.recipient) | {"external_id": external_id}),
+        "status": "pending",
+        "error": None,
+    }
 
 
 CHUNK_ROWS = 1000  # rows per chunk: the unit a job engine hands to one worker at a time
