@@ -276,7 +276,9 @@ class Jobs:
             )
         app = make_app(runtime.engine)
         with app.open():
-            defer_job(app, runtime.engine, job_uuid)
+            enqueued = defer_job(app, runtime.engine, job_uuid)
+        if not enqueued:  # every row failed its checks already: nothing to issue
+            bulk.finish_if_done(runtime.engine, job_uuid)
         if runtime.settings.jobs_in_process:
             worker = threading.Thread(
                 target=run_worker,

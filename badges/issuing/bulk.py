@@ -142,14 +142,19 @@ def create_job(
     )
     session.add(job)
     session.flush()
-    records = [_row_record(pk(job), row, micro_credential) for row in rows]
-    if not records:
-        raise InvalidInput("the bulk request has no rows")
     table = table_of(BulkJobRow)
-    for start in range(0, len(records), _INSERT_ROWS):  # executemany, bounded statements
-        session.execute(insert(table), records[start : start + _INSERT_ROWS])
-    job.total = len(records)
-    job.failed = sum(1 for r in records if r["status"] == "failed")
+    records: list[dict[str, Any]] = []
+    for row in rows:  # executemany, a slice at a time: 100,000 rows never held as dicts at once
+        records.append(_row_record(pk(job), row, micro_credential))
+        job.total += 1
+        job.failed += records[-1]["status"] == "failed"
+        if len(records) == _INSERT_ROWS:
+            session.execute(insert(table), records)
+            records = []
+    if records:
+        session.execute(insert(table), records)
+    if not job.total:
+        raise InvalidInput("the bulk request has no rows")
     session.add(job)
     session.flush()
     return job

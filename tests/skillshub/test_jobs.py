@@ -123,3 +123,17 @@ def test_worker_needs_postgresql(tmp_path: Path, master_key: str) -> None:
     )
     assert result.exit_code == 2
     assert "workers need PostgreSQL" in result.output
+
+
+def test_a_job_whose_rows_all_failed_their_checks_is_done_at_once(
+    settings: Settings, engine: Engine, session: Session, world: World
+) -> None:
+    job = bulk.create_job(
+        session,
+        issuer=world.issuer,
+        micro_credential=world.mc,
+        rows=bulk.parse_csv("name,email\nAda,not-an-address\n,\nBo,also-not\n"),
+    )
+    session.commit()
+    done = jobs.Jobs(settings, engine, world.master_key).run(job.uuid)
+    assert (done.status, done.total, done.failed, done.issued) == ("done", 2, 2, 0)
