@@ -25,6 +25,8 @@ HAND_MADE_SCHEMA_PREFIXES = (
     # Change counters bumped by triggers on every write to a catalogue table (any process,
     # any write path); read by caches of catalogue data (catalogue.skills.skill_labels).
     "catalogue_version",
+    "procrastinate_",  # the job queue's schema on PostgreSQL, as procrastinate ships it
+    "idx_procrastinate_",
 )
 
 

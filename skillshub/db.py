@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
@@ -73,10 +75,46 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# pg_advisory_lock key of migrations: any number of processes on any hosts migrate one at a time.
+MIGRATION_LOCK_KEY = 0x736B696C6C73  # "skills"
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent)."""
+    """Apply every pending migration (idempotent), once: under a lock (PostgreSQL's advisory
+    lock, a file lock beside a SQLite database), so web workers and job workers starting
+    together on a fresh database migrate one after the other, the others finding it done."""
     check_connection(engine)
-    command.upgrade(alembic_config(engine), "head")
+    if current_revision(engine) == head_revision():
+        return
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating; a second process waits for it."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock = Path(f"{database}.migrate.lock")
+    private_file(lock)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:

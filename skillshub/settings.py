@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     verify_max_fetches: int = Field(default=8, ge=0)
     # Verifications canonicalizing at once (CPU work: under the GIL more only slows the rest).
     verify_concurrency: int = Field(default=1, ge=1)
+    # Bulk jobs (skillshub.jobs). On PostgreSQL the process that starts a job (web, CLI) also
+    # works procrastinate's queue until it is empty; set false when `skillshub worker`
+    # processes do that work. SQLite always runs jobs in-process.
+    jobs_in_process: bool = True
+    # A worker silent (no heartbeat) this long is taken for dead: its chunks are re-enqueued.
+    jobs_stalled_after_seconds: float = Field(default=30.0, ge=1)
     email_backend: str = "file"  # file | console | smtp
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -158,7 +158,9 @@ def db_url(
     url = request.getfixturevalue("_postgres_worker_db")
     yield url
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    # With the job queue's tables (skillshub.jobs): no task of one test left for the next.
+    queue = ("procrastinate_jobs", "procrastinate_periodic_defers", "procrastinate_workers")
+    tables = ", ".join([f'"{t.name}"' for t in metadata.sorted_tables] + list(queue))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

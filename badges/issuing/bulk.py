@@ -1,12 +1,15 @@
 """Bulk issuing: a CSV or JSON list of recipients becomes a job with per-row results.
 
-Rows are stored first, then issued one per transaction, so a crash loses nothing: a rerun
-resumes the pending rows, and the external id (given, or derived from the e-mail and the
+Rows are stored first, then issued in chunks (`run_chunk`, the unit a job engine hands to a
+worker: skillshub.jobs), a batch of a few hundred rows per transaction with everything the
+issuer's credentials share loaded once (`issuing.issue_context`). A crash loses nothing: the
+pending rows are resumed, and the external id (given, or derived from the e-mail and the
 micro-credential) makes sure nobody is issued twice.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import io
@@ -18,14 +21,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from badges import status
 from badges.issuing import service as issuing
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, Issuer
 from badges.securing import JwtAlgorithm, check_format
-from catalogue.base import pk
+from catalogue.base import pk, table_of
 from catalogue.errors import DomainError, InvalidInput, NotFound
 from catalogue.models import MicroCredential
 from keys.sealing import MasterKey
@@ -37,6 +42,7 @@ FIELDS = (
     "evidence_narrative", "contact_consent",
 )  # fmt: skip
 MAX_ROWS = 100_000
+_INSERT_ROWS = 5_000
 Progress = Callable[[BulkJob], None]
 
 
@@ -143,39 +149,107 @@ def create_job(
     )
     session.add(job)
     session.flush()
-    records = []
-    for row in rows:
-        if row.recipient is None:
-            records.append(
-                BulkJobRow(
-                    job_id=pk(job),
-                    line=row.line,
-                    payload=json.dumps(row.values or {}),
-                    status="failed",
-                    error=row.error,
-                )
-            )
-            continue
-        recipient = row.recipient
-        external_id = _external_id(recipient, micro_credential)
-        payload = asdict(recipient) | {"external_id": external_id}
-        records.append(
-            BulkJobRow(
-                job_id=pk(job),
-                line=row.line,
-                external_id=external_id,
-                payload=json.dumps(payload),
-                status="pending",
-            )
-        )
-    if not records:
+    table = table_of(BulkJobRow)
+    records: list[dict[str, Any]] = []
+    for row in rows:  # executemany, a slice at a time: 100,000 rows never held as dicts at once
+        records.append(_row_record(pk(job), row, micro_credential))
+        job.total += 1
+        job.failed += records[-1]["status"] == "failed"
+        if len(records) == _INSERT_ROWS:
+            session.execute(insert(table), records)
+            records = []
+    if records:
+        session.execute(insert(table), records)
+    if not job.total:
         raise InvalidInput("the bulk request has no rows")
-    session.add_all(records)
-    job.total = len(records)
-    job.failed = sum(1 for r in records if r.status == "failed")
     session.add(job)
     session.flush()
     return job
+
+
+def _row_record(job_id: int, row: ParsedRow, mc: MicroCredential) -> dict[str, Any]:
+    if row.recipient is None:
+        return {
+            "job_id": job_id,
+            "line": row.line,
+            "external_id": None,
+            "payload": json.dumps(row.values or {}),
+            "status": "failed",
+            "error": row.error,
+        }
+    external_id = _external_id(row.recipient, mc)
+    return {
+        "job_id": job_id,
+        "line": row.line,
+        "external_id": external_id,
+        "payload": json.dumps(asdict(row.recipient) | {"external_id": external_id}),
+        "status": "pending",
+        "error": None,
+    }
+
+
+CHUNK_ROWS = 1000  # rows per chunk: the unit a job engine hands to one worker at a time
+BATCH_ROWS = 250  # rows per transaction within a chunk
+Chunk = tuple[int, int]  # first and last row id of a chunk (inclusive)
+# Called after each batch commits, with the uuids of the credentials it issued.
+Issued = Callable[[list[str]], object]
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """How a job's credentials are issued: what every chunk of it needs besides its rows."""
+
+    master_key: MasterKey
+    base_url: str
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES
+    jwt_algorithm: JwtAlgorithm = "ES256"
+
+
+def chunks(session: Session, job: BulkJob, *, size: int | None = None) -> list[Chunk]:
+    """The job's rows cut into chunks of `size` consecutive ids; the same cuts every time
+    (they name the chunk tasks and their queueing locks)."""
+    ids = session.exec(
+        select(BulkJobRow.id).where(BulkJobRow.job_id == job.id).order_by(col(BulkJobRow.id))
+    ).all()
+    known = [i for i in ids if i is not None]
+    size = size or CHUNK_ROWS
+    parts = (known[n : n + size] for n in range(0, len(known), size))
+    return [(part[0], part[-1]) for part in parts]
+
+
+def pending_chunks(session: Session, job: BulkJob) -> list[Chunk]:
+    """The chunks that still have pending rows."""
+    pending = [
+        i
+        for i in session.exec(
+            select(BulkJobRow.id)
+            .where(BulkJobRow.job_id == job.id, BulkJobRow.status == "pending")
+            .order_by(col(BulkJobRow.id))
+        ).all()
+        if i is not None
+    ]
+    return [
+        (first, last)
+        for first, last in chunks(session, job)
+        if bisect.bisect_right(pending, last) > bisect.bisect_left(pending, first)
+    ]
+
+
+def start_job(engine: Engine, job_uuid: str) -> BulkJob:
+    """Mark the job running (a job is `pending` until a worker first takes it)."""
+    with Session(engine, expire_on_commit=False) as session:
+        job = get_job(session, job_uuid)
+        table = table_of(BulkJob)
+        started = session.execute(
+            update(table)
+            .where(table.c.id == job.id, table.c.status == "pending")
+            .values(status="running")
+        )
+        session.commit()
+        session.refresh(job)
+        if started.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            log.info("bulk job %s started: %d rows", job.uuid, job.total)
+        return job
 
 
 def run_job(
@@ -187,69 +261,220 @@ def run_job(
     progress: Progress | None = None,
     status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
     jwt_algorithm: JwtAlgorithm = "ES256",
-    on_issued: Callable[[Session, IssuedCredential], object] | None = None,
+    on_issued: Issued | None = None,
 ) -> BulkJob:
-    """Issue every pending row, one transaction each; safe to rerun after a crash.
+    """Issue every pending row, chunk by chunk, in this process; safe to rerun after a crash
+    (a rerun resumes the pending rows; nobody is issued twice)."""
+    job = start_job(engine, job_uuid)
+    how = Issuing(master_key, base_url, status_purposes, jwt_algorithm)
+    with Session(engine) as session:
+        todo = pending_chunks(session, job)
+    for chunk in todo:
+        run_chunk(engine, how, job_uuid, chunk, progress=progress, on_issued=on_issued)
+    finish_if_done(engine, job_uuid)
+    with Session(engine, expire_on_commit=False) as session:
+        return get_job(session, job_uuid)
 
-    `on_issued` runs after each new credential's transaction commits (e.g. e-mail delivery).
-    """
+
+def run_chunk(
+    engine: Engine,
+    how: Issuing,
+    job_uuid: str,
+    chunk: Chunk,
+    *,
+    progress: Progress | None = None,
+    on_issued: Issued | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> None:
+    """Issue the chunk's pending rows, one transaction per batch. On PostgreSQL the batch's
+    rows are locked with SKIP LOCKED, so two workers given the same chunk (a re-enqueued
+    one) share its rows and never issue one twice; on SQLite the writer lock does that."""
     with Session(engine, expire_on_commit=False) as session:
         job = get_job(session, job_uuid)
-        job.status = "running"
-        session.add(job)
-        session.commit()
-        log.info("bulk job %s started: %d rows", job.uuid, job.total)
-        pending = session.exec(
-            select(BulkJobRow.id)
-            .where(BulkJobRow.job_id == job.id, BulkJobRow.status == "pending")
-            .order_by(col(BulkJobRow.line))
-        ).all()
+        if job.status == "done":
+            return
         issuer = session.get(Issuer, job.issuer_id)
         mc = session.get(MicroCredential, job.micro_credential_id)
         assert issuer is not None and mc is not None
-        for row_id in pending:
-            row = session.get(BulkJobRow, row_id)
-            assert row is not None
-            recipient = issuing.Recipient(**json.loads(row.payload))
-            try:
-                record = issuing.issue(
-                    session,
-                    master_key,
-                    issuer=issuer,
-                    micro_credential=mc,
-                    recipient=recipient,
-                    base_url=base_url,
-                    fmt=job.format,
-                    status_purposes=status_purposes,
-                    jwt_algorithm=jwt_algorithm,
-                )
-                row.status, row.credential_uuid = "issued", record.uuid
-                job.issued += 1
-            except issuing.DuplicateExternalId as exc:
-                row.status, row.credential_uuid = "duplicate", exc.existing.uuid
-                job.skipped += 1
-            except DomainError as exc:
-                row.status, row.error = "failed", exc.message
-                job.failed += 1
-            session.add(row)
-            session.add(job)
-            session.commit()
-            if on_issued and row.status == "issued":
-                on_issued(session, record)
-            if progress:
-                progress(job)
-        job.status = "done"
-        job.finished_at = datetime.now(UTC)
-        session.add(job)
-        session.commit()
-        log.info(
-            "bulk job %s done: %d issued, %d duplicates, %d failed",
-            job.uuid,
-            job.issued,
-            job.skipped,
-            job.failed,
+        context = issuing.issue_context(
+            session,
+            how.master_key,
+            issuer=issuer,
+            micro_credential=mc,
+            base_url=how.base_url,
+            fmt=job.format,
+            status_purposes=how.status_purposes,
+            jwt_algorithm=how.jwt_algorithm,
         )
-        return job
+        session.commit()  # the context may have made the issuer's ES256 key
+    while True:
+        done, issued = _run_batch(engine, how, context, job, chunk, batch_rows)
+        if on_issued and issued:
+            on_issued(issued)
+        if progress:
+            with Session(engine, expire_on_commit=False) as session:
+                progress(get_job(session, job_uuid))
+        if not done:
+            return
+
+
+def _pending(session: Session, job: BulkJob, chunk: Chunk, limit: int) -> list[BulkJobRow]:
+    statement = (
+        select(BulkJobRow)
+        .where(BulkJobRow.job_id == job.id, BulkJobRow.status == "pending")
+        .where(col(BulkJobRow.id) >= chunk[0], col(BulkJobRow.id) <= chunk[1])
+        .order_by(col(BulkJobRow.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return list(session.exec(statement))
+
+
+def _run_batch(
+    engine: Engine,
+    how: Issuing,
+    context: issuing.IssueContext,
+    job: BulkJob,
+    chunk: Chunk,
+    limit: int,
+) -> tuple[int, list[str]]:
+    """One transaction: up to `limit` pending rows issued (or found duplicate, or failed).
+    Returns how many rows it settled and the new credentials' uuids. A concurrent duplicate
+    (the unique external id) rolls the batch back; its rows are then settled one by one."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = _pending(session, job, chunk, limit)
+        if not rows:
+            return 0, []
+        ids = [pk(row) for row in rows]
+        try:
+            issued = _settle(session, how, context, job, rows)
+            session.commit()
+            return len(rows), issued
+        except IntegrityError:
+            session.rollback()
+            if limit == 1:
+                raise
+    issued = []
+    for row_id in ids:
+        issued += _run_batch(engine, how, context, job, (row_id, row_id), 1)[1]
+    return len(ids), issued
+
+
+def _settle(
+    session: Session,
+    how: Issuing,
+    context: issuing.IssueContext,
+    job: BulkJob,
+    rows: list[BulkJobRow],
+) -> list[str]:
+    recipients = [issuing.Recipient(**json.loads(row.payload)) for row in rows]
+    existing = _existing(session, job, [r.external_id for r in recipients if r.external_id])
+    first: dict[str, int] = {}  # external id -> position of the row that issues it
+    fresh: list[int] = []
+    for position, recipient in enumerate(recipients):
+        key = recipient.external_id or ""
+        if key in existing or key in first:
+            continue
+        if key:
+            first[key] = position
+        fresh.append(position)
+    outcomes = issuing.issue_many(session, how.master_key, context, [recipients[p] for p in fresh])
+    by_position = dict(zip(fresh, outcomes, strict=True))
+    changes: list[dict[str, Any]] = []
+    counts = {"issued": 0, "duplicate": 0, "failed": 0}
+    for position, (row, recipient) in enumerate(zip(rows, recipients, strict=True)):
+        change = _row_change(position, recipient, by_position, first, existing)
+        counts[change["new_status"]] += 1
+        changes.append({"row_id": pk(row), **change})
+    table = table_of(BulkJobRow)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=bindparam("new_status"),
+            credential_uuid=bindparam("credential"),
+            error=bindparam("message"),
+        ),
+        changes,
+    )
+    jobs = table_of(BulkJob)
+    session.execute(
+        update(jobs)
+        .where(jobs.c.id == job.id)
+        .values(
+            issued=jobs.c.issued + counts["issued"],
+            skipped=jobs.c.skipped + counts["duplicate"],
+            failed=jobs.c.failed + counts["failed"],
+        )
+    )
+    return [o.record.uuid for o in outcomes if o.record is not None]
+
+
+def _row_change(
+    position: int,
+    recipient: issuing.Recipient,
+    by_position: dict[int, issuing.Outcome],
+    first: dict[str, int],
+    existing: dict[str, str],
+) -> dict[str, Any]:
+    key = recipient.external_id or ""
+    if key in existing:
+        return {"new_status": "duplicate", "credential": existing[key], "message": None}
+    outcome = by_position.get(position)
+    if outcome is None:  # the same external id earlier in this batch
+        outcome = by_position[first[key]]
+        if outcome.record is not None:
+            return {"new_status": "duplicate", "credential": outcome.record.uuid, "message": None}
+    if outcome.record is not None:
+        return {"new_status": "issued", "credential": outcome.record.uuid, "message": None}
+    assert outcome.error is not None
+    return {"new_status": "failed", "credential": None, "message": outcome.error.message}
+
+
+def _existing(session: Session, job: BulkJob, external_ids: list[str]) -> dict[str, str]:
+    """Credential uuid by external id, for those of the ids the issuer already issued."""
+    if not external_ids:
+        return {}
+    found = session.exec(
+        select(IssuedCredential.external_id, IssuedCredential.uuid).where(
+            IssuedCredential.issuer_id == job.issuer_id,
+            col(IssuedCredential.external_id).in_(external_ids),
+        )
+    ).all()
+    return {external_id: uuid for external_id, uuid in found if external_id}
+
+
+def finish_if_done(engine: Engine, job_uuid: str) -> bool:
+    """Mark the job done once no row is pending (whichever worker settles the last row)."""
+    with Session(engine, expire_on_commit=False) as session:
+        job = get_job(session, job_uuid)
+        if job.status == "done":
+            return True
+        left = session.exec(
+            select(BulkJobRow.id)
+            .where(BulkJobRow.job_id == job.id, BulkJobRow.status == "pending")
+            .limit(1)
+        ).first()
+        if left is not None:
+            return False
+        table = table_of(BulkJob)
+        changed = session.execute(
+            update(table)
+            .where(table.c.id == job.id, table.c.status != "done")
+            .values(status="done", finished_at=datetime.now(UTC))
+        )
+        session.commit()
+        if changed.rowcount:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            session.refresh(job)
+            log.info(
+                "bulk job %s done: %d issued, %d duplicates, %d failed",
+                job.uuid,
+                job.issued,
+                job.skipped,
+                job.failed,
+            )
+        return True
 
 
 def get_job(session: Session, job_uuid: str) -> BulkJob:

@@ -6,6 +6,7 @@ One credential: build the OB 3.0 document from the catalogue, add status entries
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -29,7 +30,7 @@ from badges.proofs.data_integrity import ProofError
 from badges.securing import JwtAlgorithm, check_format, issuer_signer, secure
 from catalogue import vocabularies
 from catalogue.base import pk
-from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from catalogue.micro_credentials import get_micro_credential
 from catalogue.micro_credentials import outcomes as load_outcomes
 from catalogue.models import (
@@ -43,6 +44,7 @@ from catalogue.models import (
 )
 from catalogue.text import fold, text_problem
 from keys.sealing import MasterKey
+from keys.signer import Signer
 from openbadges_schemas.eu_microcredential import SCHEMA_URL as EU_MICROCREDENTIAL_SCHEMA_V1
 from openbadges_schemas.loader import (
     CREDENTIALS_V2,
@@ -504,10 +506,16 @@ def build_credential(
     urls: Urls,
     status_entries: list[dict[str, Any]] | None = None,
     endorsements: list[Any] | None = None,
+    achievement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The unsigned OB 3.0 credential (VC DM 2.0) for one award; `endorsements`: signed
-    EndorsementCredentials of the micro-credential (objects, or compact JWS for a VC-JWT)."""
-    achievement = build_achievement(session, mc, urls, with_grade=recipient.grade is not None)
+    EndorsementCredentials of the micro-credential (objects, or compact JWS for a VC-JWT);
+    `achievement` is the one `build_achievement` gives for this micro-credential (built once
+    for a batch), copied."""
+    if achievement is None:
+        achievement = build_achievement(session, mc, urls, with_grade=recipient.grade is not None)
+    else:
+        achievement = copy.deepcopy(achievement)
     if recipient.grade:
         achievement["resultDescription"][0]["resultType"] = _result_type(recipient.grade)
     subject: dict[str, Any] = {}
@@ -620,11 +628,14 @@ def sign(
     """The signed credential as the text to store and serve: JSON with a proof, or a JWS."""
     checked = check_format(fmt)
     signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
+    return signed_text(credential, checked, signer)
+
+
+def signed_text(credential: dict[str, Any], fmt: Format, signer: Signer) -> str:
+    """`credential` secured with `signer`, as the text to store (InvalidInput when it cannot)."""
     try:
         # Our own shapes: signed through a compiled template (badges.proofs.compiled).
-        signed = secure(
-            credential, checked, signer, created=credential["validFrom"], shapes="compile"
-        )
+        signed = secure(credential, fmt, signer, created=credential["validFrom"], shapes="compile")
     except CanonicalizationError as exc:
         raise InvalidInput(f"the credential is not valid JSON-LD: {exc}") from None
     except (ProofError, vc_jwt.JwtError) as exc:
@@ -648,6 +659,171 @@ def find_by_external_id(
     return session.exec(statement).first()
 
 
+def check_awards(session: Session, issuer: Issuer, micro_credential: MicroCredential) -> None:
+    """Forbidden unless the issuer's organisation runs the micro-credential's course."""
+    course = session.get(Course, micro_credential.course_id)
+    if course is None or course.organisation_id != issuer.organisation_id:
+        raise Forbidden(
+            f"micro-credential {micro_credential.slug!r} is not awarded by issuer {issuer.slug!r}"
+        )
+
+
+@dataclass
+class IssueContext:
+    """What every credential of one issuer, micro-credential and format shares: loaded once
+    for a batch (the signer's key unsealed once, the achievement built once)."""
+
+    issuer: Issuer
+    org: Organisation
+    micro_credential: MicroCredential
+    fmt: Format
+    urls: Urls
+    signer: Signer
+    status_purposes: tuple[str, ...]
+    achievements: dict[bool, dict[str, Any]]
+
+    def achievement(self, session: Session, with_grade: bool) -> dict[str, Any]:
+        if with_grade not in self.achievements:
+            self.achievements[with_grade] = build_achievement(
+                session, self.micro_credential, self.urls, with_grade=with_grade
+            )
+        return self.achievements[with_grade]
+
+
+def issue_context(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    issuer: Issuer,
+    micro_credential: MicroCredential,
+    base_url: str,
+    fmt: str = "ldp",
+    status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
+    jwt_algorithm: JwtAlgorithm = "ES256",
+) -> IssueContext:
+    """Check that the issuer awards the micro-credential and load what its awards share."""
+    checked = check_format(fmt)
+    check_issuable(micro_credential)
+    check_awards(session, issuer, micro_credential)
+    signer = issuer_signer(session, master_key, pk(issuer), checked, jwt_algorithm=jwt_algorithm)
+    return IssueContext(
+        issuer=issuer,
+        org=issuers.organisation_of(session, issuer),
+        micro_credential=micro_credential,
+        fmt=checked,
+        urls=Urls(base_url),
+        signer=signer,
+        status_purposes=status_purposes,
+        achievements={},
+    )
+
+
+@dataclass
+class Outcome:
+    """One recipient's result in a batch: a new record, or the error that stopped it."""
+
+    record: IssuedCredential | None = None
+    error: DomainError | None = None
+
+
+def issue_many(
+    session: Session,
+    master_key: MasterKey,
+    context: IssueContext,
+    recipients: list[Recipient],
+    *,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Sign and add one credential per (checked) recipient in the caller's transaction: the
+    status indexes of the whole batch allocated in a few statements, the records added
+    together (one multi-row INSERT at the flush). A recipient whose credential cannot be
+    signed gets its error and gives its indexes back. External ids are the caller's to check
+    first; the unique constraint still stops a concurrent duplicate (IntegrityError at the
+    flush: the caller rolls back)."""
+    valid_from = (now or datetime.now(UTC)).replace(microsecond=0)
+    until = valid_until(context.micro_credential, valid_from)
+    uuids = [str(uuid.uuid4()) for _ in recipients]
+    entries = status.allocate_many(
+        session,
+        master_key,
+        issuer=context.issuer,
+        base_url=context.urls.base_url,
+        credential_uuids=uuids,
+        purposes=context.status_purposes,
+    )
+    # The micro-credential's endorsements valid now, read once for the batch.
+    endorsements = endorsed.carried(session, pk(context.micro_credential), context.fmt, valid_from)
+    outcomes: list[Outcome] = []
+    for credential_uuid, recipient in zip(uuids, recipients, strict=True):
+        try:
+            record = _signed_record(
+                session,
+                context,
+                recipient,
+                credential_uuid,
+                entries[credential_uuid],
+                valid_from,
+                endorsements,
+            )
+        except DomainError as exc:
+            outcomes.append(Outcome(error=exc))
+            continue
+        record.valid_until = until
+        outcomes.append(Outcome(record=record))
+    status.release(
+        session, [u for u, outcome in zip(uuids, outcomes, strict=True) if outcome.record is None]
+    )
+    session.add_all([outcome.record for outcome in outcomes if outcome.record is not None])
+    session.flush()
+    return outcomes
+
+
+def _signed_record(
+    session: Session,
+    context: IssueContext,
+    recipient: Recipient,
+    credential_uuid: str,
+    status_entries: list[dict[str, Any]],
+    valid_from: datetime,
+    endorsements: list[Any],
+) -> IssuedCredential:
+    salt = secrets.token_hex(16)
+    credential = build_credential(
+        session,
+        credential_uuid=credential_uuid,
+        issuer=context.issuer,
+        org=context.org,
+        mc=context.micro_credential,
+        recipient=recipient,
+        salt=salt,
+        valid_from=valid_from,
+        urls=context.urls,
+        status_entries=status_entries,
+        endorsements=endorsements,
+        achievement=context.achievement(session, recipient.grade is not None),
+    )
+    return IssuedCredential(
+        uuid=credential_uuid,
+        issuer_id=pk(context.issuer),
+        micro_credential_id=pk(context.micro_credential),
+        format=context.fmt,
+        recipient_name=recipient.name,
+        recipient_given_name=recipient.given_name,
+        recipient_family_name=recipient.family_name,
+        recipient_contact_consent=recipient.contact_consent,
+        recipient_email=recipient.email,
+        recipient_did=recipient.did,
+        identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],
+        external_id=recipient.external_id,
+        grade=recipient.grade,
+        evidence_url=recipient.evidence_url,
+        evidence_narrative=recipient.evidence_narrative,
+        valid_from=valid_from,
+        signed=signed_text(credential, context.fmt, context.signer),
+        search_text=search_text(recipient.name, recipient.email),
+    )
+
+
 def issue(
     session: Session,
     master_key: MasterKey,
@@ -661,72 +837,31 @@ def issue(
     status_purposes: tuple[str, ...] = status.DEFAULT_PURPOSES,
     jwt_algorithm: JwtAlgorithm = "ES256",
 ) -> IssuedCredential:
-    """Sign and store one credential. Nothing is written unless the whole award succeeds."""
+    """Sign and store one credential (a batch of one, `issue_many`). Nothing is written
+    unless the whole award succeeds."""
     check_format(fmt)
     check_issuable(micro_credential)
     recipient = check_recipient(recipient)
-    course = session.get(Course, micro_credential.course_id)
-    if course is None or course.organisation_id != issuer.organisation_id:
-        raise Forbidden(
-            f"micro-credential {micro_credential.slug!r} is not awarded by issuer {issuer.slug!r}"
-        )
+    check_awards(session, issuer, micro_credential)
     if recipient.external_id:
         existing = find_by_external_id(session, pk(issuer), recipient.external_id)
         if existing is not None:
             raise DuplicateExternalId(recipient.external_id, existing)
-    org = issuers.organisation_of(session, issuer)
-    credential_uuid = str(uuid.uuid4())
-    valid_from = (now or datetime.now(UTC)).replace(microsecond=0)
-    salt = secrets.token_hex(16)
-    urls = Urls(base_url)
+    context = issue_context(
+        session,
+        master_key,
+        issuer=issuer,
+        micro_credential=micro_credential,
+        base_url=base_url,
+        fmt=fmt,
+        status_purposes=status_purposes,
+        jwt_algorithm=jwt_algorithm,
+    )
     savepoint = session.begin_nested()
     try:
-        status_entries = status.allocate_entries(
-            session,
-            master_key,
-            issuer=issuer,
-            base_url=base_url,
-            credential_uuid=credential_uuid,
-            purposes=status_purposes,
-        )
-        credential = build_credential(
-            session,
-            credential_uuid=credential_uuid,
-            issuer=issuer,
-            org=org,
-            mc=micro_credential,
-            recipient=recipient,
-            salt=salt,
-            valid_from=valid_from,
-            urls=urls,
-            status_entries=status_entries,
-            endorsements=endorsed.carried(session, pk(micro_credential), fmt, valid_from),
-        )
-        signed = sign(session, master_key, issuer, credential, fmt, jwt_algorithm)
-        until = valid_until(micro_credential, valid_from)
-        record = IssuedCredential(
-            uuid=credential_uuid,
-            issuer_id=pk(issuer),
-            micro_credential_id=pk(micro_credential),
-            format=fmt,
-            recipient_name=recipient.name,
-            recipient_given_name=recipient.given_name,
-            recipient_family_name=recipient.family_name,
-            recipient_contact_consent=recipient.contact_consent,
-            recipient_email=recipient.email,
-            recipient_did=recipient.did,
-            identity_hash=credential["credentialSubject"]["identifier"][0]["identityHash"],
-            external_id=recipient.external_id,
-            grade=recipient.grade,
-            evidence_url=recipient.evidence_url,
-            evidence_narrative=recipient.evidence_narrative,
-            valid_from=valid_from,
-            valid_until=until,
-            signed=signed,
-            search_text=search_text(recipient.name, recipient.email),
-        )
-        session.add(record)
-        session.flush()
+        [outcome] = issue_many(session, master_key, context, [recipient], now=now)
+        if outcome.error is not None:
+            raise outcome.error
     except IntegrityError:
         savepoint.rollback()
         existing = (
@@ -741,7 +876,8 @@ def issue(
         savepoint.rollback()
         raise
     savepoint.commit()
-    return record
+    assert outcome.record is not None
+    return outcome.record
 
 
 def find_credential(session: Session, credential_uuid: str) -> IssuedCredential | None:

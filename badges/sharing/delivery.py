@@ -277,6 +277,19 @@ def deliver_committed(
         return deliver(session, settings, record) if record is not None else None
 
 
+def deliver_many(engine: Engine, settings: DeliverySettings, credential_uuids: list[str]) -> int:
+    """`deliver` each committed credential of a batch (a bulk job's), in one session of its
+    own; how many were found."""
+    found = 0
+    with Session(engine, expire_on_commit=False) as session:
+        for credential_uuid in credential_uuids:
+            record = issuing.find_credential(session, credential_uuid)
+            if record is not None:
+                deliver(session, settings, record)
+                found += 1
+    return found
+
+
 # --- claiming ------------------------------------------------------------------------------
 
 

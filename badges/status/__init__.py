@@ -5,11 +5,13 @@ from badges.status.lists import (
     PURPOSES,
     TTL_MS,
     allocate_entries,
+    allocate_many,
     change_status,
     etag,
     get_list,
     history,
     local_status_list,
+    release,
 )
 
 __all__ = [
@@ -17,9 +19,11 @@ __all__ = [
     "PURPOSES",
     "TTL_MS",
     "allocate_entries",
+    "allocate_many",
     "change_status",
     "etag",
     "get_list",
     "history",
     "local_status_list",
+    "release",
 ]

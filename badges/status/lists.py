@@ -15,7 +15,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,7 +25,7 @@ from badges.models import IssuedCredential, Issuer, StatusAllocation, StatusChan
 from badges.proofs import vc_jwt
 from badges.securing import issuer_signer, secure
 from badges.status import bitstring
-from catalogue.base import pk
+from catalogue.base import pk, table_of
 from catalogue.errors import Conflict, DomainError, NotFound
 from keys import store
 from keys.sealing import MasterKey
@@ -44,6 +46,7 @@ _DECIMAL = re.compile(r"[0-9]+")
 # in ASCII digits, short enough for the 32-bit column (a longer one is no list of ours).
 _LIST_PATH = re.compile(r"([a-z0-9-]{1,80})/(" + "|".join(PURPOSES) + r")/([0-9]{1,10})")
 _MAX_SEQ = 2**31 - 1
+_RANDOM = secrets.SystemRandom()
 
 
 class StatusError(DomainError):
@@ -146,31 +149,84 @@ def _open_list(
     return new
 
 
-def _allocate(session: Session, status_list: StatusList, credential_uuid: str) -> int | None:
-    """A random free index of the list, or None after too many taken draws."""
-    for _ in range(_DRAWS):
-        index = secrets.randbelow(status_list.size)
-        taken = session.exec(
-            select(StatusAllocation.id).where(
-                StatusAllocation.list_id == status_list.id, StatusAllocation.index == index
-            )
-        ).first()
-        if taken is not None:
-            continue
-        savepoint = session.begin_nested()
-        try:
-            session.add(
-                StatusAllocation(
-                    list_id=pk(status_list), index=index, credential_uuid=credential_uuid
+def _insert_free(
+    session: Session, status_list: StatusList, wanted: dict[str, int]
+) -> dict[str, int]:
+    """Insert the (index, credential) pairs whose index is still free, in one statement;
+    the ones taken by anyone (here or in another process) are left out by the database."""
+    table = table_of(StatusAllocation)
+    rows = [
+        {"list_id": pk(status_list), "index": index, "credential_uuid": credential_uuid}
+        for credential_uuid, index in wanted.items()
+    ]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["list_id", "index"])
+        .returning(table.c.credential_uuid, table.c.index)
+    )
+    # A Row's `.index` is tuple.index: unpack by position.
+    return {credential_uuid: index for credential_uuid, index in session.execute(statement)}
+
+
+def _allocate_many(
+    session: Session, status_list: StatusList, credential_uuids: list[str]
+) -> dict[str, int]:
+    """Random free indexes of the list for as many of the credentials as it still has room
+    for: each round draws distinct random indexes for those still waiting and inserts them
+    with ON CONFLICT DO NOTHING, so no index is ever given twice. The list counts as full
+    after `_DRAWS` rounds in a row in which fewer than a fifth of the draws were free (the
+    list is then about 80 % full), as for the one-by-one rule before."""
+    given: dict[str, int] = {}
+    waiting = list(credential_uuids)
+    misses = 0
+    while waiting and misses < _DRAWS:
+        draws = _RANDOM.sample(range(status_list.size), min(len(waiting), status_list.size))
+        got = _insert_free(session, status_list, dict(zip(waiting, draws, strict=False)))
+        given |= got
+        misses = misses + 1 if len(got) * 5 < len(draws) or not got else 0
+        waiting = [u for u in waiting if u not in got]
+    return given
+
+
+def allocate_many(
+    session: Session,
+    master_key: MasterKey,
+    *,
+    issuer: Issuer,
+    base_url: str,
+    credential_uuids: list[str],
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES,
+) -> dict[str, list[dict[str, Any]]]:
+    """A `BitstringStatusListEntry` per purpose for each new credential, allocated in bulk (a
+    few statements for a batch of hundreds). Rolled back with the caller's transaction, so an
+    index is never leaked by a batch that does not commit."""
+    entries: dict[str, list[dict[str, Any]]] = {u: [] for u in credential_uuids}
+    for purpose in purposes:
+        if purpose not in PURPOSES:
+            raise StatusError(f"unknown status purpose {purpose!r}")
+        waiting = list(credential_uuids)
+        while waiting:
+            status_list = _open_list(session, master_key, issuer, purpose, base_url)
+            given = _allocate_many(session, status_list, waiting)
+            url = list_url(base_url, issuer.slug, purpose, status_list.seq)
+            for credential_uuid, index in given.items():
+                entries[credential_uuid].append(
+                    {
+                        "id": f"{url}#{index}",
+                        "type": "BitstringStatusListEntry",
+                        "statusPurpose": purpose,
+                        "statusListIndex": str(index),
+                        "statusListCredential": url,
+                    }
                 )
-            )
-            session.flush()
-        except IntegrityError:  # another process took it between our look and our insert
-            savepoint.rollback()
-            continue
-        savepoint.commit()
-        return index
-    return None
+            waiting = [u for u in waiting if u not in given]
+            if waiting:
+                status_list.full = True
+                session.add(status_list)
+                session.flush()
+    return entries
 
 
 def allocate_entries(
@@ -183,29 +239,21 @@ def allocate_entries(
     purposes: tuple[str, ...] = DEFAULT_PURPOSES,
 ) -> list[dict[str, Any]]:
     """A `BitstringStatusListEntry` per purpose (revocation, suspension) for a new credential."""
-    entries = []
-    for purpose in purposes:
-        if purpose not in PURPOSES:
-            raise StatusError(f"unknown status purpose {purpose!r}")
-        while True:
-            status_list = _open_list(session, master_key, issuer, purpose, base_url)
-            index = _allocate(session, status_list, credential_uuid)
-            if index is not None:
-                break
-            status_list.full = True
-            session.add(status_list)
-            session.flush()
-        url = list_url(base_url, issuer.slug, purpose, status_list.seq)
-        entries.append(
-            {
-                "id": f"{url}#{index}",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": purpose,
-                "statusListIndex": str(index),
-                "statusListCredential": url,
-            }
-        )
-    return entries
+    return allocate_many(
+        session,
+        master_key,
+        issuer=issuer,
+        base_url=base_url,
+        credential_uuids=[credential_uuid],
+        purposes=purposes,
+    )[credential_uuid]
+
+
+def release(session: Session, credential_uuids: list[str]) -> None:
+    """Give back the indexes of credentials that will not be stored (their signing failed)."""
+    if credential_uuids:
+        table = table_of(StatusAllocation)
+        session.execute(delete(table).where(table.c.credential_uuid.in_(credential_uuids)))
 
 
 # --- changes -------------------------------------------------------------------------------

@@ -240,19 +240,16 @@ def issue_bulk(
             origin=_cli_origin(["issue-bulk", str(file), "--micro-credential", micro_credential]),
             source=file.name,
         )
-    engine = writer(make_engine(settings.sqlalchemy_url))
+    from skillshub.jobs import Jobs
+
+    engine = make_engine(settings.sqlalchemy_url)
+    jobs = Jobs(settings, engine, master_key)
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=as_json) as bar:
         task = bar.add_task("issue", total=job.total, completed=job.failed)
-        job = bulk.run_job(
-            engine,
-            master_key,
+        job = jobs.run(
             job.uuid,
-            base_url=settings.base_url,
-            status_purposes=settings.status_purposes,
-            jwt_algorithm=settings.jwt_algorithm,
             progress=lambda j: bar.update(task, completed=j.issued + j.skipped + j.failed),
-            on_issued=lambda s, record: delivery.deliver(s, settings, record),
         )
     with Session(engine) as session:
         report = bulk.job_report(session, job)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Annotated
@@ -14,6 +15,7 @@ from catalogue.base import pk
 from catalogue.errors import DomainError
 from skillshub.cli.common import app, database, err, fail, load_settings, out
 from skillshub.files import private_dir
+from skillshub.settings import Settings
 
 org_app = typer.Typer(help="Provider organisations.", no_args_is_help=True)
 token_app = typer.Typer(
@@ -44,8 +46,11 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default SKILLSHUB_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default SKILLSHUB_PORT)")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="web worker processes sharing the port")
+    ] = 1,
 ) -> None:
-    """Run the web server (migrates the database first)."""
+    """Run the web server (migrates the database first, once, under a lock)."""
     import uvicorn
 
     from skillshub.verifier import verification_context
@@ -62,7 +67,12 @@ def serve(
         raise fail(exc.message) from None
     access_log.install()
     registry = getattr(application.state, "metrics_registry", None)
-    if settings.metrics_address and registry is not None:
+    if settings.metrics_address and registry is not None and workers > 1:
+        err.print(
+            "[yellow]warning:[/] SKILLSHUB_METRICS on its own address serves one process's "
+            "figures: not started with --workers above 1 (use SKILLSHUB_METRICS=on)"
+        )
+    elif settings.metrics_address and registry is not None:
         from prometheus_client import start_http_server
 
         metrics_host, metrics_port = settings.metrics_address
@@ -70,13 +80,93 @@ def serve(
         err.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics", highlight=False)
     # log_config=None: uvicorn's lines go through skillshub.logs (format, request id, scrubbing);
     # proxy_headers=False: forwarded headers are believed only from SKILLSHUB_TRUSTED_PROXIES.
+    options = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "proxy_headers": False,
+    }
+    if workers == 1:
+        uvicorn.run(application, **options)  # type: ignore[arg-type]  # options' value types
+        return
+    # Each worker process builds its own app (skillshub.web.app.worker_app) from the same
+    # environment; the database is already migrated, so their start-up only checks it.
+    application.state.engine.dispose()
     uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=False,
+        "skillshub.web.app:worker_app",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]  # options' value types
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes on this host (CPU-bound work)")
+    ] = 1,
+) -> None:
+    """Work the bulk-job queue (PostgreSQL): run it on any number of hosts sharing the
+    database; a worker that dies mid-job has its chunks taken over by the others."""
+    from keys.store import ensure_master_key
+    from skillshub.db import make_engine, session_scope, upgrade, writer
+    from skillshub.jobs import Runtime, run_worker
+
+    settings = load_settings()
+    try:
+        engine = make_engine(settings.sqlalchemy_url)
+        if engine.dialect.name != "postgresql":
+            raise fail(
+                "workers need PostgreSQL (SKILLSHUB_DATABASE_URL): with the embedded SQLite "
+                "database the web process and the CLI run bulk jobs themselves",
+                2,
+            )
+        upgrade(engine)  # once, under the migration lock, whoever starts first
+        with session_scope(engine) as session:
+            master_key = ensure_master_key(session, settings.resolved_master_key())
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    err.print(f"worker: {concurrency} process(es) on the job queue", highlight=False)
+    if concurrency == 1:
+        run_worker(Runtime(settings, writer(engine), master_key))
+        return
+    engine.dispose()
+    _worker_processes(settings, concurrency)
+
+
+def _worker_processes(settings: Settings, count: int) -> None:
+    """`count` worker processes; SIGINT/SIGTERM here stops them all (each finishes its task)."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_worker_process, args=(settings,), daemon=False)
+        for _ in range(count)
+    ]
+    for child in children:
+        child.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        for child in children:
+            if child.is_alive() and child.pid:
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+
+
+def _worker_process(settings: Settings) -> None:
+    from keys.store import ensure_master_key
+    from skillshub.db import make_engine, session_scope, writer
+    from skillshub.jobs import Runtime, run_worker
+
+    engine = make_engine(settings.sqlalchemy_url)
+    with session_scope(engine) as session:
+        master_key = ensure_master_key(session, settings.resolved_master_key())
+    run_worker(Runtime(settings, writer(engine), master_key))
 
 
 @app.command()

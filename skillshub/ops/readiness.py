@@ -25,10 +25,10 @@ def readiness(engine: Engine, master_key: MasterKey | None) -> dict[str, str]:
     except DomainError as exc:
         checks["database"] = exc.message
         checks["migrations"] = checks["master_key"] = "not checked: the database does not answer"
-        return checks | {"jobs": _jobs()}
+        return checks | {"jobs": "not checked: the database does not answer"}
     checks["migrations"] = migration_problem(engine) or OK
     checks["master_key"] = _master_key(engine, master_key)
-    return checks | {"jobs": _jobs()}
+    return checks | {"jobs": _jobs(engine)}
 
 
 def migration_problem(engine: Engine) -> str | None:
@@ -81,9 +81,23 @@ def _master_key(engine: Engine, master_key: MasterKey | None) -> str:
     return OK
 
 
-def _jobs() -> str:
-    # Bulk jobs run in the web process (badges/issuing/bulk.py): no separate engine to reach.
-    return OK + " (in process)"
+def _jobs(engine: Engine) -> str:
+    """SQLite runs bulk jobs in the process; PostgreSQL's queue is in the same database."""
+    if engine.dialect.name != "postgresql":
+        return OK + " (in process)"
+    try:
+        with engine.connect() as conn:
+            counts: dict[str, int] = dict(
+                conn.execute(
+                    text(
+                        "SELECT status::text, count(*) FROM procrastinate_jobs "
+                        "WHERE status IN ('todo', 'doing') GROUP BY status"
+                    )
+                ).all()
+            )
+    except Exception as exc:  # the queue's tables missing: said, not raised
+        return f"cannot read the job queue: {type(exc).__name__}"
+    return f"{OK} (queue: {counts.get('todo', 0)} waiting, {counts.get('doing', 0)} running)"
 
 
 def is_ready(checks: dict[str, str]) -> bool:

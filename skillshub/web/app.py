@@ -13,7 +13,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from keys.sealing import MasterKey
 from keys.store import ensure_master_key
-from skillshub import __version__, logs, metrics
+from skillshub import __version__, jobs, logs, metrics
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.files import private_dir
 from skillshub.settings import Settings
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.master_key = prepare(settings, engine)
         if not hasattr(app.state, "verification"):
             app.state.verification = verification_context(settings)
+        # Bulk jobs a crash left unfinished go on (skillshub.jobs), in the background.
+        jobs.jobs_of(app.state).resume_interrupted()
         yield
 
     app = FastAPI(
@@ -115,3 +117,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return templates.TemplateResponse(request, "home.html", {})
 
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one `skillshub serve --workers N` process (uvicorn's factory)."""
+    from skillshub.web import access_log
+
+    access_log.install()
+    return create_app()

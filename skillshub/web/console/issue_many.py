@@ -24,10 +24,10 @@ from accounts import bulk_issue, credentials
 from badges.issuing import bulk
 from badges.issuing.columns import TARGETS
 from badges.issuing.spreadsheet import MAX_ROWS, column_letter
-from badges.sharing import delivery
 from catalogue.base import pk
 from catalogue.errors import InvalidInput
-from skillshub.db import session_scope, writer
+from skillshub.db import session_scope
+from skillshub.jobs import jobs_of
 from skillshub.settings import Settings
 from skillshub.web.console.auth import IssuerDep, OrgAccess, ViewerDep
 from skillshub.web.console.csv_export import csv_response
@@ -224,23 +224,11 @@ def confirm(
         errors = field_errors(exc)
         return _preview_page(request, access, session, found, form, errors, status_code=422)
     if started.new:
-        engine = request.app.state.engine
-        background.add_task(_run, engine, master_key, settings, started.job.uuid)
+        background.add_task(jobs_of(request.app.state).run, started.job.uuid)
     notice = "job_started" if started.new else "job_seen"
     return RedirectResponse(
         f"/console/orgs/{access.organisation.slug}/jobs/{started.job.uuid}?notice={notice}",
         status_code=303,
-    )
-
-
-def _run(engine: Engine, master_key: Any, settings: Settings, job_uuid: str) -> None:
-    bulk.run_job(
-        writer(engine),
-        master_key,
-        job_uuid,
-        base_url=settings.base_url,
-        status_purposes=settings.status_purposes,
-        on_issued=lambda s, record: delivery.deliver(s, settings, record),
     )
 
 

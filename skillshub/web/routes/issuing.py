@@ -23,6 +23,7 @@ from catalogue.text import Line
 from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
 from skillshub.db import writer
+from skillshub.jobs import jobs_of
 from skillshub.web.deps import (
     ApiCaller,
     ApiCallerDep,
@@ -289,16 +290,7 @@ def issue_bulk(
         session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format, origin=_origin(caller)
     )
     session.commit()
-    background.add_task(
-        bulk.run_job,
-        writer(request.app.state.engine),
-        master_key,
-        job.uuid,
-        base_url=settings.base_url,
-        status_purposes=settings.status_purposes,
-        jwt_algorithm=settings.jwt_algorithm,
-        on_issued=lambda s, record: delivery.deliver(s, settings, record),
-    )
+    background.add_task(jobs_of(request.app.state).run, job.uuid)
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
 
 

@@ -1,0 +1,133 @@
+"""Multi-host rehearsal: two `skillshub worker` processes, each with its own data directory
+(two hosts), share one PostgreSQL database; one is killed with SIGKILL in the middle of a bulk
+job. The other takes over its chunk (the periodic requeue), and the job finishes exactly once:
+every row issued, no credential twice, no status index given twice or leaked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from badges.issuing import bulk
+from badges.models import BulkJobRow, IssuedCredential, StatusAllocation
+from skillshub import jobs
+from skillshub.db import make_engine, session_scope, upgrade
+from skillshub.devsupport import create_postgres_database, drop_postgres_database
+from tests.support.world import make_world
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 2400  # three chunks
+
+
+def _worker(tmp_path: Path, host: str, url: str, master_key: str) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "PYTHONPATH": str(ROOT),
+        "SKILLSHUB_DATA_DIR": str(tmp_path / host),
+        "SKILLSHUB_DATABASE_URL": url,
+        "SKILLSHUB_MASTER_KEY": master_key,
+        "SKILLSHUB_BASE_URL": "http://testserver",
+        "SKILLSHUB_JOBS_IN_PROCESS": "false",
+        "SKILLSHUB_JOBS_STALLED_AFTER_SECONDS": "3",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from skillshub.cli import app; app()", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=(tmp_path / f"{host}.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _doing(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+            ).scalar_one()
+        )
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
+    tmp_path: Path, master_key: str, postgres_skip_reason: str | None
+) -> None:
+    if postgres_skip_reason:
+        pytest.skip(postgres_skip_reason)
+    name = f"skillshub_hosts_{uuid.uuid4().hex[:8]}"
+    url = create_postgres_database(name)
+    engine = make_engine(url)
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            world = make_world(session, master_key)
+            lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(ROWS))
+            job = bulk.create_job(
+                session,
+                issuer=world.issuer,
+                micro_credential=world.mc,
+                rows=bulk.parse_csv("name,email\n" + lines),
+            )
+        app = jobs.make_app(engine)
+        with app.open():
+            assert jobs.defer_job(app, engine, job.uuid) == 3
+        workers = [_worker(tmp_path, host, url, master_key) for host in ("host-a", "host-b")]
+        # Mid-job: both workers hold a chunk and credentials are being committed.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with Session(engine) as check:
+                issued = bulk.get_job(check, job.uuid).issued
+            if _doing(engine) == 2 and issued >= 100:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the workers did not both start a chunk")
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=30)
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline:
+            with Session(engine) as check:
+                if bulk.get_job(check, job.uuid).status == "done":
+                    break
+            assert workers[1].poll() is None, (tmp_path / "host-b.log").read_text()[-3000:]
+            time.sleep(1)
+        else:
+            pytest.fail("the job did not finish: " + (tmp_path / "host-b.log").read_text()[-3000:])
+        with Session(engine) as check:
+            done = bulk.get_job(check, job.uuid)
+            assert (done.issued, done.skipped, done.failed, done.total) == (ROWS, 0, 0, ROWS)
+            rows = check.exec(select(BulkJobRow)).all()
+            assert {r.status for r in rows} == {"issued"}
+            credentials = check.exec(select(IssuedCredential)).all()
+            assert len(credentials) == ROWS  # 0 duplicates
+            assert len({c.external_id for c in credentials}) == ROWS
+            assert {r.credential_uuid for r in rows} == {c.uuid for c in credentials}
+            allocations = check.exec(select(StatusAllocation)).all()
+            # 0 leaked indexes: one per stored credential; none given twice.
+            assert sorted(a.credential_uuid for a in allocations) == sorted(
+                c.uuid for c in credentials
+            )
+            assert max(Counter((a.list_id, a.index) for a in allocations).values()) == 1
+        with engine.connect() as conn:
+            # The killed worker's chunk task was found stalled and taken over.
+            failed = conn.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")
+            ).scalar_one()
+        assert failed >= 1
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=60)
+        engine.dispose()
+        drop_postgres_database(name)
