@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalogue.errors import DomainError, InvalidInput, NotFound
@@ -77,9 +78,15 @@ def ensure_master_key(session: Session, master_key_text: str | None) -> MasterKe
     master_key = open_master_key(master_key_text)
     check = session.get(MasterKeyCheck, 1)
     if check is None:
-        session.add(MasterKeyCheck(id=1, sealed=master_key.seal(os.urandom(16), key_id=_CHECK_ID)))
-        session.flush()
-        return master_key
+        try:
+            with session.begin_nested():
+                sealed = master_key.seal(os.urandom(16), key_id=_CHECK_ID)
+                session.add(MasterKeyCheck(id=1, sealed=sealed))
+            return master_key
+        except IntegrityError:
+            # Another process (a second web worker starting) recorded its check first.
+            check = session.get(MasterKeyCheck, 1, populate_existing=True)
+            assert check is not None
     try:
         master_key.unseal(check.sealed, key_id=_CHECK_ID)
     except SealingError:

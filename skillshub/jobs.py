@@ -30,9 +30,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import procrastinate
 from procrastinate import JobContext
@@ -52,6 +53,7 @@ from skillshub.files import private_file
 from skillshub.settings import Settings
 
 log = logging.getLogger("skillshub.jobs")
+T = TypeVar("T")
 
 QUEUE = "skillshub"
 CHUNK_TASK = "skillshub.bulk_chunk"
@@ -225,7 +227,8 @@ def run_worker(
     at once belongs in more processes). `wait=False` returns once the queue is empty."""
     app = make_app(runtime.engine)
     stalled = runtime.settings.jobs_stalled_after_seconds
-    app.run_worker(
+    _outside_any_loop(
+        app.run_worker,
         queues=[QUEUE],
         wait=wait,
         concurrency=1,
@@ -248,7 +251,19 @@ def recover_now(runtime: Runtime) -> int:
         async with app.open_async():
             return await recover(app, runtime)
 
-    return asyncio.run(once())
+    return _outside_any_loop(asyncio.run, once())
+
+
+def _outside_any_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`function` (which runs an event loop of its own: asyncio.run, procrastinate's sync
+    worker) called here, or in a thread of its own when this thread already runs a loop (an
+    embedding application's, e.g. a sync Playwright session in the same process)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 class Jobs:
