@@ -274,3 +274,28 @@ def test_two_operators_deciding_at_once_end_with_one_decision(
         assert fresh.get(Submission, submission_id).state == won
         course = fresh.exec(select(Course).where(Course.slug == COURSE)).one()
         assert course.state == ("published" if won == "approved" else "changes_requested")
+
+
+def test_a_provider_proposes_job_role_skills_in_the_console(
+    session: Session, demo_skills: None, console_as
+) -> None:
+    from catalogue.demo import SKILL_IRIS
+
+    provider_token(session, "volt")  # the provider organisation
+    role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
+    issuer = console_as(get_organisation(session, "volt"), Role.issuer)
+    path = f"/console/orgs/volt/job-roles/{role.slug}/propose"
+    unknown_skill = issuer.post(path, {"skill_text": "no-such-skill | expert"})
+    assert unknown_skill.status_code == 422 and "no-such-skill" in unknown_skill.text
+    too_many_parts = issuer.post(path, {"skill_text": "a | b | c | d"})
+    assert too_many_parts.status_code == 422 and "at most three parts" in too_many_parts.text
+    unknown_role = issuer.post(
+        "/console/orgs/volt/job-roles/no-such-role/propose",
+        {"skill_text": f"{SKILL_IRIS['battery design']} | expert"},
+    )
+    assert unknown_role.status_code == 404
+    assert session.exec(select(Submission)).first() is None
+    proposed = issuer.post(path, {"skill_text": f"{SKILL_IRIS['battery design']} | expert"})
+    assert proposed.status_code == 303 and "notice=proposed" in proposed.headers["location"]
+    session.rollback()
+    assert session.exec(select(Submission)).first() is not None

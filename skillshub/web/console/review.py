@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts import review as service
 from catalogue import skills
-from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalogue.errors import Conflict, InvalidInput, NotFound
 from catalogue.models import SkillLevel
 from skillshub.web.console import nav
 from skillshub.web.console.auth import ConsoleUserDep, IssuerDep
@@ -310,22 +310,9 @@ def propose(
                 note=note,
                 address=access.address,
             )
-    except (InvalidInput, Forbidden) as exc:
-        if isinstance(exc, Forbidden):
-            raise
-        return _role_page(
-            request,
-            access.me,
-            session,
-            role_key,
-            action=action,
-            text=skill_text,
-            error=exc.message,
-            status_code=422,
-            organisation=access.organisation,
-        )
-    except NotFound as exc:
-        if "job role" in exc.message:
+    except (InvalidInput, NotFound) as exc:
+        # An unknown job role is a 404; anything else wrong is the form's to show.
+        if isinstance(exc, NotFound) and "job role" in exc.message:
             raise
         return _role_page(
             request,
