@@ -32,6 +32,7 @@ from sqlalchemy import event, func, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from badges.issuing.service import ISSUED_COUNT
 from badges.models import BulkJob, BulkJobRow, IssuedCredential
 from badges.verifying.fetching import Fetched, Fetcher, FetchError, FetchTimeout, UrlRefused
 
@@ -110,6 +111,10 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # Credentials inserted in bulk (badges.issuing.issue_many) pass no object through a flush.
+    inserted = session.info.pop(ISSUED_COUNT, 0)
+    if inserted:
+        CREDENTIALS.labels(event="issued").inc(inserted)
     for counter, label in session.info.pop(_PENDING, []):
         if counter is CREDENTIALS:
             counter.labels(event=label).inc()
@@ -119,6 +124,7 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(ISSUED_COUNT, None)
 
 
 def install_orm_counters() -> None:

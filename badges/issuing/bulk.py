@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -182,7 +182,7 @@ def _row_record(job_id: int, row: ParsedRow, mc: MicroCredential) -> dict[str, A
         "job_id": job_id,
         "line": row.line,
         "external_id": external_id,
-        "payload": json.dumps(asdict(row.recipient) | {"external_id": external_id}),
+        "payload": json.dumps(vars(row.recipient) | {"external_id": external_id}),
         "status": "pending",
         "error": None,
     }
@@ -408,7 +408,7 @@ def _settle(
             failed=jobs.c.failed + counts["failed"],
         )
     )
-    return [o.record.uuid for o in outcomes if o.record is not None]
+    return [o.uuid for o in outcomes if o.uuid is not None]
 
 
 def _row_change(
@@ -424,10 +424,10 @@ def _row_change(
     outcome = by_position.get(position)
     if outcome is None:  # the same external id earlier in this batch
         outcome = by_position[first[key]]
-        if outcome.record is not None:
-            return {"new_status": "duplicate", "credential": outcome.record.uuid, "message": None}
-    if outcome.record is not None:
-        return {"new_status": "issued", "credential": outcome.record.uuid, "message": None}
+        if outcome.uuid is not None:
+            return {"new_status": "duplicate", "credential": outcome.uuid, "message": None}
+    if outcome.uuid is not None:
+        return {"new_status": "issued", "credential": outcome.uuid, "message": None}
     assert outcome.error is not None
     return {"new_status": "failed", "credential": None, "message": outcome.error.message}
 

@@ -39,9 +39,10 @@ import hashlib
 import json
 import math
 import re
+import string
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
@@ -204,13 +205,17 @@ class Template:
     (never raw in a filled value: literals escape it, IRIs refuse whitespace): the values
     are fields 0…n-1, blank node k is field n+k, filled with its canonical label.
     `first_degree[k]` is the pattern of the lines blank node k's first-degree hash covers
-    (RDFC-1.0 §4.6: itself as `_:a`, any other as `_:z`, a line once per mention).
+    (RDFC-1.0 §4.6: itself as `_:a`, any other as `_:z`, a line once per mention), and
+    `first_degree_fields[k]` the values it holds: a hash is remembered by those values, as
+    most blank nodes of a batch of credentials (the achievement's) hash the same each time.
     """
 
     kinds: tuple[int, ...]
     text: str
     first_degree: tuple[str, ...]
+    first_degree_fields: tuple[tuple[int, ...], ...]
     estimate: int
+    hashes: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
 
     @property
     def blank_nodes(self) -> int:
@@ -222,7 +227,7 @@ class Template:
         if rendered is None:
             return None
         if self.first_degree:
-            labels = _labels(self.first_degree, rendered)
+            labels = self._labels(rendered)
             if labels is None:
                 return None
             rendered += labels
@@ -234,6 +239,43 @@ class Template:
             return None
         lines.sort()
         return "".join(lines)
+
+    def _labels(self, rendered: list[str]) -> list[str] | None:
+        """The canonical labels of the blank nodes (RDFC-1.0, every first-degree hash
+        unique), or None when two hashes tie (Hash N-Degree Quads: the pyld path)."""
+        hashes = []
+        known = self.hashes
+        if len(known) > _MAX_HASHES:
+            known.clear()
+        for node, (pattern, fields) in enumerate(
+            zip(self.first_degree, self.first_degree_fields, strict=True)
+        ):
+            key = (node, *[rendered[index] for index in fields])
+            digest = known.get(key)
+            if digest is None:
+                lines = pattern.format(*rendered).split("\r")
+                lines.sort()
+                digest = known[key] = hashlib.sha256("".join(lines).encode()).hexdigest()
+            hashes.append(digest)
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        labels = [""] * len(hashes)
+        previous = None
+        for rank, node in enumerate(order):
+            if hashes[node] == previous:
+                return None
+            previous = hashes[node]
+            labels[node] = f"_:c14n{rank}"
+        return labels
+
+
+# First-degree hashes remembered per template (a few dozen per credential shape are shared).
+_MAX_HASHES = 4096
+
+
+def _fields(pattern: str) -> tuple[int, ...]:
+    """The value fields a `str.format` pattern holds, in order, each once."""
+    found = {int(name) for _, name, _, _ in string.Formatter().parse(pattern) if name}
+    return tuple(sorted(found))
 
 
 def _render(kinds: tuple[int, ...], values: Sequence[Any]) -> list[str] | None:
@@ -265,25 +307,6 @@ def _render(kinds: tuple[int, ...], values: Sequence[Any]) -> list[str] | None:
                 return None
             append('"' + _canonicalize_double(value) + '"')
     return rendered
-
-
-def _labels(first_degree: tuple[str, ...], rendered: list[str]) -> list[str] | None:
-    """The canonical labels of the blank nodes (RDFC-1.0, every first-degree hash unique), or
-    None when two hashes tie (Hash N-Degree Quads: the pyld path)."""
-    hashes = []
-    for pattern in first_degree:
-        lines = pattern.format(*rendered).split("\r")
-        lines.sort()
-        hashes.append(hashlib.sha256("".join(lines).encode()).hexdigest())
-    order = sorted(range(len(hashes)), key=hashes.__getitem__)
-    labels = [""] * len(hashes)
-    previous = None
-    for rank, node in enumerate(order):
-        if hashes[node] == previous:
-            return None
-        previous = hashes[node]
-        labels[node] = f"_:c14n{rank}"
-    return labels
 
 
 # --- compiling ---------------------------------------------------------------------------
@@ -468,13 +491,15 @@ def _assemble(
     document: dict[str, Any],
 ) -> Template:
     ground, blank, kinds, blank_nodes = run
+    first_degree = tuple(_first_degree(blank, node) for node in range(blank_nodes))
     return Template(
         kinds=kinds,
         text="\r".join(
             [line + " .\n" for line in ground]
             + [_with_labels(line, len(values)) + " .\n" for line in blank]
         ),
-        first_degree=tuple(_first_degree(blank, node) for node in range(blank_nodes)),
+        first_degree=first_degree,
+        first_degree_fields=tuple(_fields(pattern) for pattern in first_degree),
         estimate=pyld_path.estimate_blank_nodes(document),
     )
 

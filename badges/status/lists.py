@@ -162,12 +162,13 @@ def _insert_free(
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     statement = (
         insert(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["list_id", "index"])
         .returning(table.c.credential_uuid, table.c.index)
     )
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues": multi-row INSERTs of a
+    # statement compiled once and cached; a VALUES list of its own would compile every time).
     # A Row's `.index` is tuple.index: unpack by position.
-    return {credential_uuid: index for credential_uuid, index in session.execute(statement)}
+    return {credential_uuid: index for credential_uuid, index in session.execute(statement, rows)}
 
 
 def _allocate_many(

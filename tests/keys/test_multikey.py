@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -91,6 +92,28 @@ def test_base58_known_value() -> None:
     assert b58encode(b"\0") == "1"
     assert b58encode(bytes([57])) == "z"
     assert b58encode(bytes([58])) == "21"
+    # An odd number of digits (the top pair's zero digit dropped) and the draft's vector.
+    assert b58encode(bytes([255])) == "5Q"
+    assert b58encode((58 * 58 - 1).to_bytes(2, "big")) == "zz"
+    assert b58encode((58**2).to_bytes(2, "big")) == "211"
+    assert b58encode(b"hello world") == "StV1DL6CwTryKyV"
+
+
+def _b58_one_digit_at_a_time(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    digits = ""
+    while number:
+        number, remainder = divmod(number, 58)
+        digits = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"[remainder] + digits
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + digits
+
+
+def test_base58_two_digits_at_a_time_is_the_plain_encoding() -> None:
+    generator = random.Random(58)
+    for size in [*range(0, 80), 64, 64, 64, 200]:
+        zeros = generator.randrange(3)
+        data = bytes(zeros) + generator.randbytes(size)
+        assert b58encode(data) == _b58_one_digit_at_a_time(data), data
 
 
 @pytest.mark.parametrize(
