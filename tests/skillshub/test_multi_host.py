@@ -78,9 +78,7 @@ def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
                 micro_credential=world.mc,
                 rows=bulk.parse_csv("name,email\n" + lines),
             )
-        app = jobs.make_app(engine)
-        with app.open():
-            assert jobs.defer_job(app, engine, job.uuid) == 3
+            assert jobs.enqueue_job(session, job.uuid) == 3  # committed with the rows
         workers = [_worker(tmp_path, host, url, master_key) for host in ("host-a", "host-b")]
         # Mid-job: both workers hold a chunk and credentials are being committed.
         deadline = time.monotonic() + 180
