@@ -232,3 +232,38 @@ def test_a_job_whose_rows_all_failed_their_checks_is_done_at_once(
     session.commit()
     done = jobs.Jobs(settings, engine, world.master_key).run(job.uuid)
     assert (done.status, done.total, done.failed, done.issued) == ("done", 2, 2, 0)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_api_commits_a_job_with_its_chunk_tasks(
+    settings: Settings, engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 4)
+    settings = settings.model_copy(update={"jobs_in_process": False})  # workers elsewhere
+    started: list[str] = []
+    real_run = jobs.Jobs.run
+    # The run after the response holds back: what is queued is the request transaction's.
+    monkeypatch.setattr(jobs.Jobs, "run", lambda _self, job_uuid, **_: started.append(job_uuid))
+    lines = "".join(f"P{n},p{n}@example.org\n" for n in range(10))
+    with TestClient(create_app(settings, engine=engine)) as client:
+        response = client.post(
+            f"/api/v1/issuers/{world.issuer.slug}/credentials/bulk",
+            params={"micro_credential": world.mc.slug},
+            content="name,email\n" + lines,
+            headers={
+                "authorization": f"Bearer {world.token}",
+                "content-type": "text/csv",
+                "x-request-id": "api-req-1",
+            },
+        )
+    assert response.status_code == 202, response.text
+    job_uuid = response.json()["id"]
+    assert started == [job_uuid]
+    queued = _queued(engine)
+    assert len(queued) == 3
+    assert {lock.split(":")[1] for lock, _ in queued} == {job_uuid}
+    assert {args["request_id"] for _, args in queued} == {"api-req-1"}
+    real_run(jobs.Jobs(settings, engine, world.master_key), job_uuid)
+    assert sorted(_queued(engine)) == sorted(queued)  # the run queued no second task
+    with Session(engine) as check:
+        assert bulk.get_job(check, job_uuid).status == "pending"  # for a worker to take
