@@ -147,7 +147,8 @@ def deliver(context: JobContext, credential_uuids: list[str]) -> None:
 
 
 async def requeue(context: JobContext, timestamp: int) -> None:
-    """Re-enqueue the chunks of interrupted jobs (a worker killed, a defer lost)."""
+    """Re-enqueue the chunks of interrupted jobs (a worker killed, a job stored without its
+    tasks)."""
     app = context.app
     assert app is not None
     await recover(app, _runtime(context))
@@ -197,7 +198,8 @@ def enqueue_job(session: Session, job_uuid: str) -> int:
 
 def _enqueue(session: Session, job: BulkJob) -> tuple[int, int]:
     """`enqueue_job`: how many chunks are pending, how many tasks were deferred."""
-    # Read first: a task that finishes after this read leaves no pending rows behind it.
+    # The tasks before the rows: a task that finishes in between has settled its chunk's rows,
+    # so that chunk is no longer pending and is not deferred again.
     active = set(
         session.execute(
             text(
