@@ -127,17 +127,21 @@ def bulk_chunk(
     """Issue one chunk of a bulk job; e-mails of each committed batch go to `deliver`. Its
     log lines carry the id of the request that started the job, on whichever host."""
     runtime = _runtime(context)
-
-    def mail(session: Session, uuids: list[str]) -> None:  # with the batch's credentials
-        defer_in(session, [new_task(DELIVER_TASK, credential_uuids=list[Any](uuids))])
-
     token = logs.request_id.set(request_id)
     try:
         bulk.start_job(runtime.engine, job_uuid)
-        bulk.run_chunk(runtime.engine, runtime.issuing(), job_uuid, (first, last), in_batch=mail)
+        bulk.run_chunk(
+            runtime.engine, runtime.issuing(), job_uuid, (first, last), in_batch=defer_delivery
+        )
         bulk.finish_if_done(runtime.engine, job_uuid)
     finally:
         logs.request_id.reset(token)
+
+
+def defer_delivery(session: Session, credential_uuids: list[str]) -> None:
+    """A `deliver` task for a batch's credentials, in the batch's transaction: it commits with
+    them (no credential without its e-mail task after a crash) or rolls back with them."""
+    defer_in(session, [new_task(DELIVER_TASK, credential_uuids=list[Any](credential_uuids))])
 
 
 def deliver(context: JobContext, credential_uuids: list[str]) -> None:

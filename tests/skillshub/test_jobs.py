@@ -267,3 +267,28 @@ def test_the_api_commits_a_job_with_its_chunk_tasks(
     assert sorted(_queued(engine)) == sorted(queued)  # the run queued no second task
     with Session(engine) as check:
         assert bulk.get_job(check, job_uuid).status == "pending"  # for a worker to take
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_batch_e_mail_task_commits_or_rolls_back_with_its_credentials(
+    engine: Engine, session: Session, world: World
+) -> None:
+    job = _job(session, world, 3)
+    session.commit()
+    how = bulk.Issuing(world.master_key, "http://testserver")
+    [chunk] = bulk.chunks(session, job)
+
+    def crash(batch: Session, uuids: list[str]) -> None:
+        jobs.defer_delivery(batch, uuids)
+        raise RuntimeError("the process dies before the batch commits")
+
+    with pytest.raises(RuntimeError):
+        bulk.run_chunk(writer(engine), how, job.uuid, chunk, in_batch=crash)
+    assert _queued(engine, jobs.DELIVER_TASK) == []
+    with Session(engine) as check:
+        assert check.exec(select(IssuedCredential)).all() == []
+    bulk.run_chunk(writer(engine), how, job.uuid, chunk, in_batch=jobs.defer_delivery)
+    with Session(engine) as check:
+        issued = {c.uuid for c in check.exec(select(IssuedCredential)).all()}
+    [(_, args)] = _queued(engine, jobs.DELIVER_TASK)
+    assert len(issued) == 3 and set(args["credential_uuids"]) == issued
