@@ -110,6 +110,7 @@ def bulk_child(kind: str, rows: int, workers: int) -> dict[str, float]:
                 micro_credential=world.mc,
                 rows=bulk.parse_csv(csv_file.read_text()),
             )
+            jobs.enqueue_job(session, job.uuid)  # as the API does: tasks with the rows
             session.commit()
         stored = time.perf_counter() - start
         engine_jobs = jobs.Jobs(settings, engine, world.master_key)

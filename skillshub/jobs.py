@@ -6,14 +6,17 @@ transaction per batch. Who runs the chunks:
 
 - PostgreSQL: procrastinate, with its jobs in the same database (no other broker). Each chunk
   is a `bulk_chunk` task with a queueing lock naming the chunk, so a chunk waits in the queue
-  at most once; workers take tasks with `FOR UPDATE SKIP LOCKED` and run on any number of
-  hosts (`skillshub worker`). A periodic task (`requeue`, every 10 s) marks the tasks of dead
-  workers (no heartbeat for SKILLSHUB_JOBS_STALLED_AFTER_SECONDS) failed and re-enqueues every
-  chunk of an unfinished job that still has pending rows and no task waiting or running. The
-  chunk's rows are locked with SKIP LOCKED while issued, so even two runs of one chunk share
-  its rows: nobody is issued twice. E-mails of a batch are a `deliver` task.
-  With SKILLSHUB_JOBS_IN_PROCESS (the default) the process that starts a job also works the
-  queue until it is empty, so one host needs no separate worker.
+  at most once. The tasks are deferred in the transaction that stores the job (`enqueue_job`,
+  before the caller's commit, through procrastinate's `connection=`): the commit publishes the
+  rows and their tasks together, a rollback leaves neither. Workers take tasks with
+  `FOR UPDATE SKIP LOCKED` and run on any number of hosts (`skillshub worker`). A periodic
+  task (`requeue`, every 10 s), the safety net, marks the tasks of dead workers (no heartbeat
+  for SKILLSHUB_JOBS_STALLED_AFTER_SECONDS) failed and re-enqueues every chunk of an
+  unfinished job that still has pending rows and no task waiting or running. The chunk's rows
+  are locked with SKIP LOCKED while issued, so even two runs of one chunk share its rows:
+  nobody is issued twice. E-mails of a batch are a `deliver` task, deferred in the batch's
+  transaction. With SKILLSHUB_JOBS_IN_PROCESS (the default) the process that starts a job
+  also works the queue until it is empty, so one host needs no separate worker.
 - SQLite (the embedded default): the same chunk code runs in the process that starts the job;
   a job left unfinished by a crash is resumed when the web app starts (one process of several
   does it, under a file lock).
@@ -36,9 +39,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import procrastinate
+import psycopg
 from procrastinate import JobContext
 from procrastinate import exceptions as procrastinate_errors
-from procrastinate.jobs import Status
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -84,7 +89,7 @@ class Runtime:
 
 
 def chunk_lock(job_uuid: str, chunk: bulk.Chunk) -> str:
-    return f"bulk:{job_uuid}:{chunk[0]}-{chunk[1]}"
+    return f"bulk:{job_uuid}:{chunk[0]}-{chunk[1]}"  # _enqueue's LIKE relies on the prefix
 
 
 def conninfo(engine: Engine) -> str:
@@ -122,19 +127,21 @@ def bulk_chunk(
     """Issue one chunk of a bulk job; e-mails of each committed batch go to `deliver`. Its
     log lines carry the id of the request that started the job, on whichever host."""
     runtime = _runtime(context)
-    app = context.app
-    assert app is not None
-
-    def mail(uuids: list[str]) -> None:
-        app.configure_task(DELIVER_TASK, queue=QUEUE).defer(credential_uuids=list[Any](uuids))
-
     token = logs.request_id.set(request_id)
     try:
         bulk.start_job(runtime.engine, job_uuid)
-        bulk.run_chunk(runtime.engine, runtime.issuing(), job_uuid, (first, last), on_issued=mail)
+        bulk.run_chunk(
+            runtime.engine, runtime.issuing(), job_uuid, (first, last), in_batch=defer_delivery
+        )
         bulk.finish_if_done(runtime.engine, job_uuid)
     finally:
         logs.request_id.reset(token)
+
+
+def defer_delivery(session: Session, credential_uuids: list[str]) -> None:
+    """A `deliver` task for a batch's credentials, in the batch's transaction: it commits with
+    them (no credential without its e-mail task after a crash) or rolls back with them."""
+    defer_in(session, [new_task(DELIVER_TASK, credential_uuids=list[Any](credential_uuids))])
 
 
 def deliver(context: JobContext, credential_uuids: list[str]) -> None:
@@ -144,7 +151,8 @@ def deliver(context: JobContext, credential_uuids: list[str]) -> None:
 
 
 async def requeue(context: JobContext, timestamp: int) -> None:
-    """Re-enqueue the chunks of interrupted jobs (a worker killed, a defer lost)."""
+    """Re-enqueue the chunks of interrupted jobs (a worker killed, a job stored without its
+    tasks)."""
     app = context.app
     assert app is not None
     await recover(app, _runtime(context))
@@ -159,58 +167,108 @@ async def recover(app: procrastinate.App, runtime: Runtime) -> int:
     for job in stalled:
         log.warning("task %s (%s) of a dead worker marked failed", job.id, job.task_name)
         await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-    missing = await asyncio.to_thread(interrupted_chunks, runtime.engine)
-    for job_uuid, chunk in missing:
-        await _defer_chunk_async(app, job_uuid, chunk)
-    if missing:
-        log.warning("re-enqueued %d chunks of interrupted jobs", len(missing))
-    return len(missing)
+    enqueued = await asyncio.to_thread(requeue_interrupted, runtime.engine)
+    if enqueued:
+        log.warning("re-enqueued %d chunks of interrupted jobs", enqueued)
+    return enqueued
 
 
-def interrupted_chunks(engine: Engine) -> list[tuple[str, bulk.Chunk]]:
-    """Pending chunks of unfinished jobs with no chunk task waiting or running; finishes the
-    jobs that have nothing pending left."""
+def requeue_interrupted(engine: Engine) -> int:
+    """Enqueue (one transaction) the pending chunks of unfinished jobs that no task waits for
+    or runs; finish the jobs that have nothing pending left. How many chunks were enqueued."""
     with Session(engine) as session:
-        active = set(
-            session.execute(
-                text(
-                    "SELECT queueing_lock FROM procrastinate_jobs "
-                    "WHERE status IN ('todo', 'doing') AND task_name = :task"
-                ),
-                {"task": CHUNK_TASK},
-            ).scalars()
-        )
         unfinished = session.exec(select(BulkJob).where(col(BulkJob.status) != "done")).all()
-        missing, finished = [], []
+        enqueued, finished = 0, []
         for job in unfinished:
-            chunks = bulk.pending_chunks(session, job)
-            if not chunks:
+            pending, deferred = _enqueue(session, job)
+            enqueued += deferred
+            if not pending:
                 finished.append(job.uuid)
-            missing += [(job.uuid, c) for c in chunks if chunk_lock(job.uuid, c) not in active]
+        session.commit()
     for job_uuid in finished:
         bulk.finish_if_done(engine, job_uuid)
-    return missing
+    return enqueued
 
 
-async def _defer_chunk_async(app: procrastinate.App, job_uuid: str, chunk: bulk.Chunk) -> None:
-    task = app.configure_task(CHUNK_TASK, queue=QUEUE, queueing_lock=chunk_lock(job_uuid, chunk))
-    with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
-        await task.defer_async(job_uuid=job_uuid, first=chunk[0], last=chunk[1])
+def enqueue_job(session: Session, job_uuid: str) -> int:
+    """On PostgreSQL, defer a chunk task for every chunk of the job with pending rows and no
+    task waiting or running, in the session's transaction (the caller commits: the tasks are
+    published with the job's rows, or dropped with them); the tasks carry the current request
+    id. How many tasks were deferred (0 on SQLite, where the process starting a job runs it)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    return _enqueue(session, bulk.get_job(session, job_uuid))[1]
 
 
-def defer_job(app: procrastinate.App, engine: Engine, job_uuid: str) -> int:
-    """Enqueue a chunk task for every chunk of the job with pending rows (tagged with the
-    current request id)."""
+def _enqueue(session: Session, job: BulkJob) -> tuple[int, int]:
+    """`enqueue_job`: how many chunks are pending, how many tasks were deferred."""
+    # The tasks before the rows: a task that finishes in between has settled its chunk's rows,
+    # so that chunk is no longer pending and is not deferred again.
+    active = set(
+        session.execute(
+            text(
+                "SELECT queueing_lock FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                " AND task_name = :task AND queueing_lock LIKE :prefix"
+            ),
+            {"task": CHUNK_TASK, "prefix": f"bulk:{job.uuid}:%"},
+        ).scalars()
+    )
+    pending = bulk.pending_chunks(session, job)
     request_id = logs.request_id.get()
-    with Session(engine) as session:
-        todo = bulk.pending_chunks(session, bulk.get_job(session, job_uuid))
-    for chunk in todo:
-        task = app.configure_task(
-            CHUNK_TASK, queue=QUEUE, queueing_lock=chunk_lock(job_uuid, chunk)
+    tasks = [
+        new_task(
+            CHUNK_TASK,
+            queueing_lock=chunk_lock(job.uuid, chunk),
+            job_uuid=job.uuid,
+            first=chunk[0],
+            last=chunk[1],
+            request_id=request_id,
         )
-        with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
-            task.defer(job_uuid=job_uuid, first=chunk[0], last=chunk[1], request_id=request_id)
-    return len(todo)
+        for chunk in pending
+        if chunk_lock(job.uuid, chunk) not in active
+    ]
+    return len(pending), defer_in(session, tasks)
+
+
+# Procrastinate's own defer (its SQL function, its serialisation of the arguments) through a
+# connection we hand it: this connector's pool is never opened.
+_THROUGH_CALLER = JobManager(procrastinate.SyncPsycopgConnector())
+
+
+def new_task(task_name: str, *, queueing_lock: str | None = None, **kwargs: Any) -> Job:
+    """A task of our queue with its arguments, for `defer_in`."""
+    return Job(
+        queue=QUEUE, task_name=task_name, lock=None, queueing_lock=queueing_lock, task_kwargs=kwargs
+    )
+
+
+def defer_in(session: Session, tasks: list[Job]) -> int:
+    """Defer `tasks` in the session's transaction (PostgreSQL): they are published by its
+    commit. A task whose queueing lock is already waiting is left out (not an error); each
+    attempt runs in a savepoint, as a conflict would otherwise abort the whole transaction.
+    How many were deferred."""
+    if not tasks:
+        return 0
+    try:
+        with session.begin_nested():
+            _THROUGH_CALLER.batch_defer_jobs(tasks, connection=_driver_connection(session))
+        return len(tasks)
+    except procrastinate_errors.AlreadyEnqueued:
+        pass  # some of them: one at a time
+    deferred = 0
+    for task in tasks:
+        with contextlib.suppress(procrastinate_errors.AlreadyEnqueued), session.begin_nested():
+            _THROUGH_CALLER.defer_job(task, connection=_driver_connection(session))
+            deferred += 1
+    return deferred
+
+
+def _driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The session's psycopg connection, in its current transaction (asked for inside
+    `begin_nested`, this is what emits the SAVEPOINT)."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection), "PostgreSQL through psycopg 3"
+    return connection
 
 
 # --- running -------------------------------------------------------------------------------
@@ -274,8 +332,9 @@ class Jobs:
         self.resuming: threading.Thread | None = None  # resume_interrupted's thread
 
     def run(self, job_uuid: str, *, progress: bulk.Progress | None = None) -> BulkJob:
-        """Run the job: on SQLite here; on PostgreSQL its chunks enqueued, then (with jobs in
-        process) the queue worked here until empty. With `progress` (the CLI's bar), return
+        """Run the job: on SQLite here; on PostgreSQL its chunks enqueued (those the job's
+        transaction did not enqueue already: enqueue_job), then (with jobs in process) the
+        queue worked here until empty. With `progress` (the CLI's bar), return
         only once the job is done, wherever its chunks run."""
         runtime = self.runtime
         if not runtime.postgres:
@@ -289,11 +348,11 @@ class Jobs:
                 progress=progress,
                 on_issued=self.deliver_now,
             )
-        app = make_app(runtime.engine)
-        with app.open():
-            enqueued = defer_job(app, runtime.engine, job_uuid)
-        if not enqueued:  # every row failed its checks already: nothing to issue
-            bulk.finish_if_done(runtime.engine, job_uuid)
+        # Normally enqueued with the job's rows already (enqueue_job): then this defers nothing.
+        with Session(runtime.engine) as session:
+            enqueue_job(session, job_uuid)
+            session.commit()
+        bulk.finish_if_done(runtime.engine, job_uuid)  # rows that all failed their checks
         if runtime.settings.jobs_in_process:
             worker = threading.Thread(
                 target=run_worker,

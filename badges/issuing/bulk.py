@@ -193,6 +193,9 @@ BATCH_ROWS = 250  # rows per transaction within a chunk
 Chunk = tuple[int, int]  # first and last row id of a chunk (inclusive)
 # Called after each batch commits, with the uuids of the credentials it issued.
 Issued = Callable[[list[str]], object]
+# Called in each batch's transaction, before its commit, with the same uuids: what it writes
+# (a job queue's e-mail task) commits, or rolls back, with the credentials.
+IssuedInBatch = Callable[[Session, list[str]], object]
 
 
 @dataclass(frozen=True)
@@ -284,11 +287,13 @@ def run_chunk(
     *,
     progress: Progress | None = None,
     on_issued: Issued | None = None,
+    in_batch: IssuedInBatch | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> None:
     """Issue the chunk's pending rows, one transaction per batch. On PostgreSQL the batch's
     rows are locked with SKIP LOCKED, so two workers given the same chunk (a re-enqueued
-    one) share its rows and never issue one twice; on SQLite the writer lock does that."""
+    one) share its rows and never issue one twice; on SQLite the writer lock does that.
+    `in_batch` runs in each batch's transaction, `on_issued` after its commit."""
     with Session(engine, expire_on_commit=False) as session:
         job = get_job(session, job_uuid)
         if job.status == "done":
@@ -308,7 +313,7 @@ def run_chunk(
         )
         session.commit()  # the context may have made the issuer's ES256 key
     while True:
-        done, issued = _run_batch(engine, how, context, job, chunk, batch_rows)
+        done, issued = _run_batch(engine, how, context, job, chunk, batch_rows, in_batch)
         if on_issued and issued:
             on_issued(issued)
         if progress:
@@ -338,6 +343,7 @@ def _run_batch(
     job: BulkJob,
     chunk: Chunk,
     limit: int,
+    in_batch: IssuedInBatch | None = None,
 ) -> tuple[int, list[str]]:
     """One transaction: up to `limit` pending rows issued (or found duplicate, or failed).
     Returns how many rows it settled and the new credentials' uuids. A concurrent duplicate
@@ -349,6 +355,8 @@ def _run_batch(
         ids = [pk(row) for row in rows]
         try:
             issued = _settle(session, how, context, job, rows)
+            if in_batch and issued:
+                in_batch(session, issued)
             session.commit()
             return len(rows), issued
         except IntegrityError:
@@ -357,7 +365,7 @@ def _run_batch(
                 raise
     issued = []
     for row_id in ids:
-        issued += _run_batch(engine, how, context, job, (row_id, row_id), 1)[1]
+        issued += _run_batch(engine, how, context, job, (row_id, row_id), 1, in_batch)[1]
     return len(ids), issued
 
 

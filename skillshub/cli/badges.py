@@ -228,6 +228,8 @@ def issue_bulk(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {file}: {exc}") from None
+    from skillshub.jobs import Jobs, enqueue_job
+
     with database(settings) as session:
         master_key = ensure_master_key(session, settings.resolved_master_key())
         mc = get_micro_credential(session, micro_credential)
@@ -240,7 +242,7 @@ def issue_bulk(
             origin=_cli_origin(["issue-bulk", str(file), "--micro-credential", micro_credential]),
             source=file.name,
         )
-    from skillshub.jobs import Jobs
+        enqueue_job(session, job.uuid)  # its tasks commit with its rows (PostgreSQL)
 
     engine = make_engine(settings.sqlalchemy_url)
     jobs = Jobs(settings, engine, master_key)

@@ -12,12 +12,15 @@ from collections.abc import Callable
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
+from badges.issuing import bulk
 from badges.models import BulkJob, BulkJobRow, IssuedCredential, StagedUpload
+from skillshub import jobs
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.support.class_lists import class_list
@@ -434,3 +437,27 @@ def test_confirmed_job_rows_keep_bad_rows_values(
     assert [(r.line, '"email": "lerner2(at)example.org"' in r.payload) for r in failed] == [
         (3, True)
     ]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_confirmed_upload_commits_its_job_with_its_chunk_task(
+    console_as: Login, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    # The run after the response holds back: what is queued is the confirm's transaction's.
+    monkeypatch.setattr(jobs.Jobs, "run", lambda _self, job_uuid, **_: started.append(job_uuid))
+    issuer = console_as(world.org, Role.issuer)
+    staged = upload(issuer, world, class_list(3))
+    preview = issuer.client.get(staged.headers["location"])
+    action = staged.headers["location"].split("?")[0] + "/confirm"
+    for _ in range(2):  # the second confirm finds the job: nothing more is queued
+        issuer.post(action, _hidden(preview.text) | {"micro_credential": world.mc.slug})
+    [job] = _rows(engine, BulkJob)
+    assert started == [job.uuid]
+    with Session(engine) as fresh:
+        chunks = bulk.chunks(fresh, job)
+        queued = fresh.execute(
+            text("SELECT queueing_lock, status FROM procrastinate_jobs WHERE task_name = :t"),
+            {"t": jobs.CHUNK_TASK},
+        ).all()
+    assert [tuple(row) for row in queued] == [(jobs.chunk_lock(job.uuid, chunks[0]), "todo")]

@@ -27,7 +27,7 @@ from badges.issuing.spreadsheet import MAX_ROWS, column_letter
 from catalogue.base import pk
 from catalogue.errors import InvalidInput
 from skillshub.db import session_scope
-from skillshub.jobs import jobs_of
+from skillshub.jobs import enqueue_job, jobs_of
 from skillshub.settings import Settings
 from skillshub.web.console.auth import IssuerDep, OrgAccess, ViewerDep
 from skillshub.web.console.csv_export import csv_response
@@ -224,6 +224,7 @@ def confirm(
         errors = field_errors(exc)
         return _preview_page(request, access, session, found, form, errors, status_code=422)
     if started.new:
+        enqueue_job(session, started.job.uuid)  # its tasks commit with its rows (PostgreSQL)
         background.add_task(jobs_of(request.app.state).run, started.job.uuid)
     notice = "job_started" if started.new else "job_seen"
     return RedirectResponse(

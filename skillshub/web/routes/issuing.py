@@ -23,7 +23,7 @@ from catalogue.text import Line
 from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
 from skillshub.db import writer
-from skillshub.jobs import jobs_of
+from skillshub.jobs import enqueue_job, jobs_of
 from skillshub.web.deps import (
     ApiCaller,
     ApiCallerDep,
@@ -289,6 +289,7 @@ def issue_bulk(
     job = credentials.start_bulk(
         session, issuer=issuer, micro_credential=mc, rows=rows, fmt=format, origin=_origin(caller)
     )
+    enqueue_job(session, job.uuid)  # its tasks commit with its rows (PostgreSQL)
     session.commit()
     background.add_task(jobs_of(request.app.state).run, job.uuid)
     return bulk.job_report(session, job) | {"href": f"/api/v1/jobs/{job.uuid}"}
