@@ -47,6 +47,14 @@ _DECIMAL = re.compile(r"[0-9]+")
 _LIST_PATH = re.compile(r"([a-z0-9-]{1,80})/(" + "|".join(PURPOSES) + r")/([0-9]{1,10})")
 _MAX_SEQ = 2**31 - 1
 _RANDOM = secrets.SystemRandom()
+# Each round draws from one of _STRIPES interleaved stripes of the list (every 16th index from
+# a random offset): an index another transaction inserted but has not committed makes ours
+# wait for that transaction's end (the unique index decides only then), and two concurrent
+# batches (workers, lanes) drawing 250 each from the whole list would meet about every other
+# time. Indexes stay spread over the whole list in no order of issuance. Lists too small for
+# stripes of _MIN_STRIPE indexes are drawn from whole (the full-list rule counts on it).
+_STRIPES = 16
+_MIN_STRIPE = 1024
 
 
 class StatusError(DomainError):
@@ -182,8 +190,10 @@ def _allocate_many(
     given: dict[str, int] = {}
     waiting = list(credential_uuids)
     misses = 0
+    stripes = _STRIPES if status_list.size >= _STRIPES * _MIN_STRIPE else 1
     while waiting and misses < _DRAWS:
-        draws = _RANDOM.sample(range(status_list.size), min(len(waiting), status_list.size))
+        slots = range(_RANDOM.randrange(stripes), status_list.size, stripes)
+        draws = _RANDOM.sample(slots, min(len(waiting), len(slots)))
         got = _insert_free(session, status_list, dict(zip(waiting, draws, strict=False)))
         given |= got
         misses = misses + 1 if len(got) * 5 < len(draws) or not got else 0

@@ -494,3 +494,19 @@ def test_cli_revoke_suspend_unsuspend(
         ("unsuspend", None, "cli"),
         ("revoke", "fraud", "cli"),
     ]
+
+
+def test_a_batch_draws_its_indexes_from_one_stripe_spread_over_the_list(
+    world: World, session: Session
+) -> None:
+    """Concurrent batches rarely wait on each other's uncommitted indexes: each draws from one
+    of 16 interleaved stripes; the indexes still span the list, in no order of issuance."""
+    uuids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(250)]
+    entries = status.allocate_many(
+        session, world.master_key, issuer=world.issuer, base_url=BASE_URL, credential_uuids=uuids
+    )
+    indexes = [int(entries[u][0]["statusListIndex"]) for u in uuids]
+    assert len(set(indexes)) == 250
+    assert len({index % 16 for index in indexes}) == 1
+    assert max(indexes) - min(indexes) > status.LIST_SIZE // 2
+    assert indexes != sorted(indexes)
