@@ -48,6 +48,24 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
     assert [entry for entry in diff if not _hand_made(entry)] == []
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # a PostgreSQL setting
+def test_signed_credentials_use_lz4_where_the_server_has_it(engine: Engine) -> None:
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+        method = conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute"
+                " WHERE attrelid = 'issued_credential'::regclass AND attname = 'signed'"
+            )
+        ).scalar()
+    assert method == ("l" if has_lz4 else "")
+
+
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)
