@@ -16,7 +16,7 @@ either key is equal.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from confusable_homoglyphs.confusables import confusables_data
 
@@ -102,8 +102,10 @@ def _letters(text: str) -> str:
     return "".join(kept)
 
 
+@lru_cache(maxsize=4096)
 def name_keys(name: str) -> frozenset[str]:
-    """The keys under which `name` is compared; empty for a name with no letters or digits."""
+    """The keys under which `name` is compared; empty for a name with no letters or digits.
+    Remembered: the register's and the trust lists' names are met at every verification."""
     text = unicodedata.normalize("NFKC", name)
     keys = {
         _letters(skeleton(skeleton(text).casefold())),

@@ -20,11 +20,13 @@ The decision (`decide`) is pure given the badge's claims, the register of this h
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from badges.models import IssuedCredential, Issuer
@@ -33,6 +35,7 @@ from badges.verifying.names import name_keys
 from badges.verifying.proofs import issuer_id_of
 from badges.verifying.resolving import path_under
 from badges.verifying.trust_lists import ListedIssuer, TrustLists
+from catalogue.base import pk
 from catalogue.models import Course, MicroCredential, Organisation
 
 ISSUER_TRUST = "issuer_trust"
@@ -288,10 +291,47 @@ def assess_issuer(
 
 # --- the register, over the database ----------------------------------------------------------
 
+# Bumped by triggers on every write to the organisation and issuer tables, from any process
+# (migration e5c7a9b3d2f1): the register's names and identities are kept per database and
+# read again only after a change, instead of two queries at every verification.
+_REGISTER_VERSION = text("SELECT version FROM catalogue_version WHERE name = 'register'")
 
-@lru_cache(maxsize=4096)
-def _keys(name: str) -> frozenset[str]:
-    return name_keys(name)
+
+@dataclass(frozen=True)
+class _Snapshot:
+    version: int | None
+    names: list[tuple[str, Provider]]  # legal names and issuer names, with their provider
+    by_did: dict[str, Provider]  # the provider of each issuer DID
+
+
+_snapshots: WeakKeyDictionary[Engine, _Snapshot] = WeakKeyDictionary()
+_snapshots_lock = threading.Lock()
+
+
+def _snapshot(session: Session) -> _Snapshot:
+    """The register as of its current version. The version is read first: a write landing
+    meanwhile is at worst read early and kept under the older version, which the next
+    verification finds outdated."""
+    version = session.exec(_REGISTER_VERSION).scalar()  # type: ignore[call-overload]
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _snapshots_lock:
+        kept = _snapshots.get(engine)
+    if kept is not None and version is not None and kept.version == version:
+        return kept
+    orgs = {pk(org): DatabaseRegister.provider(org) for org in session.exec(select(Organisation))}
+    names = [(provider.legal_name, provider) for provider in orgs.values()]
+    by_did: dict[str, Provider] = {}
+    for name, did, org_id in session.exec(select(Issuer.name, Issuer.did, Issuer.organisation_id)):
+        names.append((name, orgs[org_id]))
+        by_did[did] = orgs[org_id]
+    fresh = _Snapshot(version, names, by_did)
+    if version is not None:
+        with _snapshots_lock:
+            current = _snapshots.get(engine)
+            if current is None or current.version is None or current.version <= version:
+                _snapshots[engine] = fresh
+    return fresh
 
 
 class DatabaseRegister:
@@ -300,20 +340,20 @@ class DatabaseRegister:
     def __init__(self, session: Session, base_url: str | None) -> None:
         self.session = session
         self.base_url = base_url
-        self._names: list[tuple[str, Provider]] | None = None
+        self._snapshot: _Snapshot | None = None
 
     @staticmethod
-    def _provider(org: Organisation) -> Provider:
+    def provider(org: Organisation) -> Provider:
         assert org.id is not None
         return Provider(org.id, org.slug, org.legal_name, org.country)
 
+    def _register(self) -> _Snapshot:
+        if self._snapshot is None:
+            self._snapshot = _snapshot(self.session)
+        return self._snapshot
+
     def provider_of(self, issuer_id: str) -> Provider | None:
-        row = self.session.exec(
-            select(Organisation)
-            .join(Issuer, col(Issuer.organisation_id) == col(Organisation.id))
-            .where(Issuer.did == issuer_id.partition("#")[0])
-        ).first()
-        return self._provider(row) if row is not None else None
+        return self._register().by_did.get(issuer_id.partition("#")[0])
 
     def owner(self, path: str) -> Owner | None:
         if match := _MICRO_CREDENTIAL.fullmatch(path):
@@ -323,12 +363,12 @@ class DatabaseRegister:
                 .join(MicroCredential, col(MicroCredential.course_id) == col(Course.id))
                 .where(MicroCredential.slug == match[1])
             ).first()
-            return Owner(self._provider(org)) if org is not None else None
+            return Owner(self.provider(org)) if org is not None else None
         if match := _ORGANISATION.fullmatch(path):
             org = self.session.exec(
                 select(Organisation).where(Organisation.slug == match[1])
             ).first()
-            return Owner(self._provider(org)) if org is not None else None
+            return Owner(self.provider(org)) if org is not None else None
         issuer: Issuer | None = None
         if match := _ISSUER.fullmatch(path) or _STATUS.fullmatch(path):
             issuer = self.session.exec(select(Issuer).where(Issuer.slug == match[1])).first()
@@ -342,20 +382,14 @@ class DatabaseRegister:
             return None
         org = self.session.get(Organisation, issuer.organisation_id)
         assert org is not None  # enforced by the foreign key
-        return Owner(self._provider(org), issuer.did)
+        return Owner(self.provider(org), issuer.did)
 
     def names(self) -> Iterator[tuple[str, Provider]]:
         """Every registered organisation's legal name and its issuers' names."""
-        if self._names is None:
-            orgs = {org.id: self._provider(org) for org in self.session.exec(select(Organisation))}
-            names = [(p.legal_name, p) for p in orgs.values()]
-            for name, org_id in self.session.exec(select(Issuer.name, Issuer.organisation_id)):
-                names.append((name, orgs[org_id]))
-            self._names = names
-        return iter(self._names)
+        return iter(self._register().names)
 
 
 def looks_like(claimed: str, name: str) -> bool:
     """`names.look_alike`, with the keys of names met before kept (the register's are met
     at every verification)."""
-    return bool(_keys(claimed) & _keys(name))
+    return bool(name_keys(claimed) & name_keys(name))

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session
 
 from badges import issuing, status
-from badges.models import IssuedCredential
+from badges.models import IssuedCredential, Issuer
 from badges.report import Status
 from badges.securing import issuer_signer, secure
 from badges.sharing.page import set_public
@@ -24,6 +24,8 @@ from badges.verifying.fetching import FetchError
 from badges.verifying.trust_lists import TrustListError, TrustLists, read_trust_list
 from catalogue.base import pk
 from catalogue.errors import DomainError
+from catalogue.models import Organisation
+from skillshub.db import make_engine
 from skillshub.settings import Settings
 from skillshub.verifier import VerifierSettingsError, verification_context
 from tests.support.own import Signer, credential
@@ -497,3 +499,37 @@ def test_every_own_document_is_answered_from_the_database(
     assert documents.owns("did:web:voltacademy.example:issuers:voltacademy")
     assert not documents.owns("https://voltacademy.example.evil/credentials/x")
     assert not documents.owns("https://other.example/credentials/x")
+
+
+def test_the_register_kept_between_verifications_follows_any_processs_changes(
+    context: VerificationContext, hub: World, db_url: str
+) -> None:
+    """The register is read once per change (a counter the tables' triggers bump): a new
+    issuer or a renamed provider, written through another engine as by another process, is
+    seen at the next verification."""
+    signer = Signer.ed25519()
+    signed = signer.data_integrity(credential(signer.did))
+    assert report_standing(context, signed) == ("unknown", None)
+    other = make_engine(db_url)  # another process's connection pool
+    with Session(other) as elsewhere:
+        elsewhere.add(
+            Issuer(organisation_id=pk(hub.org), slug="volt-2", name="Volt 2", did=signer.did)
+        )
+        elsewhere.commit()
+    assert report_standing(context, signed) == ("registered", LEGAL_NAME)
+    with Session(other) as elsewhere:
+        org = elsewhere.get(Organisation, pk(hub.org))
+        assert org is not None
+        org.legal_name = "VoltAcademy Akkutechnik GmbH"
+        elsewhere.add(org)
+        elsewhere.commit()
+    other.dispose()
+    assert report_standing(context, signed) == ("registered", "VoltAcademy Akkutechnik GmbH")
+
+
+def report_standing(context: VerificationContext, signed: dict[str, Any]) -> tuple[str, Any]:
+    """The standing a verification reports, as a request of its own (its own transaction)."""
+    assert context.session is not None
+    context.session.rollback()
+    trust = verify(context, signed).summary.issuer_trust
+    return trust.standing, trust.legal_name
