@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     app.include_router(health.router)
+    # Early: routes are matched in order, and verification is the busiest public API (its
+    # paths are all fixed, so it shadows nothing of the routers after it).
+    app.include_router(verify.router)
     app.include_router(organisations.router)
     app.include_router(audit.router)
     app.include_router(issuing.router)
@@ -103,7 +106,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(community.router)
     app.include_router(community.public_router)
     app.include_router(gap.router)
-    app.include_router(verify.router)
     app.include_router(learner.router)
     app.include_router(backpack.router)
     app.include_router(graduate_reviews.router)

@@ -143,6 +143,11 @@ class RateLimiter:
             self._shared = MovingWindowRateLimiter(storage)
         self._shared_down_until = 0.0
 
+    @property
+    def shared(self) -> bool:
+        """Budgets kept in a shared store (Redis): spending one is a network round trip."""
+        return self._shared is not None
+
     def _strategy(self) -> MovingWindowRateLimiter:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:
             return self._shared
@@ -222,6 +227,12 @@ async def limit_route(request: Request) -> None:
     if rate_class is None:
         return
     if rate_class is RateClass.VERIFY and method == "GET" and not request.query_params.get("url"):
+        return
+    rates = limiter(request)
+    if not rates.enabled:
+        return
+    if not rates.shared:  # in this process's memory: spent here, without a thread hop
+        spend_per_address(request, rate_class)
         return
     # Off the event loop: with Redis, spending is a network round trip.
     await run_in_threadpool(spend_per_address, request, rate_class)
