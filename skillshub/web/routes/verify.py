@@ -63,7 +63,11 @@ async def _parsed(request: Request, context: VerificationContext) -> Any:
 
 
 async def _json_input(request: Request, context: VerificationContext) -> Input:
-    value = await _parsed(request, context)
+    return _json_value_input(await _parsed(request, context))
+
+
+def _json_value_input(value: Any) -> Input:
+    """What a parsed JSON body asks to verify: a credential, or {"url"|"credential", …}."""
     if (
         isinstance(value, dict)
         and "@context" not in value
@@ -109,8 +113,11 @@ async def _request_input(request: Request, context: VerificationContext) -> Inpu
 
 
 async def _verify(context: VerificationContext, data: Any, email: str | None):
-    options = VerifyOptions(recipient_email=email)
-    report = await run_in_threadpool(verify, context, data, options=options)
+    return await run_in_threadpool(_verified, context, data, email)
+
+
+def _verified(context: VerificationContext, data: Any, email: str | None) -> VerificationReport:
+    report = verify(context, data, options=VerifyOptions(recipient_email=email))
     VERIFICATIONS.labels(verdict=report.verdict.value).inc()
     return report
 
@@ -119,9 +126,18 @@ async def _verify(context: VerificationContext, data: Any, email: str | None):
 @read_only
 async def verify_api(request: Request, context: ContextDep) -> JSONResponse:
     """Verify an OB 3.0 credential: JSON, a compact JWS, a baked PNG/SVG, or {"url": …}."""
-    data, email = await _request_input(request, context)
-    report = await _verify(context, data, email)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in JSON_MEDIA:  # the common case: parsed and verified in one thread hop
+        body = await request.body()
+        report = await run_in_threadpool(_verify_json, context, body)
+    else:
+        data, email = await _request_input(request, context)
+        report = await _verify(context, data, email)
     return JSONResponse(report.to_json())
+
+
+def _verify_json(context: VerificationContext, body: bytes) -> VerificationReport:
+    return _verified(context, *_json_value_input(parse_json(body, context.limits)))
 
 
 @router.post("/credentials/verify", tags=["vc-api"])
