@@ -15,8 +15,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -157,26 +156,47 @@ def _open_list(
     return new
 
 
+# PostgreSQL: the batch as two arrays, one statement of three parameters (a VALUES list would
+# bind and send three per row).
+_INSERT_FREE_POSTGRES = text(
+    'INSERT INTO status_allocation (list_id, "index", credential_uuid) '
+    "SELECT :list_id, wanted.index, wanted.credential_uuid "
+    "FROM unnest(CAST(:indexes AS integer[]), CAST(:uuids AS varchar[])) "
+    "AS wanted(index, credential_uuid) "
+    'ON CONFLICT (list_id, "index") DO NOTHING RETURNING credential_uuid, "index"'
+)
+
+
 def _insert_free(
     session: Session, status_list: StatusList, wanted: dict[str, int]
 ) -> dict[str, int]:
     """Insert the (index, credential) pairs whose index is still free, in one statement;
     the ones taken by anyone (here or in another process) are left out by the database."""
-    table = table_of(StatusAllocation)
-    rows = [
-        {"list_id": pk(status_list), "index": index, "credential_uuid": credential_uuid}
-        for credential_uuid, index in wanted.items()
-    ]
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["list_id", "index"])
-        .returning(table.c.credential_uuid, table.c.index)
-    )
-    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues": multi-row INSERTs of a
-    # statement compiled once and cached; a VALUES list of its own would compile every time).
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(
+            _INSERT_FREE_POSTGRES,
+            {
+                "list_id": pk(status_list),
+                "indexes": list(wanted.values()),
+                "uuids": list(wanted),
+            },
+        )
+    else:
+        table = table_of(StatusAllocation)
+        statement = (
+            sqlite_insert(table)
+            .on_conflict_do_nothing(index_elements=["list_id", "index"])
+            .returning(table.c.credential_uuid, table.c.index)
+        )
+        rows = [
+            {"list_id": pk(status_list), "index": index, "credential_uuid": credential_uuid}
+            for credential_uuid, index in wanted.items()
+        ]
+        # executemany with RETURNING (SQLAlchemy's "insertmanyvalues": multi-row INSERTs of a
+        # statement compiled once and cached; a VALUES list of its own compiles every time).
+        found = session.execute(statement, rows)
     # A Row's `.index` is tuple.index: unpack by position.
-    return {credential_uuid: index for credential_uuid, index in session.execute(statement, rows)}
+    return {credential_uuid: index for credential_uuid, index in found}
 
 
 def _allocate_many(
