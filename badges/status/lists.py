@@ -49,7 +49,7 @@ _RANDOM = secrets.SystemRandom()
 # Each round draws from one of _STRIPES interleaved stripes of the list (every 16th index from
 # a random offset): an index another transaction inserted but has not committed makes ours
 # wait for that transaction's end (the unique index decides only then), and two concurrent
-# batches (workers, lanes) drawing 250 each from the whole list would meet about every other
+# batches (several workers) drawing 250 each from the whole list would meet about every other
 # time. Indexes stay spread over the whole list in no order of issuance. Lists too small for
 # stripes of _MIN_STRIPE indexes are drawn from whole (the full-list rule counts on it).
 _STRIPES = 16
