@@ -56,7 +56,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (drop if database not in (None, *wanted) or interop_copy else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # The long tests (slow: multi-process, full-size data; browser: Chromium journeys) first:
+    # xdist hands tests out one by one in this order, so a 60 s test dealt last no longer
+    # keeps one worker busy while the other waits. The same order on every worker (stable).
+    items[:] = sorted(keep, key=_length_class)
+
+
+def _length_class(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow"):
+        return 0
+    return 1 if item.get_closest_marker("browser") else 2
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

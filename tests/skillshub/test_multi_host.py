@@ -28,10 +28,16 @@ from tests.support.world import make_world
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 2400  # three chunks
+# The killed worker's job: three chunks of two batches (bulk.BATCH_ROWS = 250) each, a
+# production chunk (bulk.CHUNK_ROWS = 1000) cut to 400 in this process and in the workers (the
+# same cuts name the chunk tasks), so 1,200 credentials are issued, not 2,400, for the same
+# take-over of a killed worker's chunk.
+SMALL_CHUNK_ROWS = 400
+SMALL_CHUNKS = f"from badges.issuing import bulk; bulk.CHUNK_ROWS = {SMALL_CHUNK_ROWS}; "
 
 
 def _worker(
-    tmp_path: Path, host: str, url: str, master_key: str, *options: str
+    tmp_path: Path, host: str, url: str, master_key: str, *options: str, prelude: str = ""
 ) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "PYTHONPATH": str(ROOT),
@@ -43,7 +49,13 @@ def _worker(
         "SKILLSHUB_JOBS_STALLED_AFTER_SECONDS": "3",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", "from skillshub.cli import app; app()", "worker", *options],
+        [
+            sys.executable,
+            "-c",
+            prelude + "from skillshub.cli import app; app()",
+            "worker",
+            *options,
+        ],
         env=env,
         cwd=tmp_path,
         stdout=(tmp_path / f"{host}.log").open("w"),
@@ -80,10 +92,15 @@ def _assert_issued_exactly_once(engine, job_uuid: str, rows: int) -> None:  # ty
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
-    tmp_path: Path, master_key: str, postgres_skip_reason: str | None
+    tmp_path: Path,
+    master_key: str,
+    postgres_skip_reason: str | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", SMALL_CHUNK_ROWS)
+    rows = 3 * SMALL_CHUNK_ROWS
     name = f"skillshub_hosts_{uuid.uuid4().hex[:8]}"
     url = create_postgres_database(name)
     engine = make_engine(url)
@@ -92,7 +109,7 @@ def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
         upgrade(engine)
         with session_scope(engine) as session:
             world = make_world(session, master_key)
-            lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(ROWS))
+            lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(rows))
             job = bulk.create_job(
                 session,
                 issuer=world.issuer,
@@ -100,7 +117,10 @@ def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
                 rows=bulk.parse_csv("name,email\n" + lines),
             )
             assert jobs.enqueue_job(session, job.uuid) == 3  # committed with the rows
-        workers = [_worker(tmp_path, host, url, master_key) for host in ("host-a", "host-b")]
+        workers = [
+            _worker(tmp_path, host, url, master_key, prelude=SMALL_CHUNKS)
+            for host in ("host-a", "host-b")
+        ]
         # Mid-job: both workers hold a chunk and credentials are being committed.
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -122,7 +142,7 @@ def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
             time.sleep(1)
         else:
             pytest.fail("the job did not finish: " + (tmp_path / "host-b.log").read_text()[-3000:])
-        _assert_issued_exactly_once(engine, job.uuid, ROWS)
+        _assert_issued_exactly_once(engine, job.uuid, rows)
         with engine.connect() as conn:
             # The killed worker's chunk task was found stalled and taken over.
             failed = conn.execute(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import httpx
@@ -51,12 +52,23 @@ def test_the_migration_lock_keeps_out_another_process(engine: Engine) -> None:
         pass
 
 
-def _prepare(url: str, data_dir: str, master_key: str) -> None:
+# Three fresh databases a run: each race is won by timing, so one could pass by luck.
+ATTEMPTS = 3
+
+
+def _prepare_each(urls: list[str], data_dir: str, master_key: str, start: Barrier) -> None:
+    """Start the app (migrate, check the master key) on each database in turn, the moment the
+    other process does too. Imported once, then the barrier: the processes race on every
+    database at the same instant, not staggered by their import times."""
     from skillshub.settings import Settings
     from skillshub.web.app import prepare
 
-    settings = Settings(data_dir=Path(data_dir), database_url=url, master_key=master_key)
-    prepare(settings, make_engine(url))
+    for url in urls:
+        settings = Settings(data_dir=Path(data_dir), database_url=url, master_key=master_key)
+        engine = make_engine(url)
+        start.wait(timeout=120)
+        prepare(settings, engine)
+        engine.dispose()
 
 
 @pytest.mark.slow
@@ -67,27 +79,32 @@ def test_two_processes_starting_on_a_fresh_database_both_start(
     if backend == "postgresql" and postgres_skip_reason:
         pytest.skip(postgres_skip_reason)
     context = multiprocessing.get_context("spawn")
-    for attempt in range(3):
-        name = f"skillshub_race_{uuid.uuid4().hex[:8]}"
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp_path / f'race{attempt}.db'}"
-        else:
-            url = create_postgres_database(name)
-        try:
-            starters = [
-                context.Process(target=_prepare, args=(url, str(tmp_path / "d"), master_key))
-                for _ in range(2)
-            ]
-            for starter in starters:
-                starter.start()
-            for starter in starters:
-                starter.join(timeout=120)
-            assert [s.exitcode for s in starters] == [0, 0]
+    names = [f"skillshub_race_{uuid.uuid4().hex[:8]}" for _ in range(ATTEMPTS)]
+    if backend == "sqlite":
+        urls = [f"sqlite:///{tmp_path / f'race{attempt}.db'}" for attempt in range(ATTEMPTS)]
+    else:
+        urls = [create_postgres_database(name) for name in names]
+    start = context.Barrier(2)
+    starters = [
+        context.Process(target=_prepare_each, args=(urls, str(tmp_path / "d"), master_key, start))
+        for _ in range(2)
+    ]
+    try:
+        for starter in starters:
+            starter.start()
+        for starter in starters:
+            starter.join(timeout=240)
+        assert [s.exitcode for s in starters] == [0, 0]
+        for url in urls:
             engine = make_engine(url)
             assert current_revision(engine) == head_revision()
             engine.dispose()
-        finally:
-            if backend == "postgresql":
+    finally:
+        for starter in starters:
+            if starter.is_alive():
+                starter.kill()
+        if backend == "postgresql":
+            for name in names:
                 drop_postgres_database(name)
 
 
