@@ -162,6 +162,8 @@ def _skill_labels(session: Session, table: Any, fk: Any, ids: list[int]) -> dict
         select(fk, Skill.preferred_label)
         .join(Skill, col(Skill.id) == table.skill_id)
         .where(fk.in_(ids))
+        # In the order they were linked, not the heap's: a rebuild makes the same document.
+        .order_by(col(table.id))
     )
     for ref_id, label in rows:
         found.setdefault(ref_id, []).append(label)
@@ -205,9 +207,9 @@ def micro_credential_documents(session: Session, ids: list[int]) -> list[dict[st
     ).all()
     outcomes: dict[int, list[str]] = {}
     for mc_id, outcome_text in session.exec(
-        select(LearningOutcome.micro_credential_id, LearningOutcome.text).where(
-            col(LearningOutcome.micro_credential_id).in_(ids)
-        )
+        select(LearningOutcome.micro_credential_id, LearningOutcome.text)
+        .where(col(LearningOutcome.micro_credential_id).in_(ids))
+        .order_by(col(LearningOutcome.position), col(LearningOutcome.id))
     ):
         outcomes.setdefault(mc_id, []).append(outcome_text)
     skills: dict[int, list[str]] = {}

@@ -29,6 +29,7 @@ HOSTILE = {
     "long": "a" * 5000,
 }
 BIG_INT = 10**30
+FIRST_VALUE = next(iter(HOSTILE.values()))
 
 
 def _operations() -> list[tuple[str, str, list[tuple[str, str]], dict[str, Any] | None]]:
@@ -155,14 +156,23 @@ def test_no_operation_answers_500(
         url = path
         query: dict[str, str] = {}
         value = quote(text, safe="", errors="surrogatepass")
+        carries_text = body is not None
         for where, name in parameters:
             if where == "path":
                 given = value
                 if real_paths:
                     given = _slug_for(world, path) if name == "slug" else real.get(name, value)
+                carries_text |= given == value
                 url = url.replace("{" + name + "}", given).replace("{" + name + ":path}", given)
             else:
                 query[name] = value
+                carries_text = True
+        # A read that carries no hostile value (no parameter, or only real ones) is the same
+        # request, met by the same fresh world (reads come before any write), whatever the
+        # value: sent with the first value only. Writes are all sent: they meet what the
+        # hostile writes before them left.
+        if method == "GET" and not carries_text and text != FIRST_VALUE:
+            continue
         if query:
             url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
         content = None
