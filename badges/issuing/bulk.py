@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -395,17 +395,7 @@ def _settle(
         change = _row_change(position, recipient, by_position, first, existing)
         counts[change["new_status"]] += 1
         changes.append({"row_id": pk(row), **change})
-    table = table_of(BulkJobRow)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values(
-            status=bindparam("new_status"),
-            credential_uuid=bindparam("credential"),
-            error=bindparam("message"),
-        ),
-        changes,
-    )
+    _record_changes(session, changes)
     jobs = table_of(BulkJob)
     session.execute(
         update(jobs)
@@ -417,6 +407,42 @@ def _settle(
         )
     )
     return [o.uuid for o in outcomes if o.uuid is not None]
+
+
+# PostgreSQL: a batch's row results as four arrays in one statement (executemany would send
+# and execute one UPDATE per row).
+_ROW_CHANGES_POSTGRES = text(
+    "UPDATE bulk_job_row SET status = changed.status, credential_uuid = changed.credential, "
+    "error = changed.message FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS text[]), "
+    "CAST(:credentials AS text[]), CAST(:messages AS text[])) "
+    "AS changed(id, status, credential, message) WHERE bulk_job_row.id = changed.id"
+)
+
+
+def _record_changes(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Each row's status, credential and error, as `_row_change` gave them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _ROW_CHANGES_POSTGRES,
+            {
+                "ids": [change["row_id"] for change in changes],
+                "statuses": [change["new_status"] for change in changes],
+                "credentials": [change["credential"] for change in changes],
+                "messages": [change["message"] for change in changes],
+            },
+        )
+        return
+    table = table_of(BulkJobRow)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=bindparam("new_status"),
+            credential_uuid=bindparam("credential"),
+            error=bindparam("message"),
+        ),
+        changes,
+    )
 
 
 def _row_change(
