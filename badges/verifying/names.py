@@ -102,10 +102,22 @@ def _letters(text: str) -> str:
     return "".join(kept)
 
 
-@lru_cache(maxsize=4096)
 def name_keys(name: str) -> frozenset[str]:
     """The keys under which `name` is compared; empty for a name with no letters or digits.
-    Remembered: the register's and the trust lists' names are met at every verification."""
+    Remembered for names of ordinary length: the register's and the trust lists' names are
+    met at every verification (a badge's own name may be huge: not kept)."""
+    return _remembered_keys(name) if len(name) <= _REMEMBERED_LENGTH else _keys(name)
+
+
+_REMEMBERED_LENGTH = 300
+
+
+@lru_cache(maxsize=4096)
+def _remembered_keys(name: str) -> frozenset[str]:
+    return _keys(name)
+
+
+def _keys(name: str) -> frozenset[str]:
     text = unicodedata.normalize("NFKC", name)
     keys = {
         _letters(skeleton(skeleton(text).casefold())),
