@@ -20,7 +20,13 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from badges.issuing import bulk
-from badges.models import BulkJobRow, ClaimToken, IssuedCredential, StatusAllocation
+from badges.models import (
+    BulkJob,
+    BulkJobRow,
+    ClaimToken,
+    IssuedCredential,
+    StatusAllocation,
+)
 from skillshub import jobs
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.devsupport import create_postgres_database, drop_postgres_database
@@ -90,6 +96,21 @@ def _assert_issued_exactly_once(engine, job_uuid: str, rows: int) -> None:  # ty
         assert max(Counter((a.list_id, a.index) for a in allocations).values()) == 1
 
 
+def _three_chunk_job(engine, master_key: str, rows: int) -> BulkJob:  # type: ignore[no-untyped-def]
+    """A world and a bulk job of `rows` learners in three chunks, its tasks committed with it."""
+    with session_scope(engine) as session:
+        world = make_world(session, master_key)
+        lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(rows))
+        job = bulk.create_job(
+            session,
+            issuer=world.issuer,
+            micro_credential=world.mc,
+            rows=bulk.parse_csv("name,email\n" + lines),
+        )
+        assert jobs.enqueue_job(session, job.uuid) == 3  # committed with the rows
+        return job
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
     tmp_path: Path,
@@ -107,16 +128,7 @@ def test_a_worker_killed_mid_job_the_job_finishes_exactly_once(
     workers: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(engine)
-        with session_scope(engine) as session:
-            world = make_world(session, master_key)
-            lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(rows))
-            job = bulk.create_job(
-                session,
-                issuer=world.issuer,
-                micro_credential=world.mc,
-                rows=bulk.parse_csv("name,email\n" + lines),
-            )
-            assert jobs.enqueue_job(session, job.uuid) == 3  # committed with the rows
+        job = _three_chunk_job(engine, master_key, rows)
         workers = [
             _worker(tmp_path, host, url, master_key, prelude=SMALL_CHUNKS)
             for host in ("host-a", "host-b")
@@ -171,16 +183,7 @@ def test_worker_with_concurrency_2_issues_every_row_exactly_once(
     rows = ROWS  # three chunks for two processes
     try:
         upgrade(engine)
-        with session_scope(engine) as session:
-            world = make_world(session, master_key)
-            lines = "".join(f"Learner {n},l{n}@example.org\n" for n in range(rows))
-            job = bulk.create_job(
-                session,
-                issuer=world.issuer,
-                micro_credential=world.mc,
-                rows=bulk.parse_csv("name,email\n" + lines),
-            )
-            assert jobs.enqueue_job(session, job.uuid) == 3
+        job = _three_chunk_job(engine, master_key, rows)
         worker = _worker(tmp_path, "host", url, master_key, "--concurrency", "2")
         log = tmp_path / "host.log"
         registered = 0  # procrastinate workers seen at once: one per process
