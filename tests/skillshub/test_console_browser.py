@@ -167,6 +167,8 @@ def test_the_catalogue_part_of_the_journey(
     create_micro_credential(page, ORG, demo_catalogue["course"], "Battery workshop safety")
     page.goto(f"/organisations/{ORG}")
     page.click("text=Battery workshop safety")
+    # Until the new page has loaded, content() may read an empty document.
+    page.wait_for_url(re.compile(r"/micro-credentials/battery-workshop-safety$"))
     for label in ("battery design", "battery chemistry", "battery management systems"):
         assert label in page.content()
     page.goto("/search?q=battery+workshop+safety")
