@@ -30,6 +30,7 @@ def normalized(address: str) -> str:
     local, at, domain = address.partition("@")
     if (
         at
+        and len(address) <= _ADDRESS_MAX  # also bounds what the domain cache keeps
         and len(local) <= _LOCAL_MAX
         and domain.isascii()
         and _ASCII_DOT_ATOM.fullmatch(local)
