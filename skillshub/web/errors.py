@@ -38,6 +38,7 @@ from skillshub.db import DatabaseError
 from skillshub.verifier import VerifierSettingsError
 from skillshub.web.negotiation import wants_html
 from skillshub.web.pages import templates
+from skillshub.web.words import N_
 
 log = logging.getLogger("skillshub.web")
 
@@ -187,7 +188,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # The database refused a value of the request (PostgreSQL text cannot hold a NUL
         # character; a number past a column's range): bad input, not a server fault.
         log.warning("database refused a value on %s %s", request.method, request.url.path)
-        message = "the request holds a value the database cannot store (e.g. a NUL character)"
+        message = N_("the request holds a value the database cannot store (e.g. a NUL character)")
         return error_response(request, 422, error_body("invalid_input", message))
 
     @app.exception_handler(OperationalError)
@@ -195,7 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Busy past the lock timeout, or unreachable: nothing was written (the transaction
         # rolled back), so the client may simply try again.
         log.error("database unavailable on %s %s", request.method, request.url.path)
-        message = "the database is busy or unreachable; nothing was changed, try again shortly"
+        message = N_("the database is busy or unreachable; nothing was changed, try again shortly")
         return error_response(
             request, 503, error_body("unavailable", message), {"Retry-After": "2"}
         )
@@ -208,7 +209,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if "surrogates not allowed" not in str(exc):
             return await _unexpected(request, exc)
         log.warning("lone surrogate refused on %s %s", request.method, request.url.path)
-        message = "the request holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+        message = N_(
+            "the request holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+        )
         return error_response(request, 422, error_body("invalid_input", message))
 
     @app.exception_handler(Exception)
@@ -216,5 +219,5 @@ def install_error_handlers(app: FastAPI) -> None:
         # Log the type and route only: exception text may carry credential content.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
         return error_response(
-            request, 500, error_body("internal_error", "an unexpected error occurred")
+            request, 500, error_body("internal_error", N_("an unexpected error occurred"))
         )

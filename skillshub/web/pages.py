@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from skillshub.web import i18n
+from skillshub.web import i18n, words
 from skillshub.web.csrf import csrf_field
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -30,3 +30,4 @@ def _url_for(context: Any, name: str, /, **path_params: Any) -> str:
 templates.env.globals["url_for"] = _url_for
 templates.env.globals["csrf_field"] = csrf_field  # in every form a CsrfDep route receives
 i18n.install(templates.env)  # {% trans %}, _(), dates and numbers in the reader's language
+words.install(templates.env)  # Python-set words and vocabulary labels, translated

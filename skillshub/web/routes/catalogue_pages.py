@@ -42,6 +42,7 @@ from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, spend_per_address
 from skillshub.web.routes import community
+from skillshub.web.words import N_
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
 
@@ -51,11 +52,11 @@ PER_PAGE = 20
 RELATED = 50
 # Above this many job roles the gap form asks for a slug instead of offering a list.
 MAX_ROLE_CHOICES = 500
-KINDS = {
-    "skill": "Skill",
-    "job_role": "Job role",
-    "course": "Course",
-    "micro_credential": "Micro-credential",
+KINDS = {  # English msgids: the templates show them `translated`
+    "skill": N_("Skill"),
+    "job_role": N_("Job role"),
+    "course": N_("Course"),
+    "micro_credential": N_("Micro-credential"),
 }
 _IRI_SEPARATORS = re.compile(r"[\s,]+")
 

@@ -35,6 +35,7 @@ from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep
 from skillshub.web.errors import NotAcceptable, http_status
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
+from skillshub.web.words import N_
 
 router = APIRouter(tags=["learner"])
 
@@ -50,11 +51,25 @@ _OFFERS = {
     "json": ("application/ld+json", "application/json", "application/vc+ld+json"),
     "jwt": ("application/jwt", "application/vc+jwt"),
 }
+# Page titles and messages are English msgids: learner_error.html shows them `translated`.
 _CLAIM_ERROR_TITLES = {
-    "claim_not_found": "This claim link is not valid",
-    "claim_used": "This badge was already claimed",
-    "claim_expired": "This claim link has expired",
+    "claim_not_found": N_("This claim link is not valid"),
+    "claim_used": N_("This badge was already claimed"),
+    "claim_expired": N_("This claim link has expired"),
 }
+# What badges/sharing/delivery.py and badges/europass/export.py say in these pages, for the
+# German catalogue (a message not listed is shown as the domain wrote it).
+_DOMAIN_MESSAGES = (
+    N_("this claim link is not valid"),
+    N_(
+        "this claim link was already used; open the badge in the browser you claimed it "
+        "with, or ask the issuer for a new link"
+    ),
+    N_("this claim link has expired; ask the issuer for a new link"),
+    N_("this claim link was already used or replaced by a newer one"),
+    N_("This badge was revoked, so Europass would refuse it."),
+    N_("This badge is suspended for now, so Europass would refuse it."),
+)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -114,9 +129,11 @@ def _not_found(request: Request, html: bool) -> Response:
         return _error_page(
             request,
             404,
-            "No public badge here",
-            "There is no public badge at this address: it does not exist, or its owner keeps "
-            "it private.",
+            N_("No public badge here"),
+            N_(
+                "There is no public badge at this address: it does not exist, or its owner "
+                "keeps it private."
+            ),
         )
     raise NotFound("no public credential at this address")
 
@@ -160,9 +177,9 @@ def _seal_trust_anchors(request: Request) -> tuple[Any, ...]:
 def _wallet_blocked(record: IssuedCredential) -> str | None:
     """Why the badge cannot go to a wallet now (None: it can)."""
     if record.revoked_at is not None:
-        return "This badge was revoked: it cannot be added to a wallet."
+        return N_("This badge was revoked: it cannot be added to a wallet.")
     if record.suspended:
-        return (
+        return N_(
             "This badge is suspended: it cannot be added to a wallet until the issuer lifts that."
         )
     return None
@@ -283,7 +300,7 @@ def qr_code(
 
 
 def _claim_error(request: Request, exc: DomainError) -> HTMLResponse:
-    title = _CLAIM_ERROR_TITLES.get(exc.code, "This claim link cannot be used")
+    title = _CLAIM_ERROR_TITLES.get(exc.code, N_("This claim link cannot be used"))
     return _error_page(request, http_status(exc), title, exc.message)
 
 
@@ -338,10 +355,12 @@ def _not_owner(request: Request) -> HTMLResponse:
     return _error_page(
         request,
         403,
-        "Open your claim link first",
-        "This page is for the badge's owner. Open the claim link from your e-mail in this "
-        "browser, or sign in to your backpack (/backpack) with the address the badge was "
-        "sent to; if the link has expired or was used elsewhere, ask the issuer for a new one.",
+        N_("Open your claim link first"),
+        N_(
+            "This page is for the badge's owner. Open the claim link from your e-mail in this "
+            "browser, or sign in to your backpack (/backpack) with the address the badge was "
+            "sent to; if the link has expired or was used elsewhere, ask the issuer for a new one."
+        ),
     )
 
 
