@@ -14,6 +14,7 @@ countries by their Babel (CLDR) names, the other schemes from the German catalog
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -133,6 +134,19 @@ def _vocab(context: Any, concept: Any, first_upper: bool = False) -> str:
     return label[:1].upper() + label[1:] if first_upper else label
 
 
+def _sort_key(text: str) -> str:
+    """Alphabetical as readers expect it: "Österreich" with the O's, not after "Zypern"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@pass_context
+def _by_vocab_label(context: Any, concepts: Any) -> list[Any]:
+    """Concepts in the alphabetical order of their labels in the page's language."""
+    language = _language(context)
+    return sorted(concepts, key=lambda c: _sort_key(vocabulary_label(c, language)))
+
+
 @pass_context
 def _translated(context: Any, message: Any) -> str:
     """A message set in Python, in the page's language: plain text, never markup."""
@@ -163,4 +177,5 @@ def install(env: Environment) -> None:
     env.filters["rating"] = _rating
     env.filters["money"] = _money
     env.filters["vocab"] = _vocab
+    env.filters["by_vocab_label"] = _by_vocab_label
     env.filters["translated"] = _translated
