@@ -92,6 +92,149 @@ VOCABULARY_LABELS = (
     N_("occupation specific skills and competences"),
 )
 EQF_LEVEL = N_("Level %(level)s")
+# ISCED-F 2013 fields of education and training: a label is a field, or a field and a
+# qualifier ("… not further defined", "… not elsewhere classified").
+ISCED_F_QUALIFIERS = {
+    " not further defined": N_("%(field)s not further defined"),
+    " not elsewhere classified": N_("%(field)s not elsewhere classified"),
+}
+ISCED_F_FIELDS = (
+    N_("Generic programmes and qualifications"),
+    N_("Basic programmes and qualifications"),
+    N_("Literacy and numeracy"),
+    N_("Personal skills and development"),
+    N_("Education"),
+    N_("Inter-disciplinary programmes and qualifications involving education"),
+    N_("Education science"),
+    N_("Training for pre-school teachers"),
+    N_("Teacher training without subject specialisation"),
+    N_("Teacher training with subject specialisation"),
+    N_("Arts and humanities"),
+    N_("Arts"),
+    N_("Humanities (except languages)"),
+    N_("Languages"),
+    N_("Inter-disciplinary programmes and qualifications involving arts and humanities"),
+    N_("Audio-visual techniques and media production"),
+    N_("Fashion, interior and industrial design"),
+    N_("Fine arts"),
+    N_("Handicrafts"),
+    N_("Music and performing arts"),
+    N_("Religion and theology"),
+    N_("History and archaeology"),
+    N_("Philosophy and ethics"),
+    N_("Inter-disciplinary programmes and qualifications involving humanities"),
+    N_("Language acquisition"),
+    N_("Literature and linguistics"),
+    N_("Social sciences, journalism and information"),
+    N_("Social and behavioural sciences"),
+    N_("Journalism and information"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving social sciences, journalism and information"  # noqa: E501
+    ),
+    N_("Economics"),
+    N_("Political sciences and civics"),
+    N_("Psychology"),
+    N_("Sociology and cultural studies"),
+    N_("Journalism and reporting"),
+    N_("Library, information and archival studies"),
+    N_("Business, administration and law"),
+    N_("Business and administration"),
+    N_("Law"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving business, administration and law"  # noqa: E501
+    ),
+    N_("Accounting and taxation"),
+    N_("Finance, banking and insurance"),
+    N_("Management and administration"),
+    N_("Marketing and advertising"),
+    N_("Secretarial and office work"),
+    N_("Wholesale and retail sales"),
+    N_("Work skills"),
+    N_("Natural sciences, mathematics and statistics"),
+    N_("Biological and related sciences"),
+    N_("Environment"),
+    N_("Physical sciences"),
+    N_("Mathematics and statistics"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving natural sciences, mathematics and statistics"  # noqa: E501
+    ),
+    N_("Biology"),
+    N_("Biochemistry"),
+    N_("Environmental sciences"),
+    N_("Natural environments and wildlife"),
+    N_("Chemistry"),
+    N_("Earth sciences"),
+    N_("Physics"),
+    N_("Mathematics"),
+    N_("Statistics"),
+    N_("Information and Communication Technologies (ICTs)"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving Information and Communication Technologies (ICTs)"  # noqa: E501
+    ),
+    N_("Computer use"),
+    N_("Database and network design and administration"),
+    N_("Software and applications development and analysis"),
+    N_("Information and communication technologies"),
+    N_("Engineering, manufacturing and construction"),
+    N_("Engineering and engineering trades"),
+    N_("Manufacturing and processing"),
+    N_("Architecture and construction"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving engineering, manufacturing and construction"  # noqa: E501
+    ),
+    N_("Chemical engineering and processes"),
+    N_("Environmental protection technology"),
+    N_("Electricity and energy"),
+    N_("Electronics and automation"),
+    N_("Mechanics and metal trades"),
+    N_("Motor vehicles, ships and aircraft"),
+    N_("Food processing"),
+    N_("Materials (glass, paper, plastic and wood)"),
+    N_("Textiles (clothes, footwear and leather)"),
+    N_("Mining and extraction"),
+    N_("Architecture and town planning"),
+    N_("Building and civil engineering"),
+    N_("Agriculture, forestry, fisheries and veterinary"),
+    N_("Agriculture"),
+    N_("Forestry"),
+    N_("Fisheries"),
+    N_("Veterinary"),
+    N_(
+        "Inter-disciplinary programmes and qualifications involving agriculture, forestry, fisheries and veterinary"  # noqa: E501
+    ),
+    N_("Crop and livestock production"),
+    N_("Horticulture"),
+    N_("Health and welfare"),
+    N_("Health"),
+    N_("Welfare"),
+    N_("Inter-disciplinary programmes and qualifications involving health and welfare"),
+    N_("Dental studies"),
+    N_("Medicine"),
+    N_("Nursing and midwifery"),
+    N_("Medical diagnostic and treatment technology"),
+    N_("Therapy and rehabilitation"),
+    N_("Pharmacy"),
+    N_("Traditional and complementary medicine and therapy"),
+    N_("Care of the elderly and of disabled adults"),
+    N_("Child care and youth services"),
+    N_("Social work and counselling"),
+    N_("Services"),
+    N_("Personal services"),
+    N_("Hygiene and occupational health services"),
+    N_("Security services"),
+    N_("Transport services"),
+    N_("Inter-disciplinary programmes and qualifications involving services"),
+    N_("Domestic services"),
+    N_("Hair and beauty services"),
+    N_("Hotel, restaurants and catering"),
+    N_("Sports"),
+    N_("Travel, tourism and leisure"),
+    N_("Community sanitation"),
+    N_("Occupational health and safety"),
+    N_("Military and defence"),
+    N_("Protection of persons and property"),
+    N_("Field unknown"),
+)
 
 
 @cache
@@ -122,6 +265,12 @@ def vocabulary_label(concept: Any, language: str) -> str:
     if known.scheme == "eqf":
         return catalogue.gettext(EQF_LEVEL) % {"level": known.code}
     if known.scheme in TRANSLATED_SCHEMES:
+        return catalogue.gettext(label)
+    if known.scheme == "isced-f":
+        for suffix, qualified in ISCED_F_QUALIFIERS.items():
+            if label.endswith(suffix):
+                field = catalogue.gettext(label.removesuffix(suffix))
+                return catalogue.gettext(qualified) % {"field": field}
         return catalogue.gettext(label)
     return label
 

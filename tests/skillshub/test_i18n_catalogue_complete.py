@@ -82,6 +82,18 @@ def test_every_translated_vocabulary_label_is_in_the_catalogue() -> None:
             assert shown == german.gettext(concept.label), (key, concept.label)
             assert shown != concept.label or concept.label == "Online", (key, shown)
             assert words.vocabulary_label(concept, "en") == concept.label
+    # ISCED-F: a field, or a field with its qualifier, both in German.
+    fields = set(words.ISCED_F_FIELDS)
+    for concept in vocabularies.scheme("isced-f").concepts:
+        field = concept.label
+        for suffix in words.ISCED_F_QUALIFIERS:
+            field = field.removesuffix(suffix)
+        assert field in fields, concept.label
+        shown = words.vocabulary_label(concept, "de")
+        assert german.gettext(field) in shown and shown != concept.label, (concept.label, shown)
+        assert words.vocabulary_label(concept, "en") == concept.label
+    electronics = vocabularies.concept("isced-f", "0714")
+    assert words.vocabulary_label(electronics, "de") == "Elektronik und Automation"
     # Languages and countries by their CLDR names; EQF levels by the catalogue.
     assert words.vocabulary_label(vocabularies.concept("language", "de"), "de") == "Deutsch"
     assert words.vocabulary_label(vocabularies.concept("country", "AT"), "de") == "Österreich"

@@ -208,6 +208,8 @@ def test_micro_credential_in_german(client: TestClient, demo: None) -> None:
         "6 Monate",
     )
     _lacks(german, "Mandatory elements", "Optional elements", "Type of assessment", "Level 6")
+    _has(english, "Electronics and automation")  # its field of education (ISCED-F)
+    _has(german, "Elektronik und Automation")
     # The vocabularies' labels: EQF level, the form of participation, the quality assurance.
     facts = {n.text: n for n in de.iter() if n.tag == "dd" and n.attrs.get("data-element")}
     by_element = {n.attrs["data-element"]: n.text for n in facts.values()}
