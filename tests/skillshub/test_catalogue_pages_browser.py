@@ -119,3 +119,40 @@ def test_keyboard_reaches_the_gap_form_with_a_visible_focus(
     focused = page.evaluate("document.activeElement.getAttribute('type')")
     assert focused == "checkbox"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+
+def test_a_german_reader_switches_language_and_browses(browser_page: Any, catalogue: None) -> None:
+    """The visible switch turns the pages German and keeps them so; long German words still
+    fit a narrow screen."""
+    page = browser_page
+    errors = _console_errors(page)
+    page.goto("/")
+    assert page.locator("h1").inner_text() == "Micro-credentials that prove skills"
+    page.get_by_role("link", name="Deutsch").click()
+    page.wait_for_url("**/?lang=de")
+    assert page.locator("h1").inner_text() == "Microcredentials, die Fähigkeiten belegen"
+    assert page.evaluate("document.documentElement.lang") == "de"
+    # Remembered: the next pages, without ?lang=, are German too.
+    page.get_by_role("link", name="Katalog", exact=True).click()
+    page.get_by_label("Fähigkeiten, Berufsrollen, Kurse und Microcredentials suchen").fill("cell")
+    page.get_by_role("button", name="Suchen", exact=True).click()
+    page.wait_for_url("**/search?q=cell*")
+    result = page.locator("li.result", has_text="Battery Cell Specialist")
+    assert result.locator(".kind").inner_text().lower() == "microcredential"
+    result.get_by_role("link", name="Battery Cell Specialist").click()
+    page.wait_for_url("**/micro-credentials/battery-cell-specialist")
+    assert page.locator("#mandatory-heading").inner_text() == "Pflichtangaben"
+    assert page.locator("[data-element=level]").inner_text().startswith("EQR Niveau 6")
+    page.set_viewport_size({"width": 360, "height": 740})
+    for url in (
+        "/micro-credentials/battery-cell-specialist",
+        f"/job-roles/{ROLE}",
+        f"/gap?job_role={ROLE}&show=1",
+        "/courses/battery-cell-chemistry-and-design",
+        "/search?q=battery",
+    ):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.lang") == "de", url
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (url, overflow)
+    assert errors == []
