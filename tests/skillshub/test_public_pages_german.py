@@ -289,6 +289,12 @@ def test_claim_and_learner_pages_in_german(
     _has(english, "Your rating", "Publish my review")
     _has(german, "Ihre Bewertung", "Meine Bewertung veröffentlichen", "5 Sterne", "1 Stern")
     _lacks(german, "Your rating", "Publish my review", "stars")
+    refused = client.post(
+        f"{manage}/review?lang=de", data={"rating": "9"} | csrf_fields(client), headers=HTML
+    )
+    assert refused.status_code == 422
+    _has(refused.text, "Wählen Sie eine Bewertung von 1 bis 5 Sternen.")
+    _lacks(refused.text, "choose a rating")
 
     offer = client.post(f"{manage}/wallet?lang=de", data=csrf_fields(client), headers=HTML)
     assert offer.status_code == 200, offer.text[:500]

@@ -16,10 +16,20 @@ from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.pages import templates
 from skillshub.web.routes.learner import _not_owner, _owned
+from skillshub.web.words import N_
 
 router = APIRouter(include_in_schema=False)
 REVIEW = "/credentials/{credential_id}/manage/review"
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"}
+# What badges/graduate_reviews.py says on this page, for the German catalogue (the page shows
+# a message `translated`; one not listed is shown as the domain wrote it).
+_DOMAIN_MESSAGES = (
+    N_("This badge was revoked: it cannot vouch for a review."),
+    N_("This badge is suspended: it cannot vouch for a review now."),
+    N_("This badge has expired: it cannot vouch for a review."),
+    N_("This badge awards no course of the catalogue."),
+    N_("choose a rating from 1 to 5 stars"),
+)
 
 
 def _form(
