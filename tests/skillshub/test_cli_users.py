@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from accounts.models import AuditEvent
@@ -80,7 +80,7 @@ def test_user_create_with_a_password_from_stdin(
     )
     assert unknown.exit_code == 1 and "no organisation" in unknown.output
     with Session(engine) as fresh:
-        events = fresh.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
+        events = fresh.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
         assert [(e.action, e.actor_kind) for e in events] == [
             ("user.create", "cli"),
             ("member.add", "cli"),

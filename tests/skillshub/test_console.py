@@ -15,7 +15,7 @@ import pytest
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts import password_links
 from accounts.models import AuditEvent, ConsoleSession
@@ -202,7 +202,7 @@ def test_sign_out_and_revoked_sessions_sign_the_browser_out(
     listing = laptop.client.get("/console/sessions")
     assert listing.status_code == 200 and listing.text.count("/revoke") == 2
     with Session(engine) as fresh:
-        ids = [s.id for s in fresh.exec(select(ConsoleSession).order_by(ConsoleSession.id))]
+        ids = [s.id for s in fresh.exec(select(ConsoleSession).order_by(col(ConsoleSession.id)))]
     ended = laptop.post(f"/console/sessions/{ids[1]}/revoke")
     assert ended.headers["location"] == "/console/sessions?notice=session_revoked"
     assert "That session was ended" in laptop.client.get(ended.headers["location"]).text

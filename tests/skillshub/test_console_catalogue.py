@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
@@ -80,7 +80,7 @@ def _mc(engine: Engine, slug: str) -> MicroCredential | None:
 
 def _actions(engine: Engine) -> list[str]:
     with Session(engine) as fresh:
-        return [e.action for e in fresh.exec(select(AuditEvent).order_by(AuditEvent.id))]
+        return [e.action for e in fresh.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
 
 
 def _count(engine: Engine) -> int:

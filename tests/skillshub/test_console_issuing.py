@@ -358,7 +358,7 @@ def test_merged_cells_and_too_many_rows_are_refused(
     console_as: Login, world: World, engine: Engine
 ) -> None:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append(["Name", "E-Mail"])
     sheet.append(["Ada", "ada@example.org"])
     sheet.merge_cells("A3:B3")

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from accounts.models import AuditEvent
@@ -264,7 +264,7 @@ def test_suspend_unsuspend_and_resend(
     assert issuer.post(path + "/suspend", {"reason": "exam under review"}).status_code == 303
     assert issuer.post(path + "/unsuspend").status_code == 303
     with Session(engine) as fresh:
-        changes = fresh.exec(select(StatusChange).order_by(StatusChange.id)).all()
+        changes = fresh.exec(select(StatusChange).order_by(col(StatusChange.id))).all()
     assert [(c.action, c.reason, c.actor) for c in changes] == [
         ("suspend", "exam under review", issuer.user.email),
         ("unsuspend", None, issuer.user.email),

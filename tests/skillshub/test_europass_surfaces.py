@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from badges import issuing
@@ -41,7 +41,7 @@ def _env(tmp_path: Path, db_url: str, master_key: str, **extra: str) -> dict[str
 def _award(session: Session, settings: Settings, slug: str = EXPORTABLE) -> str:
     master_key = ensure_master_key(session, settings.resolved_master_key())
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
-    issuer = session.exec(select(Issuer).order_by(Issuer.id)).first()
+    issuer = session.exec(select(Issuer).order_by(col(Issuer.id))).first()
     assert issuer is not None
     record = issuing.issue(
         session,
@@ -125,7 +125,7 @@ def test_seal_import_from_pkcs12_and_its_refusals(
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         load_demo(session, settings)
-        org = session.exec(select(Organisation).order_by(Organisation.id)).first()
+        org = session.exec(select(Organisation).order_by(col(Organisation.id))).first()
         session.commit()
     assert org is not None
     p12 = _p12(tmp_path, org, b"right")
@@ -179,7 +179,7 @@ def test_europass_download_needs_a_token_or_the_learner_session(
     anonymous = client.get(f"/credentials/{uuid}/europass")
     assert anonymous.status_code == 401
     with Session(engine) as session:
-        other = session.exec(select(Organisation).order_by(Organisation.id.desc())).first()
+        other = session.exec(select(Organisation).order_by(col(Organisation.id).desc())).first()
         assert other is not None
         other_token, _ = create_token(session, pk(other), "other")
         session.commit()

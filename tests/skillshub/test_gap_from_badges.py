@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges import issuing
 from badges.models import Issuer
@@ -41,7 +41,7 @@ def test_valid_badges_close_the_gap_and_tampered_ones_do_not(
 ) -> None:
     load_demo(session, settings)
     session.commit()
-    role = session.exec(select(JobRole).order_by(JobRole.id)).first()
+    role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
     before = client.get("/api/v1/gap", params={"job_role": role.slug}).json()
     missing_before = {m["iri"] for m in before["missing"]}
     badge = _demo_badge(session, settings, "bms-engineer")
@@ -73,7 +73,7 @@ def test_valid_badges_close_the_gap_and_tampered_ones_do_not(
 def test_too_many_or_unreadable_credentials(client: TestClient, session: Session) -> None:
     load_demo_catalogue(session)
     session.commit()
-    role = session.exec(select(JobRole).order_by(JobRole.id)).first()
+    role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
     many = client.post("/api/v1/gap", json={"job_role": role.slug, "credentials": ["x"] * 21})
     assert many.status_code == 422
     garbage = client.post(

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges import europass, issuing, status
 from badges.europass import EuropassIncomplete
@@ -40,7 +40,7 @@ def demo(session: Session, settings: Settings) -> Demo:
     load_demo(session, settings)
     master_key = ensure_master_key(session, settings.resolved_master_key())
     awards = {}
-    for mc in session.exec(select(MicroCredential).order_by(MicroCredential.id)):
+    for mc in session.exec(select(MicroCredential).order_by(col(MicroCredential.id))):
         course = session.get(Course, mc.course_id)
         issuer = session.exec(
             select(Issuer).where(

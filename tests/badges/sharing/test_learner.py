@@ -18,7 +18,7 @@ import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.routing import Match
 
 from badges import baking
@@ -94,7 +94,7 @@ def _fresh(engine: Engine, credential_id: str) -> IssuedCredential:
 
 def _tokens(engine: Engine) -> list[ClaimToken]:
     with Session(engine) as fresh:
-        return list(fresh.exec(select(ClaimToken).order_by(ClaimToken.id)))
+        return list(fresh.exec(select(ClaimToken).order_by(col(ClaimToken.id))))
 
 
 def _meta(html: str, key: str) -> str:
