@@ -165,7 +165,9 @@ def test_bad_rows_are_reported_with_file_and_line(engine: Engine, tmp_path: Path
         2,
     )
     with session_scope(engine) as session:
-        recycled = session.exec(select(Skill).where(col(Skill.preferred_label) == "recycle batteries"))
+        recycled = session.exec(
+            select(Skill).where(col(Skill.preferred_label) == "recycle batteries")
+        )
         assert recycled.one().alt_labels == "reuse cells\nbattery recycling"
 
 

@@ -16,6 +16,7 @@ from catalogue import vocabularies
 from catalogue.models import MicroCredential
 from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
+from tests.support.present import one
 from tests.support.reference import reference
 from tests.support.world import World
 
@@ -91,7 +92,7 @@ def test_our_schema_catches_a_missing_element(client: TestClient, world: World) 
 def test_the_maximum_duration_is_in_the_extension_and_signed(
     client: TestClient, world: World, session: Session
 ) -> None:
-    mc = session.get(MicroCredential, world.mc.id)
+    mc = one(session, MicroCredential, world.mc.id)
     mc.maximum_duration = "P6M"
     session.add(mc)
     session.commit()
@@ -117,7 +118,7 @@ def test_the_maximum_duration_is_in_the_extension_and_signed(
 def test_the_quality_assurance_body_is_in_the_extension_and_signed(
     client: TestClient, world: World, session: Session
 ) -> None:
-    mc = session.get(MicroCredential, world.mc.id)
+    mc = one(session, MicroCredential, world.mc.id)
     mc.quality_assurance_body_name = "Example Quality Agency"
     mc.quality_assurance_body_homepage = "https://quality.example"
     mc.quality_assurance_body_uri = "urn:example:qa:1"

@@ -32,7 +32,7 @@ def xlsx(rows: Sequence[Sequence[object]], *, setup=None) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.worksheets[0]
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     if setup:
         setup(book, sheet)
     out = io.BytesIO()

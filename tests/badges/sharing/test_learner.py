@@ -27,6 +27,7 @@ from badges.sharing import delivery
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.support.csrf import csrf_fields
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 EMAIL = "Ada.Lovelace@Example.org"
@@ -208,7 +209,7 @@ def _suspended_and_expired(client: TestClient, world: World, engine: Engine) -> 
 
     def status() -> str:
         page = client.get(f"/credentials/{out['id']}", headers=HTML).text
-        return re.search(r'data-status="(\w+)"', page).group(1)
+        return present(re.search(r'data-status="(\w+)"', page)).group(1)
 
     assert status() == "valid"
     client.post(f"/api/v1/credentials/{out['id']}/suspend", json={}, headers=_auth(world))
