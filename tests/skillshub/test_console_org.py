@@ -71,10 +71,7 @@ def _roles(engine: Engine, org_id: int | None) -> dict[int, str]:
 def _outbox(settings: Settings) -> list[EmailMessage]:
     folder = settings.data_dir / "outbox"
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
-    return [
-        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for f in files
-    ]
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
 
 def _invite_link(message: EmailMessage) -> str:

@@ -312,10 +312,7 @@ def test_sign_out_everywhere_ends_every_session(
 def _outbox(settings: Settings) -> list[EmailMessage]:
     folder = settings.data_dir / "outbox"
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
-    return [
-        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for f in files
-    ]
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
 
 def _reset_link(message: EmailMessage) -> str:

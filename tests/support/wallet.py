@@ -53,7 +53,7 @@ class Holder:
     ) -> str:
         head: dict[str, Any] = {"typ": "openid4vci-proof+jwt", "alg": self.signer.algorithm}
         if use_jwk:
-            head["jwk"] = public_jwk(self.signer.public_key)  # type: ignore[arg-type]
+            head["jwk"] = public_jwk(self.signer.public_key)
         else:
             head["kid"] = self.kid
         head |= header or {}

@@ -8,6 +8,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -279,7 +280,7 @@ HOSTILE = [
 ]
 texts = st.one_of(
     st.sampled_from(HOSTILE),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
     st.lists(st.sampled_from(HOSTILE), max_size=8).map("".join),
     st.builds(lambda part, times: part * times, st.sampled_from(HOSTILE[:20]), st.integers(1, 400)),
     st.builds(lambda n: "Lorem ipsum dolor sit amet. " * n, st.integers(50, 200)),
@@ -474,12 +475,12 @@ def test_official_examples_compile_and_fill_to_the_pyld_output() -> None:
     loader = make_loader()
     filled = 0
     for document in _reference_documents():
-        expected = _outcome(lambda d=document: pyld_path.canonicalize(d, loader=loader))
+        expected = _outcome(partial(pyld_path.canonicalize, document, loader=loader))
         first = _outcome(
-            lambda d=document: compiled.canonical_nquads(d, loader=loader, shapes="compile")
+            partial(compiled.canonical_nquads, document, loader=loader, shapes="compile")
         )
         second = _outcome(
-            lambda d=document: compiled.canonical_nquads(d, loader=loader, shapes="reuse")
+            partial(compiled.canonical_nquads, document, loader=loader, shapes="reuse")
         )
         assert first == expected
         assert second == expected
@@ -512,7 +513,7 @@ def test_w3c_vector_canonicalizes_and_signs_the_same_through_a_template() -> Non
             created=config["created"],
             proof_purpose=config["proofPurpose"],
             loader=loader,
-            shapes=shapes,  # type: ignore[arg-type]
+            shapes=shapes,
         )
         assert signed == expected
     # Filled, not computed by pyld: the templates are there.

@@ -90,7 +90,7 @@ def test_a_dangling_previous_proof_is_refused_at_signing_and_at_verifying() -> N
 
 
 def test_vc_1_1_is_signed_under_the_data_integrity_context() -> None:
-    credential = {
+    credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V1, {"@vocab": "https://skillshub.example/vocab#"}],
         "id": "urn:uuid:8c2a4f0e-4b7e-4a5e-8a57-3f0d1c2b3a41",
         "type": ["VerifiableCredential"],

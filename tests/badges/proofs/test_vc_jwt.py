@@ -428,7 +428,7 @@ def test_hs256_with_the_public_key_as_secret_is_refused(private_key) -> None:
     with pytest.raises(JwtError, match="unsupported alg 'HS256'"):
         verify(f"{header}.{body}.{b64url_encode(mac)}", public_key)
     with pytest.raises(JwtError, match="unsupported alg 'HS256'"):
-        verify(f"{header}.{body}.{b64url_encode(mac)}", secret)  # type: ignore[arg-type]
+        verify(f"{header}.{body}.{b64url_encode(mac)}", secret)
 
 
 def test_a_secret_is_no_verification_key() -> None:

@@ -338,7 +338,7 @@ def test_a_proof_signed_by_another_key_is_invalid_proof(
 
 
 def _jwk_of(holder: Holder) -> dict[str, str]:
-    return public_jwk(holder.signer.public_key)  # type: ignore[arg-type]
+    return public_jwk(holder.signer.public_key)
 
 
 @pytest.mark.parametrize(
