@@ -16,6 +16,7 @@ from backpack import accounts, items, sharing
 from backpack.models import BackpackItem, Learner, LearnerSession
 from badges import issuing
 from badges.verifying import VerificationContext
+from catalogue.base import pk
 from catalogue.errors import Conflict
 from skillshub.db import session_scope
 from skillshub.settings import Settings
@@ -129,7 +130,7 @@ def test_one_handle_asked_for_by_two_learners_at_once_goes_to_one(engine: Engine
             learner = Learner(email=f"learner{n}@example.org")
             db.add(learner)
             db.flush()
-            learners.append(learner.id)
+            learners.append(pk(learner))
 
     def take(db: Session, me: Learner) -> str:
         sharing.set_profile(db, me, handle="ada", display_name="Ada", public=True)

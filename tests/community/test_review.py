@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
+from catalogue.base import pk
 from catalogue.models import Course, JobRole, JobRoleSkill, MicroCredential, Submission
 from catalogue.organisations import get_organisation
 from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
@@ -245,7 +246,7 @@ def test_two_operators_deciding_at_once_end_with_one_decision(
     org = create_organisation(session, legal_name="Volt", country="DE", slug="volt")
     publishing.require_review(session, True)
     courses.create_course(session, org, course_payload())
-    submission_id = review.submit(session, org, "course", COURSE, by="volt").id
+    submission_id = pk(review.submit(session, org, "course", COURSE, by="volt"))
     session.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

@@ -278,7 +278,8 @@ def test_every_table_entry_is_exercised() -> None:
 )
 def test_bad_settings_are_refused(field: str, value: str) -> None:
     with pytest.raises(ValidationError, match=field):
-        Settings(**{field: value})
+        values: dict[str, Any] = {field: value}
+        Settings(**values)
 
 
 def test_several_limits_per_class(settings: Settings, engine: Engine) -> None:

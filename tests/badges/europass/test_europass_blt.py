@@ -35,13 +35,13 @@ def _items(document: dict) -> list[dict]:
     ]
 
 
-def _with_seal_of(session: Session, demo: Demo, ca: LocalCa, **options: str | None) -> str:
+def _with_seal_of(session: Session, demo: Demo, ca: LocalCa, crl_url: str | None = None) -> str:
     """An exportable award whose provider seals with a certificate of `ca`."""
     slug = _exportable(session, demo)[0]
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
     course = one(session, Course, mc.course_id)
     org = one(session, Organisation, course.organisation_id)
-    leaf, key = ca.seal_certificate(**options)
+    leaf, key = ca.seal_certificate(crl_url=crl_url)
     eseal.import_certificate(session, demo.master_key, org, leaf, key, [ca.root])
     session.flush()
     return demo.awards[slug]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import jsonschema
 from fastapi.testclient import TestClient
@@ -41,7 +42,7 @@ def _official_errors(credential: dict) -> list[str]:
 def test_the_credential_carries_the_eu_elements(client: TestClient, world: World) -> None:
     credential = _issue(client, world, grade="B")
     achievement = credential["credentialSubject"]["achievement"]
-    by_type = {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for alignment in achievement["alignment"]:
         by_type.setdefault(alignment["targetType"], []).append(alignment)
 
