@@ -117,7 +117,7 @@ def test_did_key_issuer_signs_jwt_es256_by_default_and_eddsa_by_option(
     entries = [
         e for e in profile["otherIdentifier"] if e["identifierType"] == "ext:VcJwtSigningKey"
     ]
-    assert [e["identifier"] for e in entries] == [es256.kid.split("#")[0]]
+    assert [e["identifier"] for e in entries] == [kid.split("#")[0]]
 
 
 def test_an_existing_did_key_issuer_gets_its_p256_key_once(

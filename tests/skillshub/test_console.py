@@ -21,6 +21,7 @@ from accounts import password_links
 from accounts.models import AuditEvent, ConsoleSession
 from accounts.roles import Role
 from badges.models import IssuedCredential
+from catalogue.base import pk
 from keys import eseal
 from keys.eseal_models import SealCertificate
 from skillshub.settings import Settings
@@ -202,7 +203,7 @@ def test_sign_out_and_revoked_sessions_sign_the_browser_out(
     listing = laptop.client.get("/console/sessions")
     assert listing.status_code == 200 and listing.text.count("/revoke") == 2
     with Session(engine) as fresh:
-        ids = [s.id for s in fresh.exec(select(ConsoleSession).order_by(col(ConsoleSession.id)))]
+        ids = [pk(s) for s in fresh.exec(select(ConsoleSession).order_by(col(ConsoleSession.id)))]
     ended = laptop.post(f"/console/sessions/{ids[1]}/revoke")
     assert ended.headers["location"] == "/console/sessions?notice=session_revoked"
     assert "That session was ended" in laptop.client.get(ended.headers["location"]).text

@@ -143,7 +143,7 @@ def test_a_session_expires_after_the_setting(
         assert _manage(client, credential_id) == 200
         # Minted over two days ago with an expiry far ahead: only the setting ends it
         # (explicit stored timestamps; the test reads no clock).
-        _update(engine, ClaimToken, row.id, created_at=T0 - 2 * DAY, expires_at=FAR_AHEAD)
+        _update(engine, ClaimToken, pk(row), created_at=T0 - 2 * DAY, expires_at=FAR_AHEAD)
         assert _manage(client, credential_id) == 403
         assert client.get(f"/credentials/{credential_id}/download").status_code == 404
 
