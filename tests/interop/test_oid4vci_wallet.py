@@ -37,6 +37,7 @@ from skillshub.web.app import create_app
 from tests.badges.sharing.test_learner import _outbox
 from tests.interop import oracles
 from tests.interop.test_digitalbazaar import _served_lists
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.interop
@@ -100,7 +101,7 @@ def _offer_from_the_qr_code(client: TestClient, credential_id: str, tx_code: boo
 
 def _mailed_tx_code(settings: Settings) -> str:
     message = _outbox(settings)[-1]
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [code] = re.findall(r"^\s+(\d{6})$", text, flags=re.MULTILINE)
     return code
 
@@ -114,7 +115,7 @@ def _holder_did(result: dict[str, Any]) -> str:
 
 def _claimed(hub: TestClient, world: World, settings: Settings, fmt: str) -> str:
     out = _issue(hub, world, fmt)
-    text = _outbox(settings)[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(_outbox(settings)[-1].get_body(("plain",))).get_content()
     [link] = re.findall(rf"{HUB}/credentials/\S+/claim\?token=\S+", text)
     parts = urlsplit(link)
     assert (

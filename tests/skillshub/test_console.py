@@ -29,6 +29,7 @@ from skillshub.web import csrf
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE, SECURE_COOKIE, IssuerDep
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 WRONG = "E-mail or password is wrong"
@@ -329,7 +330,7 @@ def test_the_set_password_link_works_once(
 def _claim(client: TestClient, settings: Settings, uuid: str) -> None:
     for mail in (settings.data_dir / "outbox").glob("*.eml"):
         message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        text = present(message.get_body(("plain",))).get_content()
         for link in re.findall(r"https?://[^/\s]+(/credentials/\S+/claim\?token=\S+)", text):
             if uuid in link:
                 learner = TestClient(client.app, headers=HTML)

@@ -29,7 +29,7 @@ from openbadges_schemas.loader import CREDENTIALS_V2
 from skillshub.cli import app as cli
 from skillshub.settings import Settings
 from tests.support.console import ConsoleLogin
-from tests.support.present import present
+from tests.support.present import one, present
 from tests.support.world import World, make_world
 
 Login = Callable[..., ConsoleLogin]
@@ -91,7 +91,7 @@ def _states(session: Session, world: World, settings: Settings) -> dict[str, Iss
 def _claim_token(settings: Settings, credential_uuid: str) -> str:
     for mail in sorted((settings.data_dir / "outbox").glob("*.eml")):
         message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        text = present(message.get_body(("plain",))).get_content()
         found = re.search(rf"/credentials/{credential_uuid}/claim\?token=(\S+)", text)
         if found:
             return unquote(found[1])
@@ -240,7 +240,7 @@ def test_revoke_needs_a_reason_and_a_confirmation_and_is_logged(
     assert unconfirmed.status_code == 422 and "revocation is final" in unconfirmed.text
     assert "issued in error" in unconfirmed.text  # the reason typed is kept
     with Session(engine) as fresh:
-        assert fresh.get(IssuedCredential, record.id).revoked_at is None  # type: ignore[union-attr]
+        assert one(fresh, IssuedCredential, record.id).revoked_at is None
     done = issuer.post(path + "/revoke", {"reason": "issued in error", "confirm": "yes"})
     assert done.status_code == 303 and done.headers["location"].endswith("?notice=revoke")
     after = issuer.client.get(done.headers["location"])

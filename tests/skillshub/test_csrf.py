@@ -53,7 +53,7 @@ def _claim_link(client: TestClient, world: World, settings: Settings) -> str:
     assert issued.status_code == 201, issued.text
     [mail] = (settings.data_dir / "outbox").glob("*.eml")
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"https?://[^/\s]+(/credentials/\S+/claim\?token=\S+)", text)
     return link
 
@@ -136,7 +136,7 @@ def test_learner_forms_refuse_cross_site_posts_and_change_nothing(
     forms = re.findall(r'<form method="post".*?</form>', manage.text, re.S)
     assert len(forms) >= 3 and all(FIELD.search(f) for f in forms)
     assert _form_token(manage.text) == form_token  # one cookie, one token per browser
-    uuid = re.search(r"/credentials/([^/]+)/manage", manage.url.path).group(1)  # type: ignore[union-attr]
+    uuid = present(re.search(r"/credentials/([^/]+)/manage", manage.url.path)).group(1)
 
     visibility = f"/credentials/{uuid}/manage/visibility"
     forget = f"/credentials/{uuid}/manage/forget"

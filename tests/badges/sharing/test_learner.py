@@ -57,7 +57,7 @@ def _outbox(settings: Settings) -> list[EmailMessage]:
 
 
 def _claim_link(message: EmailMessage) -> str:
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"http://testserver/credentials/\S+/claim\?token=\S+", text)
     return link
 

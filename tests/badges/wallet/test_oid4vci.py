@@ -24,6 +24,7 @@ from badges.wallet.models import WalletCopy, WalletNonce, WalletOffer
 from keys.jwk import public_jwk
 from skillshub.db import session_scope
 from skillshub.settings import Settings
+from tests.support.present import present
 from tests.support.wallet import PRE_AUTHORIZED, Holder, offer_path
 from tests.support.world import World
 
@@ -413,7 +414,7 @@ def _mailed_tx_code(settings: Settings) -> str:
 
     [path] = sorted((settings.data_dir / "outbox").glob("*.eml"))[-1:]
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [code] = re.findall(r"^\s+(\d{6})$", text, flags=re.MULTILINE)
     return code
 
