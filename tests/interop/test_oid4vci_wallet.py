@@ -37,6 +37,7 @@ from skillshub.web.app import create_app
 from tests.badges.sharing.test_learner import _outbox
 from tests.interop import oracles
 from tests.interop.test_digitalbazaar import _served_lists
+from tests.support.app import app_of
 from tests.support.present import present
 from tests.support.world import World, make_world
 
@@ -132,7 +133,7 @@ def _csrf(client: TestClient) -> dict[str, str]:
     covers http)."""
     nonce = client.cookies.get(csrf.SECURE_COOKIE)
     assert nonce, "the page set no CSRF cookie"
-    return {csrf.FIELD: csrf.token_for(client.app.state.master_key, nonce)}  # type: ignore[attr-defined]
+    return {csrf.FIELD: csrf.token_for(app_of(client).state.master_key, nonce)}
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from badges.sharing import delivery
 from openbadges_schemas.loader import CREDENTIALS_V2
 from skillshub.cli import app as cli
 from skillshub.settings import Settings
+from tests.support.app import app_of
 from tests.support.console import ConsoleLogin
 from tests.support.present import one, present
 from tests.support.world import World, make_world
@@ -114,7 +115,7 @@ def test_each_state_filter_shows_exactly_its_credentials(
             expected = ["Public Person", "Issued Person"]
         assert _names(page.text) == expected, state
         assert f'class="state state-{state}"' in page.text or state == "public"
-    with Session(viewer.client.app.state.engine) as fresh:  # type: ignore[attr-defined]
+    with Session(app_of(viewer.client).state.engine) as fresh:
         claimed = fresh.get(IssuedCredential, made["claimed"].id)
         assert claimed is not None and claimed.claimed_at is not None
     bad = viewer.client.get(f"{base}?state=lost")

@@ -30,6 +30,7 @@ from skillshub.db import make_engine
 from skillshub.settings import Settings
 from skillshub.web import csrf
 from skillshub.web.app import create_app
+from tests.support.app import app_of
 from tests.support.console import PASSWORD, add_user
 from tests.support.present import present
 from tests.support.world import World, make_world
@@ -184,7 +185,7 @@ def test_readyz_names_a_master_key_that_does_not_open_the_keys(
 ) -> None:
     from keys.sealing import MasterKey
 
-    client.app.state.master_key = MasterKey(generate_master_key())  # type: ignore[attr-defined]
+    app_of(client).state.master_key = MasterKey(generate_master_key())
     answer = client.get("/readyz")
     assert answer.status_code == 503
     checks = answer.json()["checks"]
