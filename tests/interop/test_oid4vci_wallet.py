@@ -31,6 +31,7 @@ from sqlmodel import Session
 from badges.proofs import vc_jwt
 from keys.did import did_key_from_public_key
 from keys.jwk import jwk_to_public_key
+from keys.multikey import MultikeyPublicKey
 from skillshub.settings import Settings
 from skillshub.web import csrf
 from skillshub.web.app import create_app
@@ -111,7 +112,9 @@ def _holder_did(result: dict[str, Any]) -> str:
     holder = result["holder"]
     if holder["did"]:
         return holder["did"]
-    return did_key_from_public_key(jwk_to_public_key(holder["jwk"]))  # type: ignore[arg-type]
+    key = jwk_to_public_key(holder["jwk"])
+    assert isinstance(key, MultikeyPublicKey), key  # the wallet's key: Ed25519 or P-256
+    return did_key_from_public_key(key)
 
 
 def _claimed(hub: TestClient, world: World, settings: Settings, fmt: str) -> str:

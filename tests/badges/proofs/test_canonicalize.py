@@ -252,7 +252,7 @@ def test_deeply_nested_document_is_refused_cleanly() -> None:
 
 def test_document_must_be_an_object() -> None:
     with pytest.raises(CanonicalizationError, match="JSON object"):
-        canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]
+        canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]  # not a dict: what is tested
 
 
 # --- the context-processing memo ---------------------------------------------------------

@@ -109,5 +109,6 @@ def test_vc_1_1_is_signed_under_the_data_integrity_context() -> None:
 def test_a_secured_document_that_is_not_a_map_is_an_error() -> None:
     signed = create_proof(_vc2(), signer=_signer())
     _, key = resolve_did_key(signed["proof"]["verificationMethod"])
-    check = verify_proof(json.dumps(signed), signed["proof"], key)  # type: ignore[arg-type]
+    text = json.dumps(signed)
+    check = verify_proof(text, signed["proof"], key)  # type: ignore[arg-type]  # text: what is tested
     assert not check.ok and check.error == "the secured document must be a JSON object"
