@@ -388,9 +388,8 @@ def test_course_page_shows_its_facts_skills_and_micro_credentials(
     assert present(view.isced_f).label in pairs["Field of education"].text
     assert pairs["Languages"].text == ", ".join(lang.label for lang in view.languages)
     assert pairs["Country / region"].text == f"{view.country.label} · {view.region}"
-    assert (
-        pairs["Price"].text == f"{present(view.price).currency} {present(view.price).amount:,.2f}"
-    )
+    price = present(view.price)
+    assert pairs["Price"].text == f"{price.currency} {price.amount:,.2f}"
     dates = [t.attrs["datetime"] for t in pairs["Start dates"].find_all("time")]
     assert dates == [d.isoformat() for d in view.start_dates]
     assert pairs["Website"].find("a").attrs["href"] == view.url
