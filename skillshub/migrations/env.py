@@ -1,9 +1,11 @@
 """Alembic environment: the engine is handed in by `skillshub.db`."""
 
+import warnings
 from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.exc import SAWarning
 
 from catalogue.base import UTCDateTime
 from skillshub.models import include_name, metadata
@@ -41,7 +43,14 @@ with writer(engine).connect() as connection:
         include_name=include_name,
     )
     try:
-        with context.begin_transaction():
+        with context.begin_transaction(), warnings.catch_warnings():
+            # SQLite batch mode reflects the table it alters, and SQLAlchemy cannot reflect an
+            # expression index: a migration that rebuilds issued_credential must create
+            # ix_issued_credential_recipient_lower again (as f2b4d6a8c1e3 did), which
+            # test_the_hand_made_schema_objects_exist_at_head checks.
+            warnings.filterwarnings(
+                "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
+            )
             context.run_migrations()
             if raw is not None:
                 broken = raw.execute("PRAGMA foreign_key_check").fetchall()
