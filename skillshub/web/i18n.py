@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -103,6 +105,72 @@ def gettext_for(request: Request, message: str) -> str:
     return translations(language_of(request)).gettext(message)
 
 
+# --- messages the Python side puts on pages --------------------------------------------------
+
+
+def N_(message: str) -> str:  # gettext's marker: "translate this where it is shown"
+    return message
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message for a page with its values, translated where it is shown (`said` filter).
+
+    Python code that words something for a page (a notice, an error next to a field, a
+    confirmation's question) gives the English message (marked with `N_` for extraction) and
+    its values; `str()` is the English text, for logs and for callers that are not pages."""
+
+    message: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % dict(self.values) if self.values else self.message
+
+    def in_language(self, language: str) -> str:
+        text = translations(language).gettext(self.message)
+        return text % dict(self.values) if self.values else text
+
+
+def say(message: str, **values: Any) -> Said:
+    return Said(message, values)
+
+
+# Messages worded below the web layer (the services' English, shared with the API and the CLI)
+# that pages show: a pattern of the English text, and the page's message for it (N_-marked, its
+# placeholders named after the pattern's groups). The services stay language-neutral; a message
+# matching no pattern is shown as the service worded it.
+_KNOWN: list[tuple[re.Pattern[str], str]] = []
+
+
+def known_message(pattern: str, message: str) -> None:
+    """Translate service messages matching `pattern` (whole text) as `message`."""
+    _KNOWN.append((re.compile(pattern, re.DOTALL), message))
+
+
+def translate(language: str, text: Any) -> str:
+    """Text the Python side put on a page, in `language`: a `Said`, a message of the
+    catalogue, or a service message matching a known pattern; anything else as it is."""
+    if text is None:
+        return ""
+    if isinstance(text, Said):
+        return text.in_language(language)
+    text = str(text)
+    catalogue = translations(language)
+    found = catalogue.gettext(text)
+    if found != text or language == DEFAULT:
+        return found
+    for pattern, message in _KNOWN:
+        matched = pattern.fullmatch(text)
+        if matched is not None:
+            values = {k: translate(language, v) for k, v in matched.groupdict().items()}
+            return catalogue.gettext(message) % values
+    return text
+
+
+def translate_for(request: Request, text: Any) -> str:
+    return translate(language_of(request), text)
+
+
 # --- the templates' side -------------------------------------------------------------------
 
 
@@ -149,6 +217,45 @@ def _human_date(context: Any, value: Any) -> str:
         return str(value) if value is not None else ""
     locale = _FORMAT_LOCALES[_page_language(context)]
     return format_date(moment, format="long", locale=locale)
+
+
+@pass_context
+def _said(context: Any, value: Any) -> str:
+    """Python-side page text (a `Said`, a marked message, a known service message) in the
+    page's language."""
+    return translate(_page_language(context), value)
+
+
+@pass_context
+def _short_date(context: Any, value: Any) -> str:
+    """A date in a table: "3 Mar 2026", "03.03.2026"."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = _FORMAT_LOCALES[_page_language(context)]
+    return format_date(moment, format="medium", locale=locale)
+
+
+@pass_context
+def _date_time(context: Any, value: Any, seconds: bool = False) -> str:
+    """A moment in UTC in the page's form: "3 Mar 2026, 14:05", "03.03.2026, 14:05"."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return _short_date(context, value)
+    locale = _FORMAT_LOCALES[_page_language(context)]
+    day = format_date(moment, format="medium", locale=locale)
+    clock = format_time(moment, "HH:mm:ss" if seconds else "HH:mm", tzinfo=UTC, locale=locale)
+    return f"{day}, {clock}"
+
+
+@pass_context
+def _month(context: Any, value: Any) -> str:
+    """A month and its year: "March 2026", "März 2026"."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = _FORMAT_LOCALES[_page_language(context)]
+    return format_date(moment, format="LLLL yyyy", locale=locale)
 
 
 @pass_context
@@ -200,6 +307,10 @@ def install(env: Environment) -> None:
     env.globals["switch_url"] = _switch_url
     env.filters["human_date"] = _human_date
     env.filters["number"] = _number
+    env.filters["said"] = _said
+    env.filters["short_date"] = _short_date
+    env.filters["date_time"] = _date_time
+    env.filters["month"] = _month
     env.filters["duration"] = _duration
 
 

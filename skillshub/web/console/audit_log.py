@@ -27,12 +27,13 @@ from skillshub.web.console import nav
 from skillshub.web.console.auth import ViewerDep
 from skillshub.web.console.pages import ACTIONS, NO_STORE, render
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 CHUNK_CHARS = 64 * 1024
 
 PATH = "/console/orgs/{slug}/audit"
-nav.register("Audit log", PATH, needs=Role.viewer, order=40)
+nav.register(N_("Audit log"), PATH, needs=Role.viewer, order=40)
 GROUPS = [
     ("credential.", "Badges"),
     ("bulk.", "Bulk issuing"),

@@ -18,6 +18,7 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,15 +26,15 @@ IDENTITY = f"{BASE}/identity"
 SEAL = f"{BASE}/seal"
 register_notice(
     "key_rotated",
-    "New keys are in use. The old ones stay published, so the badges they signed still verify.",
+    N_("New keys are in use. The old ones stay published, so the badges they signed still verify."),
 )
-register_notice("sharing_saved", "Saved: it applies to badges issued from now on.")
+register_notice("sharing_saved", N_("Saved: it applies to badges issued from now on."))
 register_notice(
-    "seal_imported", "The e-seal certificate is imported and in use for Europass exports."
+    "seal_imported", N_("The e-seal certificate is imported and in use for Europass exports.")
 )
-register_action("issuer.rotate_key", "rotated an issuer's keys")
-register_action("issuer.sharing_default", "changed whether new badges start public")
-register_action("seal.import", "imported an e-seal certificate")
+register_action("issuer.rotate_key", N_("rotated an issuer's keys"))
+register_action("issuer.sharing_default", N_("changed whether new badges start public"))
+register_action("seal.import", N_("imported an e-seal certificate"))
 
 
 def _identity_page(

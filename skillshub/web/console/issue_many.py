@@ -35,6 +35,7 @@ from skillshub.web.console.issue_one import field_errors
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 UPLOAD = "/console/orgs/{slug}/issue/bulk"
@@ -42,11 +43,11 @@ JOB = "/console/orgs/{slug}/jobs/{job_uuid}"
 SHOWN_BAD_ROWS = 500
 SHOWN_GOOD_ROWS = 10
 
-register_notice("job_started", "Issuing has started. You can leave this page and come back.")
+register_notice("job_started", N_("Issuing has started. You can leave this page and come back."))
 register_notice(
-    "job_seen", "This list was confirmed before: this is its job (nobody is issued twice)."
+    "job_seen", N_("This list was confirmed before: this is its job (nobody is issued twice).")
 )
-register_action("bulk.start", "started issuing to a list")
+register_action("bulk.start", N_("started issuing to a list"))
 
 
 def _upload_page(

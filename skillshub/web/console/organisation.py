@@ -19,21 +19,24 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 BASE = "/console/orgs/{slug}/organisation"
-nav.register("Organisation", BASE, needs=Role.viewer, order=50)
-register_notice("invited", "The invitation is on its way. It works once, until it expires.")
-register_notice("invitation_cancelled", "The invitation was withdrawn: its link no longer works.")
-register_notice("role_changed", "The role was changed. It applies from their next page.")
-register_notice("member_removed", "The member was removed from the organisation.")
-register_notice("left", "You left the organisation.")
-register_action("member.invite", "invited a member")
-register_action("member.invite_cancel", "withdrew an invitation")
-register_action("member.join", "joined the organisation")
-register_action("member.role_change", "changed a member's role")
-register_action("member.remove", "removed a member")
+nav.register(N_("Organisation"), BASE, needs=Role.viewer, order=50)
+register_notice("invited", N_("The invitation is on its way. It works once, until it expires."))
+register_notice(
+    "invitation_cancelled", N_("The invitation was withdrawn: its link no longer works.")
+)
+register_notice("role_changed", N_("The role was changed. It applies from their next page."))
+register_notice("member_removed", N_("The member was removed from the organisation."))
+register_notice("left", N_("You left the organisation."))
+register_action("member.invite", N_("invited a member"))
+register_action("member.invite_cancel", N_("withdrew an invitation"))
+register_action("member.join", N_("joined the organisation"))
+register_action("member.role_change", N_("changed a member's role"))
+register_action("member.remove", N_("removed a member"))
 ROLES = [
     (Role.owner, "Owner: members, API tokens, keys and e-seals, and everything below"),
     (Role.issuer, "Issuer: catalogue, issuing and revoking badges"),

@@ -24,6 +24,7 @@ from skillshub.web.console.second_step import complete_sign_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -32,9 +33,9 @@ PATH = "/console/reset-password"
 NEW_PATH = password_reset.PATH
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # the link's page holds its token
 
-register_notice("password_reset", "Your new password is set, and you are signed in.")
-register_action("user.password_reset_request", "asked for a password reset link")
-register_action("user.password_reset", "reset their password")
+register_notice("password_reset", N_("Your new password is set, and you are signed in."))
+register_action("user.password_reset_request", N_("asked for a password reset link"))
+register_action("user.password_reset", N_("reset their password"))
 
 
 def _email_key(email: str) -> str:

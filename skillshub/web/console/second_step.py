@@ -31,6 +31,7 @@ from skillshub.web.console.auth import (
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -40,9 +41,9 @@ PENDING_COOKIE = "shub_console_pending"
 SECURE_PENDING_COOKIE = "__Secure-shub_console_pending"
 
 register_notice(
-    "sign_in_again", "Your sign-in took too long or was finished already. Sign in again."
+    "sign_in_again", N_("Your sign-in took too long or was finished already. Sign in again.")
 )
-register_action("user.sign_in", "signed in")
+register_action("user.sign_in", N_("signed in"))
 
 
 def _pending_name(request: Request) -> str:

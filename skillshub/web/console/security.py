@@ -22,23 +22,25 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.console.second_step import code_key
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep
+from skillshub.web.i18n import N_
 from skillshub.web.rate_limits import RateClass, RateLimited, limiter
 
 router = APIRouter(include_in_schema=False)
 
 PATH = "/console/security"
-nav.register("Sign-in security", PATH, order=890)
+nav.register(N_("Sign-in security"), PATH, order=890)
 register_notice(
-    "second_factor_on", "Your authenticator app is set up: sign-ins now ask for its code."
+    "second_factor_on", N_("Your authenticator app is set up: sign-ins now ask for its code.")
 )
 register_notice(
-    "second_factor_off", "The authenticator app is turned off: sign-ins ask for the password only."
+    "second_factor_off",
+    N_("The authenticator app is turned off: sign-ins ask for the password only."),
 )
-register_notice("second_factor_cancelled", "The set-up was cancelled; nothing changed.")
-register_notice("signed_out_everywhere", "You are signed out everywhere, in this browser too.")
-register_action("user.second_factor_on", "turned on their authenticator app")
-register_action("user.second_factor_off", "turned off their authenticator app")
-register_action("session.revoke_all", "signed out everywhere")
+register_notice("second_factor_cancelled", N_("The set-up was cancelled; nothing changed."))
+register_notice("signed_out_everywhere", N_("You are signed out everywhere, in this browser too."))
+register_action("user.second_factor_on", N_("turned on their authenticator app"))
+register_action("user.second_factor_off", N_("turned off their authenticator app"))
+register_action("session.revoke_all", N_("signed out everywhere"))
 
 
 def _qr_data_uri(uri: str) -> str:

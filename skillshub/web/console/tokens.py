@@ -17,13 +17,16 @@ from skillshub.web.console.organisation import BASE, base_path
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 TOKENS = f"{BASE}/tokens"
-register_notice("token_revoked", "The token was revoked: requests with it are refused from now on.")
-register_action("token.create", "created an API token")
-register_action("token.revoke", "revoked an API token")
+register_notice(
+    "token_revoked", N_("The token was revoked: requests with it are refused from now on.")
+)
+register_action("token.create", N_("created an API token"))
+register_action("token.revoke", N_("revoked an API token"))
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("never", "Never")]
 
 
