@@ -29,7 +29,7 @@ def overview(request: Request, me: ConsoleUserDep, session: SessionDep) -> Respo
     return render(
         request,
         "console/dashboard.html",
-        {"summaries": summaries, "month": f"{now:%B %Y}"},
+        {"summaries": summaries, "month": now},
         me=me,
     )
 

@@ -18,7 +18,7 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,15 +75,19 @@ def rotate_confirm(
         request,
         "console/confirm.html",
         {
-            "title": f"Give “{issuer.name}” new signing keys?",
+            "title": say(N_("Give “%(issuer)s” new signing keys?"), issuer=issuer.name),
             "paragraphs": [
-                "Badges issued from now on are signed with new keys. The old keys stay "
-                "published (retired), so every badge they signed still verifies.",
-                "Do this when a key may have leaked, or on a schedule. It cannot be undone, "
-                "but it can be done again.",
+                N_(
+                    "Badges issued from now on are signed with new keys. The old keys stay "
+                    "published (retired), so every badge they signed still verifies."
+                ),
+                N_(
+                    "Do this when a key may have leaked, or on a schedule. It cannot be undone, "
+                    "but it can be done again."
+                ),
             ],
             "action": f"{base_path(access)}/identity/{issuer.slug}/rotate",
-            "button": "Rotate the keys",
+            "button": N_("Rotate the keys"),
             "cancel": f"{base_path(access)}/identity",
         },
         me=access.me,

@@ -15,11 +15,11 @@ from accounts.roles import Role
 from catalogue.errors import Conflict, InvalidInput
 from skillshub.web.console import nav
 from skillshub.web.console.auth import OrgAccess, OwnerDep, ViewerDep
-from skillshub.web.console.pages import register_action, register_notice, render
+from skillshub.web.console.pages import ROLE_NAMES, register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,9 +38,9 @@ register_action("member.join", N_("joined the organisation"))
 register_action("member.role_change", N_("changed a member's role"))
 register_action("member.remove", N_("removed a member"))
 ROLES = [
-    (Role.owner, "Owner: members, API tokens, keys and e-seals, and everything below"),
-    (Role.issuer, "Issuer: catalogue, issuing and revoking badges"),
-    (Role.viewer, "Viewer: sees everything, changes nothing"),
+    (Role.owner, N_("Owner: members, API tokens, keys and e-seals, and everything below")),
+    (Role.issuer, N_("Issuer: catalogue, issuing and revoking badges")),
+    (Role.viewer, N_("Viewer: sees everything, changes nothing")),
 ]
 
 
@@ -189,20 +189,35 @@ def remove_confirm(
 ) -> Response:
     found = members.member(session, access.user, access.organisation, user_id)
     yourself = found.user.id == access.user.id
-    who = "yourself" if yourself else found.user.email
+    org_name = access.organisation.legal_name
+    title = (
+        say(N_("Remove yourself from %(organisation)s?"), organisation=org_name)
+        if yourself
+        else say(
+            N_("Remove %(email)s from %(organisation)s?"),
+            email=found.user.email,
+            organisation=org_name,
+        )
+    )
     return render(
         request,
         "console/confirm.html",
         {
-            "title": f"Remove {who} from {access.organisation.legal_name}?",
+            "title": title,
             "paragraphs": [
-                f"{found.user.email} ({found.role}) loses access to this organisation at once. "
-                "Their account stays, with any other organisation it belongs to.",
-                "You can invite them again later.",
+                say(
+                    N_(
+                        "%(email)s (%(role)s) loses access to this organisation at once. "
+                        "Their account stays, with any other organisation it belongs to."
+                    ),
+                    email=found.user.email,
+                    role=say(ROLE_NAMES[found.role]),
+                ),
+                N_("You can invite them again later."),
             ]
-            + (["You will no longer see this organisation."] if yourself else []),
+            + ([N_("You will no longer see this organisation.")] if yourself else []),
             "action": f"{base_path(access)}/members/{user_id}/remove",
-            "button": "Leave the organisation" if yourself else "Remove the member",
+            "button": N_("Leave the organisation") if yourself else N_("Remove the member"),
             "cancel": base_path(access),
         },
         me=access.me,
