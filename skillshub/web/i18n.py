@@ -42,7 +42,7 @@ COOKIE = "shub_lang"
 QUERY = "lang"
 LOCALES_DIR = Path(__file__).with_name("locales")
 # Babel locales for dates and numbers: British English writes "3 March 2026".
-_FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE"}
+FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE"}
 _MAX_LANGUAGE_RANGES = 32
 _STATE = "language"
 
@@ -215,7 +215,7 @@ def _human_date(context: Any, value: Any) -> str:
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     return format_date(moment, format="long", locale=locale)
 
 
@@ -232,7 +232,7 @@ def _short_date(context: Any, value: Any) -> str:
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     return format_date(moment, format="medium", locale=locale)
 
 
@@ -242,7 +242,7 @@ def _date_time(context: Any, value: Any, seconds: bool = False) -> str:
     moment = _moment(value)
     if not isinstance(moment, datetime):
         return _short_date(context, value)
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     day = format_date(moment, format="medium", locale=locale)
     clock = format_time(moment, "HH:mm:ss" if seconds else "HH:mm", tzinfo=UTC, locale=locale)
     return f"{day}, {clock}"
@@ -254,7 +254,7 @@ def _month(context: Any, value: Any) -> str:
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     return format_date(moment, format="LLLL yyyy", locale=locale)
 
 
@@ -262,7 +262,7 @@ def _month(context: Any, value: Any) -> str:
 def _number(context: Any, value: Any) -> str:
     if not isinstance(value, int | float):
         return str(value)
-    return format_decimal(value, locale=_FORMAT_LOCALES[_page_language(context)])
+    return format_decimal(value, locale=FORMAT_LOCALES[_page_language(context)])
 
 
 _DURATION = re.compile(
@@ -277,7 +277,7 @@ def _duration(context: Any, value: Any) -> str:
     found = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if found is None:
         return str(value)
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     parts = [
         format_unit(float(amount) if "." in amount else int(amount), f"duration-{unit}",
                     locale=locale)

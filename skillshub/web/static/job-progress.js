@@ -15,9 +15,11 @@
   function show(job) {
     bar.max = job.total || 1;
     bar.value = job.done;
-    bar.textContent = job.done + " of " + job.total;
-    text.textContent = job.done + " of " + plural(job.total, "row", "rows") + " done: " +
-      job.issued + " issued, " + job.duplicates + " already had it, " + job.failed + " failed.";
+    // The words come with the figures, in the page's language (English as a fallback).
+    bar.textContent = job.bar_text || (job.done + " of " + job.total);
+    text.textContent = job.text || (job.done + " of " + plural(job.total, "row", "rows") +
+      " done: " + job.issued + " issued, " + job.duplicates + " already had it, " +
+      job.failed + " failed.");
   }
 
   function poll() {
