@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
@@ -36,7 +35,7 @@ from skillshub.web.console.issue_one import field_errors
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
-from skillshub.web.i18n import FORMAT_LOCALES, N_, language_of, translations
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 UPLOAD = "/console/orgs/{slug}/issue/bulk"
@@ -264,30 +263,12 @@ def job_page(request: Request, job_uuid: str, access: ViewerDep, session: Sessio
     )
 
 
-def _progress_words(language: str, progress: dict[str, Any]) -> dict[str, str]:
-    """The progress line and the bar's text as job.html words them, in `language`."""
-    words = translations(language)
-    figures = {k: format_decimal(progress[k], locale=FORMAT_LOCALES[language])
-               for k in ("done", "total", "issued", "duplicates", "failed")}  # fmt: skip
-    rows = words.ngettext(
-        "%(done)s of %(total)s row done:", "%(done)s of %(total)s rows done:", progress["total"]
-    )
-    tally = words.gettext("%(issued)s issued, %(duplicates)s already had it, %(failed)s failed.")
-    return {
-        "text": f"{rows % figures} {tally % figures}",
-        "bar_text": words.gettext("%(done)s of %(total)s") % figures,
-    }
-
-
 @router.get(JOB + "/progress")
-def job_progress(
-    request: Request, job_uuid: str, access: ViewerDep, session: SessionDep
-) -> dict[str, Any]:
-    """The job's figures as JSON, for the progress bar's script (with its words in the
-    reader's language)."""
+def job_progress(job_uuid: str, access: ViewerDep, session: SessionDep) -> dict[str, Any]:
+    """The job's figures as JSON, for the progress bar's script (its words are on the page,
+    in the reader's language)."""
     view = bulk_issue.job_as(session, access.user, access.organisation, job_uuid, limit=0)
-    progress = _progress(view.job)
-    return {**progress, **_progress_words(language_of(request), progress)}
+    return _progress(view.job)
 
 
 RESULT_HEADER = ("line", "name", "email", "status", "credential", "error", "external_id")
