@@ -139,12 +139,15 @@ def say(message: str, **values: Any) -> Said:
 # that pages show: a pattern of the English text, and the page's message for it (N_-marked, its
 # placeholders named after the pattern's groups). The services stay language-neutral; a message
 # matching no pattern is shown as the service worded it.
-_KNOWN: list[tuple[re.Pattern[str], str]] = []
+_KNOWN: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
+# The groups whose values are words to translate too (the others are values: names, figures).
+_TRANSLATED_GROUPS = frozenset({"label", "problem", "kind"})
 
 
 def known_message(pattern: str, message: str) -> None:
-    """Translate service messages matching `pattern` (whole text) as `message`."""
-    _KNOWN.append((re.compile(pattern, re.DOTALL), message))
+    """Translate service messages matching `pattern` (whole text) as `message`; the values of
+    the groups `label`, `problem` and `kind` are translated in their turn."""
+    _KNOWN.append((re.compile(pattern, re.DOTALL), message, _TRANSLATED_GROUPS))
 
 
 def translate(language: str, text: Any) -> str:
@@ -159,10 +162,13 @@ def translate(language: str, text: Any) -> str:
     found = catalogue.gettext(text)
     if found != text or language == DEFAULT:
         return found
-    for pattern, message in _KNOWN:
+    for pattern, message, translated in _KNOWN:
         matched = pattern.fullmatch(text)
         if matched is not None:
-            values = {k: translate(language, v) for k, v in matched.groupdict().items()}
+            values = {
+                k: translate(language, v) if k in translated else v
+                for k, v in matched.groupdict().items()
+            }
             return catalogue.gettext(message) % values
     return text
 

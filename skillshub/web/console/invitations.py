@@ -107,7 +107,7 @@ def accept(
                 token,
                 opened,
                 signed_in,
-                error="The two passwords are not the same.",
+                error=N_("The two passwords are not the same."),
                 name=name,
                 status_code=422,
             )

@@ -35,7 +35,7 @@ from skillshub.web.console.issue_one import field_errors
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 UPLOAD = "/console/orgs/{slug}/issue/bulk"
@@ -159,7 +159,12 @@ def _preview_page(
         "found": found,
         "upload": found.upload,
         "header": [
-            (index, f"{column_letter(index)}: {title or '(no title)'}")
+            (
+                index,
+                f"{column_letter(index)}: {title}"
+                if title
+                else say(N_("%(column)s: (no title)"), column=column_letter(index)),
+            )
             for index, title in enumerate(found.table.header)
         ],
         "targets": TARGETS,

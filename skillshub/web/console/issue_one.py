@@ -165,7 +165,7 @@ def issue_post(
         )
     except IdempotencyKeyReused as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
-        message = (
+        message = N_(
             "This form already issued a badge, to someone else or with other details. "
             "Start a new form to issue another badge."
         )

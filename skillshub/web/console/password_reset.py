@@ -105,8 +105,8 @@ def _new_password_page(
             "error": error,
             "min_length": MIN_LENGTH,
             "action": NEW_PATH,
-            "heading": "Choose a new password",
-            "intro": "Every browser signed in with your old password will be signed out.",
+            "heading": N_("Choose a new password"),
+            "intro": N_("Every browser signed in with your old password will be signed out."),
         },
         status_code=status_code,
         headers=NO_REFERRER,
@@ -145,7 +145,7 @@ def new_password(
         user = password_links.check_link(session, token, purpose=password_reset.RESET)
         if password != password_confirm:
             return _new_password_page(
-                request, token, user.email, "The two passwords are not the same.", 422
+                request, token, user.email, N_("The two passwords are not the same."), 422
             )
         user = password_reset.redeem(session, token, password, address=client_address(request))
     except password_links.PasswordLinkInvalid as exc:

@@ -252,7 +252,7 @@ def change_status(
     errors: dict[str, str] = {}
     status_code = 422
     if action == "revoke" and confirm != "yes":
-        errors["confirm"] = "Tick the box to confirm: revocation is final."
+        errors["confirm"] = N_("Tick the box to confirm: revocation is final.")
     if not errors:
         try:
             credentials.change_status_as(

@@ -150,7 +150,7 @@ def decide(
     comment: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     if decision not in ("approve", "request_changes"):
-        raise InvalidInput("Choose: approve, or request changes.")
+        raise InvalidInput(N_("Choose: approve, or request changes."))
     try:
         with session.begin_nested():
             service.decide_as(

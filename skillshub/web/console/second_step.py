@@ -31,7 +31,7 @@ from skillshub.web.console.auth import (
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, Said, say
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -138,7 +138,7 @@ def _code_page(
     request: Request,
     next_path: str,
     *,
-    error: str | None = None,
+    error: str | Said | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
@@ -179,7 +179,7 @@ def code_check(
         rates.check(RateClass.SIGN_IN_CODE, code_key(user))
     except RateLimited as exc:
         retry = exc.headers["Retry-After"]  # type: ignore[index]
-        message = f"Too many wrong codes. Try again in {retry} seconds."
+        message = say(N_("Too many wrong codes. Try again in %(seconds)s seconds."), seconds=retry)
         return _code_page(request, next, error=message, status_code=429, headers=exc.headers)
     try:
         second_factor.verify_code(session, user, master_key, code)
