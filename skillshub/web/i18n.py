@@ -135,6 +135,31 @@ def say(message: str, **values: Any) -> Said:
     return Said(message, values)
 
 
+# Texts worded elsewhere that public pages translate with `_(text)`: the backpack's notices
+# (routes/backpack.py), its sign-in link's refusals (backpack/accounts.py) and words of the
+# verify page. Listed here so that `pybabel extract` keeps them in the catalogue.
+ELSEWHERE = [
+    N_("You are signed in."),
+    N_("The badge is in your backpack."),
+    N_("Every badge awarded to your address is in your backpack."),
+    N_("The badge was checked and added to your backpack."),
+    N_("This badge was in your backpack already."),
+    N_("The badge was taken out of your backpack."),
+    N_("Your profile settings are saved."),
+    N_("The collection is saved."),
+    N_("The collection was deleted."),
+    N_("That browser is signed out."),
+    N_("The badge is on your profile; its page is public."),
+    N_("The badge is no longer on your profile."),
+    N_("This sign-in link is not valid: ask for a new one."),
+    N_("This sign-in link was used already: ask for a new one."),
+    N_("This sign-in link has expired: ask for a new one."),
+    N_("could not be checked"),
+    N_("does not verify"),
+    N_("verified"),
+]
+
+
 # Messages worded below the web layer (the services' English, shared with the API and the CLI)
 # that pages show: a pattern of the English text, and the page's message for it (N_-marked, its
 # placeholders named after the pattern's groups). The services stay language-neutral; a message
