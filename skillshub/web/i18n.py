@@ -128,7 +128,11 @@ class Said:
 
     def in_language(self, language: str) -> str:
         text = translations(language).gettext(self.message)
-        return text % dict(self.values) if self.values else text
+        values = {
+            k: v.in_language(language) if isinstance(v, Said) else v
+            for k, v in self.values.items()
+        }
+        return text % values if values else text
 
 
 def say(message: str, **values: Any) -> Said:

@@ -201,6 +201,21 @@ def test_a_german_form_error_and_a_german_notice_after_revoking(
     assert "<strong>Widerrufen</strong> von " in after.text
 
 
+def test_a_confirmation_worded_in_python_in_german(
+    console_as: Login, world: World, session: Session
+) -> None:
+    owner = console_as(world.org, Role.owner)
+    member = add_user(session, world.org, Role.issuer, email="grace@example.org")
+    path = f"/console/orgs/{world.org.slug}/organisation/members/{member.id}/remove"
+    page = owner.client.get(path, headers=GERMAN)
+    assert f"<h1>grace@example.org aus {world.org.legal_name} entfernen?</h1>" in page.text
+    # The role inside the sentence is translated too.
+    assert "grace@example.org (Aussteller) verliert sofort den Zugang" in page.text
+    assert ">Mitglied entfernen</button>" in page.text and "Remove the member" not in page.text
+    english = owner.client.get(path)
+    assert "grace@example.org (issuer) loses access to this organisation at once." in english.text
+
+
 def test_a_catalogue_form_error_summary_in_german(console_as: Login, world: World) -> None:
     issuer = console_as(world.org, Role.issuer)
     issuer.client.headers.update(GERMAN)
