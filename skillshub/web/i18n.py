@@ -129,8 +129,7 @@ class Said:
     def in_language(self, language: str) -> str:
         text = translations(language).gettext(self.message)
         values = {
-            k: v.in_language(language) if isinstance(v, Said) else v
-            for k, v in self.values.items()
+            k: v.in_language(language) if isinstance(v, Said) else v for k, v in self.values.items()
         }
         return text % values if values else text
 
