@@ -235,6 +235,7 @@ def test_a_class_lists_problems_and_counts_in_german(console_as: Login, world: W
         f"Lerner{n};Müller;lerner{n}@example.org" for n in range(1, 13)
     ]
     rows.insert(14 - 1, "Ohne;Adresse;")  # row 14 of the file (the header is row 1)
+    rows.append("Falsche;Adresse;lerner15(at)example.org")  # row 15
     data = ("\r\n".join(rows) + "\r\n").encode("utf-8")
     staged = issuer.client.post(
         f"/console/orgs/{world.org.slug}/issue/bulk",
@@ -248,9 +249,13 @@ def test_a_class_lists_problems_and_counts_in_german(console_as: Login, world: W
     bad = preview.text.split('class="bad-rows"')[1].split("</table>")[0]
     row = re.search(r"<tr><td>14</td>.*?</tr>", bad)
     assert row is not None and "<td>E-Mail-Adresse fehlt</td>" in row.group(0), bad
+    # A service's refusal with the e-mail checker's words, both translated.
+    row = re.search(r"<tr><td>15</td>.*?</tr>", bad)
+    assert row is not None, bad
+    assert "E-Mail-Adresse: Eine E-Mail-Adresse muss ein @-Zeichen enthalten." in row.group(0)
     assert "E-mail address missing" not in preview.text
     assert "12 Personen erhalten das Badge" in preview.text
-    assert "1 Zeile wird übersprungen." in preview.text
+    assert "2 Zeilen werden übersprungen." in preview.text
     assert "12 Badges ausstellen" in preview.text
     # The file's description from the spreadsheet reader, in German words.
     assert "Text, getrennt durch Semikolon" in preview.text

@@ -99,6 +99,22 @@ WORDS = [
     N_("This badge is revoked, so no claim link is sent: a revoked badge cannot be claimed."),
     N_("This submission is another organisation's."),
     N_("You belong to the organisation that submitted this: another operator decides on it."),
+    # The e-mail address checker's most common answers (email_validator, via the services).
+    N_("An email address must have an @-sign."),
+    N_("There must be something before the @-sign."),
+    N_("There must be something after the @-sign."),
+    N_("There can't be anything after the email address."),
+    N_("An email address cannot have two periods in a row."),
+    N_("An email address cannot have a period and a hyphen next to each other."),
+    N_("The email address contains an invalid character."),
+    N_("The email address contains invalid characters before the @-sign."),
+    N_("The email address is not valid ASCII."),
+    N_("The part after the @-sign is not valid. It should have a period."),
+    N_("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+    N_(
+        "The part after the @-sign is a special-use or reserved name that cannot be used "
+        "with email."
+    ),
 ]
 
 # Texts with values: (the service's English as a pattern, the page's message).
@@ -149,6 +165,16 @@ PATTERNS = [
     (
         r"This is not an e-mail address: (?P<reason>.+)",
         N_("This is not an e-mail address: %(reason)s"),
+    ),
+]
+PATTERNS += [
+    (
+        r"The email address contains invalid characters before the @-sign: (?P<chars>.+)\.",
+        N_("The email address contains invalid characters before the @-sign: %(chars)s."),
+    ),
+    (
+        r"The part after the @-sign contains invalid characters: (?P<chars>.+)\.",
+        N_("The part after the @-sign contains invalid characters: %(chars)s."),
     ),
 ]
 WORDS += [N_("comma"), N_("semicolon"), N_("tab")]
