@@ -24,9 +24,10 @@ $(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
-# mypy reads the benchmarks too, so their packages (the bench extra) are installed with it.
+# mypy reads the benchmarks and the tests too, so their packages (the bench and test extras)
+# are installed with it.
 $(LINT_STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[lint,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[lint,bench,test]'
 	touch $@
 
 $(BENCH_STAMP): $(RUN_STAMP)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
@@ -22,6 +23,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from skillshub.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: a run without browser tests never loads it
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,7 +69,7 @@ def live_server(live_app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -79,8 +83,8 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture
-def browser_page(chromium: object, live_server: str) -> Iterator[object]:
-    context = chromium.new_context(base_url=live_server)  # type: ignore[attr-defined]
+def browser_page(chromium: Browser, live_server: str) -> Iterator[Page]:
+    context = chromium.new_context(base_url=live_server)
     page = context.new_page()
     yield page
     context.close()

@@ -49,7 +49,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Deselect database copies nobody needs: the ones outside SKILLSHUB_TEST_DATABASES, and
     the PostgreSQL copies of interop tests (the oracles check our output, not the database)."""
     wanted = {d.strip() for d in os.environ.get(DATABASES_ENV, ",".join(DATABASES)).split(",")}
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         database = _database_of(item)
         interop_copy = database not in (None, "sqlite") and item.get_closest_marker("interop")

@@ -36,9 +36,9 @@ from catalogue.errors import (
 from keys.store import KeyStoreError
 from skillshub.db import DatabaseError
 from skillshub.verifier import VerifierSettingsError
+from skillshub.web.i18n import N_
 from skillshub.web.negotiation import wants_html
 from skillshub.web.pages import templates
-from skillshub.web.words import N_
 
 log = logging.getLogger("skillshub.web")
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -40,7 +42,7 @@ COOKIE = "shub_lang"
 QUERY = "lang"
 LOCALES_DIR = Path(__file__).with_name("locales")
 # Babel locales for dates and numbers: British English writes "3 March 2026".
-_FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE"}
+FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE"}
 _MAX_LANGUAGE_RANGES = 32
 _STATE = "language"
 
@@ -103,6 +105,106 @@ def gettext_for(request: Request, message: str) -> str:
     return translations(language_of(request)).gettext(message)
 
 
+# --- messages the Python side puts on pages --------------------------------------------------
+
+
+def N_(message: str) -> str:  # gettext's marker: "translate this where it is shown"
+    return message
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message for a page with its values, translated where it is shown (`said` filter).
+
+    Python code that words something for a page (a notice, an error next to a field, a
+    confirmation's question) gives the English message (marked with `N_` for extraction) and
+    its values; `str()` is the English text, for logs and for callers that are not pages."""
+
+    message: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % dict(self.values) if self.values else self.message
+
+    def in_language(self, language: str) -> str:
+        text = translations(language).gettext(self.message)
+        values = {
+            k: v.in_language(language) if isinstance(v, Said) else v for k, v in self.values.items()
+        }
+        return text % values if values else text
+
+
+def say(message: str, **values: Any) -> Said:
+    return Said(message, values)
+
+
+# Texts worded elsewhere that public pages translate with `_(text)`: the backpack's notices
+# (routes/backpack.py), its sign-in link's refusals (backpack/accounts.py) and words of the
+# verify page. Listed here so that `pybabel extract` keeps them in the catalogue.
+ELSEWHERE = [
+    N_("You are signed in."),
+    N_("The badge is in your backpack."),
+    N_("Every badge awarded to your address is in your backpack."),
+    N_("The badge was checked and added to your backpack."),
+    N_("This badge was in your backpack already."),
+    N_("The badge was taken out of your backpack."),
+    N_("Your profile settings are saved."),
+    N_("The collection is saved."),
+    N_("The collection was deleted."),
+    N_("That browser is signed out."),
+    N_("The badge is on your profile; its page is public."),
+    N_("The badge is no longer on your profile."),
+    N_("This sign-in link is not valid: ask for a new one."),
+    N_("This sign-in link was used already: ask for a new one."),
+    N_("This sign-in link has expired: ask for a new one."),
+    N_("could not be checked"),
+    N_("does not verify"),
+    N_("verified"),
+]
+
+
+# Messages worded below the web layer (the services' English, shared with the API and the CLI)
+# that pages show: a pattern of the English text, and the page's message for it (N_-marked, its
+# placeholders named after the pattern's groups). The services stay language-neutral; a message
+# matching no pattern is shown as the service worded it.
+_KNOWN: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
+# The groups whose values are words to translate too (the others are values: names, figures).
+_TRANSLATED_GROUPS = frozenset({"label", "problem", "kind"})
+
+
+def known_message(pattern: str, message: str) -> None:
+    """Translate service messages matching `pattern` (whole text) as `message`; the values of
+    the groups `label`, `problem` and `kind` are translated in their turn."""
+    _KNOWN.append((re.compile(pattern, re.DOTALL), message, _TRANSLATED_GROUPS))
+
+
+def translate(language: str, text: Any) -> str:
+    """Text the Python side put on a page, in `language`: a `Said`, a message of the
+    catalogue, or a service message matching a known pattern; anything else as it is."""
+    if text is None:
+        return ""
+    if isinstance(text, Said):
+        return text.in_language(language)
+    text = str(text)
+    catalogue = translations(language)
+    found = catalogue.gettext(text)
+    if found != text or language == DEFAULT:
+        return found
+    for pattern, message, translated in _KNOWN:
+        matched = pattern.fullmatch(text)
+        if matched is not None:
+            values = {
+                k: translate(language, v) if k in translated else v
+                for k, v in matched.groupdict().items()
+            }
+            return catalogue.gettext(message) % values
+    return text
+
+
+def translate_for(request: Request, text: Any) -> str:
+    return translate(language_of(request), text)
+
+
 # --- the templates' side -------------------------------------------------------------------
 
 
@@ -147,15 +249,54 @@ def _human_date(context: Any, value: Any) -> str:
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     return format_date(moment, format="long", locale=locale)
+
+
+@pass_context
+def _said(context: Any, value: Any) -> str:
+    """Python-side page text (a `Said`, a marked message, a known service message) in the
+    page's language."""
+    return translate(_page_language(context), value)
+
+
+@pass_context
+def _short_date(context: Any, value: Any) -> str:
+    """A date in a table: "3 Mar 2026", "03.03.2026"."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = FORMAT_LOCALES[_page_language(context)]
+    return format_date(moment, format="medium", locale=locale)
+
+
+@pass_context
+def _date_time(context: Any, value: Any, seconds: bool = False) -> str:
+    """A moment in UTC in the page's form: "3 Mar 2026, 14:05", "03.03.2026, 14:05"."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return _short_date(context, value)
+    locale = FORMAT_LOCALES[_page_language(context)]
+    day = format_date(moment, format="medium", locale=locale)
+    clock = format_time(moment, "HH:mm:ss" if seconds else "HH:mm", tzinfo=UTC, locale=locale)
+    return f"{day}, {clock}"
+
+
+@pass_context
+def _month(context: Any, value: Any) -> str:
+    """A month and its year: "March 2026", "März 2026"."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = FORMAT_LOCALES[_page_language(context)]
+    return format_date(moment, format="LLLL yyyy", locale=locale)
 
 
 @pass_context
 def _number(context: Any, value: Any) -> str:
     if not isinstance(value, int | float):
         return str(value)
-    return format_decimal(value, locale=_FORMAT_LOCALES[_page_language(context)])
+    return format_decimal(value, locale=FORMAT_LOCALES[_page_language(context)])
 
 
 _DURATION = re.compile(
@@ -170,7 +311,7 @@ def _duration(context: Any, value: Any) -> str:
     found = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if found is None:
         return str(value)
-    locale = _FORMAT_LOCALES[_page_language(context)]
+    locale = FORMAT_LOCALES[_page_language(context)]
     parts = [
         format_unit(float(amount) if "." in amount else int(amount), f"duration-{unit}",
                     locale=locale)
@@ -200,6 +341,10 @@ def install(env: Environment) -> None:
     env.globals["switch_url"] = _switch_url
     env.filters["human_date"] = _human_date
     env.filters["number"] = _number
+    env.filters["said"] = _said
+    env.filters["short_date"] = _short_date
+    env.filters["date_time"] = _date_time
+    env.filters["month"] = _month
     env.filters["duration"] = _duration
 
 

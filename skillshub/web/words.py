@@ -1,10 +1,8 @@
-"""Words the public pages show that come from Python, in the reader's language.
+"""The public pages' words that come from the catalogue's data, in the reader's language.
 
-Page titles and messages set by routes are English msgids marked with `N_` (gettext's "translate
-this where it is shown" marker, found by `pybabel extract`); a template shows them with the
-`translated` filter. Unlike `_()`, the filter never treats its text as markup or as a format
-string, so it is safe for any message, also one that echoes what a visitor typed: a text the
-German catalogue does not hold stays as it is.
+(Page titles and messages set by routes are English msgids marked with `i18n.N_`; a template
+shows them with i18n's `said` filter, which never treats its text as markup or as a format
+string, so it is safe for any message, also one that echoes what a visitor typed.)
 
 The labels of the EU controlled vocabularies (catalogue/vocabularies.py: modes, assessment
 types, quality assurance, EQF levels, languages, countries, …) are facts of the catalogue, kept
@@ -25,12 +23,7 @@ from jinja2 import Environment, pass_context
 
 from catalogue import vocabularies
 from skillshub.web import i18n
-from skillshub.web.i18n import _FORMAT_LOCALES
-
-
-def N_(message: str) -> str:  # gettext's marker: "translate this where it is shown"
-    return message
-
+from skillshub.web.i18n import FORMAT_LOCALES, N_
 
 # The labels of the schemes translated through the catalogue, as catalogue/vocabularies.py
 # writes them (tests/skillshub/test_i18n_catalogue_complete.py checks that every label of these
@@ -297,19 +290,11 @@ def _by_vocab_label(context: Any, concepts: Any) -> list[Any]:
 
 
 @pass_context
-def _translated(context: Any, message: Any) -> str:
-    """A message set in Python, in the page's language: plain text, never markup."""
-    if message is None:
-        return ""
-    return str(i18n.translations(_language(context)).gettext(str(message)))
-
-
-@pass_context
 def _money(context: Any, amount: Any) -> str:
     """An amount with two decimals in the reader's form: "1,234.50", "1.234,50"."""
     if not isinstance(amount, int | float | Decimal):
         return str(amount)
-    return format_decimal(amount, format="#,##0.00", locale=_FORMAT_LOCALES[_language(context)])
+    return format_decimal(amount, format="#,##0.00", locale=FORMAT_LOCALES[_language(context)])
 
 
 @pass_context
@@ -319,7 +304,7 @@ def _rating(context: Any, value: Any) -> str:
         number = Decimal(str(value))
     except ArithmeticError:
         return str(value)
-    return format_decimal(number, format="0.0", locale=_FORMAT_LOCALES[_language(context)])
+    return format_decimal(number, format="0.0", locale=FORMAT_LOCALES[_language(context)])
 
 
 def install(env: Environment) -> None:
@@ -327,4 +312,3 @@ def install(env: Environment) -> None:
     env.filters["money"] = _money
     env.filters["vocab"] = _vocab
     env.filters["by_vocab_label"] = _by_vocab_label
-    env.filters["translated"] = _translated

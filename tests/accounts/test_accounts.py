@@ -17,10 +17,12 @@ from accounts.models import AuditEvent, User
 from accounts.roles import NotAMember, Role, RoleTooLow
 from accounts.sessions import SignInRequired
 from accounts.users import SignInFailed
+from catalogue.base import pk
 from catalogue.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalogue.organisations import create_organisation
 from skillshub.db import session_scope
 from tests.support.console import PASSWORD, add_user
+from tests.support.present import one, present
 from tests.support.world import World, make_world
 
 
@@ -55,7 +57,7 @@ def test_a_hash_with_older_parameters_is_upgraded_at_sign_in(
     signed_in = users.authenticate(session, user.email.upper(), PASSWORD)
     session.commit()
     assert signed_in.id == user.id and signed_in.last_sign_in_at is not None
-    assert signed_in.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert present(signed_in.password_hash).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_emails_are_unique_whatever_their_case(session: Session, world: World) -> None:
@@ -153,8 +155,8 @@ def test_sessions_end_by_sign_out_revocation_and_expiry(session: Session, world:
         sessions.session_for_token(session, second, now=now + timedelta(hours=2))
     sessions.end_session(session, first)
     with pytest.raises(NotFound):  # another user's session does not exist for this one
-        sessions.revoke_session(session, stranger, third_row.id)
-    sessions.revoke_session(session, user, third_row.id)
+        sessions.revoke_session(session, stranger, pk(third_row))
+    sessions.revoke_session(session, user, pk(third_row))
     session.commit()
     for token in (first, third, "", None, "x" * 500, "made-up"):
         with pytest.raises(SignInRequired):
@@ -200,7 +202,7 @@ def test_audit_events_share_the_transaction_of_their_change(
     user = add_user(session, world.org, Role.owner, password=None)
     org_id, user_id = world.org.id, user.id
     with pytest.raises(Conflict), session_scope(engine) as db:
-        member = db.get(User, user_id)
+        member = one(db, User, user_id)
         audit.record(
             db,
             actor=Actor.cli(),
@@ -215,7 +217,7 @@ def test_audit_events_share_the_transaction_of_their_change(
     with session_scope(engine) as db:
         audit.record(
             db,
-            actor=Actor.for_user(db.get(User, user_id)),
+            actor=Actor.for_user(one(db, User, user_id)),
             action="credential.revoke",
             organisation=org_id,
             subject_type="credential",

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from skillshub.settings import Settings
 from tests.badges.sharing.test_learner import _outbox
 from tests.support.csrf import csrf_fields
+from tests.support.present import present
 from tests.support.world import World
 
 LINK = re.compile(r"http://testserver/backpack/sign-in/link\?token=\S+")
@@ -31,8 +32,8 @@ def sign_in_links(settings: Settings) -> list[tuple[str, str]]:
     for message in _outbox(settings):
         if "backpack" not in str(message["Subject"]):
             continue
-        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        found.append((str(message["To"]), LINK.search(text)[0]))  # type: ignore[index]
+        text = present(message.get_body(("plain",))).get_content()
+        found.append((str(message["To"]), present(LINK.search(text))[0]))
     return found
 
 

@@ -13,17 +13,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from backpack.models import BackpackItem, Learner, LearnerLink, LearnerSession
 from badges import baking
 from badges.models import ClaimToken, IssuedCredential
+from catalogue.base import pk
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.backpack.support import ask_link, issue, sign_in, sign_in_links, token_of
 from tests.support import own
 from tests.support.csrf import csrf_fields
+from tests.support.present import one, present
 from tests.support.world import World, make_world
 
 EMAIL = "ada.lovelace@example.org"
@@ -123,8 +125,8 @@ def test_sessions_are_listed_and_ended_everywhere(
         assert listed.status_code == 200 and listed.text.count("data-session=") == 2
         assert "(this browser)" in listed.text
         # One by one: the other browser's session ends; a session id not yours is 404.
-        rows = session.exec(select(LearnerSession).order_by(LearnerSession.id)).all()
-        other_id = rows[1].id
+        rows = session.exec(select(LearnerSession).order_by(col(LearnerSession.id))).all()
+        other_id = pk(rows[1])
         session.rollback()  # SQLite's WAL: later reads in a new transaction
         assert _form(client, f"/backpack/sessions/{other_id}/end").status_code == 303
         assert other.get("/backpack/sessions", follow_redirects=False).status_code == 303
@@ -355,7 +357,7 @@ def test_leaving_erases_personal_data_and_revocation_still_works(
     )
     assert revoked.status_code == 200, revoked.text
     session.rollback()
-    assert session.get(IssuedCredential, record.id).revoked_at is not None
+    assert present(session.get(IssuedCredential, record.id)).revoked_at is not None
     # The issuer's console still lists it, named only as erased.
     issuer_staff = console_as(world.org)
     listed = issuer_staff.client.get(f"/console/orgs/{world.org.slug}/recipients")
@@ -384,12 +386,16 @@ def test_the_gap_page_counts_the_backpacks_badges(
     load_demo(session, settings)
     session.commit()
     master_key = ensure_master_key(session, settings.resolved_master_key())
-    mc = session.exec(sql_select(MicroCredential).where(MicroCredential.slug == "bms-engineer"))
-    mc = mc.one()
-    course = session.get(Course, mc.course_id)
-    issuer = session.exec(
-        sql_select(Issuer).where(Issuer.organisation_id == course.organisation_id)
-    ).first()
+    mc = session.exec(
+        sql_select(MicroCredential).where(MicroCredential.slug == "bms-engineer")
+    ).one()
+    course = one(session, Course, mc.course_id)
+    issuer = present(
+        session.exec(
+            sql_select(Issuer).where(Issuer.organisation_id == course.organisation_id)
+        ).first(),
+        "the course's issuer",
+    )
     issuing.issue(
         session,
         master_key,
@@ -399,7 +405,7 @@ def test_the_gap_page_counts_the_backpacks_badges(
         base_url=settings.base_url,
     )
     session.commit()
-    role = session.exec(sql_select(JobRole).order_by(JobRole.id)).first()
+    role = present(session.exec(sql_select(JobRole).order_by(col(JobRole.id))).first(), "a role")
     params = {"job_role": role.slug, "show": "1"}
     without = client.get("/gap", params=params)
     sign_in(client, settings, EMAIL)

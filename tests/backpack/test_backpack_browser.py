@@ -73,7 +73,8 @@ def test_two_providers_an_import_a_profile_and_leaving(
     other = make_world(session, master_key, slug="gridschool")
     session.commit()
     first, second = _issue(live_server, world), _issue(live_server, other)
-    page, problems = browser_page, []
+    page = browser_page
+    problems: list[str] = []
 
     # Sign in without a password.
     page.goto("/backpack")

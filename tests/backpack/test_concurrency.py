@@ -16,10 +16,12 @@ from backpack import accounts, items, sharing
 from backpack.models import BackpackItem, Learner, LearnerSession
 from badges import issuing
 from badges.verifying import VerificationContext
+from catalogue.base import pk
 from catalogue.errors import Conflict
 from skillshub.db import session_scope
 from skillshub.settings import Settings
 from tests.support import own
+from tests.support.present import present
 from tests.support.world import World
 
 EMAIL = "ada.lovelace@example.org"
@@ -98,7 +100,7 @@ def test_a_first_sign_in_from_two_links_at_once_makes_one_account(
     for _ in range(2):
         with session_scope(engine) as db:
             mail = accounts.request_link(db, settings, settings.base_url, EMAIL)
-            body = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            body = present(mail.message.get_body(("plain",))).get_content()
             tokens.append(body.split("token=")[1].split()[0])
     # The second link ended the first: make the first live again to race two redemptions.
     with session_scope(engine) as db:
@@ -129,7 +131,7 @@ def test_one_handle_asked_for_by_two_learners_at_once_goes_to_one(engine: Engine
             learner = Learner(email=f"learner{n}@example.org")
             db.add(learner)
             db.flush()
-            learners.append(learner.id)
+            learners.append(pk(learner))
 
     def take(db: Session, me: Learner) -> str:
         sharing.set_profile(db, me, handle="ada", display_name="Ada", public=True)

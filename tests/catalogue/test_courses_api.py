@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -85,7 +87,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     token = provider_token(session, "voltacademy")
     slug = "battery-cell-chemistry-and-design"
     before = client.get(f"/api/v1/courses/{slug}").json()
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"eqf_level": 9}, 422, "eqf_level"),
         ({"workload_hours": -5}, 422, "workload_hours"),
         ({"ects": -1}, 422, "ects"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
+from sqlmodel import select as sql_select
 
 from catalogue import micro_credentials
 from catalogue.demo import MICRO_CREDENTIALS, SKILLS, load_demo_catalogue
@@ -33,7 +34,7 @@ CATALOGUE_TABLES = [
 
 def _snapshot(session: Session) -> dict[str, list[tuple]]:
     return {
-        t.name: sorted(tuple(map(str, row)) for row in session.exec(select(t)).all())
+        t.name: sorted(tuple(map(str, row)) for row in session.connection().execute(select(t)))
         for t in CATALOGUE_TABLES
     }
 
@@ -52,8 +53,8 @@ def test_loading_twice_changes_nothing(session: Session) -> None:
 
 def test_loading_again_restores_an_edited_entry(session: Session, demo: dict) -> None:
     course = session.exec(
-        select(Course).where(Course.slug == "battery-cell-chemistry-and-design")
-    ).scalar_one()
+        sql_select(Course).where(col(Course.slug) == "battery-cell-chemistry-and-design")
+    ).one()
     course.title = "Edited"
     session.add(course)
     session.commit()

@@ -8,10 +8,12 @@ from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from catalogue.base import table_of
 from catalogue.esco import EscoImportError, count_concepts, import_esco
 from catalogue.models import JobRole, JobRoleSkill, SearchDocument, Skill, SkillLabel
 from skillshub.db import session_scope
@@ -33,7 +35,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def _snapshot(session: Session) -> list[tuple]:
     rows: list[tuple] = []
     for model in (Skill, SkillLabel, JobRole, JobRoleSkill):
-        rows += [tuple(r) for r in session.exec(select(model.__table__)).all()]  # type: ignore[attr-defined]
+        rows += [tuple(r) for r in session.connection().execute(core_select(table_of(model)))]
     return rows
 
 
@@ -163,8 +165,10 @@ def test_bad_rows_are_reported_with_file_and_line(engine: Engine, tmp_path: Path
         2,
     )
     with session_scope(engine) as session:
-        recycled = session.exec(select(Skill).where(Skill.preferred_label == "recycle batteries"))
-        assert recycled.scalar_one().alt_labels == "reuse cells\nbattery recycling"
+        recycled = session.exec(
+            select(Skill).where(col(Skill.preferred_label) == "recycle batteries")
+        )
+        assert recycled.one().alt_labels == "reuse cells\nbattery recycling"
 
 
 def test_strict_import_with_bad_rows_writes_nothing(engine: Engine, tmp_path: Path) -> None:
@@ -211,9 +215,9 @@ def test_another_language_adds_labels_only(engine: Engine, tmp_path: Path) -> No
         report = import_esco(session, tmp_path, language="de")
         assert report.skills.read == 1 and report.skills.inserted == 0
     with session_scope(engine) as session:
-        row = session.exec(select(Skill).where(Skill.iri == skill["conceptUri"])).scalar_one()
+        row = session.exec(select(Skill).where(col(Skill.iri) == skill["conceptUri"])).one()
         assert row.preferred_label == "battery design"
-        labels = session.exec(select(SkillLabel).where(SkillLabel.skill_id == row.id)).scalars()
+        labels = session.exec(select(SkillLabel).where(col(SkillLabel.skill_id) == row.id))
         assert {(lbl.language, lbl.preferred_label) for lbl in labels} == {
             ("en", "battery design"),
             ("de", "Batteriedesign"),
@@ -251,8 +255,8 @@ def test_full_size_generated_distribution(engine: Engine, tmp_path: Path) -> Non
             "job_roles": bench.OCCUPATIONS,
             "relations": bench.RELATIONS,
         }
-        labels = session.exec(select(func.count()).select_from(SkillLabel)).scalar_one()
-        documents = session.exec(select(func.count()).select_from(SearchDocument)).scalar_one()
+        labels = session.exec(select(func.count()).select_from(SkillLabel)).one()
+        documents = session.exec(select(func.count()).select_from(SearchDocument)).one()
         assert (labels, documents) == (bench.SKILLS, bench.SKILLS + bench.OCCUPATIONS)
     with session_scope(engine) as session:
         again = import_esco(session, tmp_path)

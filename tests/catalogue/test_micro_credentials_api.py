@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -90,7 +91,7 @@ def test_other_providers_cannot_touch_it(client: TestClient, session: Session, d
 
 def test_invalid_elements_are_refused(client: TestClient, session: Session, demo: dict) -> None:
     token = _with_course(client, session)
-    cases = [
+    cases: list[tuple[dict[str, Any], str | None]] = [
         ({"eqf_level": 9}, "eqf_level"),
         ({"eqf_level": 0}, "eqf_level"),
         ({"workload_hours": -1}, "workload_hours"),

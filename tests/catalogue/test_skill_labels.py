@@ -69,7 +69,7 @@ def test_a_change_made_by_another_process_is_seen(session: Session, db_url: str)
         OTHER: "Test cells",
     }
     session.commit()
-    session.exec(text("DELETE FROM skill WHERE iri = :iri").bindparams(iri=IRI))  # type: ignore[call-overload]
+    session.connection().execute(text("DELETE FROM skill WHERE iri = :iri").bindparams(iri=IRI))
     session.commit()
     assert skills.skill_labels(session, [IRI, OTHER]) == {OTHER: "Test cells"}
 

@@ -28,6 +28,7 @@ from tests.support.console_browser import (
     axe_violations,
     sign_in,
 )
+from tests.support.present import present
 
 pytestmark = pytest.mark.browser
 TITLE = "Battery pack safety check"
@@ -83,7 +84,7 @@ def _claim_link(settings: Settings) -> str:
         email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
         for f in sorted((settings.data_dir / "outbox").glob("*.eml"))
     ]
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"/credentials/\S+/claim\?token=\S+", text)
     return link
 

@@ -18,6 +18,7 @@ from skillshub.settings import Settings
 from tests.badges.sharing.test_learner import _claim, _claim_link, _issue, _outbox
 from tests.support.console import post_form
 from tests.support.csrf import csrf_fields
+from tests.support.present import one
 from tests.support.world import World, make_world
 
 HTML = {"accept": "text/html"}
@@ -41,7 +42,7 @@ def _review(browser: TestClient, credential_id: str, **fields: str):
 
 
 def _course_page(client: TestClient, world: World, session: Session) -> str:
-    course = session.get(Course, world.mc.course_id)
+    course = one(session, Course, world.mc.course_id)
     page = client.get(f"/courses/{course.slug}", headers=HTML)
     assert page.status_code == 200, page.text
     return page.text
@@ -116,7 +117,7 @@ def test_provider_answers_operator_hides_and_search_sorts(
 ) -> None:
     world = make_world(session, master_key)
     other = make_world(session, master_key, slug="ampere")
-    session.get(Course, other.mc.course_id).title = "Alternating current basics"
+    one(session, Course, other.mc.course_id).title = "Alternating current basics"
     for each in (world, other):  # make_world writes rows, not search documents
         search.index(session, "course", [each.mc.course_id])
         search.index(session, "micro_credential", [pk(each.mc)])

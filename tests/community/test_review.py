@@ -9,10 +9,12 @@ from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
+from catalogue.base import pk
 from catalogue.models import Course, JobRole, JobRoleSkill, MicroCredential, Submission
 from catalogue.organisations import get_organisation
 from tests.support.catalogue import bearer, course_payload, micro_credential_payload, provider_token
 from tests.support.console import HTML, post_form
+from tests.support.present import one, present
 
 COURSE = "thermal-management-of-battery-packs"
 MC = "thermal-management-basics"
@@ -172,7 +174,7 @@ def test_withdrawing_a_submission_and_review_off(
     back = reviewing.post(f"/api/v1/courses/{COURSE}/unpublish", headers=auth)
     assert back.status_code == 200 and back.json()["state"] == "draft"
     session.rollback()
-    assert session.get(Submission, made["id"]).state == "withdrawn"
+    assert one(session, Submission, made["id"]).state == "withdrawn"
     # Without the setting (a single-provider hub), the provider publishes itself.
     assert client.post(f"/api/v1/courses/{COURSE}/publish", headers=auth).status_code == 200
 
@@ -181,7 +183,7 @@ def test_job_role_proposal_and_operator_edit(
     reviewing: TestClient, session: Session, demo_skills: None, operator_as, console_as
 ) -> None:
     auth = bearer(provider_token(session, "volt"))
-    role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
+    role = present(session.exec(select(JobRole).order_by(col(JobRole.id))).first())
     skill_iri = "http://data.europa.eu/esco/skill/" + "nope"
     bad = reviewing.post(
         f"/api/v1/job-roles/{role.slug}/proposals",
@@ -244,7 +246,7 @@ def test_two_operators_deciding_at_once_end_with_one_decision(
     org = create_organisation(session, legal_name="Volt", country="DE", slug="volt")
     publishing.require_review(session, True)
     courses.create_course(session, org, course_payload())
-    submission_id = review.submit(session, org, "course", COURSE, by="volt").id
+    submission_id = pk(review.submit(session, org, "course", COURSE, by="volt"))
     session.commit()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -271,7 +273,7 @@ def test_two_operators_deciding_at_once_end_with_one_decision(
     assert len(outcomes) == 2 and outcomes.count("conflict") == 1, outcomes
     won = next(o for o in outcomes if o != "conflict")
     with session_scope(engine, write=False) as fresh:
-        assert fresh.get(Submission, submission_id).state == won
+        assert one(fresh, Submission, submission_id).state == won
         course = fresh.exec(select(Course).where(Course.slug == COURSE)).one()
         assert course.state == ("published" if won == "approved" else "changes_requested")
 
@@ -282,7 +284,7 @@ def test_a_provider_proposes_job_role_skills_in_the_console(
     from catalogue.demo import SKILL_IRIS
 
     provider_token(session, "volt")  # the provider organisation
-    role = session.exec(select(JobRole).order_by(col(JobRole.id))).first()
+    role = present(session.exec(select(JobRole).order_by(col(JobRole.id))).first())
     issuer = console_as(get_organisation(session, "volt"), Role.issuer)
     path = f"/console/orgs/volt/job-roles/{role.slug}/propose"
     unknown_skill = issuer.post(path, {"skill_text": "no-such-skill | expert"})

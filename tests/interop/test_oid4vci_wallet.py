@@ -31,12 +31,15 @@ from sqlmodel import Session
 from badges.proofs import vc_jwt
 from keys.did import did_key_from_public_key
 from keys.jwk import jwk_to_public_key
+from keys.multikey import MultikeyPublicKey
 from skillshub.settings import Settings
 from skillshub.web import csrf
 from skillshub.web.app import create_app
 from tests.badges.sharing.test_learner import _outbox
 from tests.interop import oracles
 from tests.interop.test_digitalbazaar import _served_lists
+from tests.support.app import app_of
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.interop
@@ -100,7 +103,7 @@ def _offer_from_the_qr_code(client: TestClient, credential_id: str, tx_code: boo
 
 def _mailed_tx_code(settings: Settings) -> str:
     message = _outbox(settings)[-1]
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [code] = re.findall(r"^\s+(\d{6})$", text, flags=re.MULTILINE)
     return code
 
@@ -109,12 +112,14 @@ def _holder_did(result: dict[str, Any]) -> str:
     holder = result["holder"]
     if holder["did"]:
         return holder["did"]
-    return did_key_from_public_key(jwk_to_public_key(holder["jwk"]))  # type: ignore[arg-type]
+    key = jwk_to_public_key(holder["jwk"])
+    assert isinstance(key, MultikeyPublicKey), key  # the wallet's key: Ed25519 or P-256
+    return did_key_from_public_key(key)
 
 
 def _claimed(hub: TestClient, world: World, settings: Settings, fmt: str) -> str:
     out = _issue(hub, world, fmt)
-    text = _outbox(settings)[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(_outbox(settings)[-1].get_body(("plain",))).get_content()
     [link] = re.findall(rf"{HUB}/credentials/\S+/claim\?token=\S+", text)
     parts = urlsplit(link)
     assert (
@@ -131,7 +136,7 @@ def _csrf(client: TestClient) -> dict[str, str]:
     covers http)."""
     nonce = client.cookies.get(csrf.SECURE_COOKIE)
     assert nonce, "the page set no CSRF cookie"
-    return {csrf.FIELD: csrf.token_for(client.app.state.master_key, nonce)}  # type: ignore[attr-defined]
+    return {csrf.FIELD: csrf.token_for(app_of(client).state.master_key, nonce)}
 
 
 @pytest.mark.parametrize(

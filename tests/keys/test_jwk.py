@@ -87,7 +87,7 @@ def test_p256_coordinates_are_full_width() -> None:
 
 def test_public_jwk_refuses_private_keys_and_wrong_alg() -> None:
     with pytest.raises(TypeError):
-        public_jwk(Ed25519PrivateKey.generate())  # type: ignore[arg-type]
+        public_jwk(Ed25519PrivateKey.generate())  # type: ignore[arg-type]  # private: what is tested
     with pytest.raises(JwkError, match="does not fit"):
         public_jwk(Ed25519PrivateKey.generate().public_key(), alg="ES256")
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from keys.multikey import (
     KeyFormatError,
@@ -47,11 +47,14 @@ def test_ob_implementation_guide_key_pair_matches_its_hex_and_multibase() -> Non
     assert encode_public_key(private_key.public_key()) == pair["publicKeyMultibase"]
     assert pair["id"].endswith("#" + pair["publicKeyMultibase"])
     public_key = decode_public_key(pair["publicKeyMultibase"])
+    assert isinstance(public_key, Ed25519PublicKey)
     assert public_key.public_bytes_raw() == bytes.fromhex(pair["publicKeyHex"])
     # Re-encoded, it takes the 32-byte seed form of the W3C vector.
     reencoded = encode_private_key(private_key)
     assert len(b58decode(reencoded[1:])) == 2 + 32
-    assert decode_private_key(reencoded).private_bytes_raw() == private_key.private_bytes_raw()
+    decoded = decode_private_key(reencoded)
+    assert isinstance(decoded, Ed25519PrivateKey)
+    assert decoded.private_bytes_raw() == private_key.private_bytes_raw()
 
 
 def test_ed25519_prefixes() -> None:

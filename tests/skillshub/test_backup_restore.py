@@ -35,6 +35,7 @@ from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from skillshub.web.app import create_app
 from tests.skillshub.test_observability import _LiveServer
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 
@@ -125,7 +126,7 @@ def test_round_trip_keeps_every_credential_and_status(
     for name, facts in manifest["files"].items():
         assert (out / name).stat().st_size == facts["size"] == taken.size
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
-    assert settings.master_key not in (out / "manifest.json").read_text()
+    assert present(settings.master_key) not in (out / "manifest.json").read_text()
 
     result = restore(target, world.master_key, out, verification_context(settings))
     assert result.ok, result.problems
@@ -196,12 +197,12 @@ def test_an_interrupted_restore_leaves_the_target_empty_and_a_retry_works(
         # pg_restore dies half-way through its input (a truncated dump past the checks).
         real = ops_backup._load_postgres
 
-        def cut(engine_: Engine, source: Path) -> None:
+        def cut_load(engine_: Engine, source: Path) -> None:
             half = tmp_path / "half.pgdump"
             half.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
             real(engine_, half)
 
-        monkeypatch.setattr(ops_backup, "_load_postgres", cut)
+        monkeypatch.setattr(ops_backup, "_load_postgres", cut_load)
         with pytest.raises(BackupError, match="pg_restore failed"):
             restore(target, world.master_key, out, context)
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from accounts import audit
@@ -44,7 +44,7 @@ def _events(engine: Engine, action: str | None = None) -> list[AuditEvent]:
         query = select(AuditEvent)
         if action:
             query = query.where(AuditEvent.action == action)
-        return list(fresh.exec(query.order_by(AuditEvent.id)).all())  # type: ignore[arg-type]
+        return list(fresh.exec(query.order_by(col(AuditEvent.id))).all())
 
 
 def _seed(session: Session, world: World, count: int, *, start: datetime = DAY) -> None:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts.models import AuditEvent
 from accounts.roles import Role
@@ -24,6 +24,7 @@ from catalogue.demo import SKILL_IRIS, load_demo_catalogue
 from catalogue.models import Course, MicroCredential
 from tests.support.catalogue import bearer, micro_credential_payload
 from tests.support.console import HTML, ConsoleLogin
+from tests.support.present import one
 from tests.support.world import World, make_world
 
 Login = Callable[..., ConsoleLogin]
@@ -80,7 +81,7 @@ def _mc(engine: Engine, slug: str) -> MicroCredential | None:
 
 def _actions(engine: Engine) -> list[str]:
     with Session(engine) as fresh:
-        return [e.action for e in fresh.exec(select(AuditEvent).order_by(AuditEvent.id))]
+        return [e.action for e in fresh.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
 
 
 def _count(engine: Engine) -> int:
@@ -396,7 +397,7 @@ def test_a_viewer_reads_the_catalogue_and_is_refused_every_change(
         assert "needs the issuer role" in answer.text, url
     assert (_count(engine), _actions(engine)) == before
     with Session(engine) as fresh:
-        assert fresh.get(MicroCredential, world.mc.id).state == "published"  # type: ignore[union-attr]
+        assert one(fresh, MicroCredential, world.mc.id).state == "published"
 
 
 def test_another_organisations_members_are_refused(
@@ -442,7 +443,7 @@ def test_forms_need_their_csrf_token(
     assert cross_site.status_code == 403
     assert _count(engine) == before
     with Session(engine) as fresh:
-        assert fresh.get(MicroCredential, world.mc.id).state == "published"  # type: ignore[union-attr]
+        assert one(fresh, MicroCredential, world.mc.id).state == "published"
 
 
 def test_the_api_answers_every_problem_at_once(

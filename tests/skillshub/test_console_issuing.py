@@ -26,6 +26,7 @@ from skillshub.web.app import create_app
 from tests.support.class_lists import class_list
 from tests.support.console import HTML, ConsoleLogin
 from tests.support.csrf import csrf_fields
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 Login = Callable[..., ConsoleLogin]
@@ -124,7 +125,7 @@ def test_issue_one_previews_then_issues_once(
     path = f"/console/orgs/{world.org.slug}/issue"
     form = issuer.client.get(path)
     assert form.status_code == 200 and world.mc.title in form.text
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)[1]
+    key = present(re.search(r'name="idempotency_key" value="([^"]+)"', form.text))[1]
     data = {
         "micro_credential": world.mc.slug,
         "name": "Ada Lovelace",
@@ -358,7 +359,7 @@ def test_merged_cells_and_too_many_rows_are_refused(
     console_as: Login, world: World, engine: Engine
 ) -> None:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append(["Name", "E-Mail"])
     sheet.append(["Ada", "ada@example.org"])
     sheet.merge_cells("A3:B3")

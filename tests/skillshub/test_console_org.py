@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts import api_tokens, audit_log, identity, members
 from accounts.audit import Actor
@@ -40,6 +40,7 @@ from keys.sealing import MasterKey
 from skillshub.settings import Settings
 from tests.skillshub.test_security_headers import _routes
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
+from tests.support.present import one, present
 from tests.support.world import World, make_world
 
 P12_PASSWORD = "pkcs12 passphrase 9f3a"
@@ -59,7 +60,7 @@ def _events(engine: Engine, action: str | None = None) -> list[AuditEvent]:
         query = select(AuditEvent)
         if action:
             query = query.where(AuditEvent.action == action)
-        return list(fresh.exec(query.order_by(AuditEvent.id)).all())  # type: ignore[arg-type]
+        return list(fresh.exec(query.order_by(col(AuditEvent.id))).all())
 
 
 def _roles(engine: Engine, org_id: int | None) -> dict[int, str]:
@@ -71,14 +72,11 @@ def _roles(engine: Engine, org_id: int | None) -> dict[int, str]:
 def _outbox(settings: Settings) -> list[EmailMessage]:
     folder = settings.data_dir / "outbox"
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
-    return [
-        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for f in files
-    ]
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
 
 def _invite_link(message: EmailMessage) -> str:
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"http://testserver(/console/invite\?token=\S+)", text)
     return link
 
@@ -151,7 +149,7 @@ def test_every_route_refuses_a_lower_role_and_changes_nothing(
     invitation, _ = members.invite(
         session, owner.user, world.org, "new@example.org", Role.viewer, actor=Actor.system()
     )
-    token_id = pk(session.exec(select(ApiToken)).first())  # type: ignore[arg-type]
+    token_id = pk(present(session.exec(select(ApiToken)).first()))
     session.commit()
     other = make_world(session, master_key, slug="elsewhere")
     outsider = console_as(other.org, Role.owner)  # an owner, but of another organisation
@@ -306,7 +304,9 @@ def test_an_invitation_attaches_an_existing_account_once_it_signs_in(
     assert pk(existing) not in _roles(engine, world.org.id)
 
     ada = _browser(client)
-    login_link = unescape(re.search(r'href="(/console/login\?next=[^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    login_link = unescape(
+        present(re.search(r'href="(/console/login\?next=[^"]+)"', page.text)).group(1)
+    )
     assert parse_qs(urlsplit(login_link).query)["next"] == [f"/console/invite?token={token}"]
     assert ada.get(login_link).status_code == 200
     signed = post_form(
@@ -462,7 +462,7 @@ def test_api_tokens_are_shown_once_listed_with_last_use_and_revoked(
 
     made = owner.post(path, {"name": "Moodle export", "expires_days": "30"})
     assert made.status_code == 201 and "no-store" in made.headers["cache-control"]
-    secret = re.search(r'id="new-token"[^>]*value="(shub_[^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    secret = present(re.search(r'id="new-token"[^>]*value="(shub_[^"]+)"', made.text)).group(1)
     used = client.get("/api/v1/organisations/me", headers={"authorization": f"Bearer {secret}"})
     assert used.status_code == 200 and used.json()["slug"] == world.org.slug
     listing = owner.client.get(path)
@@ -558,7 +558,7 @@ def test_the_sharing_default_is_set_per_issuer(
     saved = owner.post(f"{base}/{world.issuer.slug}/sharing", {"public_by_default": "1"})
     assert saved.headers["location"].endswith("notice=sharing_saved")
     with Session(engine) as fresh:
-        assert fresh.get(Issuer, world.issuer.id).public_by_default is True  # type: ignore[union-attr]
+        assert one(fresh, Issuer, world.issuer.id).public_by_default is True
     assert "start with a <strong>public</strong> page" in owner.client.get(base).text
     [event] = _events(engine, "issuer.sharing_default")
     assert event.details == {"public_by_default": True}

@@ -23,7 +23,7 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from accounts import password_links, second_factor
 from accounts.models import AuditEvent, ConsoleSession, PasswordToken, User
@@ -33,6 +33,7 @@ from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 NEW_PASSWORD = "a brand new passphrase for me"
@@ -77,8 +78,8 @@ def _enrol(login: ConsoleLogin) -> pyotp.TOTP:
     assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
     assert '<img class="qr" src="data:image/svg+xml;base64,' in page.text  # drawn server-side
     assert "<script" not in page.text
-    secret = re.search(r'aria-label="Set-up key">([A-Z2-7 ]+)<', page.text).group(1)  # type: ignore[union-attr]
-    uri = unescape(re.search(r"(otpauth://totp/[^<]+)</code>", page.text).group(1))  # type: ignore[union-attr]
+    secret = present(re.search(r'aria-label="Set-up key">([A-Z2-7 ]+)<', page.text)).group(1)
+    uri = unescape(present(re.search(r"(otpauth://totp/[^<]+)</code>", page.text)).group(1))
     parsed = pyotp.parse_uri(uri)
     assert isinstance(parsed, pyotp.TOTP)
     assert parsed.secret == secret.replace(" ", "") and parsed.issuer == "Skills Hub"
@@ -312,14 +313,11 @@ def test_sign_out_everywhere_ends_every_session(
 def _outbox(settings: Settings) -> list[EmailMessage]:
     folder = settings.data_dir / "outbox"
     files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
-    return [
-        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for f in files
-    ]
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
 
 def _reset_link(message: EmailMessage) -> str:
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"http://testserver(/console/reset-password/new\?token=\S+)", text)
     return link
 
@@ -349,7 +347,7 @@ def test_password_reset_by_e_mail_link(
     assert message["To"] == "ada@example.org"
     assert message["Subject"] == "Reset your Skills Hub console password"
     link = _reset_link(message)
-    assert "works once" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "works once" in present(message.get_body(("html",))).get_content()
     [requested] = _events(engine, "user.password_reset_request")
     assert requested.organisation_id == world.org.id and "ada@" not in str(requested.details)
 
@@ -400,7 +398,7 @@ def test_reset_links_expire_are_replaced_and_never_set_other_purposes(
     gone = _browser(client).get(first)
     assert gone.status_code == 404 and "expired" in gone.text  # replaced by the second
     with Session(engine) as fresh:
-        rows = fresh.exec(select(PasswordToken).order_by(PasswordToken.id)).all()  # type: ignore[arg-type]
+        rows = fresh.exec(select(PasswordToken).order_by(col(PasswordToken.id))).all()
         assert [r.purpose for r in rows] == [password_links.RESET] * 2
         assert rows[1].expires_at - rows[1].created_at == timedelta(minutes=60)
         for row in rows:

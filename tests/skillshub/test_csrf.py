@@ -25,6 +25,7 @@ from skillshub.web import csrf
 from skillshub.web.app import create_app
 from skillshub.web.pages import TEMPLATES_DIR
 from tests.skillshub.test_security_headers import _routes
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -52,7 +53,7 @@ def _claim_link(client: TestClient, world: World, settings: Settings) -> str:
     assert issued.status_code == 201, issued.text
     [mail] = (settings.data_dir / "outbox").glob("*.eml")
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [link] = re.findall(r"https?://[^/\s]+(/credentials/\S+/claim\?token=\S+)", text)
     return link
 
@@ -86,7 +87,7 @@ def test_the_claim_form_needs_its_token_and_our_origin(
     assert "Path=/" in cookie and "SameSite=Lax" in cookie
     assert "no-store" in page.headers["cache-control"]
 
-    refusals = [
+    refusals: list[tuple[dict[str, str], dict[str, str]]] = [
         ({"token": token}, {}),  # no CSRF token
         ({"token": token, "csrf_token": "x" * 43}, {}),  # a made-up one
         ({"token": token, "csrf_token": form_token + "A"}, {}),
@@ -135,7 +136,7 @@ def test_learner_forms_refuse_cross_site_posts_and_change_nothing(
     forms = re.findall(r'<form method="post".*?</form>', manage.text, re.S)
     assert len(forms) >= 3 and all(FIELD.search(f) for f in forms)
     assert _form_token(manage.text) == form_token  # one cookie, one token per browser
-    uuid = re.search(r"/credentials/([^/]+)/manage", manage.url.path).group(1)  # type: ignore[union-attr]
+    uuid = present(re.search(r"/credentials/([^/]+)/manage", manage.url.path)).group(1)
 
     visibility = f"/credentials/{uuid}/manage/visibility"
     forget = f"/credentials/{uuid}/manage/forget"
@@ -219,7 +220,7 @@ def test_every_form_route_and_template_form_is_protected(client: TestClient) -> 
         r
         for _, r in _routes(app.routes)
         if isinstance(r, APIRoute)
-        and "POST" in r.methods
+        and "POST" in present(r.methods)
         and getattr(r.response_class, "value", r.response_class) is HTMLResponse
     ]
     assert len(forms) >= 4

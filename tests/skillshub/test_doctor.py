@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from badges.models import BulkJob
+from catalogue.base import pk
 from keys import eseal
 from keys.eseal_models import SealCertificate
 from skillshub.cli import app
@@ -64,8 +65,8 @@ def test_errors_come_in_order_of_harm_and_fail_the_command(
     session.add(
         BulkJob(
             uuid=str(uuid.uuid4()),
-            issuer_id=world.issuer.id,
-            micro_credential_id=world.mc.id,
+            issuer_id=pk(world.issuer),
+            micro_credential_id=pk(world.mc),
             format="ldp",
             status="running",
             created_at=now - timedelta(hours=3),

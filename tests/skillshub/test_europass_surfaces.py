@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from badges import issuing
@@ -25,6 +25,7 @@ from keys.tokens import create_token
 from skillshub.cli import app
 from skillshub.demo import load_demo
 from skillshub.settings import Settings
+from tests.support.present import one, present
 
 runner = CliRunner()
 EXPORTABLE = "bms-engineer"  # a demo micro-credential with ECTS and an EQF level
@@ -41,7 +42,7 @@ def _env(tmp_path: Path, db_url: str, master_key: str, **extra: str) -> dict[str
 def _award(session: Session, settings: Settings, slug: str = EXPORTABLE) -> str:
     master_key = ensure_master_key(session, settings.resolved_master_key())
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
-    issuer = session.exec(select(Issuer).order_by(Issuer.id)).first()
+    issuer = present(session.exec(select(Issuer).order_by(col(Issuer.id))).first())
     assert issuer is not None
     record = issuing.issue(
         session,
@@ -60,7 +61,7 @@ def _demo_with_award(engine: Engine, settings: Settings) -> tuple[str, str]:
         load_demo(session, settings)
         uuid = _award(session, settings)
         record = issuing.get_credential(session, uuid)
-        issuer = session.get(Issuer, record.issuer_id)
+        issuer = one(session, Issuer, record.issuer_id)
         token, _ = create_token(session, issuer.organisation_id, "europass")
         session.commit()
     return uuid, token
@@ -125,7 +126,7 @@ def test_seal_import_from_pkcs12_and_its_refusals(
 ) -> None:
     with Session(engine, expire_on_commit=False) as session:
         load_demo(session, settings)
-        org = session.exec(select(Organisation).order_by(Organisation.id)).first()
+        org = present(session.exec(select(Organisation).order_by(col(Organisation.id))).first())
         session.commit()
     assert org is not None
     p12 = _p12(tmp_path, org, b"right")
@@ -179,7 +180,7 @@ def test_europass_download_needs_a_token_or_the_learner_session(
     anonymous = client.get(f"/credentials/{uuid}/europass")
     assert anonymous.status_code == 401
     with Session(engine) as session:
-        other = session.exec(select(Organisation).order_by(Organisation.id.desc())).first()
+        other = session.exec(select(Organisation).order_by(col(Organisation.id).desc())).first()
         assert other is not None
         other_token, _ = create_token(session, pk(other), "other")
         session.commit()
@@ -207,7 +208,7 @@ def test_learner_session_downloads_the_europass_credential(
         record = issuing.get_credential(session, uuid)
         delivery.send_claim_link(session, settings, record, mailer=mailer)
         text = mailer.sent[0].get_body(("plain",)).get_content()
-        claim = re.search(r"token=(\S+)", text).group(1)
+        claim = present(re.search(r"token=(\S+)", text)).group(1)
         _record, session_token = delivery.redeem_claim(session, uuid, unquote(claim))
         session.commit()
     client.cookies.set(COOKIE, session_token, path=f"/credentials/{uuid}")
@@ -246,10 +247,14 @@ def test_seal_trust_anchors_setting_confirms_the_chain(
     assert chain_check(settings)["status"] == "warning"
     with Session(engine) as session:
         record = issuing.get_credential(session, uuid)
-        issuer = session.get(Issuer, record.issuer_id)
-        seal = session.exec(
-            select(SealCertificate).where(SealCertificate.organisation_id == issuer.organisation_id)
-        ).first()
+        issuer = one(session, Issuer, record.issuer_id)
+        seal = present(
+            session.exec(
+                select(SealCertificate).where(
+                    SealCertificate.organisation_id == issuer.organisation_id
+                )
+            ).first()
+        )
     anchors = tmp_path / "anchors.pem"
     anchors.write_text(seal.chain_pem)
     trusted = chain_check(settings.model_copy(update={"seal_trust_anchors": anchors}))

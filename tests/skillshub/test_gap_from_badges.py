@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges import issuing
 from badges.models import Issuer
@@ -13,6 +13,7 @@ from catalogue.demo import load_demo_catalogue
 from catalogue.models import Course, JobRole, MicroCredential
 from skillshub.demo import load_demo
 from skillshub.settings import Settings
+from tests.support.present import one, present
 
 
 def _demo_badge(session: Session, settings: Settings, slug: str) -> dict:
@@ -20,10 +21,10 @@ def _demo_badge(session: Session, settings: Settings, slug: str) -> dict:
 
     master_key = ensure_master_key(session, settings.resolved_master_key())
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
-    course = session.get(Course, mc.course_id)
-    issuer = session.exec(
-        select(Issuer).where(Issuer.organisation_id == course.organisation_id)
-    ).first()
+    course = one(session, Course, mc.course_id)
+    issuer = present(
+        session.exec(select(Issuer).where(Issuer.organisation_id == course.organisation_id)).first()
+    )
     record = issuing.issue(
         session,
         master_key,
@@ -41,7 +42,7 @@ def test_valid_badges_close_the_gap_and_tampered_ones_do_not(
 ) -> None:
     load_demo(session, settings)
     session.commit()
-    role = session.exec(select(JobRole).order_by(JobRole.id)).first()
+    role = present(session.exec(select(JobRole).order_by(col(JobRole.id))).first())
     before = client.get("/api/v1/gap", params={"job_role": role.slug}).json()
     missing_before = {m["iri"] for m in before["missing"]}
     badge = _demo_badge(session, settings, "bms-engineer")
@@ -73,7 +74,7 @@ def test_valid_badges_close_the_gap_and_tampered_ones_do_not(
 def test_too_many_or_unreadable_credentials(client: TestClient, session: Session) -> None:
     load_demo_catalogue(session)
     session.commit()
-    role = session.exec(select(JobRole).order_by(JobRole.id)).first()
+    role = present(session.exec(select(JobRole).order_by(col(JobRole.id))).first())
     many = client.post("/api/v1/gap", json={"job_role": role.slug, "credentials": ["x"] * 21})
     assert many.status_code == 422
     garbage = client.post(

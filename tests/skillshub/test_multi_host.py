@@ -69,7 +69,7 @@ def _worker(
     )
 
 
-def _doing(engine) -> int:  # type: ignore[no-untyped-def]
+def _doing(engine) -> int:
     with engine.connect() as conn:
         return int(
             conn.execute(
@@ -78,7 +78,7 @@ def _doing(engine) -> int:  # type: ignore[no-untyped-def]
         )
 
 
-def _assert_issued_exactly_once(engine, job_uuid: str, rows: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_issued_exactly_once(engine, job_uuid: str, rows: int) -> None:
     """Every row issued once: no credential twice, one status index per credential."""
     with Session(engine) as check:
         done = bulk.get_job(check, job_uuid)
@@ -96,7 +96,7 @@ def _assert_issued_exactly_once(engine, job_uuid: str, rows: int) -> None:  # ty
         assert max(Counter((a.list_id, a.index) for a in allocations).values()) == 1
 
 
-def _three_chunk_job(engine, master_key: str, rows: int) -> BulkJob:  # type: ignore[no-untyped-def]
+def _three_chunk_job(engine, master_key: str, rows: int) -> BulkJob:
     """A world and a bulk job of `rows` learners in three chunks, its tasks committed with it."""
     with session_scope(engine) as session:
         world = make_world(session, master_key)

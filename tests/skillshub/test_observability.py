@@ -30,7 +30,9 @@ from skillshub.db import make_engine
 from skillshub.settings import Settings
 from skillshub.web import csrf
 from skillshub.web.app import create_app
+from tests.support.app import app_of
 from tests.support.console import PASSWORD, add_user
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 LEARNER = "ada.lovelace@example.org"
@@ -183,7 +185,7 @@ def test_readyz_names_a_master_key_that_does_not_open_the_keys(
 ) -> None:
     from keys.sealing import MasterKey
 
-    client.app.state.master_key = MasterKey(generate_master_key())  # type: ignore[attr-defined]
+    app_of(client).state.master_key = MasterKey(generate_master_key())
     answer = client.get("/readyz")
     assert answer.status_code == 503
     checks = answer.json()["checks"]
@@ -313,7 +315,7 @@ def test_no_secret_in_any_log_line_across_issue_claim_and_sign_in(
             time.sleep(0.05)  # the claim e-mail is a background task, after the response
         [mail] = outbox.glob("*.eml")
         message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        text = present(message.get_body(("plain",))).get_content()
         [link] = re.findall(r"https?://[^/\s]+(/credentials/\S+/claim\?token=(\S+))", text)
         path, claim_token = link
         assert http.get(path, headers={"accept": "text/html"}).status_code == 200

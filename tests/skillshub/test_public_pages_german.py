@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.demo import load_demo_catalogue
 from catalogue.models import Course
@@ -164,14 +164,14 @@ def test_skill_and_job_role_in_german(client: TestClient, demo: None) -> None:
 
 
 def test_course_and_provider_in_german(client: TestClient, demo: None, session: Session) -> None:
-    course = session.exec(select(Course).order_by(Course.id)).first()
+    course = session.exec(select(Course).order_by(col(Course.id))).first()
     assert course is not None and course.start_dates
     english, german = _both(client, f"/courses/{course.slug}")
     en, de = _compare(english, german)
     assert en.find("h1").text == de.find("h1").text == course.title  # content as written
     _has(english, "Course facts", "Skills taught", "Micro-credentials it awards")
     _has(german, "Kursdaten", "Vermittelte Fähigkeiten", "Microcredentials, die er verleiht")
-    _has(german, "Was Absolvent:innen sagen", "Noch keine Bewertung")
+    _has(german, "Was Absolventinnen und Absolventen sagen", "Noch keine Bewertung")
     _lacks(german, "Course facts", "Skills taught", "What graduates say", "Not stated")
     workload = parse(german).find("dl").find_all("dd")[3].text
     assert "Stunden" in workload and "hours" not in workload, workload
@@ -264,7 +264,7 @@ def test_claim_and_learner_pages_in_german(
     english, german = _both(client, path)
     _compare(english, german)
     _has(english, "Claim your badge", "Claim my badge")
-    _has(german, "Ihr Badge annehmen", "Mein Badge annehmen", "Gültig.")
+    _has(german, "Ihr Badge abholen", "Mein Badge abholen", "Gültig.")
     _lacks(german, "Claim your badge", "Claim my badge", "Claiming keeps")
     assert re.search(r"am \d{1,2}\. \w+ \d{4} an <strong>Ada Lovelace</strong> verliehen", german)
     client.get("/?lang=en")
@@ -311,7 +311,7 @@ def test_learner_error_pages_in_german(
     english, german = _both(client, f"/credentials/{out['id']}/manage", status=403)
     _compare(english, german)
     _has(english, "Open your claim link first")
-    _has(german, "Öffnen Sie zuerst Ihren Annahmelink", "Diese Seite ist für den Inhaber")
+    _has(german, "Öffnen Sie zuerst Ihren Abhol-Link", "Diese Seite ist für den Inhaber")
     _lacks(german, "Open your claim link first", "This page is for the badge's owner")
     # A spent claim link: the title and the domain's message, both in German.
     client.get("/?lang=en")
@@ -320,7 +320,7 @@ def test_learner_error_pages_in_german(
     english, german = _both(stranger, path, status=403)
     _compare(english, german)
     _has(english, "This badge was already claimed", "this claim link was already used")
-    _has(german, "Dieses Badge wurde bereits angenommen", "Dieser Annahmelink wurde bereits")
+    _has(german, "Dieses Badge wurde bereits abgeholt", "Dieser Abhol-Link wurde bereits")
     _lacks(german, "already claimed", "already used")
     # No public page.
     english, german = _both(stranger, f"/credentials/{out['id']}", status=404)

@@ -27,8 +27,13 @@ def test_the_gate_serves_waiters_in_arrival_order() -> None:
     assert gate.acquire(1)
     order: list[int] = []
     threads = []
+
+    def enter(n: int) -> None:
+        gate.acquire(30)
+        order.append(n)
+
     for n in range(6):
-        thread = threading.Thread(target=lambda n=n: (gate.acquire(30), order.append(n)))
+        thread = threading.Thread(target=enter, args=(n,))
         thread.start()
         threads.append(thread)
         while len(gate._waiters) < n + 1:  # queued before the next one arrives
@@ -112,7 +117,7 @@ def test_the_gate_is_freed_when_a_writer_rolls_back_or_is_closed(tmp_path: Path)
     done: list[int] = []
     thread = threading.Thread(
         target=lambda: done.append(
-            Session(writer(engine)).execute(text("UPDATE counter SET n = 3")).rowcount
+            Session(writer(engine)).connection().execute(text("UPDATE counter SET n = 3")).rowcount
         )
     )
     thread.start()

@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 from badges import issuing
 from badges.models import IssuedCredential
 from badges.sharing.page import set_public
+from catalogue.base import pk
 from catalogue.models import CourseSkill, JobRole, JobRoleSkill, Skill
 from skillshub.cli import app
 from tests.support.own import Signer, credential
@@ -41,8 +42,8 @@ def hub(session: Session, master_key: str) -> World:
     )
     session.add(role)
     session.flush()
-    session.add(JobRoleSkill(job_role_id=role.id, skill_id=skill.id, level="practitioner"))
-    session.add(CourseSkill(course_id=world.mc.course_id, skill_id=skill.id, level="practitioner"))
+    session.add(JobRoleSkill(job_role_id=pk(role), skill_id=pk(skill), level="practitioner"))
+    session.add(CourseSkill(course_id=world.mc.course_id, skill_id=pk(skill), level="practitioner"))
     session.commit()
     return world
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.demo import load_demo_catalogue
 from catalogue.models import JobRole
@@ -16,6 +16,7 @@ from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.badges.verifying.test_verify_bounds import HOSTILE_PROOFS, hostile
 from tests.support.own import Signer, credential
+from tests.support.present import present
 
 
 def _client(settings: Settings, engine: Engine, **changes: object) -> Iterator[TestClient]:
@@ -52,7 +53,7 @@ def test_the_caps_are_settings(settings: Settings, engine: Engine) -> None:
 def test_the_gap_spends_one_budget(settings: Settings, engine: Engine, session: Session) -> None:
     load_demo_catalogue(session)
     session.commit()
-    role = session.exec(select(JobRole).order_by(JobRole.id)).first()
+    role = present(session.exec(select(JobRole).order_by(col(JobRole.id))).first())
     assert role is not None
     signer = Signer.ed25519()
     badges = [signer.data_integrity(credential(signer.did)) for _ in range(20)]

@@ -27,7 +27,12 @@ def live_app(settings: Settings, engine: Engine) -> FastAPI:
 
 def _dialogs(page: Any) -> list[str]:
     seen: list[str] = []
-    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     return seen
 
 

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from catalogue.base import pk
 from catalogue.organisations import create_organisation
 from keys.models import ApiToken
 from keys.tokens import create_token
@@ -10,7 +11,7 @@ from keys.tokens import create_token
 
 def _org_with_token(session: Session, slug: str) -> str:
     org = create_organisation(session, legal_name=f"{slug} GmbH", country="DE", slug=slug)
-    token, _ = create_token(session, org.id)
+    token, _ = create_token(session, pk(org))
     session.commit()
     return token
 
@@ -58,7 +59,7 @@ def test_revoked_token_is_refused(client: TestClient, session: Session) -> None:
 
     token = _org_with_token(session, "rev")
     record = session.exec(select(ApiToken)).one()
-    revoke_token(session, record.id, record.organisation_id)
+    revoke_token(session, pk(record), record.organisation_id)
     session.commit()
     response = client.get("/api/v1/organisations/me", headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 401

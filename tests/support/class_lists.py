@@ -20,7 +20,7 @@ def _rows(people: int, bad_row: int | None) -> list[list[str]]:
 def class_list(people: int = 30, *, bad_row: int | None = 17) -> bytes:
     """An XLSX class list with German headers; one row's e-mail is broken."""
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = "Kurs März"
     for row in _rows(people, bad_row):
         sheet.append(row)

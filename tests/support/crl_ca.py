@@ -108,15 +108,15 @@ def serving_crl(
     ca: LocalCa | None = None, *, media_type: str = "application/pkix-crl"
 ) -> Iterator[LocalCa]:
     """The CA's CRL at http://127.0.0.1:PORT/ca.crl while the block runs."""
-    ca = ca or LocalCa.create()
+    served = ca or LocalCa.create()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            ca.requests += 1
+            served.requests += 1
             if self.path != "/ca.crl":
                 self.send_error(404)
                 return
-            body = ca.crl()
+            body = served.crl()
             self.send_response(200)
             self.send_header("Content-Type", media_type)
             self.send_header("Content-Length", str(len(body)))
@@ -129,9 +129,9 @@ def serving_crl(
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    ca.url = f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
+    served.url = f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
     try:
-        yield ca
+        yield served
     finally:
         server.shutdown()
         server.server_close()

@@ -7,6 +7,7 @@ import secrets
 from fastapi.testclient import TestClient
 
 from skillshub.web import csrf
+from tests.support.app import app_of
 
 
 def csrf_fields(client: TestClient) -> dict[str, str]:
@@ -15,4 +16,4 @@ def csrf_fields(client: TestClient) -> dict[str, str]:
     if nonce is None:
         nonce = secrets.token_urlsafe(32)
         client.cookies.set(csrf.COOKIE, nonce)
-    return {csrf.FIELD: csrf.token_for(client.app.state.master_key, nonce)}  # type: ignore[attr-defined]
+    return {csrf.FIELD: csrf.token_for(app_of(client).state.master_key, nonce)}

@@ -41,7 +41,8 @@ def to_graph(document: dict[str, Any]) -> Graph:
     dataset = jsonld.to_rdf(document, {"documentLoader": loader()})
     graph = Graph()
     for triple in dataset.get("@default", []):
-        graph.add(tuple(_term(triple[part]) for part in ("subject", "predicate", "object")))
+        subject, predicate, object_ = (_term(triple[p]) for p in ("subject", "predicate", "object"))
+        graph.add((subject, predicate, object_))
     return graph
 
 

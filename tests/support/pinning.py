@@ -44,8 +44,8 @@ def claimed_methods(credentials: Iterable[Any]) -> dict[str, list[dict[str, Any]
     for credential in credentials:
         if isinstance(credential, str):
             header, payload = decode_unverified(credential)
-            document = credential_from_payload(payload).credential
-            issuer = document.get("issuer")
+            claims = credential_from_payload(payload).credential
+            issuer = claims.get("issuer")
             issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
             if "jwk" in header and isinstance(issuer, str):
                 key = jwk_to_public_key(header["jwk"])

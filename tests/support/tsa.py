@@ -161,7 +161,7 @@ class LocalTsa:
 @contextmanager
 def running_tsa(tsa: LocalTsa | None = None) -> Iterator[LocalTsa]:
     """Serve `tsa` on 127.0.0.1 (a free port) for the duration of the block."""
-    tsa = tsa or LocalTsa.create()
+    served = tsa or LocalTsa.create()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -169,7 +169,7 @@ def running_tsa(tsa: LocalTsa | None = None) -> Iterator[LocalTsa]:
             if self.headers.get("Content-Type") != "application/timestamp-query":
                 self.send_error(415)
                 return
-            reply = tsa.respond(body)
+            reply = served.respond(body)
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
             self.send_header("Content-Length", str(len(reply)))
@@ -182,9 +182,9 @@ def running_tsa(tsa: LocalTsa | None = None) -> Iterator[LocalTsa]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    tsa.url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    served.url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
     try:
-        yield tsa
+        yield served
     finally:
         server.shutdown()
         server.server_close()

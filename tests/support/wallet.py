@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from badges.proofs import vc_jwt
 from keys.did import did_key_from_public_key
 from keys.jwk import public_jwk
-from keys.multikey import encode_public_key
+from keys.multikey import MultikeyPublicKey, encode_public_key
 from keys.signer import KeySigner
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -34,12 +34,18 @@ class Holder:
         return cls(KeySigner(ec.generate_private_key(ec.SECP256R1()), "ES256", "", None))
 
     @property
+    def public_key(self) -> MultikeyPublicKey:
+        key = self.signer.public_key
+        assert isinstance(key, MultikeyPublicKey)  # a holder has an Ed25519 or a P-256 key
+        return key
+
+    @property
     def did(self) -> str:
-        return did_key_from_public_key(self.signer.public_key)  # type: ignore[arg-type]
+        return did_key_from_public_key(self.public_key)
 
     @property
     def kid(self) -> str:
-        return f"{self.did}#{encode_public_key(self.signer.public_key)}"  # type: ignore[arg-type]
+        return f"{self.did}#{encode_public_key(self.public_key)}"
 
     def proof(
         self,
@@ -53,7 +59,7 @@ class Holder:
     ) -> str:
         head: dict[str, Any] = {"typ": "openid4vci-proof+jwt", "alg": self.signer.algorithm}
         if use_jwk:
-            head["jwk"] = public_jwk(self.signer.public_key)  # type: ignore[arg-type]
+            head["jwk"] = public_jwk(self.signer.public_key)
         else:
             head["kid"] = self.kid
         head |= header or {}

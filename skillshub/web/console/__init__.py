@@ -24,6 +24,7 @@ from skillshub.web.console import (
     review,
     second_step,
     security,
+    service_words,  # noqa: F401  (registers the services' words for the pages)
     sign_in,
     tokens,
 )

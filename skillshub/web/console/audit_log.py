@@ -27,24 +27,25 @@ from skillshub.web.console import nav
 from skillshub.web.console.auth import ViewerDep
 from skillshub.web.console.pages import ACTIONS, NO_STORE, render
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 CHUNK_CHARS = 64 * 1024
 
 PATH = "/console/orgs/{slug}/audit"
-nav.register("Audit log", PATH, needs=Role.viewer, order=40)
+nav.register(N_("Audit log"), PATH, needs=Role.viewer, order=40)
 GROUPS = [
-    ("credential.", "Badges"),
-    ("bulk.", "Bulk issuing"),
-    ("micro_credential.", "Micro-credentials"),
-    ("course.", "Courses"),
-    ("catalogue.", "Catalogue imports"),
-    ("member.", "Members"),
-    ("token.", "API tokens"),
-    ("issuer.", "Issuer identity"),
-    ("seal.", "E-seal certificates"),
-    ("user.", "Sign-ins and passwords"),
-    ("session.", "Sessions"),
+    ("credential.", N_("Badges")),
+    ("bulk.", N_("Bulk issuing")),
+    ("micro_credential.", N_("Micro-credentials")),
+    ("course.", N_("Courses")),
+    ("catalogue.", N_("Catalogue imports")),
+    ("member.", N_("Members")),
+    ("token.", N_("API tokens")),
+    ("issuer.", N_("Issuer identity")),
+    ("seal.", N_("E-seal certificates")),
+    ("user.", N_("Sign-ins and passwords")),
+    ("session.", N_("Sessions")),
 ]
 
 

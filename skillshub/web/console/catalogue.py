@@ -28,6 +28,7 @@ from skillshub.web.console.auth import IssuerDep, OrgAccess, ViewerDep
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 from skillshub.web.pages import templates
 from skillshub.web.security_headers import PAGE_CSP
 
@@ -42,29 +43,31 @@ EDITOR_CSP = {
 }
 
 CATALOGUE = "/console/orgs/{slug}/catalogue"
-nav.register("Catalogue", CATALOGUE, needs=Role.viewer, order=10)
+nav.register(N_("Catalogue"), CATALOGUE, needs=Role.viewer, order=10)
 for _notice, _text in {
-    "mc_saved": "The micro-credential was saved as a draft: only your organisation sees it.",
-    "mc_updated": "The micro-credential was saved.",
-    "mc_published": "The micro-credential is published: it is in the public catalogue and "
-    "can be issued.",
-    "mc_unpublished": "The micro-credential is a draft again: it left the public catalogue "
-    "and is not issued.",
-    "course_saved": "The course was saved as a draft: only your organisation sees it.",
-    "course_updated": "The course was saved.",
-    "course_published": "The course is published: it is in the public catalogue.",
-    "course_unpublished": "The course is a draft again: it left the public catalogue.",
+    "mc_saved": N_("The micro-credential was saved as a draft: only your organisation sees it."),
+    "mc_updated": N_("The micro-credential was saved."),
+    "mc_published": N_(
+        "The micro-credential is published: it is in the public catalogue and can be issued."
+    ),
+    "mc_unpublished": N_(
+        "The micro-credential is a draft again: it left the public catalogue and is not issued."
+    ),
+    "course_saved": N_("The course was saved as a draft: only your organisation sees it."),
+    "course_updated": N_("The course was saved."),
+    "course_published": N_("The course is published: it is in the public catalogue."),
+    "course_unpublished": N_("The course is a draft again: it left the public catalogue."),
 }.items():
     register_notice(_notice, _text)
 for _audit_action, _words in {
-    "micro_credential.create": "created a micro-credential",
-    "micro_credential.update": "changed a micro-credential",
-    "micro_credential.publish": "published a micro-credential",
-    "micro_credential.unpublish": "unpublished a micro-credential",
-    "course.create": "created a course",
-    "course.update": "changed a course",
-    "course.publish": "published a course",
-    "course.unpublish": "unpublished a course",
+    "micro_credential.create": N_("created a micro-credential"),
+    "micro_credential.update": N_("changed a micro-credential"),
+    "micro_credential.publish": N_("published a micro-credential"),
+    "micro_credential.unpublish": N_("unpublished a micro-credential"),
+    "course.create": N_("created a course"),
+    "course.update": N_("changed a course"),
+    "course.publish": N_("published a course"),
+    "course.unpublish": N_("unpublished a course"),
 }.items():
     register_action(_audit_action, _words)
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from catalogue import search, skills, vocabularies
 from catalogue.models import SkillLevel
 from catalogue.schemas import CourseIn, MicroCredentialIn, SearchFilters, SkillRef
+from skillshub.web.i18n import N_, Said, say
 
 Pairs = list[tuple[str, str]]
 MAX_OUTCOMES = 50
@@ -72,44 +73,44 @@ COURSE_FIELDS = (
 )
 # Shown in the error summary ("EQF level: must be …").
 LABELS = {
-    "course": "Course",
-    "title": "Title",
-    "slug": "Address (slug)",
-    "description": "Description",
-    "country": "Country",
-    "region": "Region",
-    "ects": "ECTS credits",
-    "workload_hours": "Workload in hours",
-    "eqf_level": "EQF level",
-    "assessment_type": "Type of assessment",
-    "mode": "Form of participation",
-    "quality_assurance": "Quality assurance",
-    "quality_assurance_body": "Quality-assurance body",
-    "quality_assurance_body.name": "Quality-assurance body",
-    "quality_assurance_body.country": "Country of the quality-assurance body",
-    "quality_assurance_body.homepage": "Web site of the quality-assurance body",
-    "quality_assurance_body.id": "Identifier (URI) of the quality-assurance body",
-    "prerequisites": "Prerequisites",
-    "supervision": "Supervision and identity verification",
-    "grade_scheme": "Grading scheme",
-    "stackable_towards": "Stackable towards",
-    "further_information": "Further information",
-    "badge_image_url": "Badge image address",
-    "badge_image": "Badge image",
-    "criteria_narrative": "Criteria",
-    "valid_for_months": "Valid for (months)",
-    "valid_for_days": "Valid for (days)",
-    "maximum_duration": "Maximum duration",
-    "achievement_type": "Achievement type",
-    "isced_f": "Field of education (ISCED-F)",
-    "languages": "Languages",
-    "learning_outcomes": "Learning outcomes",
-    "learning_setting": "Learning setting",
-    "url": "Course web page",
-    "price": "Price",
-    "start_dates": "Start dates",
-    "skills": "Skills taught",
-    "state": "Publication",
+    "course": N_("Course"),
+    "title": N_("Title"),
+    "slug": N_("Address (slug)"),
+    "description": N_("Description"),
+    "country": N_("Country"),
+    "region": N_("Region"),
+    "ects": N_("ECTS credits"),
+    "workload_hours": N_("Workload in hours"),
+    "eqf_level": N_("EQF level"),
+    "assessment_type": N_("Type of assessment"),
+    "mode": N_("Form of participation"),
+    "quality_assurance": N_("Quality assurance"),
+    "quality_assurance_body": N_("Quality-assurance body"),
+    "quality_assurance_body.name": N_("Quality-assurance body"),
+    "quality_assurance_body.country": N_("Country of the quality-assurance body"),
+    "quality_assurance_body.homepage": N_("Web site of the quality-assurance body"),
+    "quality_assurance_body.id": N_("Identifier (URI) of the quality-assurance body"),
+    "prerequisites": N_("Prerequisites"),
+    "supervision": N_("Supervision and identity verification"),
+    "grade_scheme": N_("Grading scheme"),
+    "stackable_towards": N_("Stackable towards"),
+    "further_information": N_("Further information"),
+    "badge_image_url": N_("Badge image address"),
+    "badge_image": N_("Badge image"),
+    "criteria_narrative": N_("Criteria"),
+    "valid_for_months": N_("Valid for (months)"),
+    "valid_for_days": N_("Valid for (days)"),
+    "maximum_duration": N_("Maximum duration"),
+    "achievement_type": N_("Achievement type"),
+    "isced_f": N_("Field of education (ISCED-F)"),
+    "languages": N_("Languages"),
+    "learning_outcomes": N_("Learning outcomes"),
+    "learning_setting": N_("Learning setting"),
+    "url": N_("Course web page"),
+    "price": N_("Price"),
+    "start_dates": N_("Start dates"),
+    "skills": N_("Skills taught"),
+    "state": N_("Publication"),
 }
 _ROW = re.compile(r"learning_outcomes\.(\d{1,3})\.(text|skills|q)\Z")
 
@@ -142,7 +143,7 @@ class Form:
     start_dates: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
-    def error_list(self) -> list[tuple[str, str, str]]:
+    def error_list(self) -> list[tuple[str, str | Said, str]]:
         """(anchor id, label, message) for the summary at the top, in form order."""
         return [(anchor(name), label_of(name), message) for name, message in self.errors.items()]
 
@@ -164,10 +165,10 @@ def anchor(name: str) -> str:
     return field_id(name)
 
 
-def label_of(name: str) -> str:
+def label_of(name: str) -> str | Said:
     match = re.match(r"learning_outcomes\.(\d+)", name)
     if match:
-        return f"Learning outcome {match.group(1)}"
+        return say(N_("Learning outcome %(n)s"), n=match.group(1))
     return LABELS.get(name) or LABELS.get(name.split(".")[0], name)
 
 

@@ -17,15 +17,16 @@ from skillshub.web.console.auth import IssuerDep, OrgAccess, ViewerDep
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 ENDORSEMENTS = "/console/orgs/{slug}/endorsements"
-nav.register("Endorsements", ENDORSEMENTS, needs=Role.viewer, order=45)
-register_notice("endorsed", "Endorsed: awards of that micro-credential carry your endorsement.")
-register_notice("endorsement_revoked", "The endorsement is revoked: verifiers see it so.")
-register_action("endorsement.create", "endorsed a micro-credential")
-register_action("endorsement.revoke", "revoked an endorsement")
+nav.register(N_("Endorsements"), ENDORSEMENTS, needs=Role.viewer, order=45)
+register_notice("endorsed", N_("Endorsed: awards of that micro-credential carry your endorsement."))
+register_notice("endorsement_revoked", N_("The endorsement is revoked: verifiers see it so."))
+register_action("endorsement.create", N_("endorsed a micro-credential"))
+register_action("endorsement.revoke", N_("revoked an endorsement"))
 
 
 def _page(

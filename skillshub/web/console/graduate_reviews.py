@@ -18,19 +18,20 @@ from skillshub.web.console.hub import OperatorDep
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 REVIEWS = "/console/orgs/{slug}/reviews"
 HUB_REVIEWS = "/console/hub/reviews"
-nav.register("Graduates' reviews", REVIEWS, needs=Role.viewer, order=46)
-nav.register("Reviews to moderate", HUB_REVIEWS, order=7, operators_only=True)
-register_notice("answered", "Your answer is shown with the review.")
-register_notice("review_hidden", "The review is hidden from the public.")
-register_notice("review_shown", "The review is shown again.")
-register_action("review.answer", "answered a graduate's review")
-register_action("review.hide", "hid a graduate's review")
-register_action("review.show", "showed a graduate's review again")
+nav.register(N_("Graduates' reviews"), REVIEWS, needs=Role.viewer, order=46)
+nav.register(N_("Reviews to moderate"), HUB_REVIEWS, order=7, operators_only=True)
+register_notice("answered", N_("Your answer is shown with the review."))
+register_notice("review_hidden", N_("The review is hidden from the public."))
+register_notice("review_shown", N_("The review is shown again."))
+register_action("review.answer", N_("answered a graduate's review"))
+register_action("review.hide", N_("hid a graduate's review"))
+register_action("review.show", N_("showed a graduate's review again"))
 
 
 def _provider_page(

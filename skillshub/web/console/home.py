@@ -14,11 +14,12 @@ from skillshub.web.console.auth import LOGIN_PATH, ConsoleUserDep, clear_session
 from skillshub.web.console.pages import render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
-nav.register("Overview", "/console", order=0)
-nav.register("Your sessions", "/console/sessions", order=900)
+nav.register(N_("Overview"), "/console", order=0)
+nav.register(N_("Your sessions"), "/console/sessions", order=900)
 
 
 @router.get("/console", response_class=HTMLResponse)
@@ -28,7 +29,7 @@ def overview(request: Request, me: ConsoleUserDep, session: SessionDep) -> Respo
     return render(
         request,
         "console/dashboard.html",
-        {"summaries": summaries, "month": f"{now:%B %Y}"},
+        {"summaries": summaries, "month": now},
         me=me,
     )
 

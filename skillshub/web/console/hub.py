@@ -16,14 +16,15 @@ from skillshub.web.console.auth import ConsoleUser, ConsoleUserDep
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 HUB = "/console/hub"
-nav.register("Hub", HUB, order=5, operators_only=True)
-register_notice("organisation_created", "The organisation was added to the hub.")
-register_action("organisation.create", "added an organisation")
-register_action("operator.add", "made a user a hub operator")
+nav.register(N_("Hub"), HUB, order=5, operators_only=True)
+register_notice("organisation_created", N_("The organisation was added to the hub."))
+register_action("organisation.create", N_("added an organisation"))
+register_action("operator.add", N_("made a user a hub operator"))
 ORG_FIELDS = ("legal_name", "country", "slug", "homepage", "email")
 
 

@@ -18,6 +18,7 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,15 +26,15 @@ IDENTITY = f"{BASE}/identity"
 SEAL = f"{BASE}/seal"
 register_notice(
     "key_rotated",
-    "New keys are in use. The old ones stay published, so the badges they signed still verify.",
+    N_("New keys are in use. The old ones stay published, so the badges they signed still verify."),
 )
-register_notice("sharing_saved", "Saved: it applies to badges issued from now on.")
+register_notice("sharing_saved", N_("Saved: it applies to badges issued from now on."))
 register_notice(
-    "seal_imported", "The e-seal certificate is imported and in use for Europass exports."
+    "seal_imported", N_("The e-seal certificate is imported and in use for Europass exports.")
 )
-register_action("issuer.rotate_key", "rotated an issuer's keys")
-register_action("issuer.sharing_default", "changed whether new badges start public")
-register_action("seal.import", "imported an e-seal certificate")
+register_action("issuer.rotate_key", N_("rotated an issuer's keys"))
+register_action("issuer.sharing_default", N_("changed whether new badges start public"))
+register_action("seal.import", N_("imported an e-seal certificate"))
 
 
 def _identity_page(
@@ -74,15 +75,19 @@ def rotate_confirm(
         request,
         "console/confirm.html",
         {
-            "title": f"Give “{issuer.name}” new signing keys?",
+            "title": say(N_("Give “%(issuer)s” new signing keys?"), issuer=issuer.name),
             "paragraphs": [
-                "Badges issued from now on are signed with new keys. The old keys stay "
-                "published (retired), so every badge they signed still verifies.",
-                "Do this when a key may have leaked, or on a schedule. It cannot be undone, "
-                "but it can be done again.",
+                N_(
+                    "Badges issued from now on are signed with new keys. The old keys stay "
+                    "published (retired), so every badge they signed still verifies."
+                ),
+                N_(
+                    "Do this when a key may have leaked, or on a schedule. It cannot be undone, "
+                    "but it can be done again."
+                ),
             ],
             "action": f"{base_path(access)}/identity/{issuer.slug}/rotate",
-            "button": "Rotate the keys",
+            "button": N_("Rotate the keys"),
             "cancel": f"{base_path(access)}/identity",
         },
         me=access.me,

@@ -22,13 +22,14 @@ from skillshub.web.console.second_step import start_signed_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 from skillshub.web.rate_limits import client_address
 
 router = APIRouter(include_in_schema=False)
 
 PATH = members.INVITE_PATH
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
-register_notice("joined", "Welcome! You are a member of the organisation now.")
+register_notice("joined", N_("Welcome! You are a member of the organisation now."))
 
 
 def _signed_in(request: Request, session: Session) -> User | None:
@@ -106,7 +107,7 @@ def accept(
                 token,
                 opened,
                 signed_in,
-                error="The two passwords are not the same.",
+                error=N_("The two passwords are not the same."),
                 name=name,
                 status_code=422,
             )

@@ -35,6 +35,7 @@ from skillshub.web.console.issue_one import field_errors
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 UPLOAD = "/console/orgs/{slug}/issue/bulk"
@@ -42,11 +43,11 @@ JOB = "/console/orgs/{slug}/jobs/{job_uuid}"
 SHOWN_BAD_ROWS = 500
 SHOWN_GOOD_ROWS = 10
 
-register_notice("job_started", "Issuing has started. You can leave this page and come back.")
+register_notice("job_started", N_("Issuing has started. You can leave this page and come back."))
 register_notice(
-    "job_seen", "This list was confirmed before: this is its job (nobody is issued twice)."
+    "job_seen", N_("This list was confirmed before: this is its job (nobody is issued twice).")
 )
-register_action("bulk.start", "started issuing to a list")
+register_action("bulk.start", N_("started issuing to a list"))
 
 
 def _upload_page(
@@ -158,7 +159,12 @@ def _preview_page(
         "found": found,
         "upload": found.upload,
         "header": [
-            (index, f"{column_letter(index)}: {title or '(no title)'}")
+            (
+                index,
+                f"{column_letter(index)}: {title}"
+                if title
+                else say(N_("%(column)s: (no title)"), column=column_letter(index)),
+            )
             for index, title in enumerate(found.table.header)
         ],
         "targets": TARGETS,
@@ -264,7 +270,8 @@ def job_page(request: Request, job_uuid: str, access: ViewerDep, session: Sessio
 
 @router.get(JOB + "/progress")
 def job_progress(job_uuid: str, access: ViewerDep, session: SessionDep) -> dict[str, Any]:
-    """The job's figures as JSON, for the progress bar's script."""
+    """The job's figures as JSON, for the progress bar's script (its words are on the page,
+    in the reader's language)."""
     view = bulk_issue.job_as(session, access.user, access.organisation, job_uuid, limit=0)
     return _progress(view.job)
 

@@ -28,19 +28,20 @@ from skillshub.web.console.auth import IssuerDep, OrgAccess
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 PATH = "/console/orgs/{slug}/issue"
 
-nav.register("Issue badges", PATH, needs=Role.issuer, order=20)
+nav.register(N_("Issue badges"), PATH, needs=Role.issuer, order=20)
 register_notice(
-    "issued", "The badge is issued. The claim e-mail is on its way; its delivery shows below."
+    "issued", N_("The badge is issued. The claim e-mail is on its way; its delivery shows below.")
 )
 register_notice(
     "issued_before",
-    "This form was sent before, so nothing new was issued: this is the badge it issued then.",
+    N_("This form was sent before, so nothing new was issued: this is the badge it issued then."),
 )
-register_action("credential.issue", "issued a badge")
+register_action("credential.issue", N_("issued a badge"))
 
 
 class IssueForm(BaseModel):
@@ -164,7 +165,7 @@ def issue_post(
         )
     except IdempotencyKeyReused as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
-        message = (
+        message = N_(
             "This form already issued a badge, to someone else or with other details. "
             "Start a new form to issue another badge."
         )

@@ -15,29 +15,32 @@ from accounts.roles import Role
 from catalogue.errors import Conflict, InvalidInput
 from skillshub.web.console import nav
 from skillshub.web.console.auth import OrgAccess, OwnerDep, ViewerDep
-from skillshub.web.console.pages import register_action, register_notice, render
+from skillshub.web.console.pages import ROLE_NAMES, register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 
 BASE = "/console/orgs/{slug}/organisation"
-nav.register("Organisation", BASE, needs=Role.viewer, order=50)
-register_notice("invited", "The invitation is on its way. It works once, until it expires.")
-register_notice("invitation_cancelled", "The invitation was withdrawn: its link no longer works.")
-register_notice("role_changed", "The role was changed. It applies from their next page.")
-register_notice("member_removed", "The member was removed from the organisation.")
-register_notice("left", "You left the organisation.")
-register_action("member.invite", "invited a member")
-register_action("member.invite_cancel", "withdrew an invitation")
-register_action("member.join", "joined the organisation")
-register_action("member.role_change", "changed a member's role")
-register_action("member.remove", "removed a member")
+nav.register(N_("Organisation"), BASE, needs=Role.viewer, order=50)
+register_notice("invited", N_("The invitation is on its way. It works once, until it expires."))
+register_notice(
+    "invitation_cancelled", N_("The invitation was withdrawn: its link no longer works.")
+)
+register_notice("role_changed", N_("The role was changed. It applies from their next page."))
+register_notice("member_removed", N_("The member was removed from the organisation."))
+register_notice("left", N_("You left the organisation."))
+register_action("member.invite", N_("invited a member"))
+register_action("member.invite_cancel", N_("withdrew an invitation"))
+register_action("member.join", N_("joined the organisation"))
+register_action("member.role_change", N_("changed a member's role"))
+register_action("member.remove", N_("removed a member"))
 ROLES = [
-    (Role.owner, "Owner: members, API tokens, keys and e-seals, and everything below"),
-    (Role.issuer, "Issuer: catalogue, issuing and revoking badges"),
-    (Role.viewer, "Viewer: sees everything, changes nothing"),
+    (Role.owner, N_("Owner: members, API tokens, keys and e-seals, and everything below")),
+    (Role.issuer, N_("Issuer: catalogue, issuing and revoking badges")),
+    (Role.viewer, N_("Viewer: sees everything, changes nothing")),
 ]
 
 
@@ -186,20 +189,35 @@ def remove_confirm(
 ) -> Response:
     found = members.member(session, access.user, access.organisation, user_id)
     yourself = found.user.id == access.user.id
-    who = "yourself" if yourself else found.user.email
+    org_name = access.organisation.legal_name
+    title = (
+        say(N_("Remove yourself from %(organisation)s?"), organisation=org_name)
+        if yourself
+        else say(
+            N_("Remove %(email)s from %(organisation)s?"),
+            email=found.user.email,
+            organisation=org_name,
+        )
+    )
     return render(
         request,
         "console/confirm.html",
         {
-            "title": f"Remove {who} from {access.organisation.legal_name}?",
+            "title": title,
             "paragraphs": [
-                f"{found.user.email} ({found.role}) loses access to this organisation at once. "
-                "Their account stays, with any other organisation it belongs to.",
-                "You can invite them again later.",
+                say(
+                    N_(
+                        "%(email)s (%(role)s) loses access to this organisation at once. "
+                        "Their account stays, with any other organisation it belongs to."
+                    ),
+                    email=found.user.email,
+                    role=say(ROLE_NAMES[found.role]),
+                ),
+                N_("You can invite them again later."),
             ]
-            + (["You will no longer see this organisation."] if yourself else []),
+            + ([N_("You will no longer see this organisation.")] if yourself else []),
             "action": f"{base_path(access)}/members/{user_id}/remove",
-            "button": "Leave the organisation" if yourself else "Remove the member",
+            "button": N_("Leave the organisation") if yourself else N_("Remove the member"),
             "cancel": base_path(access),
         },
         me=access.me,

@@ -10,28 +10,40 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from accounts.roles import Role
 from catalogue.models import Organisation
 from skillshub.web.console import nav
 from skillshub.web.console.auth import ConsoleUser
+from skillshub.web.i18n import N_
 from skillshub.web.pages import templates
 
+# Every text registered here is English, marked with `N_`: pages show it in the reader's
+# language (the `said` filter of skillshub.web.i18n).
 # Notices a redirect may name (`?notice=KEY`): fixed texts, so a link cannot put words of its
 # own on our page. Page modules add theirs with `register_notice`.
 NOTICES: dict[str, str] = {
-    "signed_out": "You are signed out.",
-    "session_revoked": "That session was ended: the browser using it is signed out.",
-    "password_set": "Your password is set, and you are signed in.",
+    "signed_out": N_("You are signed out."),
+    "session_revoked": N_("That session was ended: the browser using it is signed out."),
+    "password_set": N_("Your password is set, and you are signed in."),
 }
 NO_STORE = {"Cache-Control": "private, no-store"}
 # How the activity lists word an audit action ("credential.revoke" -> "revoked a badge");
 # page modules add theirs with `register_action`. Unknown actions show as they are stored.
 ACTIONS: dict[str, str] = {
-    "user.sign_in": "signed in",
-    "user.sign_out": "signed out",
-    "user.password_set": "set their password",
-    "user.create": "created a user",
-    "member.add": "added a member",
-    "session.revoke": "ended a session",
+    "user.sign_in": N_("signed in"),
+    "user.sign_out": N_("signed out"),
+    "user.password_set": N_("set their password"),
+    "user.create": N_("created a user"),
+    "member.add": N_("added a member"),
+    "session.revoke": N_("ended a session"),
+}
+
+
+# The roles' names as the pages show them (`{{ role | said }}`).
+ROLE_NAMES: dict[Role, str] = {
+    Role.viewer: N_("viewer"),
+    Role.issuer: N_("issuer"),
+    Role.owner: N_("owner"),
 }
 
 
@@ -92,7 +104,8 @@ def render(
 
 
 def plural(count: int, one: str, many: str | None = None) -> Markup:
-    """ "1 badge" / "3 badges" for templates."""
+    """ "1 badge" / "3 badges" for templates (English only: the console's pages use
+    `{% trans count=n %}` instead)."""
     return Markup("{} {}").format(count, one if count == 1 else (many or one + "s"))
 
 

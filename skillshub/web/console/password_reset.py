@@ -24,6 +24,7 @@ from skillshub.web.console.second_step import complete_sign_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -32,9 +33,9 @@ PATH = "/console/reset-password"
 NEW_PATH = password_reset.PATH
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # the link's page holds its token
 
-register_notice("password_reset", "Your new password is set, and you are signed in.")
-register_action("user.password_reset_request", "asked for a password reset link")
-register_action("user.password_reset", "reset their password")
+register_notice("password_reset", N_("Your new password is set, and you are signed in."))
+register_action("user.password_reset_request", N_("asked for a password reset link"))
+register_action("user.password_reset", N_("reset their password"))
 
 
 def _email_key(email: str) -> str:
@@ -104,8 +105,8 @@ def _new_password_page(
             "error": error,
             "min_length": MIN_LENGTH,
             "action": NEW_PATH,
-            "heading": "Choose a new password",
-            "intro": "Every browser signed in with your old password will be signed out.",
+            "heading": N_("Choose a new password"),
+            "intro": N_("Every browser signed in with your old password will be signed out."),
         },
         status_code=status_code,
         headers=NO_REFERRER,
@@ -144,7 +145,7 @@ def new_password(
         user = password_links.check_link(session, token, purpose=password_reset.RESET)
         if password != password_confirm:
             return _new_password_page(
-                request, token, user.email, "The two passwords are not the same.", 422
+                request, token, user.email, N_("The two passwords are not the same."), 422
             )
         user = password_reset.redeem(session, token, password, address=client_address(request))
     except password_links.PasswordLinkInvalid as exc:

@@ -26,22 +26,25 @@ from skillshub.web.console.issue_one import field_errors
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 LIST = "/console/orgs/{slug}/recipients"
 ONE = "/console/orgs/{slug}/credentials/{credential_uuid}"
 
-nav.register("Recipients", LIST, needs=Role.viewer, order=30)
-register_notice("revoke", "The badge is revoked. Its public page and every verifier now say so.")
-register_notice("suspend", "The badge is suspended until you lift the suspension.")
-register_notice("unsuspend", "The suspension is lifted: the badge is valid again.")
-register_notice("resent", "A new claim link was e-mailed; earlier links no longer work.")
-register_notice("resend_failed", "The new claim link could not be e-mailed; see the history.")
+nav.register(N_("Recipients"), LIST, needs=Role.viewer, order=30)
+register_notice(
+    "revoke", N_("The badge is revoked. Its public page and every verifier now say so.")
+)
+register_notice("suspend", N_("The badge is suspended until you lift the suspension."))
+register_notice("unsuspend", N_("The suspension is lifted: the badge is valid again."))
+register_notice("resent", N_("A new claim link was e-mailed; earlier links no longer work."))
+register_notice("resend_failed", N_("The new claim link could not be e-mailed; see the history."))
 for _action, _words in {
-    "credential.revoke": "revoked a badge",
-    "credential.suspend": "suspended a badge",
-    "credential.unsuspend": "lifted a badge's suspension",
-    "credential.resend": "sent a claim link again",
+    "credential.revoke": N_("revoked a badge"),
+    "credential.suspend": N_("suspended a badge"),
+    "credential.unsuspend": N_("lifted a badge's suspension"),
+    "credential.resend": N_("sent a claim link again"),
 }.items():
     register_action(_action, _words)
 
@@ -249,7 +252,7 @@ def change_status(
     errors: dict[str, str] = {}
     status_code = 422
     if action == "revoke" and confirm != "yes":
-        errors["confirm"] = "Tick the box to confirm: revocation is final."
+        errors["confirm"] = N_("Tick the box to confirm: revocation is final.")
     if not errors:
         try:
             credentials.change_status_as(

@@ -24,32 +24,39 @@ from skillshub.web.console.hub import OperatorDep
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
 QUEUE = "/console/review"
 JOB_ROLES = "/console/hub/job-roles"
-nav.register("Review queue", QUEUE, order=6, operators_only=True)
+nav.register(N_("Review queue"), QUEUE, order=6, operators_only=True)
 for _notice, _text in {
-    "submitted": "Submitted for review: a hub operator will publish it or ask for changes.",
-    "approved": "Approved: it is published.",
-    "changes_requested": "Changes requested: the provider sees your comments.",
-    "replied": "Your message was added to the conversation.",
-    "job_role_saved": "The job role's required skills were saved.",
-    "proposed": "Your proposal was sent to the hub operators.",
+    "submitted": N_("Submitted for review: a hub operator will publish it or ask for changes."),
+    "approved": N_("Approved: it is published."),
+    "changes_requested": N_("Changes requested: the provider sees your comments."),
+    "replied": N_("Your message was added to the conversation."),
+    "job_role_saved": N_("The job role's required skills were saved."),
+    "proposed": N_("Your proposal was sent to the hub operators."),
 }.items():
     register_notice(_notice, _text)
-for _kind, _name in (
-    ("micro_credential", "a micro-credential"),
-    ("course", "a course"),
-    ("job_role", "a job role"),
-):
-    register_action(f"{_kind}.submit", f"submitted {_name} for review")
-    register_action(f"{_kind}.approve", f"approved {_name}")
-    register_action(f"{_kind}.request_changes", f"requested changes to {_name}")
-    register_action(f"{_kind}.comment", f"commented on the review of {_name}")
-register_action("job_role.propose", "proposed a change to a job role")
-register_action("job_role.update", "changed a job role's required skills")
+for _action, _words in {
+    "micro_credential.submit": N_("submitted a micro-credential for review"),
+    "micro_credential.approve": N_("approved a micro-credential"),
+    "micro_credential.request_changes": N_("requested changes to a micro-credential"),
+    "micro_credential.comment": N_("commented on the review of a micro-credential"),
+    "course.submit": N_("submitted a course for review"),
+    "course.approve": N_("approved a course"),
+    "course.request_changes": N_("requested changes to a course"),
+    "course.comment": N_("commented on the review of a course"),
+    "job_role.submit": N_("submitted a job role for review"),
+    "job_role.approve": N_("approved a job role"),
+    "job_role.request_changes": N_("requested changes to a job role"),
+    "job_role.comment": N_("commented on the review of a job role"),
+}.items():
+    register_action(_action, _words)
+register_action("job_role.propose", N_("proposed a change to a job role"))
+register_action("job_role.update", N_("changed a job role's required skills"))
 
 KIND_PATHS = {"micro-credentials": "micro_credential", "courses": "course"}
 
@@ -143,7 +150,7 @@ def decide(
     comment: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     if decision not in ("approve", "request_changes"):
-        raise InvalidInput("Choose: approve, or request changes.")
+        raise InvalidInput(N_("Choose: approve, or request changes."))
     try:
         with session.begin_nested():
             service.decide_as(

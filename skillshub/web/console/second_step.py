@@ -31,6 +31,7 @@ from skillshub.web.console.auth import (
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import N_, Said, say
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -40,9 +41,9 @@ PENDING_COOKIE = "shub_console_pending"
 SECURE_PENDING_COOKIE = "__Secure-shub_console_pending"
 
 register_notice(
-    "sign_in_again", "Your sign-in took too long or was finished already. Sign in again."
+    "sign_in_again", N_("Your sign-in took too long or was finished already. Sign in again.")
 )
-register_action("user.sign_in", "signed in")
+register_action("user.sign_in", N_("signed in"))
 
 
 def _pending_name(request: Request) -> str:
@@ -137,7 +138,7 @@ def _code_page(
     request: Request,
     next_path: str,
     *,
-    error: str | None = None,
+    error: str | Said | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
@@ -178,7 +179,7 @@ def code_check(
         rates.check(RateClass.SIGN_IN_CODE, code_key(user))
     except RateLimited as exc:
         retry = exc.headers["Retry-After"]  # type: ignore[index]
-        message = f"Too many wrong codes. Try again in {retry} seconds."
+        message = say(N_("Too many wrong codes. Try again in %(seconds)s seconds."), seconds=retry)
         return _code_page(request, next, error=message, status_code=429, headers=exc.headers)
     try:
         second_factor.verify_code(session, user, master_key, code)

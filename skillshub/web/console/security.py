@@ -22,23 +22,25 @@ from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.console.second_step import code_key
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep
+from skillshub.web.i18n import N_, Said, say
 from skillshub.web.rate_limits import RateClass, RateLimited, limiter
 
 router = APIRouter(include_in_schema=False)
 
 PATH = "/console/security"
-nav.register("Sign-in security", PATH, order=890)
+nav.register(N_("Sign-in security"), PATH, order=890)
 register_notice(
-    "second_factor_on", "Your authenticator app is set up: sign-ins now ask for its code."
+    "second_factor_on", N_("Your authenticator app is set up: sign-ins now ask for its code.")
 )
 register_notice(
-    "second_factor_off", "The authenticator app is turned off: sign-ins ask for the password only."
+    "second_factor_off",
+    N_("The authenticator app is turned off: sign-ins ask for the password only."),
 )
-register_notice("second_factor_cancelled", "The set-up was cancelled; nothing changed.")
-register_notice("signed_out_everywhere", "You are signed out everywhere, in this browser too.")
-register_action("user.second_factor_on", "turned on their authenticator app")
-register_action("user.second_factor_off", "turned off their authenticator app")
-register_action("session.revoke_all", "signed out everywhere")
+register_notice("second_factor_cancelled", N_("The set-up was cancelled; nothing changed."))
+register_notice("signed_out_everywhere", N_("You are signed out everywhere, in this browser too."))
+register_action("user.second_factor_on", N_("turned on their authenticator app"))
+register_action("user.second_factor_off", N_("turned off their authenticator app"))
+register_action("session.revoke_all", N_("signed out everywhere"))
 
 
 def _qr_data_uri(uri: str) -> str:
@@ -56,7 +58,7 @@ def _page(
     me: ConsoleUser,
     master_key: MasterKeyDep,
     *,
-    error: str | None = None,
+    error: str | Said | None = None,
     error_field: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -94,11 +96,14 @@ def start(
     return RedirectResponse(f"{PATH}#setup", status_code=303)
 
 
-def _limited(request: Request, me: ConsoleUser) -> str | None:
+def _limited(request: Request, me: ConsoleUser) -> Said | None:
     try:
         limiter(request).check(RateClass.SIGN_IN_CODE, code_key(me.user))
     except RateLimited as exc:
-        return f"Too many wrong tries. Try again in {exc.headers['Retry-After']} seconds."  # type: ignore[index]
+        return say(
+            N_("Too many wrong tries. Try again in %(seconds)s seconds."),
+            seconds=exc.headers["Retry-After"],  # type: ignore[index]
+        )
     return None
 
 
@@ -170,9 +175,9 @@ def _check_code_or_password(
         try:
             users.check_password(session, me.email, password)
         except SignInFailed:
-            raise SignInFailed("The password is not right.") from None
+            raise SignInFailed(N_("The password is not right.")) from None
     else:
-        raise WrongCode("Type a current code from your app, or your password.")
+        raise WrongCode(N_("Type a current code from your app, or your password."))
 
 
 @router.post(

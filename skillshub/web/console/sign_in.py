@@ -34,12 +34,16 @@ from skillshub.web.console.second_step import complete_sign_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_, Said, say
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
 
 # The set-password page's URL holds its token: never sent on in a Referer.
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+TOO_MANY_SIGN_INS = N_(
+    "Too many failed sign-ins for this e-mail address. Try again in %(seconds)s seconds."
+)
 
 
 def _email_key(email: str) -> str:
@@ -52,7 +56,7 @@ def _login_page(
     *,
     email: str = "",
     next_path: str = "",
-    error: str | None = None,
+    error: str | Said | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
@@ -88,10 +92,7 @@ def login(
     try:
         rates.check(RateClass.SIGN_IN_EMAIL, key)
     except RateLimited as exc:
-        message = (
-            "Too many failed sign-ins for this e-mail address. "
-            f"Try again in {exc.retry_after} seconds."
-        )
+        message = say(TOO_MANY_SIGN_INS, seconds=exc.retry_after)
         return _login_page(
             request,
             email=email,
@@ -172,7 +173,7 @@ def set_password(
         user = password_links.check_link(session, token)
         if password != password_confirm:
             return _password_form(
-                request, token, user.email, "The two passwords are not the same.", 422
+                request, token, user.email, N_("The two passwords are not the same."), 422
             )
         user = password_links.redeem_link(session, token, password)
     except password_links.PasswordLinkInvalid as exc:

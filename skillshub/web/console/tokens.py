@@ -17,14 +17,22 @@ from skillshub.web.console.organisation import BASE, base_path
 from skillshub.web.console.pages import register_action, register_notice, render
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep
+from skillshub.web.i18n import N_, say
 
 router = APIRouter(include_in_schema=False)
 
 TOKENS = f"{BASE}/tokens"
-register_notice("token_revoked", "The token was revoked: requests with it are refused from now on.")
-register_action("token.create", "created an API token")
-register_action("token.revoke", "revoked an API token")
-EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("never", "Never")]
+register_notice(
+    "token_revoked", N_("The token was revoked: requests with it are refused from now on.")
+)
+register_action("token.create", N_("created an API token"))
+register_action("token.revoke", N_("revoked an API token"))
+EXPIRY_CHOICES = [
+    ("30", N_("30 days")),
+    ("90", N_("90 days")),
+    ("365", N_("1 year")),
+    ("never", N_("Never")),
+]
 
 
 def _page(
@@ -108,13 +116,18 @@ def revoke_confirm(
         request,
         "console/confirm.html",
         {
-            "title": f"Revoke the API token “{record.name}”?",
+            "title": say(N_("Revoke the API token “%(name)s”?"), name=record.name),
             "paragraphs": [
-                f"Programs using the token {record.prefix}… are refused from the moment you "
-                "confirm. This cannot be undone: they will need a new token.",
+                say(
+                    N_(
+                        "Programs using the token %(prefix)s… are refused from the moment you "
+                        "confirm. This cannot be undone: they will need a new token."
+                    ),
+                    prefix=record.prefix,
+                ),
             ],
             "action": f"{base_path(access)}/tokens/{token_id}/revoke",
-            "button": "Revoke the token",
+            "button": N_("Revoke the token"),
             "cancel": f"{base_path(access)}/tokens",
         },
         me=access.me,

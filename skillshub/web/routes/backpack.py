@@ -30,6 +30,7 @@ from skillshub.db import session_scope
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 from skillshub.web.learner_auth import (
     LearnerDep,
     backpack_token,
@@ -39,34 +40,28 @@ from skillshub.web.learner_auth import (
 )
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, RateLimited, limiter
-from skillshub.web.words import N_
 
 router = APIRouter(tags=["backpack"], include_in_schema=False)
 
 SIGN_IN = "/backpack/sign-in"
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "same-origin"}
 NO_REFERRER = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-NOTICES = {  # English msgids: the pages show them translated
-    "signed_in": N_("You are signed in."),
-    "claimed": N_("The badge is in your backpack."),
-    "claimed_all": N_("Every badge awarded to your address is in your backpack."),
-    "imported": N_("The badge was checked and added to your backpack."),
-    "already": N_("This badge was in your backpack already."),
-    "removed": N_("The badge was taken out of your backpack."),
-    "profile": N_("Your profile settings are saved."),
-    "collection": N_("The collection is saved."),
-    "collection_deleted": N_("The collection was deleted."),
-    "session_ended": N_("That browser is signed out."),
-    "shown": N_("The badge is on your profile; its page is public."),
-    "hidden": N_("The badge is no longer on your profile."),
+NOTICES = {
+    "signed_in": "You are signed in.",
+    "claimed": "The badge is in your backpack.",
+    "claimed_all": "Every badge awarded to your address is in your backpack.",
+    "imported": "The badge was checked and added to your backpack.",
+    "already": "This badge was in your backpack already.",
+    "removed": "The badge was taken out of your backpack.",
+    "profile": "Your profile settings are saved.",
+    "collection": "The collection is saved.",
+    "collection_deleted": "The collection was deleted.",
+    "session_ended": "That browser is signed out.",
+    "shown": "The badge is on your profile; its page is public.",
+    "hidden": "The badge is no longer on your profile.",
 }
-# backpack/accounts.py's and sharing.py's messages, shown translated on the pages.
-_SIGN_IN_LINK_MESSAGES = (
-    N_("This sign-in link is not valid: ask for a new one."),
-    N_("This sign-in link was used already: ask for a new one."),
-    N_("This sign-in link has expired: ask for a new one."),
-    N_("There is no public profile at this address."),
-)
+# backpack/sharing.py's message on the public profile's error page, shown translated there.
+_PROFILE_MISSING = N_("There is no public profile at this address.")
 
 
 def _render(

@@ -37,12 +37,12 @@ from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_
 from skillshub.web.learner_auth import signed_in_learner
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
 from skillshub.web.rate_limits import RateClass, spend_per_address
 from skillshub.web.routes import community
-from skillshub.web.words import N_
 
 router = APIRouter(tags=["catalogue pages"], include_in_schema=False)
 

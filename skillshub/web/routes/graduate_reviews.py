@@ -14,9 +14,9 @@ from badges.sharing import badge_view
 from catalogue.errors import InvalidInput
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
+from skillshub.web.i18n import N_
 from skillshub.web.pages import templates
 from skillshub.web.routes.learner import _not_owner, _owned
-from skillshub.web.words import N_
 
 router = APIRouter(include_in_schema=False)
 REVIEW = "/credentials/{credential_id}/manage/review"

@@ -33,9 +33,9 @@ from skillshub.web import learner_auth
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep
 from skillshub.web.errors import NotAcceptable, http_status
+from skillshub.web.i18n import N_
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
-from skillshub.web.words import N_
 
 router = APIRouter(tags=["learner"])
 

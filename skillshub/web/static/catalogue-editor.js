@@ -14,6 +14,13 @@
 
   var counter = 0;
 
+  // The page's words, in its language (the hidden #editor-words element, {name} for a value).
+  var words = (document.getElementById("editor-words") || { dataset: {} }).dataset;
+  function word(name, fallback, values) {
+    var template = words["word" + name.charAt(0).toUpperCase() + name.slice(1)] || fallback;
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
   function chosenListOf(box) {
     var scope = box.closest("[data-outcome]") || box.closest("fieldset");
     return scope.querySelector("[data-chosen]");
@@ -31,7 +38,7 @@
     list.id = "skill-suggestions-" + counter;
     list.className = "suggestions";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Matching skills");
+    list.setAttribute("aria-label", word("matching", "Matching skills", {}));
     list.hidden = true;
     input.parentNode.after(list);
     input.setAttribute("role", "combobox");
@@ -75,8 +82,10 @@
       });
       list.hidden = items.length === 0;
       input.setAttribute("aria-expanded", String(!list.hidden));
-      say(items.length ? items.length + (items.length === 1 ? " skill" : " skills") + " found: use the arrow keys and Enter to add one."
-        : "No skill matches “" + input.value.trim() + "”.");
+      say(items.length
+        ? word(items.length === 1 ? "foundOne" : "foundMany",
+               "{n} skills found: use the arrow keys and Enter to add one.", { n: items.length })
+        : word("none", "No skill matches “{query}”.", { query: input.value.trim() }));
     }
 
     function run() {
@@ -92,7 +101,7 @@
           active = -1;
           render();
         })
-        .catch(function () { say("The search did not answer: use the Find skills button."); });
+        .catch(function () { say(word("failed", "The search did not answer: use the Find skills button.", {})); });
     }
 
     function move(step) {
@@ -126,7 +135,7 @@
           var hidden = document.createElement("label");
           hidden.className = "visually-hidden";
           hidden.htmlFor = id;
-          hidden.textContent = "Level of " + item.title;
+          hidden.textContent = word("levelOf", "Level of {title}", { title: item.title });
           var select = document.createElement("select");
           select.id = id;
           select.name = "skill_level." + item.slug;
@@ -134,7 +143,8 @@
           levels.forEach(function (level) {
             var option = document.createElement("option");
             option.value = level;
-            option.textContent = level;
+            option.textContent = word("level" + level.charAt(0).toUpperCase() + level.slice(1),
+                                      level, {});
             option.selected = level === "practitioner";
             select.appendChild(option);
           });
@@ -189,10 +199,10 @@
         });
       });
       var label = row.querySelector("label[for$='-text']");
-      if (label) label.textContent = "Learning outcome " + n;
+      if (label) label.textContent = word("outcome", "Learning outcome {n}", { n: n });
       var remove = row.querySelector("[data-remove-outcome]");
       if (remove) {
-        remove.textContent = "Remove learning outcome " + n;
+        remove.textContent = word("removeOutcome", "Remove learning outcome {n}", { n: n });
         remove.hidden = rows.length < 2;
       }
     });
@@ -262,7 +272,7 @@
       if (file) {
         url = URL.createObjectURL(file);
         image.src = url;
-        image.alt = "Preview of the chosen image " + file.name;
+        image.alt = word("preview", "Preview of the chosen image {name}", { name: file.name });
         showsDefault = false;
       } else {
         image.src = image.dataset.defaultSrc + "?title=" + encodeURIComponent(title ? title.value : "");

@@ -10,14 +10,21 @@
   var text = section.querySelector("[data-progress-text]");
   var failures = 0;
 
-  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  // The words are the page's, in its language (data-words-*, with {name} for a figure).
+  var language = document.documentElement.lang || "en";
+  function words(name) { return section.getAttribute("data-words-" + name) || ""; }
+  function fill(template, job) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) {
+      return Number(job[key] || 0).toLocaleString(language);
+    });
+  }
 
   function show(job) {
     bar.max = job.total || 1;
     bar.value = job.done;
-    bar.textContent = job.done + " of " + job.total;
-    text.textContent = job.done + " of " + plural(job.total, "row", "rows") + " done: " +
-      job.issued + " issued, " + job.duplicates + " already had it, " + job.failed + " failed.";
+    bar.textContent = fill(words("bar"), job);
+    text.textContent = fill(words(job.total === 1 ? "row" : "rows"), job) + " " +
+      fill(words("tally"), job);
   }
 
   function poll() {

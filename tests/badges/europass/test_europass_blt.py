@@ -22,6 +22,7 @@ from skillshub.verifier import seal_revocation
 from tests.badges.europass import test_europass_export as export_tests
 from tests.badges.europass.test_europass_export import Demo, _exportable
 from tests.support.crl_ca import LocalCa, serving_crl
+from tests.support.present import one
 from tests.support.tsa import running_tsa
 
 demo = export_tests.demo  # the demo hub with an award of each micro-credential
@@ -34,13 +35,13 @@ def _items(document: dict) -> list[dict]:
     ]
 
 
-def _with_seal_of(session: Session, demo: Demo, ca: LocalCa, **options: str | None) -> str:
+def _with_seal_of(session: Session, demo: Demo, ca: LocalCa, crl_url: str | None = None) -> str:
     """An exportable award whose provider seals with a certificate of `ca`."""
     slug = _exportable(session, demo)[0]
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
-    course = session.get(Course, mc.course_id)
-    org = session.get(Organisation, course.organisation_id)
-    leaf, key = ca.seal_certificate(**options)
+    course = one(session, Course, mc.course_id)
+    org = one(session, Organisation, course.organisation_id)
+    leaf, key = ca.seal_certificate(crl_url=crl_url)
     eseal.import_certificate(session, demo.master_key, org, leaf, key, [ca.root])
     session.flush()
     return demo.awards[slug]
@@ -134,8 +135,8 @@ def _org_id(session: Session, award: str) -> int:
     from badges.issuing import get_credential
 
     record = get_credential(session, award)
-    mc = session.get(MicroCredential, record.micro_credential_id)
-    course = session.get(Course, mc.course_id)
+    mc = one(session, MicroCredential, record.micro_credential_id)
+    course = one(session, Course, mc.course_id)
     return course.organisation_id
 
 

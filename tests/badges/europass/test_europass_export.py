@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges import europass, issuing, status
 from badges.europass import EuropassIncomplete
@@ -25,6 +26,7 @@ from keys.store import ensure_master_key
 from skillshub.demo import load_demo
 from skillshub.settings import Settings
 from tests.support.elm_shacl import validate
+from tests.support.present import one, present
 from tests.support.tsa import running_tsa
 
 
@@ -40,13 +42,13 @@ def demo(session: Session, settings: Settings) -> Demo:
     load_demo(session, settings)
     master_key = ensure_master_key(session, settings.resolved_master_key())
     awards = {}
-    for mc in session.exec(select(MicroCredential).order_by(MicroCredential.id)):
-        course = session.get(Course, mc.course_id)
-        issuer = session.exec(
-            select(Issuer).where(
-                Issuer.organisation_id == (course.organisation_id if course else 0)
-            )
-        ).first()
+    for mc in session.exec(select(MicroCredential).order_by(col(MicroCredential.id))):
+        course = one(session, Course, mc.course_id)
+        issuer = present(
+            session.exec(
+                select(Issuer).where(Issuer.organisation_id == course.organisation_id)
+            ).first()
+        )
         record = issuing.issue(
             session,
             master_key,
@@ -81,6 +83,12 @@ def _leaf(document: dict) -> x509.Certificate:
     return x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
 
 
+def _leaf_key(document: dict) -> rsa.RSAPublicKey:
+    key = _leaf(document).public_key()
+    assert isinstance(key, rsa.RSAPublicKey)  # the demo seals with RS256
+    return key
+
+
 @pytest.mark.slow  # SHACL over every demo award
 def test_demo_awards_export_sealed_and_conform_to_the_shapes(session: Session, demo: Demo) -> None:
     for slug in _exportable(session, demo):
@@ -108,14 +116,14 @@ def test_the_seal_verifies_with_jwcrypto_and_breaks_on_one_byte(
     # Only b64 is critical: a plain RFC 7797 implementation needs no extra registry.
     token = jws.JWS()
     token.deserialize(json.dumps(document))
-    token.verify(jwk.JWK.from_pyca(_leaf(document).public_key()), alg="RS256")
+    token.verify(jwk.JWK.from_pyca(_leaf_key(document)), alg="RS256")
 
     tampered = dict(document, payload=document["payload"].replace("Ana Andromeda", "Ana Andromedb"))
     assert europass.verify_edc(tampered).status_of("signature") == "error"
     token = jws.JWS()
     token.deserialize(json.dumps(tampered))
     with pytest.raises(jws.InvalidJWSSignature):
-        token.verify(jwk.JWK.from_pyca(_leaf(document).public_key()), alg="RS256")
+        token.verify(jwk.JWK.from_pyca(_leaf_key(document)), alg="RS256")
 
 
 def test_without_a_certificate_the_uploadable_form_is_exported(
@@ -143,7 +151,8 @@ def test_without_a_certificate_the_uploadable_form_is_exported(
 def test_a_named_quality_assurance_body_is_the_accrediting_agent_else_a_note_says_so(
     session: Session, demo: Demo
 ) -> None:
-    named, unnamed = [], []
+    named: list[str] = []
+    unnamed: list[str] = []
     for slug in _exportable(session, demo):
         mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
         (named if mc.quality_assurance_body_name else unnamed).append(slug)
@@ -164,7 +173,7 @@ def test_the_learners_e_mail_is_the_contact_point_only_with_consent(
     slug = _exportable(session, demo)[0]
     mc = session.exec(select(MicroCredential).where(MicroCredential.slug == slug)).one()
     first = issuing.get_credential(session, demo.awards[slug])
-    issuer = session.get(Issuer, first.issuer_id)
+    issuer = one(session, Issuer, first.issuer_id)
     agreed = issuing.issue(
         session,
         demo.master_key,

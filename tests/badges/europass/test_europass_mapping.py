@@ -102,6 +102,7 @@ def make_source(**changes) -> Source:
             slug="cells",
             title="Battery Cell Specialist",
             country="DE",
+            eqf_level=5,
             mode="online",
             assessment_type="portfolio",
             quality_assurance="program-quality-assurance",

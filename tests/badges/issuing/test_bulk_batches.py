@@ -87,7 +87,7 @@ def test_row_that_cannot_be_signed_fails_alone_and_gives_its_index_back(
 ) -> None:
     real = issuing.signed_text
 
-    def refuse_mallory(credential, fmt, signer):  # type: ignore[no-untyped-def]
+    def refuse_mallory(credential, fmt, signer):
         if "Mallory" in json.dumps(credential):
             raise InvalidInput("the credential cannot be signed: test")
         return real(credential, fmt, signer)
@@ -121,7 +121,7 @@ def test_concurrent_duplicate_rolls_the_batch_back_then_rows_settle_one_by_one(
     calls: list[int] = []
     real = bulk._existing
 
-    def blind_once(s, job, ids):  # type: ignore[no-untyped-def]
+    def blind_once(s, job, ids):
         calls.append(len(ids))
         return {} if len(calls) == 1 else real(s, job, ids)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import jsonschema
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from catalogue import vocabularies
 from catalogue.models import MicroCredential
 from openbadges_schemas import eu_microcredential
 from openbadges_schemas.loader import EU_MICROCREDENTIAL_V1, pinned_bytes
+from tests.support.present import one
 from tests.support.reference import reference
 from tests.support.world import World
 
@@ -40,7 +42,7 @@ def _official_errors(credential: dict) -> list[str]:
 def test_the_credential_carries_the_eu_elements(client: TestClient, world: World) -> None:
     credential = _issue(client, world, grade="B")
     achievement = credential["credentialSubject"]["achievement"]
-    by_type = {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for alignment in achievement["alignment"]:
         by_type.setdefault(alignment["targetType"], []).append(alignment)
 
@@ -91,7 +93,7 @@ def test_our_schema_catches_a_missing_element(client: TestClient, world: World) 
 def test_the_maximum_duration_is_in_the_extension_and_signed(
     client: TestClient, world: World, session: Session
 ) -> None:
-    mc = session.get(MicroCredential, world.mc.id)
+    mc = one(session, MicroCredential, world.mc.id)
     mc.maximum_duration = "P6M"
     session.add(mc)
     session.commit()
@@ -117,7 +119,7 @@ def test_the_maximum_duration_is_in_the_extension_and_signed(
 def test_the_quality_assurance_body_is_in_the_extension_and_signed(
     client: TestClient, world: World, session: Session
 ) -> None:
-    mc = session.get(MicroCredential, world.mc.id)
+    mc = one(session, MicroCredential, world.mc.id)
     mc.quality_assurance_body_name = "Example Quality Agency"
     mc.quality_assurance_body_homepage = "https://quality.example"
     mc.quality_assurance_body_uri = "urn:example:qa:1"

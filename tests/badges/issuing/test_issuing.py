@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from badges.issuing import service as issuing
 from badges.models import IssuedCredential, StatusAllocation
@@ -382,7 +382,7 @@ def test_bulk_csv_with_given_and_family_name_columns(
     assert (job["issued"], job["failed"]) == (2, 2)
     errors = {r["line"]: r["error"] for r in job["rows"] if r["status"] == "failed"}
     assert "name" in errors[3] and "contact_consent: answer yes or no" in errors[4]
-    ada, di = session.exec(select(IssuedCredential).order_by(IssuedCredential.id)).all()
+    ada, di = session.exec(select(IssuedCredential).order_by(col(IssuedCredential.id))).all()
     assert (ada.recipient_name, ada.recipient_given_name, ada.recipient_family_name) == (
         "Ada Lovelace",
         "Ada",

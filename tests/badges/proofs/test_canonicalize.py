@@ -8,6 +8,9 @@ import threading
 from typing import Any
 
 import pytest
+from frozendict import frozendict
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 from badges.proofs import canonicalize as canonicalize_module
 from badges.proofs.canonicalize import (
@@ -249,7 +252,7 @@ def test_deeply_nested_document_is_refused_cleanly() -> None:
 
 def test_document_must_be_an_object() -> None:
     with pytest.raises(CanonicalizationError, match="JSON object"):
-        canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]
+        canonicalize([{"@id": "urn:x"}])  # type: ignore[arg-type]  # not a dict: what is tested
 
 
 # --- the context-processing memo ---------------------------------------------------------
@@ -292,13 +295,13 @@ def test_context_memo_serves_repeated_context_processing(monkeypatch: pytest.Mon
     document = _ob_credential()
     canonicalize(document)
     calls = []
-    real = canonicalize_module.jsonld.JsonLdProcessor._process_context
+    real = jsonld.JsonLdProcessor._process_context
 
     def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("cycles"))
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(canonicalize_module.jsonld.JsonLdProcessor, "_process_context", counting)
+    monkeypatch.setattr(jsonld.JsonLdProcessor, "_process_context", counting)
     canonicalize(document, memoize_contexts=False)
     unmemoized = len(calls)
     calls.clear()
@@ -315,7 +318,7 @@ def test_context_memo_is_bounded_against_inline_contexts() -> None:
         "documentLoader": default_loader(),
         "base": None,
         "produceGeneralizedRdf": False,
-        "contextResolver": canonicalize_module.ContextResolver({}, default_loader()),
+        "contextResolver": ContextResolver({}, default_loader()),
     }
     for n in range(40):
         # A hostile verifier input: a new inline context every time.
@@ -326,7 +329,7 @@ def test_context_memo_is_bounded_against_inline_contexts() -> None:
 
 def test_context_memo_keys_inline_contexts_by_identity_not_by_id_reuse() -> None:
     memo = canonicalize_module.ContextMemo()
-    active = canonicalize_module.frozendict({"mappings": {}})
+    active: frozendict[str, Any] = frozendict({"mappings": {}})
     first = {"a": "https://example.org/a"}
     refs: list[Any] = []
     key = ("k", canonicalize_module._local_context_key(first, refs))
@@ -334,4 +337,4 @@ def test_context_memo_keys_inline_contexts_by_identity_not_by_id_reuse() -> None
     assert memo.get(key, active, tuple(refs)) == "processed"
     # Same key, another object (as when an id is reused): not served.
     assert memo.get(key, active, ({"a": "https://example.org/a"},)) is None
-    assert memo.get(key, canonicalize_module.frozendict({"mappings": {}}), tuple(refs)) is None
+    assert memo.get(key, frozendict({"mappings": {}}), tuple(refs)) is None

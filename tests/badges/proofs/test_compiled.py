@@ -8,6 +8,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from openbadges_schemas.loader import (
     default_loader,
     make_loader,
 )
+from tests.support.present import present
 from tests.support.reference import reference
 
 BASE = "https://hub.example.org"
@@ -217,32 +219,31 @@ def our_credential(plan: dict[str, Any], value: Callable[[str], Any]) -> dict[st
     return credential
 
 
-plans = st.fixed_dictionaries(
-    {
-        "issuer_description": st.booleans(),
-        "issuer_image": st.booleans(),
-        "issuer_email": st.booleans(),
-        "registration": st.booleans(),
-        "skills": st.lists(st.tuples(st.booleans(), st.booleans()), max_size=6),
-        "outcomes": st.integers(0, 4),
-        "eqf": st.booleans(),
-        "isced": st.booleans(),
-        "concepts_known": st.booleans(),
-        "learning_setting": st.booleans(),
-        "supervision": st.booleans(),
-        "ects": st.booleans(),
-        "workload": st.booleans(),
-        "prerequisites": st.booleans(),
-        "stackable": st.booleans(),
-        "language": st.booleans(),
-        "grade": st.booleans(),
-        "result_type": st.sampled_from(["LetterGrade", "Percent", "ext:Grade"]),
-        "subject_did": st.booleans(),
-        "valid_until": st.booleans(),
-        "status_entries": st.integers(0, 2),
-        "evidence_url": st.booleans(),
-    }
-)
+PLAN_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "issuer_description": st.booleans(),
+    "issuer_image": st.booleans(),
+    "issuer_email": st.booleans(),
+    "registration": st.booleans(),
+    "skills": st.lists(st.tuples(st.booleans(), st.booleans()), max_size=6),
+    "outcomes": st.integers(0, 4),
+    "eqf": st.booleans(),
+    "isced": st.booleans(),
+    "concepts_known": st.booleans(),
+    "learning_setting": st.booleans(),
+    "supervision": st.booleans(),
+    "ects": st.booleans(),
+    "workload": st.booleans(),
+    "prerequisites": st.booleans(),
+    "stackable": st.booleans(),
+    "language": st.booleans(),
+    "grade": st.booleans(),
+    "result_type": st.sampled_from(["LetterGrade", "Percent", "ext:Grade"]),
+    "subject_did": st.booleans(),
+    "valid_until": st.booleans(),
+    "status_entries": st.integers(0, 2),
+    "evidence_url": st.booleans(),
+}
+plans = st.fixed_dictionaries(PLAN_FIELDS)
 
 HOSTILE = [
     '"',
@@ -279,7 +280,7 @@ HOSTILE = [
 ]
 texts = st.one_of(
     st.sampled_from(HOSTILE),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
     st.lists(st.sampled_from(HOSTILE), max_size=8).map("".join),
     st.builds(lambda part, times: part * times, st.sampled_from(HOSTILE[:20]), st.integers(1, 400)),
     st.builds(lambda n: "Lorem ipsum dolor sit amet. " * n, st.integers(50, 200)),
@@ -388,14 +389,14 @@ def test_compiled_signing_is_byte_identical_to_the_pyld_path(
 ) -> None:
     benign, hostile = _documents(plan, data)
     assert compiled.shape_of(benign) is not None
-    assert compiled.shape_of(benign)[0] == compiled.shape_of(hostile)[0]  # type: ignore[index]
+    assert present(compiled.shape_of(benign))[0] == present(compiled.shape_of(hostile))[0]
     # Issuance compiles the shape on the benign credential (its own output is pyld's) …
     compiled.canonical_nquads(benign, loader=LOADER, shapes="compile")
-    found = compiled.templates_of(LOADER).find(compiled.shape_of(hostile)[0])  # type: ignore[union-attr,index]
+    found = present(compiled.templates_of(LOADER)).find(present(compiled.shape_of(hostile))[0])
     assert isinstance(found, compiled.Template)
     # … and the hostile one, of the same shape, is filled from the template.
     expected = _outcome(lambda: pyld_path.canonicalize(hostile, loader=LOADER))
-    filled = found.fill(compiled.shape_of(hostile)[1])  # type: ignore[index]
+    filled = found.fill(present(compiled.shape_of(hostile))[1])
     event("filled" if filled is not None else "handed to the pyld path")
     if filled is not None:
         assert filled == expected
@@ -415,7 +416,7 @@ def test_compiled_signing_is_byte_identical_to_the_pyld_path(
 
 
 FULL_PLAN = {
-    **{name: True for name in plans.wrapped_strategy.mapping if name != "result_type"},  # type: ignore[attr-defined]
+    **{name: True for name in PLAN_FIELDS if name != "result_type"},
     "skills": [(True, True), (False, False), (True, False)],
     "outcomes": 3,
     "result_type": "LetterGrade",
@@ -474,18 +475,18 @@ def test_official_examples_compile_and_fill_to_the_pyld_output() -> None:
     loader = make_loader()
     filled = 0
     for document in _reference_documents():
-        expected = _outcome(lambda d=document: pyld_path.canonicalize(d, loader=loader))
+        expected = _outcome(partial(pyld_path.canonicalize, document, loader=loader))
         first = _outcome(
-            lambda d=document: compiled.canonical_nquads(d, loader=loader, shapes="compile")
+            partial(compiled.canonical_nquads, document, loader=loader, shapes="compile")
         )
         second = _outcome(
-            lambda d=document: compiled.canonical_nquads(d, loader=loader, shapes="reuse")
+            partial(compiled.canonical_nquads, document, loader=loader, shapes="reuse")
         )
         assert first == expected
         assert second == expected
-        shape = compiled.shape_of(document)
-        found = compiled.templates_of(loader).find(shape[0]) if shape else None  # type: ignore[union-attr]
-        if isinstance(found, compiled.Template) and found.fill(shape[1]) is not None:  # type: ignore[index]
+        shape = compiled.shape_of(document)  # None for a document without a shape
+        found = present(compiled.templates_of(loader)).find(shape[0]) if shape else None
+        if shape and isinstance(found, compiled.Template) and found.fill(shape[1]) is not None:
             filled += 1
     assert filled > 40  # most compile; the rest (tied blank nodes, …) go to pyld
 
@@ -512,12 +513,12 @@ def test_w3c_vector_canonicalizes_and_signs_the_same_through_a_template() -> Non
             created=config["created"],
             proof_purpose=config["proofPurpose"],
             loader=loader,
-            shapes=shapes,  # type: ignore[arg-type]
+            shapes=shapes,
         )
         assert signed == expected
     # Filled, not computed by pyld: the templates are there.
-    templates = compiled.templates_of(loader)
-    assert isinstance(templates.find(compiled.shape_of(unsigned)[0]), compiled.Template)  # type: ignore[union-attr,index]
+    templates = present(compiled.templates_of(loader))
+    assert isinstance(templates.find(present(compiled.shape_of(unsigned))[0]), compiled.Template)
 
 
 # --- what gets compiled ------------------------------------------------------------------
@@ -597,7 +598,7 @@ def test_values_a_template_does_not_cover_go_to_the_pyld_path(
     change(changed)
     shape = compiled.shape_of(changed)
     assert shape is not None
-    found = compiled.templates_of(loader).find(shape[0])  # type: ignore[union-attr]
+    found = present(compiled.templates_of(loader)).find(shape[0])
     assert isinstance(found, compiled.Template)
     assert found.fill(shape[1]) is None
     expected = _outcome(lambda: pyld_path.canonicalize(changed, loader=loader))
@@ -616,10 +617,10 @@ def test_tied_blank_nodes_go_to_the_pyld_path() -> None:
     twins["credentialSubject"]["achievement"]["alignment"][1] = copy.deepcopy(
         twins["credentialSubject"]["achievement"]["alignment"][0]
     )
-    shape = compiled.shape_of(twins)
-    found = compiled.templates_of(loader).find(shape[0])  # type: ignore[union-attr,index]
+    shape = present(compiled.shape_of(twins))
+    found = present(compiled.templates_of(loader)).find(shape[0])
     assert isinstance(found, compiled.Template)
-    assert found.fill(shape[1]) is None  # type: ignore[index]
+    assert found.fill(shape[1]) is None
     assert compiled.canonical_nquads(twins, loader=loader) == pyld_path.canonicalize(
         twins, loader=loader
     )
@@ -632,10 +633,10 @@ def test_values_that_make_two_quads_equal_go_to_the_pyld_path() -> None:
     compiled.canonical_nquads(document, loader=loader, shapes="compile")
     twice = copy.deepcopy(document)
     twice["credentialSubject"]["achievement"]["tag"] = ["solar", "solar"]
-    shape = compiled.shape_of(twice)
-    found = compiled.templates_of(loader).find(shape[0])  # type: ignore[union-attr,index]
+    shape = present(compiled.shape_of(twice))
+    found = present(compiled.templates_of(loader)).find(shape[0])
     assert isinstance(found, compiled.Template)
-    assert found.fill(shape[1]) is None  # type: ignore[index]
+    assert found.fill(shape[1]) is None
     expected = pyld_path.canonicalize(twice, loader=loader)
     assert expected.count('"solar"') == 1
     assert compiled.canonical_nquads(twice, loader=loader) == expected
@@ -665,8 +666,8 @@ def test_running_out_of_time_while_compiling_still_gives_the_form() -> None:
         document, loader=loader, shapes="compile", checkpoint=checkpoint
     )
     assert got == expected
-    shape = compiled.shape_of(document)
-    assert compiled.templates_of(loader).find(shape[0]) is None  # type: ignore[union-attr,index]
+    shape = present(compiled.shape_of(document))
+    assert present(compiled.templates_of(loader)).find(shape[0]) is None
 
 
 def test_a_shape_whose_blank_nodes_tie_is_not_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -687,5 +688,5 @@ def test_a_shape_whose_blank_nodes_tie_is_not_compiled(monkeypatch: pytest.Monke
     runs.clear()
     assert compiled.canonical_nquads(document, loader=loader, shapes="compile") == expected
     assert len(runs) == 1  # the document's own canonicalization; no sentinel runs
-    shape = compiled.shape_of(document)
-    assert compiled.templates_of(loader).find(shape[0]) == "uncompilable"  # type: ignore[union-attr,index]
+    shape = present(compiled.shape_of(document))
+    assert present(compiled.templates_of(loader)).find(shape[0]) == "uncompilable"

@@ -62,6 +62,7 @@ def test_w3c_vector_intermediate_values() -> None:
 def test_w3c_vector_signature_and_signed_document() -> None:
     pair = _json("w3c-vc-di-eddsa", "keyPair.json")
     private_key = decode_private_key(pair["privateKeyMultibase"])
+    assert isinstance(private_key, Ed25519PrivateKey)
     config = _json("w3c-vc-di-eddsa", "eddsa-rdfc-2022", "proofConfigDataInt.json")
     signed = create_proof(
         _json("w3c-vc-di-eddsa", "unsigned.json"),

@@ -10,11 +10,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from badges.proofs.jades import SealError, issuer_serial_der, seal, verify_seal
-from keys.signer import eseal_signer
+from keys.signer import Algorithm, eseal_signer
 from tests.support.reference import reference
 
 SIGNED_SAMPLES = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")
@@ -35,7 +36,7 @@ def make_cert(
     key,
     cn: str,
     *,
-    issuer: tuple[x509.Certificate, object] | None = None,
+    issuer: tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes] | None = None,
     days: tuple[int, int] = (-1, 30),
     ca: bool = False,
     usage: bool = True,
@@ -144,7 +145,7 @@ def test_official_sample_header_shape_is_what_we_emit(rsa_key, leaf, ca) -> None
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "PS256", "ES256"])
-def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) -> None:
+def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: Algorithm, ca) -> None:
     from jwcrypto import jwk, jws
 
     key = (
@@ -164,7 +165,9 @@ def test_our_seal_verifies_with_our_verifier_and_jwcrypto(algorithm: str, ca) ->
     # An independent JWS implementation, RFC 7797 mode: only b64 is critical now.
     token = jws.JWS()
     token.deserialize(json.dumps(document))
-    token.verify(jwk.JWK.from_pyca(cert.public_key()), alg=algorithm)
+    public_key = cert.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+    token.verify(jwk.JWK.from_pyca(public_key), alg=algorithm)
     assert token.payload == payload.decode()
 
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from badges.proofs import proofs_of, verify_proof
 from badges.proofs.canonicalize import canonicalize
 from badges.proofs.data_integrity import encode_proof_value, hash_data
@@ -37,7 +39,9 @@ def test_w3c_ed25519_signature_2020_vector() -> None:
     assert hashlib.sha256(canon_proof.encode()).hexdigest() == _edsig("proofHashEdSig.txt").strip()
     combined = hash_data(document, proof_config)
     assert combined.hex() == _edsig("combinedHashEdSig.txt").strip()
-    signature = decode_private_key(pair["privateKeyMultibase"]).sign(combined)
+    private_key = decode_private_key(pair["privateKeyMultibase"])
+    assert isinstance(private_key, Ed25519PrivateKey)
+    signature = private_key.sign(combined)
     assert signature.hex() == _edsig("sigHexEdSig.txt").strip()
     assert encode_proof_value(signature) == _edsig("sigBTC58EdSig.txt").strip()
     assert signed["proof"]["proofValue"] == encode_proof_value(signature)

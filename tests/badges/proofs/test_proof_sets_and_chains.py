@@ -90,7 +90,7 @@ def test_a_dangling_previous_proof_is_refused_at_signing_and_at_verifying() -> N
 
 
 def test_vc_1_1_is_signed_under_the_data_integrity_context() -> None:
-    credential = {
+    credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V1, {"@vocab": "https://skillshub.example/vocab#"}],
         "id": "urn:uuid:8c2a4f0e-4b7e-4a5e-8a57-3f0d1c2b3a41",
         "type": ["VerifiableCredential"],
@@ -109,5 +109,6 @@ def test_vc_1_1_is_signed_under_the_data_integrity_context() -> None:
 def test_a_secured_document_that_is_not_a_map_is_an_error() -> None:
     signed = create_proof(_vc2(), signer=_signer())
     _, key = resolve_did_key(signed["proof"]["verificationMethod"])
-    check = verify_proof(json.dumps(signed), signed["proof"], key)  # type: ignore[arg-type]
+    text = json.dumps(signed)
+    check = verify_proof(text, signed["proof"], key)  # type: ignore[arg-type]  # text: what is tested
     assert not check.ok and check.error == "the secured document must be a JSON object"

@@ -21,6 +21,7 @@ from badges.models import BadgeImage, IssuedCredential
 from badges.sharing import images
 from catalogue.models import MicroCredential
 from skillshub.cli import app
+from tests.support.present import present
 from tests.support.world import World, make_world
 
 SVG_BADGE = (
@@ -138,7 +139,7 @@ def test_svg_upload_is_baked_into(client: TestClient, world: World, engine: Engi
     credential_id = _issue_public(client, world, engine, fmt="jwt")
     svg = client.get(f"/credentials/{credential_id}/badge.svg").content
     assert b'<circle class="t"' in svg
-    assert baking.unbake(svg).format is baking.CredentialFormat.JWS
+    assert present(baking.unbake(svg)).format is baking.CredentialFormat.JWS
     # No raster form of an SVG upload: the PNG badge is the generated default.
     png = client.get(f"/credentials/{credential_id}/badge.png").content
     assert Image.open(io.BytesIO(png)).size == (600, 600)
@@ -308,7 +309,7 @@ def test_generated_defaults() -> None:
     assert images._check_svg(svg) == (600, 600)  # passes our own upload rules
     assert b"Volt &lt;Academy&gt;" in svg and b"&amp; batteries" in svg
     baked = baking.bake_svg(svg, {"id": "urn:x"})
-    assert baking.unbake(baked).text == '{"id":"urn:x"}'
+    assert present(baking.unbake(baked)).text == '{"id":"urn:x"}'
 
 
 def test_cli_bake_writes_a_baked_image(
@@ -334,7 +335,7 @@ def test_cli_bake_writes_a_baked_image(
         out = tmp_path / f"badge{flag.replace('--', '.')}"
         result = runner.invoke(app, ["bake", name, flag, "--out", str(out)], env=env)
         assert result.exit_code == 0, result.output
-        assert baking.unbake(out.read_bytes()).text == stored.strip()
+        assert present(baking.unbake(out.read_bytes())).text == stored.strip()
     both = runner.invoke(app, ["bake", credential_id, "--out", str(tmp_path / "x")], env=env)
     assert both.exit_code == 2
     unknown = runner.invoke(app, ["bake", "nope", "--png", "--out", str(tmp_path / "y")], env=env)

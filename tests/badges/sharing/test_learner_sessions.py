@@ -4,6 +4,7 @@ after SKILLSHUB_LEARNER_SESSION_DAYS, and "sign out everywhere" ends them all.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -143,7 +144,7 @@ def test_a_session_expires_after_the_setting(
         assert _manage(client, credential_id) == 200
         # Minted over two days ago with an expiry far ahead: only the setting ends it
         # (explicit stored timestamps; the test reads no clock).
-        _update(engine, ClaimToken, row.id, created_at=T0 - 2 * DAY, expires_at=FAR_AHEAD)
+        _update(engine, ClaimToken, pk(row), created_at=T0 - 2 * DAY, expires_at=FAR_AHEAD)
         assert _manage(client, credential_id) == 403
         assert client.get(f"/credentials/{credential_id}/download").status_code == 404
 
@@ -238,8 +239,8 @@ def test_a_redeem_racing_a_resend_mints_no_session(
     monkeypatch.setattr(sqlite_locking, "BUSY_TIMEOUT_S", 0.05)
     resend_refused: list[bool] = []
 
-    def resend_after_check(*args: object) -> tuple[ClaimToken, IssuedCredential]:
-        found = check(*args)  # type: ignore[arg-type]
+    def resend_after_check(*args: Any) -> tuple[ClaimToken, IssuedCredential]:
+        found = check(*args)
         try:
             with Session(writer(engine), expire_on_commit=False) as issuer:
                 fresh = issuer.get(IssuedCredential, record.id)

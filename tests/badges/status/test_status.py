@@ -204,7 +204,7 @@ def test_service_refusals_are_domain_errors(world: World, session: Session) -> N
         base_url=BASE_URL,
         status_purposes=status.PURPOSES,
     )
-    change = {"master_key": world.master_key, "actor": "test", "base_url": BASE_URL}
+    change: dict[str, Any] = {"master_key": world.master_key, "actor": "test", "base_url": BASE_URL}
     with pytest.raises(NotFound):
         status.change_status(
             session, credential_uuid="nope", action="revoke", organisation_id=None, **change

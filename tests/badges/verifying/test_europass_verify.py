@@ -8,6 +8,7 @@ import pytest
 
 from badges import verifying
 from badges.report import Status, Verdict
+from tests.support.present import check_of
 from tests.support.reference import reference
 
 SIGNED = ("Sample-MC-Annex1-signed.jsonld", "Sample-CertOfPart-signed.jsonld")
@@ -22,13 +23,13 @@ def test_official_sealed_samples_are_intact_but_not_trusted(name: str) -> None:
     # the verdict is indeterminate (never valid), yet nothing failed.
     assert report.verdict is Verdict.INDETERMINATE, report.errors
     assert not report.errors
-    assert report.check("signature").status is Status.OK
-    assert report.check("chain").indeterminate
+    assert check_of(report, "signature").status is Status.OK
+    assert check_of(report, "chain").indeterminate
     # Expired since, but their signature timestamp proves it was sealed while valid.
-    assert report.check("timestamp").status is Status.WARNING
-    assert report.check("certificate-expiry").status is Status.OK
-    assert report.check("qualified").status is Status.SKIPPED
-    assert report.check("structure").status is Status.OK
+    assert check_of(report, "timestamp").status is Status.WARNING
+    assert check_of(report, "certificate-expiry").status is Status.OK
+    assert check_of(report, "qualified").status is Status.SKIPPED
+    assert check_of(report, "structure").status is Status.OK
     assert report.summary.credential_type == "EuropeanDigitalCredential"
     assert report.summary.recipient.name == "Ana Andromeda"
     assert report.summary.issuer_name
@@ -39,15 +40,15 @@ def test_a_changed_byte_makes_the_official_sample_invalid() -> None:
     at = raw.index(b"Andromeda")
     report = verifying.verify(None, raw[:at] + b"X" + raw[at + 1 :])
     assert report.verdict is Verdict.INVALID
-    assert report.check("signature").status is Status.ERROR
+    assert check_of(report, "signature").status is Status.ERROR
 
 
 def test_an_unsealed_edc_is_recognised_but_not_valid() -> None:
     raw = reference("elm", "samples", "official", "Sample-MC-Annex1-unsigned.jsonld").read_text()
     report = verifying.verify(None, json.loads(raw))
     assert report.verdict is Verdict.INVALID
-    assert report.check("seal").status is Status.ERROR
-    assert report.check("structure").status is Status.OK
+    assert check_of(report, "seal").status is Status.ERROR
+    assert check_of(report, "structure").status is Status.OK
 
 
 def test_a_deeply_nested_payload_is_an_error_not_a_crash() -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -84,8 +85,8 @@ def server() -> Iterator[str]:
     httpd.shutdown()
 
 
-def dev_fetcher(**policy: object) -> Fetcher:
-    return Fetcher(FetchPolicy(allow_http_localhost=True, max_bytes=MAX_BYTES, **policy))  # type: ignore[arg-type]
+def dev_fetcher(**policy: Any) -> Fetcher:
+    return Fetcher(FetchPolicy(allow_http_localhost=True, max_bytes=MAX_BYTES, **policy))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from badges import issuing, status
 from badges.models import IssuedCredential, Issuer
-from badges.report import Status
+from badges.report import Check, IssuerTrust, Status, VerificationReport
 from badges.securing import issuer_signer, secure
 from badges.sharing.page import set_public
 from badges.verifying import VerificationContext, verify
@@ -29,6 +29,7 @@ from skillshub.db import make_engine
 from skillshub.settings import Settings
 from skillshub.verifier import VerifierSettingsError, verification_context
 from tests.support.own import Signer, credential
+from tests.support.present import check_of, present
 from tests.support.world import World, make_world
 
 BASE_URL = "http://testserver"
@@ -89,8 +90,12 @@ def _foreign(signer: Signer, name: str, **achievement: Any) -> dict[str, Any]:
     return signer.data_integrity(unsigned)
 
 
-def trust_of(report: Any) -> Any:
-    return report.check("issuer_trust")
+def trust_of(report: VerificationReport) -> Check:
+    return check_of(report, "issuer_trust")
+
+
+def issuer_of(report: VerificationReport) -> IssuerTrust:
+    return present(report.summary.issuer_trust, "the issuer's trust in the summary")
 
 
 # --- registered, unknown ----------------------------------------------------------------------
@@ -104,11 +109,11 @@ def test_a_registered_providers_badge_names_its_legal_name(
     assert report.verdict == "valid", report.checks
     assert trust_of(report).status is Status.OK
     assert LEGAL_NAME in trust_of(report).message
-    trust = report.summary.issuer_trust
+    trust = issuer_of(report)
     assert (trust.standing, trust.legal_name, trust.country) == ("registered", LEGAL_NAME, "DE")
     assert trust.organisation_url == "/organisations/voltacademy"
     # What the catalogue knows: the EU elements and the skill's level.
-    facts = report.summary.micro_credential
+    facts = present(report.summary.micro_credential, "the catalogue facts")
     assert (facts.workload_hours, facts.ects, facts.eqf_level) == (75, 3, 5)
     assert facts.url == f"{BASE_URL}/micro-credentials/{hub.mc.slug}"
 
@@ -121,8 +126,8 @@ def test_an_unknown_did_key_issuer_is_authentic_but_unvouched(
     assert report.verdict == "valid"
     assert trust_of(report).status is Status.WARNING
     assert "what the issuer says about itself" in trust_of(report).message
-    assert report.summary.issuer_trust.standing == "unknown"
-    assert report.summary.issuer_trust.claimed_name == "Volt Academy"
+    assert issuer_of(report).standing == "unknown"
+    assert issuer_of(report).claimed_name == "Volt Academy"
     assert report.summary.micro_credential is None  # no catalogue facts for strangers
 
 
@@ -133,7 +138,7 @@ def test_a_broken_signature_is_not_assessed(context: VerificationContext, hub: W
     report = verify(context, signed)
     assert report.verdict == "invalid"
     assert trust_of(report).status is Status.SKIPPED
-    assert report.summary.issuer_trust.standing == "unchecked"
+    assert issuer_of(report).standing == "unchecked"
 
 
 # --- look-alikes ------------------------------------------------------------------------------
@@ -149,8 +154,8 @@ def test_the_issues_re_signed_copy_is_refused(
     assert check.status is Status.ERROR
     assert f"the name of {LEGAL_NAME}" in check.message
     assert "micro-credentials/voltacademy-hv-battery belongs to" in check.message
-    assert report.summary.issuer_trust.standing == "impersonation"
-    assert report.summary.issuer_trust.legal_name == LEGAL_NAME
+    assert issuer_of(report).standing == "impersonation"
+    assert issuer_of(report).legal_name == LEGAL_NAME
     assert report.summary.micro_credential is None
 
 
@@ -175,7 +180,7 @@ def test_a_look_alike_name_is_refused(context: VerificationContext, hub: World, 
     assert report.verdict == "invalid", name
     assert trust_of(report).status is Status.ERROR
     assert "calls its issuer" in trust_of(report).message
-    assert report.summary.issuer_trust.legal_name == LEGAL_NAME
+    assert issuer_of(report).legal_name == LEGAL_NAME
 
 
 @pytest.mark.parametrize(
@@ -227,7 +232,7 @@ def test_an_address_of_a_registered_provider_is_refused(
     assert report.verdict == "invalid"
     assert f"its {where} " in trust_of(report).message
     assert f"belongs to {LEGAL_NAME}" in trust_of(report).message
-    assert report.summary.issuer_trust.legal_name == LEGAL_NAME
+    assert issuer_of(report).legal_name == LEGAL_NAME
 
 
 def test_an_unowned_address_of_this_hub_is_refused_to_strangers(
@@ -311,7 +316,7 @@ def test_a_listed_issuer_is_trusted_with_the_lists_name(
     assert report.verdict == "valid"
     assert trust_of(report).status is Status.OK
     assert "Accredited providers (test)" in trust_of(report).message
-    trust = report.summary.issuer_trust
+    trust = issuer_of(report)
     assert (trust.standing, trust.legal_name, trust.country) == (
         "listed",
         "Ampère Akademie e.V.",
@@ -332,7 +337,7 @@ def test_the_dcc_registry_format_is_read(
     context = verification_context(_settings(settings, trust_lists=lists)).bound(session)
     report = verify(context, _foreign(signer, "Example University 1"))
     assert trust_of(report).status is Status.OK
-    trust = report.summary.issuer_trust
+    trust = issuer_of(report)
     assert (trust.standing, trust.legal_name) == ("listed", "Example University 1")
     assert trust.location == "Cambridge, MA, USA"
     assert trust.source == "dcc-registry (Digital Credentials Consortium registry)"
@@ -382,7 +387,10 @@ def test_the_first_list_wins(tmp_path: Path) -> None:
     did = Signer.ed25519().did
     first = read_trust_list(_ours(tmp_path, did))
     second = read_trust_list(_dcc(tmp_path, did))
-    assert TrustLists([*first, *second]).lookup(did + "#key-1").legal_name == "Ampère Akademie e.V."
+    assert (
+        present(TrustLists([*first, *second]).lookup(did + "#key-1")).legal_name
+        == "Ampère Akademie e.V."
+    )
 
 
 # --- this hub's own links, from the database on http -------------------------------------------
@@ -394,7 +402,7 @@ def test_own_credential_url_verifies_from_the_database(
     record = _issue(session, hub)
     report = verify(context, f"{BASE_URL}/credentials/{record.uuid}")
     assert report.verdict == "valid", report.checks
-    assert report.summary.issuer_trust.standing == "registered"
+    assert issuer_of(report).standing == "registered"
     jwt = issuing.issue(
         session,
         hub.master_key,
@@ -416,7 +424,7 @@ def test_own_baked_image_url_verifies(
     for kind in ("png", "svg"):
         report = verify(context, f"{BASE_URL}/credentials/{record.uuid}/badge.{kind}")
         assert report.verdict == "valid", (kind, report.checks)
-        assert f"baked in a {kind.upper()} image" in report.check("format").message
+        assert f"baked in a {kind.upper()} image" in check_of(report, "format").message
 
 
 def test_a_hidden_or_unknown_own_credential_is_not_found(
@@ -456,7 +464,7 @@ def test_revocation_reason_and_date_are_reported(
     session.commit()
     report = verify(context, f"{BASE_URL}/credentials/{record.uuid}")
     assert report.verdict == "invalid"
-    state = report.summary.state
+    state = present(report.summary.state, "the credential state")
     assert (state.state, state.reason) == ("revoked", "issued in error")
     assert state.since is not None and state.since[:4].isdigit()
 
@@ -531,5 +539,5 @@ def report_standing(context: VerificationContext, signed: dict[str, Any]) -> tup
     """The standing a verification reports, as a request of its own (its own transaction)."""
     assert context.session is not None
     context.session.rollback()
-    trust = verify(context, signed).summary.issuer_trust
+    trust = issuer_of(verify(context, signed))
     return trust.standing, trust.legal_name

@@ -34,6 +34,7 @@ from badges.verifying import (
 from badges.verifying.budget import Budget
 from badges.verifying.trust_lists import ListedIssuer, TrustLists
 from tests.support.own import Signer, credential
+from tests.support.present import check_of
 
 HOSTILE_ALIGNMENTS = 900
 HOSTILE_PROOFS = 50
@@ -96,7 +97,7 @@ def test_the_hostile_credential_is_refused_unchecked(
     assert len(json.dumps(document)) > 200_000
     report = verify(offline(), document)
     assert report.verdict == "indeterminate"
-    proof = report.check("proof")
+    proof = check_of(report, "proof")
     assert proof.indeterminate
     assert f"carries {HOSTILE_PROOFS} proofs, more than the 8 this verifier checks" in proof.message
     # Refused before any work: not one canonicalization (it was 51 of the 200 KB document).
@@ -119,14 +120,14 @@ def test_a_proof_set_canonicalizes_the_document_once(
 ) -> None:
     report = verify(offline(), with_valid_proofs(signer, 8))
     assert report.verdict == "valid", report.checks
-    assert report.check("proof").message.startswith("all 8 proofs of the set verified")
+    assert check_of(report, "proof").message.startswith("all 8 proofs of the set verified")
     # Eight proofs checked: eight proof configurations, but the document once (the JSON-LD
     # check reused it too, when the proofs fail).
     assert canonicalizations == Counter({"document": 1, "proof config": 8})
     canonicalizations.clear()
     signed = signer.data_integrity(credential(signer.did))
     failing = verify(offline(), with_bogus_proofs(signed, 8, keep_real=False))
-    assert failing.verdict == "invalid" and failing.check("jsonld").status is Status.OK
+    assert failing.verdict == "invalid" and check_of(failing, "jsonld").status is Status.OK
     assert canonicalizations == Counter({"document": 1, "proof config": 8})
 
 
@@ -135,7 +136,7 @@ def test_every_proof_of_a_set_must_verify(signer: Signer) -> None:
     one_bad = with_bogus_proofs(signed, 3, keep_real=True)
     report = verify(offline(), one_bad)
     assert report.verdict == "invalid"
-    assert report.check("proof").message.startswith("proof 1 of 3: Data Integrity")
+    assert check_of(report, "proof").message.startswith("proof 1 of 3: Data Integrity")
 
 
 def test_proofs_beyond_the_cap_are_refused(signer: Signer) -> None:
@@ -143,7 +144,10 @@ def test_proofs_beyond_the_cap_are_refused(signer: Signer) -> None:
     assert verify(offline(max_proofs=3), signed).verdict == "valid"
     report = verify(offline(max_proofs=2), signed)
     assert report.verdict == "indeterminate"
-    assert "carries 3 proofs, more than the 2 this verifier checks" in report.check("proof").message
+    assert (
+        "carries 3 proofs, more than the 2 this verifier checks"
+        in check_of(report, "proof").message
+    )
 
 
 # --- endorsements ---------------------------------------------------------------------------
@@ -163,7 +167,7 @@ def test_endorsements_beyond_the_cap_are_refused(signer: Signer) -> None:
     assert len(within.endorsements) == 3
     over = verify(offline(max_endorsements=3), endorsed(signer, 4))
     assert over.verdict == "indeterminate"
-    check = over.check("endorsements")
+    check = check_of(over, "endorsements")
     assert check.indeterminate
     assert "carries 4 endorsements, more than the 3 this verifier checks" in check.message
     assert over.endorsements == []  # not one was verified
@@ -194,7 +198,7 @@ def test_over_budget_is_indeterminate_and_names_the_budget(signer: Signer) -> No
     )
     report = verify(context, signed)
     assert report.verdict == "indeterminate"
-    budget = report.check("budget")
+    budget = check_of(report, "budget")
     assert budget.indeterminate
     assert "stopped at its time budget of 6 s" in budget.message
     # Stopped inside the proof's canonicalization (its checkpoints), before any other check.
@@ -225,8 +229,8 @@ def test_endorsements_share_the_parents_budget(signer: Signer) -> None:
     )
     report = verify(context, document)
     assert report.verdict == "indeterminate"
-    assert "time budget" in report.check("budget").message
-    assert report.check("proof").status is Status.OK  # the credential itself was checked
+    assert "time budget" in check_of(report, "budget").message
+    assert check_of(report, "proof").status is Status.OK  # the credential itself was checked
     assert report.check("endorsements") is None
 
 
@@ -344,7 +348,7 @@ def test_status_lists_are_fetched_together(signer: Signer, lists: tuple[_Lists, 
     signed = signer.data_integrity(credential(signer.did, status=[entry(u) for u in urls]))
     report = verify(local_context(timeout=30, budget_seconds=30), signed)
     assert report.verdict == "valid", report.checks
-    assert report.check("status").status is Status.OK
+    assert check_of(report, "status").status is Status.OK
     assert sum(state.hits.values()) == 3
 
 
@@ -358,7 +362,7 @@ def test_fetches_beyond_the_allowance_are_refused(
     signed = signer.data_integrity(credential(signer.did, status=[entry(u) for u in urls]))
     report = verify(local_context(max_fetches=2), signed)
     assert report.verdict == "indeterminate"
-    assert "already made 2 fetches" in report.check("status").message
+    assert "already made 2 fetches" in check_of(report, "status").message
     assert sum(state.hits.values()) == 2
 
 
@@ -372,7 +376,7 @@ def test_a_failing_status_list_is_fetched_once_within_the_ttl(
     reports = [verify(context, signed) for _ in range(3)]
     assert [r.verdict for r in reports] == ["indeterminate"] * 3
     assert state.hits["/lists/gone"] == 1
-    assert "a moment ago" in reports[-1].check("status").message
+    assert "a moment ago" in check_of(reports[-1], "status").message
 
 
 def test_a_verification_waits_for_the_cpu_gate_within_its_budget(signer: Signer) -> None:
@@ -383,6 +387,6 @@ def test_a_verification_waits_for_the_cpu_gate_within_its_budget(signer: Signer)
     with context.cpu.admit(Budget(60, max_fetches=0)):
         report = verify(context, signed)
     assert report.verdict == "indeterminate"
-    assert "time budget of 0.2 s" in report.check("budget").message
+    assert "time budget of 0.2 s" in check_of(report, "budget").message
     patient = dataclasses.replace(context, limits=Limits())  # the same gate, the usual budget
     assert verify(patient, signed).verdict == "valid"  # the slot is free again

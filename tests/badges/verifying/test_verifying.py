@@ -39,6 +39,7 @@ from skillshub.settings import Settings
 from skillshub.verifier import verification_context
 from tests.support.own import EMAIL, ESCO_SKILL, SVG, Signer, credential, png_bytes
 from tests.support.pinning import pin
+from tests.support.present import check_of, present
 from tests.support.world import make_world
 
 LIST_URL = "https://status.academy.example/lists/1"
@@ -63,8 +64,8 @@ def signer() -> Signer:
 def test_data_integrity_round_trip(signer: Signer) -> None:
     report = verify(offline(), signer.data_integrity(credential(signer.did)))
     assert report.verdict == "valid", report.checks
-    assert report.check("proof").message == "Data Integrity eddsa-rdfc-2022 proof verified"
-    assert "(did:key)" in report.check("issuer_key").message
+    assert check_of(report, "proof").message == "Data Integrity eddsa-rdfc-2022 proof verified"
+    assert "(did:key)" in check_of(report, "issuer_key").message
     assert report.summary.skills[0].name == "maintain battery systems"
     assert report.summary.skills[0].url == ESCO_SKILL
 
@@ -74,8 +75,8 @@ def test_jwt_round_trip(make_signer: Any) -> None:
     signer = make_signer()
     report = verify(offline(), signer.jwt(credential(signer.did)))
     assert report.verdict == "valid", report.checks
-    assert report.check("jwt_claims").status is Status.OK
-    assert report.summary.proof_format.startswith("VC-JWT")
+    assert check_of(report, "jwt_claims").status is Status.OK
+    assert present(report.summary.proof_format).startswith("VC-JWT")
 
 
 @pytest.mark.parametrize("container", ["png", "svg"])
@@ -86,7 +87,7 @@ def test_baked_images(signer: Signer, container: str, securing: str) -> None:
     image = bake_png(png_bytes(), signed) if container == "png" else bake_svg(SVG, signed)
     report = verify(offline(), image)
     assert report.verdict == "valid"
-    assert f"baked in a {container.upper()} image" in report.check("format").message
+    assert f"baked in a {container.upper()} image" in check_of(report, "format").message
 
 
 # --- tampering -----------------------------------------------------------------------------
@@ -110,9 +111,9 @@ def test_another_key_than_the_issuers(signer: Signer) -> None:
     intruder = Signer.ed25519()
     forged = intruder.data_integrity(credential(signer.did))
     report = verify(offline(), forged)
-    assert report.check("proof").status is Status.OK  # a good signature…
+    assert check_of(report, "proof").status is Status.OK  # a good signature…
     assert errors(report) == {"issuer_key"}  # …by someone who is not the issuer
-    assert intruder.did in report.check("issuer_key").message
+    assert intruder.did in check_of(report, "issuer_key").message
 
 
 def test_expired_and_not_yet_valid(signer: Signer) -> None:
@@ -138,9 +139,9 @@ def test_jwt_alg_none_and_key_confusion_refused(signer: Signer) -> None:
     payload = json.loads(json.dumps(credential(signer.did)))
     payload.update({"iss": signer.did, "jti": payload["id"], "nbf": 1735689600})
     none = verify(offline(), _token({"alg": "none", "kid": signer.method}, payload))
-    assert "alg none" in none.check("proof").message and none.verdict == "invalid"
+    assert "alg none" in check_of(none, "proof").message and none.verdict == "invalid"
     hs256 = verify(offline(), _token({"alg": "HS256", "kid": signer.method}, payload))
-    assert "HS256" in hs256.check("proof").message and hs256.verdict == "invalid"
+    assert "HS256" in check_of(hs256, "proof").message and hs256.verdict == "invalid"
     # ES256 claimed for an Ed25519 key: the key decides, the token does not.
     token = sign_compact_jws(
         {"alg": "EdDSA", "kid": signer.method}, json.dumps(payload).encode(), signer.signer
@@ -148,7 +149,7 @@ def test_jwt_alg_none_and_key_confusion_refused(signer: Signer) -> None:
     header = b64url_encode(json.dumps({"alg": "ES256", "kid": signer.method}).encode())
     confused = verify(offline(), header + token[token.index(".") :])
     assert errors(confused) == {"proof"}
-    assert "does not match the verification key" in confused.check("proof").message
+    assert "does not match the verification key" in check_of(confused, "proof").message
 
 
 def test_jwt_jwk_header_must_be_a_key_of_the_issuer(signer: Signer) -> None:
@@ -159,7 +160,7 @@ def test_jwt_jwk_header_must_be_a_key_of_the_issuer(signer: Signer) -> None:
     token = sign(credential(signer.did), signer=unnamed, embed_jwk=True)
     report = verify(offline(), token)
     assert errors(report) == {"issuer_key"}
-    assert "not among the keys the issuer publishes" in report.check("issuer_key").message
+    assert "not among the keys the issuer publishes" in check_of(report, "issuer_key").message
 
 
 # --- status --------------------------------------------------------------------------------
@@ -204,10 +205,11 @@ def test_revoked_and_not_revoked(signer: Signer, tmp_path: Path) -> None:
     context = offline(pin(tmp_path, {LIST_URL: _status_list(signer, revoked=7)}))
     revoked = verify(context, signer.data_integrity(credential(signer.did, status=_entry(7))))
     assert (
-        errors(revoked) == {"status"} and "revoked by the issuer" in revoked.check("status").message
+        errors(revoked) == {"status"}
+        and "revoked by the issuer" in check_of(revoked, "status").message
     )
     current = verify(context, signer.jwt(credential(signer.did, status=_entry(8))))
-    assert current.verdict == "valid" and current.check("status").status is Status.OK
+    assert current.verdict == "valid" and check_of(current, "status").status is Status.OK
 
 
 def test_status_list_is_cached_within_its_ttl(signer: Signer, tmp_path: Path) -> None:
@@ -230,20 +232,20 @@ def test_a_status_list_shorter_than_the_minimum_is_an_error(signer: Signer, tmp_
     context = offline(pin(tmp_path, {LIST_URL: signer.data_integrity(unsigned)}))
     report = verify(context, signer.data_integrity(credential(signer.did, status=_entry(8))))
     assert errors(report) == {"status"}
-    assert "STATUS_LIST_LENGTH_ERROR" in report.check("status").message
-    assert "holds 8192 entries" in report.check("status").message
+    assert "STATUS_LIST_LENGTH_ERROR" in check_of(report, "status").message
+    assert "holds 8192 entries" in check_of(report, "status").message
 
 
 def test_status_list_signed_by_someone_else(signer: Signer, tmp_path: Path) -> None:
     context = offline(pin(tmp_path, {LIST_URL: _status_list(Signer.ed25519(), revoked=7)}))
     report = verify(context, signer.data_integrity(credential(signer.did, status=_entry(8))))
     assert report.verdict == "indeterminate"
-    assert "not by the credential's issuer" in report.check("status").message
+    assert "not by the credential's issuer" in check_of(report, "status").message
 
 
 def test_unreachable_status_list_is_indeterminate(signer: Signer) -> None:
     report = verify(offline(), signer.data_integrity(credential(signer.did, status=_entry(8))))
-    assert report.verdict == "indeterminate" and report.check("status").indeterminate
+    assert report.verdict == "indeterminate" and check_of(report, "status").indeterminate
 
 
 def test_tampered_status_list(signer: Signer, tmp_path: Path) -> None:
@@ -251,7 +253,7 @@ def test_tampered_status_list(signer: Signer, tmp_path: Path) -> None:
     forged["credentialSubject"]["encodedList"] = bitstring.encode(bytes(16384))
     context = offline(pin(tmp_path, {LIST_URL: forged}))
     report = verify(context, signer.data_integrity(credential(signer.did, status=_entry(7))))
-    assert errors(report) == {"status"} and "does not verify" in report.check("status").message
+    assert errors(report) == {"status"} and "does not verify" in check_of(report, "status").message
 
 
 # --- recipient -----------------------------------------------------------------------------
@@ -260,12 +262,12 @@ def test_tampered_status_list(signer: Signer, tmp_path: Path) -> None:
 def test_recipient_email(signer: Signer) -> None:
     signed = signer.data_integrity(credential(signer.did))
     match = verify(offline(), signed, options=VerifyOptions(recipient_email=f" {EMAIL.upper()} "))
-    assert match.check("recipient").status is Status.OK
+    assert check_of(match, "recipient").status is Status.OK
     assert match.summary.recipient.email == EMAIL.upper()
     other = verify(offline(), signed, options=VerifyOptions(recipient_email="eve@example.org"))
     assert errors(other) == {"recipient"} and other.summary.recipient.email is None
     unasked = verify(offline(), signed)
-    assert unasked.check("recipient").status is Status.SKIPPED
+    assert check_of(unasked, "recipient").status is Status.SKIPPED
     assert unasked.summary.recipient.identifier_types == ["emailAddress (hashed)"]
     assert EMAIL not in json.dumps(unasked.to_json())
 
@@ -337,8 +339,8 @@ def test_own_issuer_resolved_from_the_database(
     signed = eddsa_rdfc_2022.create_proof(unsigned, signer=key)
     report = verify(context, signed)
     assert report.verdict == "valid", report.checks
-    assert "(this deployment)" in report.check("issuer_key").message
-    assert report.check("status").message.startswith("not revoked")
+    assert "(this deployment)" in check_of(report, "issuer_key").message
+    assert check_of(report, "status").message.startswith("not revoked")
     assert report.summary.skills[0].catalogue_label == "maintain batteries"
 
     jwt_key = store.jwt_signer(session, world.master_key, pk(world.issuer))
@@ -355,4 +357,4 @@ def test_own_issuer_resolved_from_the_database(
     forged["proof"]["verificationMethod"] = f"{ghost}#{stranger.method.split('#')[1]}"
     report = verify(context, forged)
     assert errors(report) == {"issuer_key"} and "does not publish" not in report.checks[0].message
-    assert "not an identifier this deployment publishes" in report.check("issuer_key").message
+    assert "not an identifier this deployment publishes" in check_of(report, "issuer_key").message

@@ -18,6 +18,7 @@ import pytest
 from badges.report import Status, VerificationReport
 from badges.verifying import Fetcher, FetchPolicy, VerificationContext, verify
 from tests.support.pinning import controller_documents, pin, read_credential
+from tests.support.present import check_of
 from tests.support.reference import OB3, reference
 
 VALIDATOR = OB3 / "examples" / "1edtech-validator-ob30"
@@ -160,7 +161,7 @@ def test_1edtech_revocation_list_names_the_credential(tmp_path: Path) -> None:
     )
     report = verify(context, credential)
     assert report.verdict == INVALID
-    assert report.check("status").message == "revoked by the issuer: test"
+    assert check_of(report, "status").message == "revoked by the issuer: test"
 
 
 UNCONFIRMED = sorted(
@@ -179,7 +180,7 @@ def test_unconfirmed_keys_are_indeterminate(name: str) -> None:
     context = VerificationContext(fetcher=Fetcher(FetchPolicy(offline=True)))
     report = verify(context, path.read_bytes())
     assert report.verdict == INDETERMINATE
-    key = report.check("issuer_key")
+    key = check_of(report, "issuer_key")
     assert key.indeterminate and "could not be fetched" in key.message
 
 
@@ -207,14 +208,14 @@ def test_signed_example_verifies(path: Path, examples_context: VerificationConte
     report = verify(examples_context, path.read_bytes())
     described = [(c.id, c.status.value, c.message) for c in report.checks]
     assert report.verdict == VALID, described
-    assert report.check("proof").status is Status.OK
-    assert report.check("issuer_key").status is Status.OK
+    assert check_of(report, "proof").status is Status.OK
+    assert check_of(report, "issuer_key").status is Status.OK
     warnings = {c.id for c in report.warnings}
     # Spec examples: JWTs without nbf/exp claims, 1EdTech revocation lists out of reach
     # offline, an endorsement whose proof is a placeholder, an issuer's own schema; and the
     # issuers are nobody this verifier's register or trust lists vouch for.
     assert warnings <= {"jwt_claims", "status", "endorsements", "credential_schema", "issuer_trust"}
-    assert report.check("issuer_trust").status is Status.WARNING
+    assert check_of(report, "issuer_trust").status is Status.WARNING
 
 
 @pytest.mark.parametrize(
@@ -228,11 +229,11 @@ def test_w3c_vectors_signatures_verify(suite: str) -> None:
     report = verify(
         VerificationContext(fetcher=Fetcher(FetchPolicy(offline=True))), path.read_bytes()
     )
-    assert report.check("proof").status in (Status.OK, Status.WARNING)
+    assert check_of(report, "proof").status in (Status.OK, Status.WARNING)
     assert report.verdict == INVALID
     assert {c.id for c in report.errors} == {"issuer_key"}
-    assert report.check("vc_data_model").status is Status.OK
-    structure = report.check("structure")
+    assert check_of(report, "vc_data_model").status is Status.OK
+    structure = check_of(report, "structure")
     assert structure.status is Status.SKIPPED and not structure.indeterminate
     assert report.summary.credential_kind == "Verifiable Credential (VC Data Model 2.0)"
 

@@ -24,6 +24,7 @@ from badges.wallet.models import WalletCopy, WalletNonce, WalletOffer
 from keys.jwk import public_jwk
 from skillshub.db import session_scope
 from skillshub.settings import Settings
+from tests.support.present import present
 from tests.support.wallet import PRE_AUTHORIZED, Holder, offer_path
 from tests.support.world import World
 
@@ -78,13 +79,19 @@ def _nonce(client: TestClient) -> str:
 
 
 def _request(
-    client: TestClient, access: str, body: Any, *, raw: bytes | None = None, **headers: str
+    client: TestClient,
+    access: str,
+    body: Any,
+    *,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     content = raw if raw is not None else json.dumps(body).encode()
     return client.post(
         "/oid4vci/credential",
         content=content,
-        headers={"authorization": f"Bearer {access}", "content-type": "application/json"} | headers,
+        headers={"authorization": f"Bearer {access}", "content-type": "application/json"}
+        | (headers or {}),
     )
 
 
@@ -338,7 +345,7 @@ def test_a_proof_signed_by_another_key_is_invalid_proof(
 
 
 def _jwk_of(holder: Holder) -> dict[str, str]:
-    return public_jwk(holder.signer.public_key)  # type: ignore[arg-type]
+    return public_jwk(holder.signer.public_key)
 
 
 @pytest.mark.parametrize(
@@ -407,7 +414,7 @@ def _mailed_tx_code(settings: Settings) -> str:
 
     [path] = sorted((settings.data_dir / "outbox").glob("*.eml"))[-1:]
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = present(message.get_body(("plain",))).get_content()
     [code] = re.findall(r"^\s+(\d{6})$", text, flags=re.MULTILINE)
     return code
 
@@ -479,8 +486,8 @@ def test_token_request_shapes_are_refused(client: TestClient, world: World, engi
     # the identifier it names is what the credential request then uses (§8.2)
     access = ok.json()["access_token"]
     proof = Holder.p256().proof(audience=BASE, nonce=_nonce(client))
-    body = {"credential_identifier": f"{world.mc.slug}_jwt_vc_json", "proofs": {"jwt": [proof]}}
-    answer = _request(client, access, body)
+    request = {"credential_identifier": f"{world.mc.slug}_jwt_vc_json", "proofs": {"jwt": [proof]}}
+    answer = _request(client, access, request)
     assert answer.status_code == 200, answer.text
     assert isinstance(answer.json()["credentials"][0]["credential"], str)  # a VC-JWT
 
@@ -494,7 +501,11 @@ def test_credential_endpoint_refusals(client: TestClient, world: World, engine: 
     _error(no_token, 401, "invalid_token")
     assert no_token.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     _error(_request(client, "wrong", {}), 401, "invalid_token")
-    _error(_request(client, access, {}, authorization=f"Basic {access}"), 401, "invalid_token")
+    _error(
+        _request(client, access, {}, headers={"authorization": f"Basic {access}"}),
+        401,
+        "invalid_token",
+    )
 
     cases: list[tuple[Any, bytes | None, str]] = [
         (None, b"not json", "invalid_credential_request"),
@@ -547,7 +558,7 @@ def test_credential_endpoint_refusals(client: TestClient, world: World, engine: 
         _error(_request(client, access, body, raw=raw), 400, code)
     _error(_request(client, access, None, raw=b"x" * 70_000), 400, "invalid_credential_request")
     _error(
-        _request(client, access, {}, **{"content-type": "text/plain"}),
+        _request(client, access, {}, headers={"content-type": "text/plain"}),
         400,
         "invalid_credential_request",
     )

@@ -1,0 +1,183 @@
+"""The services' words the console shows, in the reader's language.
+
+The services below the web layer (accounts, badges, catalogue) stay language-neutral: they
+word their states, labels and refusals in English, for the API, the CLI and the logs alike.
+The console's pages show them through the `said` filter (skillshub.web.i18n.translate): a
+text listed here (marked with `N_`, so that it is in the German catalogue) is translated as
+it is; a text matching one of the patterns is translated with its values; anything else is
+shown as the service worded it (rare refusals, a library's own words).
+"""
+
+from __future__ import annotations
+
+from skillshub.web.i18n import N_, known_message
+
+# States, kinds and levels the pages show (badges.recipients.STATES, catalogue states,
+# submission states, skill levels, what a review is about).
+WORDS = [
+    N_("Issued"),
+    N_("E-mailed"),
+    N_("E-mail failed"),
+    N_("Claimed"),
+    N_("Public"),
+    N_("Revoked"),
+    N_("Suspended"),
+    N_("Expired"),
+    N_("draft"),
+    N_("published"),
+    N_("submitted"),
+    N_("changes requested"),
+    N_("approved"),
+    N_("withdrawn"),
+    N_("micro-credential"),
+    N_("course"),
+    N_("job-role"),
+    N_("awareness"),
+    N_("practitioner"),
+    N_("expert"),
+    # A badge's history (badges.recipients.history).
+    N_("Claim e-mail failed"),
+    N_("Claim link e-mailed"),
+    N_("Claimed by the learner"),
+    N_("Suspension lifted"),
+    # The columns of a class list (badges.issuing.columns.TARGETS) and its rows' problems.
+    N_("Full name"),
+    N_("First name"),
+    N_("Last name"),
+    N_("E-mail address"),
+    N_("Grade"),
+    N_("Evidence (a web address)"),
+    N_("Evidence (in words)"),
+    N_("Your reference (kept as the external id)"),
+    N_("Learner's DID"),
+    N_("E-mail shown in Europass (the learner agreed: yes/no)"),
+    N_("E-mail address missing"),
+    N_("Name missing"),
+    N_("Name"),
+    N_("E-mail in Europass"),
+    N_("Choose the column with the e-mail addresses."),
+    N_("Choose the column with the names, or the columns with first and last names."),
+    N_("Each column can be chosen once only."),
+    N_("Choose one of the file's columns"),
+    N_("Choose a file: a spreadsheet (.xlsx) or a CSV file."),
+    N_("The file is empty."),
+    N_("No row of this file can be issued: correct the rows listed and upload it again."),
+    N_("This workbook has no visible worksheet."),
+    N_("answer yes or no (or leave it empty for no)"),
+    N_("must be an absolute http(s) URL"),
+    N_("Must be an absolute http(s) URL"),
+    N_("The recipient's name is required (the full name, or given and family names)"),
+    # Sign-in, passwords, the authenticator app, invitations, members, tokens (accounts).
+    N_("E-mail or password is wrong"),
+    N_("Please sign in to continue."),
+    N_("Sign in again."),
+    N_("This sign-in was finished already. Sign in again."),
+    N_("The sign-in step after the password is missing, expired or spent: sign in again."),
+    N_("This link was used already."),
+    N_("No authenticator app is set up for this account."),
+    N_("An authenticator app is set up already."),
+    N_("An authenticator app is set up already. Turn it off first to set up another one."),
+    N_("Start the set-up first: the page shows a QR code to scan."),
+    N_("This code was used already. Wait for the next code from your app."),
+    N_(
+        "This code is not right. Type the code your authenticator app shows now "
+        "(the phone's clock must be right)."
+    ),
+    N_("A user with this e-mail address exists already."),
+    N_("This person is not a member of the organisation."),
+    N_("You are not a member of this organisation."),
+    N_("Choose owner, issuer or viewer."),
+    N_("There is no such invitation."),
+    N_("There is no such session."),
+    N_("This invitation was accepted already."),
+    N_("Give the token a name that says where it is used (e.g. “LMS export”)."),
+    N_("The name holds characters that cannot be shown; use letters, digits and spaces."),
+    N_("Choose the .p12 or .pfx file to upload."),
+    N_("Give a date as YYYY-MM-DD, e.g. 2026-03-31."),
+    N_("The start date is after the end date."),
+    N_("This page link is damaged; start again from the newest events."),
+    N_("This badge is revoked, so no claim link is sent: a revoked badge cannot be claimed."),
+    N_("This submission is another organisation's."),
+    N_("You belong to the organisation that submitted this: another operator decides on it."),
+    # The e-mail address checker's most common answers (email_validator, via the services).
+    N_("An email address must have an @-sign."),
+    N_("There must be something before the @-sign."),
+    N_("There must be something after the @-sign."),
+    N_("There can't be anything after the email address."),
+    N_("An email address cannot have two periods in a row."),
+    N_("An email address cannot have a period and a hyphen next to each other."),
+    N_("The email address contains an invalid character."),
+    N_("The email address contains invalid characters before the @-sign."),
+    N_("The email address is not valid ASCII."),
+    N_("The part after the @-sign is not valid. It should have a period."),
+    N_("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+    N_(
+        "The part after the @-sign is a special-use or reserved name that cannot be used "
+        "with email."
+    ),
+]
+
+# Texts with values: (the service's English as a pattern, the page's message).
+PATTERNS = [
+    (
+        r"(?P<label>E-mail address|Name|First name|Last name|Grade|E-mail in Europass): "
+        r"(?P<problem>.+)",
+        N_("%(label)s: %(problem)s"),
+    ),
+    (r"[Aa]t most (?P<count>\d+) characters\.?", N_("At most %(count)s characters.")),
+    (r"(?P<field>[a-z_]+): at most (?P<count>\d+) characters", N_("At most %(count)s characters.")),
+    (
+        r"The password must have at least (?P<count>\d+) characters\.",
+        N_("The password must have at least %(count)s characters."),
+    ),
+    (
+        r"The password must have at most (?P<count>\d+) characters\.",
+        N_("The password must have at most %(count)s characters."),
+    ),
+    (
+        r"The name is too long: at most (?P<count>\d+) characters\.",
+        N_("The name is too long: at most %(count)s characters."),
+    ),
+    (
+        r"Enter the (?P<digits>\d+)-digit code your authenticator app shows\.",
+        N_("Enter the %(digits)s-digit code your authenticator app shows."),
+    ),
+    (
+        r"The expiry is a number of days from 1 to (?P<days>\d+), or never\.",
+        N_("The expiry is a number of days from 1 to %(days)s, or never."),
+    ),
+    (
+        r"(?P<kind>comma|semicolon|tab)-separated text, (?P<encoding>.+)",
+        N_("%(kind)s-separated text, %(encoding)s"),
+    ),
+    (r"Excel workbook, sheet '(?P<sheet>.+)'", N_("Excel workbook, sheet “%(sheet)s”")),
+    (r"other sheets left alone: (?P<sheets>.+)", N_("other sheets left alone: %(sheets)s")),
+    (
+        r"(?P<count>\d+) formula cell\(s\): the values saved with them were used; formulas "
+        r"are never calculated here",
+        N_(
+            "%(count)s formula cell(s): the values saved with them were used; formulas are "
+            "never calculated here"
+        ),
+    ),
+    (r"in bulk job (?P<job>\S+)", N_("in bulk job %(job)s")),
+    (r"unknown skill\(s\): (?P<skills>.+)", N_("unknown skill(s): %(skills)s")),
+    (
+        r"This is not an e-mail address: (?P<reason>.+)",
+        N_("This is not an e-mail address: %(reason)s"),
+    ),
+]
+PATTERNS += [
+    (
+        r"The email address contains invalid characters before the @-sign: (?P<chars>.+)\.",
+        N_("The email address contains invalid characters before the @-sign: %(chars)s."),
+    ),
+    (
+        r"The part after the @-sign contains invalid characters: (?P<chars>.+)\.",
+        N_("The part after the @-sign contains invalid characters: %(chars)s."),
+    ),
+]
+WORDS += [N_("comma"), N_("semicolon"), N_("tab")]
+
+for _pattern, _message in PATTERNS:
+    known_message(_pattern, _message)
