@@ -33,7 +33,7 @@ from skillshub.web import learner_auth
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ApiCallerDep, OrgDep, SessionDep, SettingsDep
 from skillshub.web.errors import NotAcceptable, http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, known_message
 from skillshub.web.negotiation import preferred_kind
 from skillshub.web.pages import templates
 
@@ -69,7 +69,41 @@ _DOMAIN_MESSAGES = (
     N_("this claim link was already used or replaced by a newer one"),
     N_("This badge was revoked, so Europass would refuse it."),
     N_("This badge is suspended for now, so Europass would refuse it."),
+    N_(
+        "This badge does not award one of the catalogue's micro-credentials, and only those "
+        "can go to Europass."
+    ),
 )
+# badges/europass/export.py's refusals that name the provider, translated with its name.
+for _pattern, _message in (
+    (
+        r"Not available yet: Europass accepts only credentials sealed with a qualified "
+        r"electronic seal, and (?P<org>.+) has not set one up\. Ask them to, or share the "
+        r"badge another way meanwhile\.",
+        N_(
+            "Not available yet: Europass accepts only credentials sealed with a qualified "
+            "electronic seal, and %(org)s has not set one up. Ask them to, or share the badge "
+            "another way meanwhile."
+        ),
+    ),
+    (
+        r"Not available: (?P<org>.+)'s electronic seal is a test certificate, which Europass "
+        r"does not accept\. Ask them to set up a qualified e-seal\.",
+        N_(
+            "Not available: %(org)s's electronic seal is a test certificate, which Europass "
+            "does not accept. Ask them to set up a qualified e-seal."
+        ),
+    ),
+    (
+        r"Not available: (?P<org>.+)'s electronic seal is not from a trust service that "
+        r"Europass accepts as qualified\. Ask them to use a qualified e-seal\.",
+        N_(
+            "Not available: %(org)s's electronic seal is not from a trust service that "
+            "Europass accepts as qualified. Ask them to use a qualified e-seal."
+        ),
+    ),
+):
+    known_message(_pattern, _message)
 
 
 # --- helpers -------------------------------------------------------------------------------
