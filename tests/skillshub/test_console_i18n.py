@@ -11,9 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -269,33 +266,3 @@ def test_numbers_in_the_readers_form(console_as: Login, world: World) -> None:
     limit = re.search(r"At most .* and ([\d,]+) rows\.", english.text)
     assert limit is not None and "," in limit.group(1)
     assert f"und {limit.group(1).replace(',', '.')} Zeilen." in german.text
-
-
-# --- the catalogue -----------------------------------------------------------------------------
-
-
-def test_every_message_of_the_template_has_a_german_translation() -> None:
-    """messages.pot is what `pybabel extract -F babel.cfg` finds today, and every one of its
-    messages has a German translation, neither empty nor fuzzy."""
-    with (LOCALES / "messages.pot").open("rb") as pot:
-        template = read_po(pot)
-    with (LOCALES / "de/LC_MESSAGES/messages.po").open("rb") as po:
-        german = read_po(po, locale="de")
-    with (ROOT / "babel.cfg").open() as cfg:
-        method_map, options_map = parse_mapping_cfg(cfg)
-    extracted = {
-        found[2] if isinstance(found[2], str) else found[2][0]
-        for found in extract_from_dir(str(ROOT), method_map, options_map)
-    }
-    in_template = {message.id if isinstance(message.id, str) else message.id[0]
-                   for message in template if message.id}  # fmt: skip
-    assert extracted == in_template, "re-extract messages.pot (see README: Page texts)"
-    assert len(in_template) > 900
-    for message in template:
-        if not message.id:
-            continue
-        key = message.id if isinstance(message.id, str) else message.id[0]
-        entry = german.get(key)
-        assert entry is not None and not entry.fuzzy, key
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
-        assert strings and all(strings), key

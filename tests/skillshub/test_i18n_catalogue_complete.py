@@ -62,6 +62,13 @@ def test_every_page_message_has_a_german_translation() -> None:
         assert set(PLACEHOLDER.findall(forms[-1])) == wanted, (msgid, forms[-1])
 
 
+def test_messages_pot_is_what_extraction_finds_today() -> None:
+    with (PO.parents[2] / "messages.pot").open("rb") as pot:
+        template = read_po(pot)
+    in_template = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    assert set(_extracted()) == in_template, "re-extract messages.pot (see README: Page texts)"
+
+
 def test_the_pages_python_words_are_extracted() -> None:
     """A route's page title or message marked N_ reaches the catalogue: babel.cfg names it."""
     used = _extracted()
