@@ -316,6 +316,7 @@ def preview_as(
         issuer.name,
         delivery.claim_url(settings.base_url, PREVIEW_UUID, "made-when-issued"),
         now + timedelta(hours=settings.claim_token_ttl_hours),
+        delivery.mail_language(micro_credential.languages),
     )
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""

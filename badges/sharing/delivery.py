@@ -29,6 +29,7 @@ import html
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -37,6 +38,7 @@ from email.utils import parseaddr
 from typing import Protocol
 from urllib.parse import quote
 
+from babel.dates import format_date
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -133,6 +135,55 @@ def _one_line(text: str) -> str:
     return _BREAKS.sub(" ", text).strip()
 
 
+@dataclass(frozen=True)
+class ClaimWords:
+    """The claim e-mail's words in one language ({name}, {issuer}, {title}, {until} filled)."""
+
+    subject: str
+    greeting: str
+    awarded: str
+    claim_here: str
+    button: str
+    link_note: str
+    after: str
+    date_locale: str
+
+
+# The learner took the course in the micro-credential's language: the e-mail is written in the
+# first of its languages we have words for, else in English.
+CLAIM_WORDS = {
+    "en": ClaimWords(
+        subject="Your badge: {title}",
+        greeting="Hello {name},",
+        awarded="{issuer} has awarded you the micro-credential “{title}”, "
+        "as an Open Badges 3.0 credential.",
+        claim_here="Claim it here (the link works once, until {until}):",
+        button="Claim your badge",
+        link_note="(the link works once, until {until}).",
+        after="Once claimed you can download it, make its page public or keep it private, "
+        "and add it to LinkedIn.",
+        date_locale="en_GB",
+    ),
+    "de": ClaimWords(
+        subject="Ihr Badge: {title}",
+        greeting="Guten Tag {name},",
+        awarded="{issuer} hat Ihnen das Microcredential „{title}“ verliehen, "
+        "als Open-Badges-3.0-Nachweis.",
+        claim_here="Hier holen Sie es ab (der Link gilt einmal, bis zum {until}):",
+        button="Badge abholen",
+        link_note="(der Link gilt einmal, bis zum {until}).",
+        after="Nach dem Abholen können Sie es herunterladen, seine Seite öffentlich machen oder "
+        "privat halten und es zu LinkedIn hinzufügen.",
+        date_locale="de_DE",
+    ),
+}
+
+
+def mail_language(languages: Iterable[str]) -> str:
+    """The language of a micro-credential's claim e-mail (its `languages`, ISO 639-1)."""
+    return next((code for code in languages if code in CLAIM_WORDS), "en")
+
+
 def claim_message(
     settings: DeliverySettings,
     recipient_name: str,
@@ -141,35 +192,35 @@ def claim_message(
     issuer_name: str,
     link: str,
     expires_at: datetime,
+    language: str = "en",
 ) -> EmailMessage:
     """The claim e-mail (the console previews it before issuing, with a stand-in link)."""
+    words = CLAIM_WORDS.get(language) or CLAIM_WORDS["en"]
     message = EmailMessage()
     title, name = _one_line(title), _one_line(recipient_name)
-    message["Subject"] = f"Your badge: {title}"
+    message["Subject"] = words.subject.format(title=title)
     message["From"] = settings.smtp_from
     local, _, domain = recipient_email.rpartition("@")
     message["To"] = Address(display_name=name, username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
     message["Reply-To"] = sender
-    until = f"{expires_at:%d %B %Y}"
+    until = format_date(expires_at, "long", locale=words.date_locale)
     message.set_content(
-        f"Hello {name},\n\n"
-        f"{issuer_name} has awarded you the micro-credential “{title}”, "
-        "as an Open Badges 3.0 credential.\n\n"
-        f"Claim it here (the link works once, until {until}):\n{link}\n\n"
-        "Once claimed you can download it, make its page public or keep it private, "
-        "and add it to LinkedIn.\n"
+        f"{words.greeting.format(name=name)}\n\n"
+        f"{words.awarded.format(issuer=issuer_name, title=title)}\n\n"
+        f"{words.claim_here.format(until=until)}\n{link}\n\n"
+        f"{words.after}\n"
     )
     e = html.escape
     message.add_alternative(
-        f"<p>Hello {e(name)},</p>"
-        f"<p>{e(issuer_name)} has awarded you the micro-credential <strong>{e(title)}</strong>, "
-        "as an Open Badges&nbsp;3.0 credential.</p>"
-        f'<p><a href="{e(link)}">Claim your badge</a> (the link works once, until {e(until)}).</p>'
-        "<p>Once claimed you can download it, make its page public or keep it private, "
-        "and add it to LinkedIn.</p>",
+        f"<p>{e(words.greeting.format(name=name))}</p>"
+        f"<p>{e(words.awarded.format(issuer=issuer_name, title=title))}</p>"
+        f'<p><a href="{e(link)}">{e(words.button)}</a> {e(words.link_note.format(until=until))}</p>'
+        f"<p>{e(words.after)}</p>",
         subtype="html",
     )
+    # After the parts: making the message multipart moves Content-* headers into its first part.
+    message["Content-Language"] = language if language in CLAIM_WORDS else "en"
     return message
 
 
@@ -225,6 +276,7 @@ def send_claim_link(
                 issuer.name,
                 link,
                 expires_at,
+                mail_language(mc.languages),
             )
         )
     except MailError as exc:

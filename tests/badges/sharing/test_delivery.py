@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -188,6 +189,36 @@ def test_claim_message_content(session: Session, world: World, settings: Setting
     assert f'href="{link}"' in html
     expected = datetime.now(UTC) + timedelta(hours=settings.claim_token_ttl_hours)
     assert abs((result.expires_at - expected).total_seconds()) < 60
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [([], "en"), (["fr"], "en"), (["fr", "de", "en"], "de"), (["en", "de"], "en")],
+)
+def test_the_claim_email_speaks_the_micro_credentials_language(
+    session: Session, world: World, settings: Settings, languages: list[str], expected: str
+) -> None:
+    world.mc.languages = languages
+    session.add(world.mc)
+    record = _issue(session, world)
+    outbox = Recording()
+    result = delivery.deliver(session, settings, record, mailer=outbox)
+    [message] = outbox.sent
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert message["Content-Language"] == expected
+    if expected == "de":
+        assert message["Subject"] == f"Ihr Badge: {world.mc.title}"
+        assert text.startswith("Guten Tag Grace Hopper,") and "Hello" not in text
+        # The expiry date as a German reader writes it: "5. Dezember 2026".
+        assert re.search(r"bis zum \d{1,2}\. [A-ZÄÖÜ][a-zä]+ \d{4}\)", text)
+        assert ">Badge abholen</a>" in html
+    else:
+        assert message["Subject"] == f"Your badge: {world.mc.title}"
+        assert text.startswith("Hello Grace Hopper,") and "Guten Tag" not in text
+        assert re.search(r"until \d{1,2} [A-Z][a-z]+ \d{4}\)", text)
+        assert ">Claim your badge</a>" in html
+    assert str(result.expires_at.year) in text
 
 
 def test_session_tokens(session: Session, world: World, settings: Settings) -> None:
