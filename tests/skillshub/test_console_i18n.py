@@ -266,3 +266,24 @@ def test_numbers_in_the_readers_form(console_as: Login, world: World) -> None:
     limit = re.search(r"At most .* and ([\d,]+) rows\.", english.text)
     assert limit is not None and "," in limit.group(1)
     assert f"und {limit.group(1).replace(',', '.')} Zeilen." in german.text
+
+
+def test_the_catalogue_forms_vocabularies_in_german(console_as: Login, world: World) -> None:
+    """The EU vocabularies' labels in the forms' lists: countries and languages by their German
+    names (countries in German alphabetical order), levels, modes and fields of education from
+    the German catalogue; the submitted values stay the concepts' codes."""
+    owner = console_as(world.org, Role.owner)
+    course = owner.client.get(f"/console/orgs/{world.org.slug}/courses/new", headers=GERMAN).text
+    assert re.search(r'<option value="DE"[^>]*>Deutschland</option>', course)
+    assert re.search(r'value="de"[^>]*> Deutsch</label>', course) and "> German<" not in course
+    assert ">Präsenz</option>" in course and ">Presential</option>" not in course
+    # Österreich sorts with the O's (after Niederlande), not after Zypern as its letter would.
+    countries = re.findall(r'<option value="([A-Z]{2})"', course)
+    assert countries.index("NL") < countries.index("AT") < countries.index("PL")
+    micro = owner.client.get(
+        f"/console/orgs/{world.org.slug}/micro-credentials/new", headers=GERMAN
+    ).text
+    assert re.search(r'<option value="5"[^>]*>Niveau 5</option>', micro)
+    assert "Informations- und Kommunikationstechnologien" in micro
+    english = owner.client.get(f"/console/orgs/{world.org.slug}/courses/new").text
+    assert re.search(r'<option value="DE"[^>]*>Germany</option>', english)
