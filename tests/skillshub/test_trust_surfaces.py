@@ -220,6 +220,7 @@ def test_german_from_accept_language_and_the_switch(
     facts = re.search(r'<dl class="facts" id="micro-credential">(.*?)</dl>', german.text, re.S)
     assert facts and "Prüfungsform</dt><dd>mündliche Prüfung</dd>" in facts.group(1)
     assert "<dd>Qualitätssicherung des Programms</dd>" in facts.group(1)
+    assert '<dd id="kind">Open-Badges-3.0-Nachweis (VC Data Model 2.0)</dd>' in german.text
     # The switch: ?lang=en wins over the header and is remembered.
     english = client.get(
         "/verify", params={"url": url, "lang": "en"}, headers={"accept-language": "de"}

@@ -28,6 +28,7 @@ from skillshub.metrics import VERIFICATIONS
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.errors import http_status
+from skillshub.web.i18n import N_, known_message
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["verify"])
@@ -40,6 +41,20 @@ IMAGE_MEDIA = {"image/png", "image/svg+xml"}
 PAGE_HEADERS = {"Referrer-Policy": "no-referrer"}
 
 Input = tuple[bytes | str | dict[str, Any], str | None]
+
+# The report's kind of credential (badges.verifying.service.credential_kind), on the page in
+# the reader's language.
+for _pattern, _message in (
+    (
+        r"Open Badges 3\.0 credential \(VC Data Model (?P<version>[\w.]+)\)",
+        N_("Open Badges 3.0 credential (VC Data Model %(version)s)"),
+    ),
+    (
+        r"Verifiable Credential \(VC Data Model (?P<version>[\w.]+)\)",
+        N_("Verifiable Credential (VC Data Model %(version)s)"),
+    ),
+):
+    known_message(_pattern, _message)
 
 
 def _text(value: Any, name: str) -> str | None:
