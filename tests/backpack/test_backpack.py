@@ -110,6 +110,7 @@ def _sent(page: str, email: str) -> str:
             "Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail",
         ),
     ],
+    ids=["en", "de"],
 )
 def test_the_sign_in_email_speaks_the_language_of_the_sign_in_page(
     client: TestClient,

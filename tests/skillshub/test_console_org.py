@@ -298,6 +298,7 @@ def test_an_invitation_creates_the_account_with_its_role(
             "Wenn Sie nicht wissen, warum Sie diese E-Mail erhalten, ignorieren Sie sie",
         ),
     ],
+    ids=["en", "de"],
 )
 def test_the_invitation_speaks_the_language_of_the_owners_page(
     console_as: Callable[..., ConsoleLogin],

@@ -408,6 +408,7 @@ def test_password_reset_by_e_mail_link(
         ),
         ("fr", "en", "Reset your Skills Hub console password", "Someone (we hope", "If you"),
     ],
+    ids=["en", "de", "fr-is-en"],
 )
 def test_the_reset_email_speaks_the_language_of_the_page_that_asked(
     client: TestClient,

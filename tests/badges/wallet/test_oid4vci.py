@@ -681,6 +681,7 @@ def test_the_learner_gets_a_qr_code_and_link_that_a_wallet_redeems(
             "ignorieren Sie diese Nachricht",
         ),
     ],
+    ids=["en", "de"],
 )
 def test_the_transaction_code_email_speaks_the_language_of_the_wallet_page(
     client: TestClient,
