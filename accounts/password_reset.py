@@ -42,16 +42,19 @@ def request_reset(
     ttl: timedelta = DEFAULT_TTL,
     address: str | None = None,
     now: datetime | None = None,
+    language: str = "en",
 ) -> ResetMail | None:
     """Issue a reset link for the user with this address (None when there is none: the
-    caller answers the same either way). Earlier unspent reset links stop working."""
+    caller answers the same either way). Earlier unspent reset links stop working. The
+    e-mail is in `language`, the one of the page that asked."""
     user = find_user(session, email)
     if user is None:
         return None
     now = now or datetime.now(UTC)
     token = password_links.issue_link(session, user, purpose=RESET, ttl=ttl, now=now)
     audit.record_for_user(session, user, action="user.password_reset_request", address=address)
-    return ResetMail(reset_message(settings, user.email, reset_url(base_url, token), now + ttl))
+    link = reset_url(base_url, token)
+    return ResetMail(reset_message(settings, user.email, link, now + ttl, language))
 
 
 def redeem(

@@ -19,7 +19,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from accounts.mail import ConsoleMailSettings, link_message
+from accounts.mail import ConsoleMailSettings, link_message, until_text
 from accounts.sessions import hash_token
 from accounts.users import normalize_email
 from backpack.models import Learner, LearnerLink, LearnerSession
@@ -52,20 +52,55 @@ def link_url(base_url: str, token: str) -> str:
     return f"{base_url}{LINK_PATH}?token={quote(token)}"
 
 
+@dataclass(frozen=True)
+class SignInWords:
+    """The sign-in e-mail's words in one language ({until} filled)."""
+
+    subject: str
+    open_link: str
+    ignore: str
+    date_locale: str
+
+
+# The words of the backpack's sign-in page: "Badge-Sammlung", "Anmeldelink", "anmelden".
+SIGN_IN_WORDS = {
+    "en": SignInWords(
+        subject="Sign in to your Skills Hub backpack",
+        open_link="Open this link to sign in to your Skills Hub backpack, where you find every "
+        "badge awarded to this address. It works once, until {until}:",
+        ignore="If you did not ask for it, ignore this e-mail: nobody can sign in without it.",
+        date_locale="en_GB",
+    ),
+    "de": SignInWords(
+        subject="Bei Ihrer Badge-Sammlung auf Skills Hub anmelden",
+        open_link="Öffnen Sie diesen Link, um sich bei Ihrer Badge-Sammlung auf Skills Hub "
+        "anzumelden, wo Sie jedes an diese Adresse verliehene Badge finden. Der Link gilt "
+        "einmal, bis zum {until}:",
+        ignore="Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail: Ohne ihn kann "
+        "sich niemand anmelden.",
+        date_locale="de_DE",
+    ),
+}
+
+
 def sign_in_message(
-    settings: ConsoleMailSettings, to: str, link: str, expires_at: datetime
+    settings: ConsoleMailSettings,
+    to: str,
+    link: str,
+    expires_at: datetime,
+    language: str = "en",
 ) -> EmailMessage:
+    """The sign-in link's e-mail, in the language of the sign-in page that asked for it."""
+    language = language if language in SIGN_IN_WORDS else "en"
+    words = SIGN_IN_WORDS[language]
+    until = until_text(expires_at, words.date_locale)
     return link_message(
         settings,
         to,
-        "Sign in to your Skills Hub backpack",
-        [
-            "Open this link to sign in to your Skills Hub backpack, where you find every badge "
-            "awarded to this address. It works once, until "
-            f"{expires_at:%d %B %Y %H:%M} UTC:",
-            "If you did not ask for it, ignore this e-mail: nobody can sign in without it.",
-        ],
+        words.subject,
+        [words.open_link.format(until=until), words.ignore],
         link,
+        language,
     )
 
 
@@ -77,9 +112,11 @@ def request_link(
     *,
     ttl: timedelta = DEFAULT_LINK_TTL,
     now: datetime | None = None,
+    language: str = "en",
 ) -> SignInMail:
     """A new sign-in link for `email` (InvalidInput for a malformed address). The same for
-    every address: whether one has an account is not looked up at all."""
+    every address: whether one has an account is not looked up at all. The e-mail is in
+    `language`, the sign-in page's."""
     address = normalize_email(email)
     now = _now(now)
     session.exec(
@@ -98,7 +135,8 @@ def request_link(
         )
     )
     session.flush()
-    return SignInMail(sign_in_message(settings, address, link_url(base_url, token), now + ttl))
+    link = link_url(base_url, token)
+    return SignInMail(sign_in_message(settings, address, link, now + ttl, language))
 
 
 def _find_link(session: Session, token: str | None) -> LearnerLink | None:

@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
 
+from babel.dates import format_date
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -184,25 +185,66 @@ def offer_document(
     }
 
 
+@dataclass(frozen=True)
+class TxCodeWords:
+    """The transaction code e-mail's words in one language ({until} filled)."""
+
+    subject: str
+    greeting: str
+    enter: str
+    works_once: str
+    date_locale: str
+
+
+# The words of the learner's wallet page: "Wallet", "Transaktionscode", "aufnehmen".
+TX_CODE_WORDS = {
+    "en": TxCodeWords(
+        subject="Your code for adding a badge to your wallet",
+        greeting="Hello,",
+        enter="You asked to add your badge to a digital wallet. When the wallet asks for a "
+        "transaction code, enter:",
+        works_once="The code works once, until {until}. If you did not ask for it, ignore this "
+        "message: without the code nobody can add your badge to a wallet.",
+        date_locale="en_GB",
+    ),
+    "de": TxCodeWords(
+        subject="Ihr Code, um ein Badge in Ihre Wallet aufzunehmen",
+        greeting="Guten Tag,",
+        enter="Sie möchten Ihr Badge in eine digitale Wallet aufnehmen. Wenn die Wallet nach "
+        "einem Transaktionscode fragt, geben Sie ein:",
+        works_once="Der Code gilt einmal, bis zum {until}. Wenn Sie ihn nicht angefordert "
+        "haben, ignorieren Sie diese Nachricht: Ohne den Code kann niemand Ihr Badge in eine "
+        "Wallet aufnehmen.",
+        date_locale="de_DE",
+    ),
+}
+
+
 def tx_code_message(
-    smtp_from: str, record: IssuedCredential, tx_code: str, expires_at: datetime
+    smtp_from: str,
+    record: IssuedCredential,
+    tx_code: str,
+    expires_at: datetime,
+    language: str = "en",
 ) -> EmailMessage:
+    """The transaction code e-mail, in `language` (the learner's wallet page's)."""
     assert record.recipient_email is not None  # create_offer checked it
+    language = language if language in TX_CODE_WORDS else "en"
+    words = TX_CODE_WORDS[language]
+    until = f"{format_date(expires_at, 'long', locale=words.date_locale)}, {expires_at:%H:%M} UTC"
     message = EmailMessage()
-    message["Subject"] = "Your code for adding a badge to your wallet"
+    message["Subject"] = words.subject
     message["From"] = smtp_from
     local, _, domain = record.recipient_email.rpartition("@")
     message["To"] = Address(
         display_name=" ".join(record.recipient_name.split()), username=local, domain=domain
     )
     message.set_content(
-        "Hello,\n\n"
-        "You asked to add your badge to a digital wallet. When the wallet asks for a "
-        f"transaction code, enter:\n\n    {tx_code}\n\n"
-        f"The code works once, until {expires_at:%H:%M} UTC on {expires_at:%d %B %Y}. "
-        "If you did not ask for it, ignore this message: without the code nobody can add "
-        "your badge to a wallet.\n"
+        f"{words.greeting}\n\n{words.enter}\n\n    {tx_code}\n\n"
+        f"{words.works_once.format(until=until)}\n"
     )
+    # After the content: setting it clears the Content-* headers.
+    message["Content-Language"] = language
     return message
 
 
@@ -213,14 +255,16 @@ def send_tx_code(
     offer: Offer,
     *,
     mailer: Mailer | None = None,
+    language: str = "en",
 ) -> str | None:
-    """E-mail the offer's transaction code to the learner; the error text when it failed
-    (logged without the address or the code), None when sent. Call after committing."""
+    """E-mail the offer's transaction code to the learner, in `language` (the page's that
+    asked; the CLI's is English); the error text when it failed (logged without the address
+    or the code), None when sent. Call after committing."""
     if offer.tx_code is None:
         return None
     try:
         (mailer or make_mailer(settings)).send(
-            tx_code_message(smtp_from, record, offer.tx_code, offer.expires_at)
+            tx_code_message(smtp_from, record, offer.tx_code, offer.expires_at, language)
         )
     except MailError as exc:
         error = exc.message

@@ -23,8 +23,10 @@ from catalogue.base import pk
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from tests.backpack.support import ask_link, issue, sign_in, sign_in_links, token_of
+from tests.badges.sharing.test_learner import _outbox
 from tests.support import own
 from tests.support.csrf import csrf_fields
+from tests.support.mail_language import html_text, plain_text, until_words
 from tests.support.present import one, present
 from tests.support.world import World, make_world
 
@@ -85,6 +87,51 @@ def test_sign_in_by_link_once_and_the_same_answer_for_every_address(
 def _sent(page: str, email: str) -> str:
     start = page.index('id="sent"')
     return page[start : page.index("</div>", start)].replace(email, "ADDRESS")
+
+
+@pytest.mark.parametrize(
+    ("switch", "language", "subject", "opening", "ignore"),
+    [
+        (
+            None,
+            "en",
+            "Sign in to your Skills Hub backpack",
+            "Open this link to sign in to your Skills Hub backpack, where you find every badge "
+            "awarded to this address. It works once, until {until}:",
+            "If you did not ask for it, ignore this e-mail: nobody can sign in without it.",
+        ),
+        (
+            "de",
+            "de",
+            "Bei Ihrer Badge-Sammlung auf Skills Hub anmelden",
+            "Öffnen Sie diesen Link, um sich bei Ihrer Badge-Sammlung auf Skills Hub anzumelden, "
+            "wo Sie jedes an diese Adresse verliehene Badge finden. Der Link gilt einmal, bis "
+            "zum {until}:",
+            "Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail",
+        ),
+    ],
+    ids=["en", "de"],
+)
+def test_the_sign_in_email_speaks_the_language_of_the_sign_in_page(
+    client: TestClient,
+    settings: Settings,
+    session: Session,
+    switch: str | None,
+    language: str,
+    subject: str,
+    opening: str,
+    ignore: str,
+) -> None:
+    if switch:  # the page's language switch, remembered in a cookie
+        assert client.get("/backpack/sign-in", params={"lang": switch}).status_code == 200
+    assert ask_link(client, EMAIL).status_code == 200
+    [message] = _outbox(settings)
+    assert message["Subject"] == subject and message["Content-Language"] == language
+    [row] = session.exec(select(LearnerLink)).all()
+    words = opening.format(until=until_words(row.expires_at, language))
+    text, html = plain_text(message), html_text(message)
+    assert text.startswith(words + "\n\nhttp://testserver/backpack/sign-in/link?token=")
+    assert ignore in text and ignore in html and words in html
 
 
 def test_links_expire_and_a_new_one_ends_the_old(

@@ -40,6 +40,7 @@ from keys.sealing import MasterKey
 from skillshub.settings import Settings
 from tests.skillshub.test_security_headers import _routes
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
+from tests.support.mail_language import html_text, plain_text, until_words
 from tests.support.present import one, present
 from tests.support.world import World, make_world
 
@@ -274,6 +275,64 @@ def test_an_invitation_creates_the_account_with_its_role(
     assert sign_in(_browser(client), "new@example.org").status_code == 303
     again = _browser(client).get(link)
     assert again.status_code == 404 and "accepted already" in again.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "language", "subject", "invited", "ignore"),
+    [
+        (
+            None,
+            "en",
+            "Join {org} on Skills Hub",
+            "{inviter} invited you to the Skills Hub console of {org}, with the issuer role. "
+            "Accept here; the link works once, until {until}:",
+            "If you do not know why you got this, ignore it",
+        ),
+        (
+            "de",
+            "de",
+            "Einladung zu {org} auf Skills Hub",
+            "{inviter} hat Sie in die Skills-Hub-Konsole von {org} eingeladen, mit der Rolle "
+            "„Aussteller“. Nehmen Sie die Einladung hier an; der Link gilt einmal, bis zum "
+            "{until}:",
+            "Wenn Sie nicht wissen, warum Sie diese E-Mail erhalten, ignorieren Sie sie",
+        ),
+    ],
+    ids=["en", "de"],
+)
+def test_the_invitation_speaks_the_language_of_the_owners_page(
+    console_as: Callable[..., ConsoleLogin],
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    accept: str | None,
+    language: str,
+    subject: str,
+    invited: str,
+    ignore: str,
+) -> None:
+    owner = console_as(world.org, Role.owner)
+    headers = HTML | ({"accept-language": accept} if accept else {})
+    base = f"/console/orgs/{world.org.slug}/organisation"
+    sent = owner.post(
+        f"{base}/members/invite", {"email": "kim@example.org", "role": "issuer"}, headers=headers
+    )
+    assert sent.status_code == 303, sent.text
+    [message] = _outbox(settings)
+    org = world.org.legal_name
+    assert message["Subject"] == subject.format(org=org)
+    assert message["Content-Language"] == language
+    with Session(engine) as fresh:
+        [row] = fresh.exec(select(Invitation)).all()
+    words = invited.format(
+        inviter=owner.user.name or owner.user.email,
+        org=org,
+        until=until_words(row.expires_at, language),
+    )
+    text, html = plain_text(message), html_text(message)
+    assert text.startswith(words + "\n\nhttp://testserver/console/invite?token=")
+    assert ignore in text and ignore in html and unescape(html).count(words) == 1
+    assert _invite_link(message).startswith("/console/invite?token=")
 
 
 def test_an_invitation_attaches_an_existing_account_once_it_signs_in(

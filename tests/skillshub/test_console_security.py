@@ -33,6 +33,7 @@ from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
+from tests.support.mail_language import html_text, plain_text, until_words
 from tests.support.present import present
 from tests.support.world import World, make_world
 
@@ -386,6 +387,54 @@ def test_password_reset_by_e_mail_link(
     spent = _browser(client).get(link)
     assert spent.status_code == 404 and "used already" in spent.text
     assert "/console/reset-password" in spent.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "language", "subject", "opening", "ignore"),
+    [
+        (
+            None,
+            "en",
+            "Reset your Skills Hub console password",
+            "Someone (we hope you) asked to reset the password",
+            "If you did not ask for this, ignore this e-mail",
+        ),
+        (
+            "de-DE,de;q=0.9,en;q=0.5",
+            "de",
+            "Passwort für die Skills-Hub-Konsole zurücksetzen",
+            "Jemand (hoffentlich Sie) hat darum gebeten, das Passwort",
+            "Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail",
+        ),
+        ("fr", "en", "Reset your Skills Hub console password", "Someone (we hope", "If you"),
+    ],
+    ids=["en", "de", "fr-is-en"],
+)
+def test_the_reset_email_speaks_the_language_of_the_page_that_asked(
+    client: TestClient,
+    session: Session,
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    accept: str | None,
+    language: str,
+    subject: str,
+    opening: str,
+    ignore: str,
+) -> None:
+    user = add_user(session, world.org, Role.issuer, email="ada@example.org")
+    browser = TestClient(client.app, headers=HTML | ({"accept-language": accept} if accept else {}))
+    browser.get("/console/reset-password")
+    assert post_form(browser, "/console/reset-password", {"email": user.email}).status_code == 200
+    [message] = _outbox(settings)
+    assert message["Subject"] == subject and message["Content-Language"] == language
+    with Session(engine) as fresh:
+        [row] = fresh.exec(select(PasswordToken).where(PasswordToken.user_id == user.id)).all()
+    until = until_words(row.expires_at, language)
+    text, html = plain_text(message), html_text(message)
+    assert text.startswith(opening) and f"{until}:\n\nhttp://testserver/console/" in text
+    assert f"{until}:</p>" in html and ignore in text and ignore in html
+    assert _reset_link(message).startswith("/console/reset-password/new?token=")
 
 
 def test_reset_links_expire_are_replaced_and_never_set_other_purposes(

@@ -19,7 +19,7 @@ from skillshub.web.console.pages import ROLE_NAMES, register_action, register_no
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_, say
+from skillshub.web.i18n import N_, language_of, say
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,6 +131,7 @@ def invite(
         role=invitation.role,
         inviter=access.me.user.name or access.me.email,
         expires_at=invitation.expires_at,
+        language=language_of(request),
     )
     background.add_task(mail.send, settings, message)  # after the commit: the link works
     return RedirectResponse(f"{base_path(access)}?notice=invited", status_code=303)

@@ -24,7 +24,7 @@ from skillshub.web.console.second_step import complete_sign_in
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, language_of
 from skillshub.web.rate_limits import RateClass, RateLimited, client_address, limiter
 
 router = APIRouter(include_in_schema=False)
@@ -86,6 +86,7 @@ def reset_request(
         email,
         ttl=settings.console_reset_link_ttl,
         address=client_address(request),
+        language=language_of(request),
     )
     if found is not None:
         # After the response (and so after the commit): the link works when the mail lands.

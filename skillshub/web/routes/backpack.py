@@ -30,7 +30,7 @@ from skillshub.db import session_scope
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, language_of
 from skillshub.web.learner_auth import (
     LearnerDep,
     backpack_token,
@@ -117,7 +117,12 @@ def sign_in_request(
         found = None
         limiter(request).hit(RateClass.BACKPACK_SIGN_IN_EMAIL, _email_key(email))
         found = accounts.request_link(
-            session, settings, settings.base_url, email, ttl=settings.backpack_link_ttl
+            session,
+            settings,
+            settings.base_url,
+            email,
+            ttl=settings.backpack_link_ttl,
+            language=language_of(request),
         )
     except InvalidInput as exc:  # a typo gets its message; it says nothing about accounts
         values["error"] = exc.message

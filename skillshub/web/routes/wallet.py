@@ -23,6 +23,7 @@ from badges.wallet.errors import InvalidAccessToken, InvalidCredentialRequest, I
 from catalogue.errors import NotFound
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import MasterKeyDep, SessionDep, SettingsDep
+from skillshub.web.i18n import language_of
 from skillshub.web.pages import templates
 from skillshub.web.routes.learner import _links, _not_owner, _owned
 
@@ -195,7 +196,9 @@ def wallet_offer(
         tx_code=tx_code == "1",
     )
     session.commit()  # the offer must exist before the e-mail or the wallet can use it
-    mail_error = offers.send_tx_code(settings, settings.smtp_from, record, offer)
+    mail_error = offers.send_tx_code(
+        settings, settings.smtp_from, record, offer, language=language_of(request)
+    )
     view = sharing.badge_view(session, record, settings.base_url)
     return templates.TemplateResponse(
         request,

@@ -24,6 +24,7 @@ from badges.wallet.models import WalletCopy, WalletNonce, WalletOffer
 from keys.jwk import public_jwk
 from skillshub.db import session_scope
 from skillshub.settings import Settings
+from tests.support.mail_language import plain_text, until_words
 from tests.support.present import present
 from tests.support.wallet import PRE_AUTHORIZED, Holder, offer_path
 from tests.support.world import World
@@ -657,6 +658,61 @@ def test_the_learner_gets_a_qr_code_and_link_that_a_wallet_redeems(
     access = _token(client, code, tx_code=tx_code).json()["access_token"]
     proof = Holder.ed25519().proof(audience=BASE, nonce=_nonce(client))
     assert _ask(client, access, f"{world.mc.slug}_ldp_vc", proof).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "language", "subject", "enter", "works_once"),
+    [
+        (
+            None,
+            "en",
+            "Your code for adding a badge to your wallet",
+            "Hello,\n\nYou asked to add your badge to a digital wallet. When the wallet asks for "
+            "a transaction code, enter:",
+            "The code works once, until {until}. If you did not ask for it, ignore this message",
+        ),
+        (
+            "de, en;q=0.5",
+            "de",
+            "Ihr Code, um ein Badge in Ihre Wallet aufzunehmen",
+            "Guten Tag,\n\nSie möchten Ihr Badge in eine digitale Wallet aufnehmen. Wenn die "
+            "Wallet nach einem Transaktionscode fragt, geben Sie ein:",
+            "Der Code gilt einmal, bis zum {until}. Wenn Sie ihn nicht angefordert haben, "
+            "ignorieren Sie diese Nachricht",
+        ),
+    ],
+    ids=["en", "de"],
+)
+def test_the_transaction_code_email_speaks_the_language_of_the_wallet_page(
+    client: TestClient,
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    accept: str | None,
+    language: str,
+    subject: str,
+    enter: str,
+    works_once: str,
+) -> None:
+    from tests.badges.sharing.test_learner import _claim, _claim_link, _outbox
+    from tests.support.csrf import csrf_fields
+
+    out = _issue(client, world)
+    _claim(client, _claim_link(_outbox(settings)[-1]))
+    page = client.post(
+        f"/credentials/{out['id']}/manage/wallet",
+        data={"tx_code": "1"} | csrf_fields(client),
+        headers={"accept-language": accept} if accept else {},
+    )
+    assert page.status_code == 200, page.text
+    message = _outbox(settings)[-1]
+    assert message["Subject"] == subject and message["Content-Language"] == language
+    with Session(engine) as fresh:
+        [row] = fresh.exec(select(WalletOffer)).all()
+    text = plain_text(message)
+    assert text.startswith(enter + "\n\n    ")
+    assert works_once.format(until=until_words(row.expires_at, language)) in text
+    assert len(_mailed_tx_code(settings)) == 6
 
 
 def test_a_nonce_is_spent_once_under_concurrency(client: TestClient, engine: Engine) -> None:
