@@ -243,14 +243,18 @@ def _moment(value: Any) -> date | None:
         return None
 
 
-@pass_context
-def _human_date(context: Any, value: Any) -> str:
-    """A date as people write it in the page's language; anything unreadable as given."""
+def _date(context: Any, value: Any, form: str) -> str:
+    """A date in Babel's `form` for the page's language; anything unreadable as given."""
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
-    locale = FORMAT_LOCALES[_page_language(context)]
-    return format_date(moment, format="long", locale=locale)
+    return format_date(moment, format=form, locale=FORMAT_LOCALES[_page_language(context)])
+
+
+@pass_context
+def _human_date(context: Any, value: Any) -> str:
+    """A date as people write it in the page's language: "3 March 2026", "3. März 2026"."""
+    return _date(context, value, "long")
 
 
 @pass_context
@@ -263,11 +267,7 @@ def _said(context: Any, value: Any) -> str:
 @pass_context
 def _short_date(context: Any, value: Any) -> str:
     """A date in a table: "3 Mar 2026", "03.03.2026"."""
-    moment = _moment(value)
-    if moment is None:
-        return str(value) if value is not None else ""
-    locale = FORMAT_LOCALES[_page_language(context)]
-    return format_date(moment, format="medium", locale=locale)
+    return _date(context, value, "medium")
 
 
 @pass_context
@@ -275,7 +275,7 @@ def _date_time(context: Any, value: Any, seconds: bool = False) -> str:
     """A moment in UTC in the page's form: "3 Mar 2026, 14:05", "03.03.2026, 14:05"."""
     moment = _moment(value)
     if not isinstance(moment, datetime):
-        return _short_date(context, value)
+        return _date(context, value, "medium")
     locale = FORMAT_LOCALES[_page_language(context)]
     day = format_date(moment, format="medium", locale=locale)
     clock = format_time(moment, "HH:mm:ss" if seconds else "HH:mm", tzinfo=UTC, locale=locale)
@@ -285,11 +285,7 @@ def _date_time(context: Any, value: Any, seconds: bool = False) -> str:
 @pass_context
 def _month(context: Any, value: Any) -> str:
     """A month and its year: "March 2026", "März 2026"."""
-    moment = _moment(value)
-    if moment is None:
-        return str(value) if value is not None else ""
-    locale = FORMAT_LOCALES[_page_language(context)]
-    return format_date(moment, format="LLLL yyyy", locale=locale)
+    return _date(context, value, "LLLL yyyy")
 
 
 @pass_context

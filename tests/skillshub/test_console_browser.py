@@ -23,6 +23,7 @@ from tests.support.console_browser import (
     axe_violations,
     create_micro_credential,
     sign_in,
+    tab_to,
 )
 
 pytestmark = pytest.mark.browser
@@ -89,19 +90,8 @@ def test_every_console_page_passes_axe_and_fits_360_px(
     assert axe_violations(page) == []
 
 
-def _tab_to(page: Any, selector: str, most: int = 250) -> None:
-    """Press Tab until the element is focused (keyboard only; fails if it never is)."""
-    for _ in range(most):
-        if page.evaluate(
-            "s => document.activeElement && document.activeElement.matches(s)", selector
-        ):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
-
-
 def _add_skill(page: Any, outcome: int, words: str, label: str) -> None:
-    _tab_to(page, f"[name='learning_outcomes.{outcome}.q']")
+    tab_to(page, f"[name='learning_outcomes.{outcome}.q']")
     page.keyboard.type(words, delay=20)
     page.wait_for_selector(f"[data-outcome='{outcome}'] [role=option]:has-text('{label}')")
     for _ in range(10):
@@ -128,15 +118,15 @@ def test_the_keyboard_alone_reaches_everything_and_fills_the_form(
     assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#main"
 
     page.goto(f"/console/orgs/{ORG}/micro-credentials/new")
-    _tab_to(page, "[name=title]")
+    tab_to(page, "[name=title]")
     page.keyboard.type("Keyboard-made credential")
-    _tab_to(page, "[name=course]")
+    tab_to(page, "[name=course]")
     page.keyboard.type("Battery")  # a select's type-ahead picks the course by its label
     page.keyboard.press("Tab")
-    _tab_to(page, "[name='learning_outcomes.1.text']")
+    tab_to(page, "[name='learning_outcomes.1.text']")
     page.keyboard.type("Designs a battery pack.")
     _add_skill(page, 1, "battery des", "battery design")
-    _tab_to(page, "[data-add-outcome]")
+    tab_to(page, "[data-add-outcome]")
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.name") == "learning_outcomes.2.text"
     page.keyboard.type("Chooses cell chemistry.")
@@ -147,11 +137,11 @@ def test_the_keyboard_alone_reaches_everything_and_fills_the_form(
         ("assessment_type", "written"),
         ("quality_assurance", "Institutional Q"),
     ):
-        _tab_to(page, f"[name={name}]")
+        tab_to(page, f"[name={name}]")
         page.keyboard.type(text)
-    _tab_to(page, "[name=workload_hours]")
+    tab_to(page, "[name=workload_hours]")
     page.keyboard.type("20")
-    _tab_to(page, "button[value=publish]")
+    tab_to(page, "button[value=publish]")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/catalogue\?notice=mc_published"))
     assert "Keyboard-made credential" in page.content()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from skillshub.demo import DEMO_PASSWORD
-from tests.support.console_browser import DEMO_ORG, DEMO_OWNER, axe_violations, sign_in
+from tests.support.console_browser import DEMO_ORG, DEMO_OWNER, axe_violations, sign_in, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -25,22 +25,12 @@ def owner_page(browser_page: Any, demo_catalogue: dict[str, str]) -> Iterator[An
     yield page
 
 
-def _tab_to(page: Any, selector: str, most: int = 80) -> None:
-    for _ in range(most):
-        if page.evaluate(
-            "s => document.activeElement && document.activeElement.matches(s)", selector
-        ):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
-
-
 def test_the_switch_by_keyboard_and_german_pages_that_pass_axe(owner_page: Any) -> None:
     page = owner_page
     page.goto(f"/console/orgs/{ORG}/catalogue")
     assert page.evaluate("() => document.documentElement.lang") == "en"
     # The switch: a link named "Deutsch", reached with Tab, followed with Enter.
-    _tab_to(page, "a[hreflang=de]")
+    tab_to(page, "a[hreflang=de]")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Deutsch"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"lang=de"))

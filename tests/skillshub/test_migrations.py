@@ -1,6 +1,8 @@
 """Migrations build every table on both databases, and the models match them exactly."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,25 +116,34 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
     assert current_revision(engine) == head_revision()
 
 
+@contextmanager
+def _empty_database(
+    backend: str, tmp_path: Path, postgres_skip_reason: str | None
+) -> Iterator[Engine]:
+    """A database of its own with no table yet (the migrations under test make them)."""
+    name = f"skillshub_empty_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    elif postgres_skip_reason:
+        pytest.skip(postgres_skip_reason)
+    else:
+        engine = make_engine(create_postgres_database(name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if backend == "postgresql":
+            drop_postgres_database(name)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_each_migration_upgrades_a_database_holding_data(
     backend: str, tmp_path: Path, postgres_skip_reason: str | None
 ) -> None:
     """Walk every revision in order with rows present, as a deployment upgrades: SQLite's
     table rebuilds must not trip over the foreign keys pointing at the rebuilt table."""
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'walk.db'}")
-    elif postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    else:
-        name = f"skillshub_walk_{uuid.uuid4().hex[:8]}"
-        engine = make_engine(create_postgres_database(name))
-    try:
+    with _empty_database(backend, tmp_path, postgres_skip_reason) as engine:
         _walk_with_data(engine)
-    finally:
-        engine.dispose()
-        if backend == "postgresql":
-            drop_postgres_database(name)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -141,23 +152,12 @@ def test_every_migration_downgrades_to_the_start_and_upgrades_again(
 ) -> None:
     """An operator rolling back finds every downgrade working, on both databases (SQLite's lost
     expression index once made 8c4aefc02ab0's downgrade fail there)."""
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
-    elif postgres_skip_reason:
-        pytest.skip(postgres_skip_reason)
-    else:
-        name = f"skillshub_down_{uuid.uuid4().hex[:8]}"
-        engine = make_engine(create_postgres_database(name))
-    try:
+    with _empty_database(backend, tmp_path, postgres_skip_reason) as engine:
         upgrade(engine)
         command.downgrade(alembic_config(engine), "base")
         assert current_revision(engine) is None
         upgrade(engine)
         assert current_revision(engine) == head_revision()
-    finally:
-        engine.dispose()
-        if backend == "postgresql":
-            drop_postgres_database(name)
 
 
 def _walk_with_data(engine: Engine) -> None:

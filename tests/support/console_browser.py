@@ -98,3 +98,14 @@ def axe_violations(page: Any) -> list[str]:
         for v in result["violations"]
         if v["impact"] in SERIOUS
     ]
+
+
+def tab_to(page: Any, selector: str, most: int = 250) -> None:
+    """Press Tab until the element is focused (keyboard only; fails if it never is)."""
+    for _ in range(most):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
