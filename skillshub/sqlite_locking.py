@@ -18,7 +18,9 @@ pysqlite documentation advises:
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections import deque
 
 from sqlalchemy import event
@@ -80,11 +82,29 @@ def writer(engine: Engine) -> Engine:
 def _connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    _use_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the database to write-ahead logging (a lasting setting of the file), retrying.
+    Two processes opening a new database at once both hold a read lock and want the write lock
+    to switch; SQLite answers one of them "database is locked" at once, without waiting, since
+    its busy handler could deadlock there. Retrying after that failure released the lock works."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def install(engine: Engine) -> None:

@@ -12,7 +12,6 @@ Identifier); the wallet script fetches those URLs from the local test server.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -21,10 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import zxingcpp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -40,6 +37,7 @@ from tests.interop import oracles
 from tests.interop.test_digitalbazaar import _served_lists
 from tests.support.app import app_of
 from tests.support.present import present
+from tests.support.qr import read_qr
 from tests.support.world import World, make_world
 
 pytestmark = pytest.mark.interop
@@ -94,11 +92,9 @@ def _offer_from_the_qr_code(client: TestClient, credential_id: str, tx_code: boo
     page = client.post(f"/credentials/{credential_id}/manage/wallet", data=form | _csrf(client))
     assert page.status_code == 200, page.text
     [data] = re.findall(r'src="data:image/png;base64,([^"]+)"', page.text)
-    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
-    assert code.text.startswith(
-        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fhub.test"
-    )
-    return code.text
+    text = read_qr(base64.b64decode(data))
+    assert text.startswith("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fhub.test")
+    return text
 
 
 def _mailed_tx_code(settings: Settings) -> str:

@@ -4,19 +4,17 @@ whose QR code a wallet reads; both pages pass axe-core and fit a 360 px phone.""
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import zxingcpp
-from PIL import Image
 
 from skillshub.settings import Settings
 from tests.badges.sharing.test_learner import EMAIL, _claim_link
 from tests.badges.sharing.test_learner_browser import NO_BROKEN_IMAGES, _first_mail
 from tests.support.console_browser import axe_violations
+from tests.support.qr import read_qr
 from tests.support.wallet import PRE_AUTHORIZED, offer_path
 from tests.support.world import World
 
@@ -57,8 +55,7 @@ def test_add_to_wallet_from_the_badge_page(
     assert offer.startswith("openid-credential-offer://?credential_offer_uri=")
     source = page.get_by_role("img", name="QR code of the credential offer for your wallet")
     data = source.get_attribute("src").removeprefix("data:image/png;base64,")
-    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
-    assert code.text == offer
+    assert read_qr(base64.b64decode(data)) == offer
     _fits(page)
 
     document = httpx.get(f"{live_server}{offer_path(offer)}").json()
