@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -170,12 +171,50 @@ ELSEWHERE = [
 _KNOWN: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
 # The groups whose values are words to translate too (the others are values: names, figures).
 _TRANSLATED_GROUPS = frozenset({"label", "problem", "kind"})
+# A group `items`: words joined by " and " ("ECTS credits and an EQF level"), each translated
+# and the list written as the language writes one ("ECTS-Punkte und ein EQR-Niveau").
+_LIST_GROUP = "items"
+_SERVICE_AND = " and "
+# A group `date`: a day the service wrote ("2026-03-31", "31 March 2026"), in the reader's
+# long form ("31. März 2026").
+_DATE_GROUP = "date"
+_SERVICE_DATE_FORMS = ("%Y-%m-%d", "%d %B %Y")
 
 
 def known_message(pattern: str, message: str) -> None:
     """Translate service messages matching `pattern` (whole text) as `message`; the values of
-    the groups `label`, `problem` and `kind` are translated in their turn."""
+    the groups `label`, `problem` and `kind` are translated in their turn, those of `items`
+    item by item, and a `date` is written in the reader's form."""
     _KNOWN.append((re.compile(pattern, re.DOTALL), message, _TRANSLATED_GROUPS))
+
+
+def _service_date(text: str) -> date | None:
+    for form in _SERVICE_DATE_FORMS:
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _group_value(
+    language: str, name: str, value: str | None, translated: frozenset[str]
+) -> str | None:
+    """A matched group's value on the page: words translated, a list, a day; else as it is."""
+    if value is None:
+        return None
+    if name in translated:
+        return translate(language, value)
+    if name == _LIST_GROUP:
+        items = [translate(language, item) for item in value.split(_SERVICE_AND)]
+        return format_list(items, locale=FORMAT_LOCALES.get(language, FORMAT_LOCALES[DEFAULT]))
+    if name == _DATE_GROUP:
+        day = _service_date(value)
+        if day is not None:
+            return format_date(
+                day, format="long", locale=FORMAT_LOCALES.get(language, FORMAT_LOCALES[DEFAULT])
+            )
+    return value
 
 
 def translate(language: str, text: Any) -> str:
@@ -194,8 +233,7 @@ def translate(language: str, text: Any) -> str:
         matched = pattern.fullmatch(text)
         if matched is not None:
             values = {
-                k: translate(language, v) if k in translated else v
-                for k, v in matched.groupdict().items()
+                k: _group_value(language, k, v, translated) for k, v in matched.groupdict().items()
             }
             return catalogue.gettext(message) % values
     return text

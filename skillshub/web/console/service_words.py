@@ -179,5 +179,78 @@ PATTERNS += [
 ]
 WORDS += [N_("comma"), N_("semicolon"), N_("tab")]
 
+# A catalogue form's field problems (catalogue/checks.py, shown next to each field and in the
+# error summary after the field's label).
+WORDS += [
+    N_("is required"),
+    N_("is required (1 to 8)"),
+    N_("must be a number"),
+    N_("must be a whole number"),
+    N_("must be a positive number"),
+    N_("must be longer than zero"),
+    N_("at least one learning outcome is required"),
+]
+PATTERNS += [
+    (
+        r"must be at most (?P<count>\d+) characters",
+        N_("must be at most %(count)s characters"),
+    ),
+    (r"must be at most (?P<most>[\d.]+)", N_("must be at most %(most)s")),
+    (r"must not be negative \(got (?P<value>.+)\)", N_("must not be negative (got %(value)s)")),
+    (
+        r"must be an EQF level from 1 to 8 \(got (?P<value>.+)\)",
+        N_("must be an EQF level from 1 to 8 (got %(value)s)"),
+    ),
+]
+
+# The e-seal import's refusals (keys/eseal.py, accounts/identity.py import_seal), next to the
+# seal page's fields; a day the certificate names is written in the reader's form.
+WORDS += [
+    N_("cannot open the PKCS#12 file: wrong password"),
+    N_("cannot open the PKCS#12 file: wrong password (none given)"),
+    N_("cannot open the file: it is not a PKCS#12 file (.p12 or .pfx)"),
+    N_("the PKCS#12 file holds a certificate without its private key; export it with the key"),
+    N_("the PKCS#12 file holds a key but no certificate"),
+    N_("e-seal keys must be RSA (2048 bits or more) or EC P-256"),
+    N_("the private key does not match the certificate"),
+    N_(
+        "the certificate has no organisationIdentifier (2.5.4.97) and the organisation no "
+        "registration id: the credential's issuer could not be identified"
+    ),
+]
+PATTERNS += [
+    (
+        r"the e-seal certificate expired on (?P<date>\d{4}-\d{2}-\d{2}); import a current one",
+        N_("the e-seal certificate expired on %(date)s; import a current one"),
+    ),
+    (
+        r"the e-seal certificate is not valid before (?P<date>\d{4}-\d{2}-\d{2})",
+        N_("the e-seal certificate is not valid before %(date)s"),
+    ),
+    (
+        r"this certificate is already imported for '(?P<org>[^']*)'",
+        N_("this certificate is already imported for “%(org)s”"),
+    ),
+    (
+        r"This file is too large for an e-seal certificate \(at most (?P<count>\d+) KiB\)\.",
+        N_("This file is too large for an e-seal certificate (at most %(count)s KiB)."),
+    ),
+]
+
+
+# A comment over its limit: an endorsement's (badges/endorsing.py), a review message's and a
+# provider's note (catalogue/review.py).
+WORDS += [
+    N_("say why you endorse it (the comment)"),
+    N_("write a comment: what should the provider change?"),
+]
+PATTERNS += [
+    (
+        r"the (?P<what>comment|note) is too long \((?P<count>\d+) characters; at most "
+        r"(?P<limit>\d+)\)",
+        N_("the text is too long (%(count)s characters; at most %(limit)s)"),
+    ),
+]
+
 for _pattern, _message in PATTERNS:
     known_message(_pattern, _message)

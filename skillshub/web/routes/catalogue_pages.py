@@ -37,7 +37,7 @@ from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, known_message
 from skillshub.web.learner_auth import signed_in_learner
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
@@ -59,6 +59,46 @@ KINDS = {  # English msgids: the templates show them `translated`
     "micro_credential": N_("Micro-credential"),
 }
 _IRI_SEPARATORS = re.compile(r"[\s,]+")
+# What the catalogue's services say when an entry is not there (the error page, the console's
+# pages) or a search filter is refused (the search page), in the reader's language. A name is
+# a slug as the service quoted it.
+_QUOTED = r"(?P<q>['\"])(?P<name>.*)(?P=q)"
+for _pattern, _message in (
+    (
+        rf"micro-credential {_QUOTED} does not exist",
+        N_("micro-credential “%(name)s” does not exist"),
+    ),
+    (rf"course {_QUOTED} does not exist", N_("course “%(name)s” does not exist")),
+    (rf"organisation {_QUOTED} does not exist", N_("organisation “%(name)s” does not exist")),
+    (rf"skill {_QUOTED} does not exist", N_("skill “%(name)s” does not exist")),
+    (rf"job role {_QUOTED} does not exist", N_("job role “%(name)s” does not exist")),
+    (rf"issuer {_QUOTED} does not exist", N_("issuer “%(name)s” does not exist")),
+    (rf"credential {_QUOTED} does not exist", N_("credential “%(name)s” does not exist")),
+    (rf"endorsement {_QUOTED} does not exist", N_("endorsement “%(name)s” does not exist")),
+    (rf"bulk job {_QUOTED} does not exist", N_("bulk job “%(name)s” does not exist")),
+    (r"there is no submission (?P<name>\d+)", N_("there is no submission %(name)s")),
+    (r"there is no review (?P<name>\d+)", N_("there is no review %(name)s")),
+    (rf"no provider {_QUOTED}", N_("no provider “%(name)s”")),
+    (rf"no skill {_QUOTED}", N_("no skill “%(name)s”")),
+    (rf"no micro-credential {_QUOTED}", N_("no micro-credential “%(name)s”")),
+    (r"kind must be one of (?P<kinds>.+)", N_("kind must be one of %(kinds)s")),
+    (
+        r"(?P<value>.+) is not a supported value of '(?P<label>[^']+)' \(use one of: "
+        r"(?P<codes>.+)\)",
+        N_("%(value)s is not a supported value of “%(label)s” (use one of: %(codes)s)"),
+    ),
+):
+    known_message(_pattern, _message)
+# The search page's own refusal of a level that is not a number (`_number`), and the titles
+# of the vocabularies its filters use (in the refusal of a value they do not have).
+_WORDS = (
+    N_("eqf_level must be a number"),
+    N_("sort is relevance or rating"),
+    N_("European Qualifications Framework level"),
+    N_("Mode of learning and assessment (form of participation)"),
+    N_("Language"),
+    N_("Country"),
+)
 
 
 def _page(

@@ -14,7 +14,7 @@ from badges.sharing import badge_view
 from catalogue.errors import InvalidInput
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import SessionDep, SettingsDep
-from skillshub.web.i18n import N_
+from skillshub.web.i18n import N_, known_message
 from skillshub.web.pages import templates
 from skillshub.web.routes.learner import _not_owner, _owned
 
@@ -29,7 +29,25 @@ _DOMAIN_MESSAGES = (
     N_("This badge has expired: it cannot vouch for a review."),
     N_("This badge awards no course of the catalogue."),
     N_("choose a rating from 1 to 5 stars"),
+    N_("write the reason"),
 )
+# A text over its limit (the review here; the provider's answer and the reason for hiding a
+# review on the console's page), with its length and the limit.
+for _pattern, _message in (
+    (
+        r"the review is too long \((?P<count>\d+) characters; at most (?P<limit>\d+)\)",
+        N_("the review is too long (%(count)s characters; at most %(limit)s)"),
+    ),
+    (
+        r"the answer is too long \((?P<count>\d+) characters; at most (?P<limit>\d+)\)",
+        N_("the answer is too long (%(count)s characters; at most %(limit)s)"),
+    ),
+    (
+        r"the reason is too long \((?P<count>\d+) characters; at most (?P<limit>\d+)\)",
+        N_("the reason is too long (%(count)s characters; at most %(limit)s)"),
+    ),
+):
+    known_message(_pattern, _message)
 
 
 def _form(

@@ -102,8 +102,48 @@ for _pattern, _message in (
             "Europass accepts as qualified. Ask them to use a qualified e-seal."
         ),
     ),
+    # The seal's expiry day (the service writes "05 March 2026"), in the reader's form.
+    (
+        r"Not available: (?P<org>.+)'s electronic seal expired on (?P<date>\d{1,2} \w+ \d{4})\. "
+        r"Ask them to renew it\.",
+        N_("Not available: %(org)s's electronic seal expired on %(date)s. Ask them to renew it."),
+    ),
+    # What the micro-credential lacks (badges/europass/export.py check_exportable), each item
+    # translated and the list written as the reader's language writes one.
+    (
+        r"Europass needs (?P<items>.+), which the provider has not given for this badge yet\.",
+        N_("Europass needs %(items)s, which the provider has not given for this badge yet."),
+    ),
 ):
     known_message(_pattern, _message)
+_EUROPASS_MISSING = (
+    N_("ECTS credits (the notional workload in ECTS)"),
+    N_("an EQF level"),
+    N_("learning outcomes"),
+    N_("required details"),
+)
+# Why an e-mail was not sent (badges/sharing/mail.py, badges/wallet/offers.py send_tx_code):
+# the wallet offer page says it; the server's own words (an OSError's) stay as they are.
+for _pattern, _message in (
+    (
+        r"SMTP delivery via (?P<server>\S+) failed: (?P<problem>.+)",
+        N_("SMTP delivery via %(server)s failed: %(problem)s"),
+    ),
+    (
+        r"the server refused the recipient \(SMTP (?P<codes>[\d, ]+)\)",
+        N_("the server refused the recipient (SMTP %(codes)s)"),
+    ),
+    (
+        r"the e-mail could not be sent \((?P<error>\w+)\)",
+        N_("the e-mail could not be sent (%(error)s)"),
+    ),
+    (
+        r"EMAIL_BACKEND must be one of (?P<backends>.+), not (?P<backend>.+)",
+        N_("EMAIL_BACKEND must be one of %(backends)s, not %(backend)s"),
+    ),
+):
+    known_message(_pattern, _message)
+_MAIL_ERRORS = (N_("EMAIL_BACKEND=smtp needs SMTP_HOST"),)
 
 
 # --- helpers -------------------------------------------------------------------------------

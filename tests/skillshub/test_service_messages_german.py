@@ -1,0 +1,335 @@
+"""The services' own messages on German pages, through the real app on both databases: a
+refusal or failure worded in English below the web layer (badges, catalogue, keys, mail) is
+shown in German on a German page, its values (names, figures, a list of what is missing, a
+day in the reader's form) kept; the same page in English shows the service's text unchanged."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+import pytest
+from babel.dates import format_date
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select
+
+from accounts.roles import Role
+from catalogue.models import LearningOutcome, LearningOutcomeSkill, MicroCredential, Organisation
+from keys import eseal
+from keys.eseal_models import SealCertificate
+from skillshub.settings import Settings
+from skillshub.web.app import create_app
+from tests.badges.sharing.test_learner import _claim, _claim_link, _issue, _outbox
+from tests.skillshub.test_console_org import P12_PASSWORD, _upload
+from tests.skillshub.test_public_pages_german import HTML, _both, _get, _has, _lacks
+from tests.support.console import ConsoleLogin
+from tests.support.csrf import csrf_fields
+from tests.support.world import World, make_world
+
+Login = Callable[..., ConsoleLogin]
+GERMAN = {"accept-language": "de-DE,de;q=0.9,en;q=0.5"}
+
+
+@pytest.fixture
+def world(session: Session, master_key: str) -> World:
+    made = make_world(session, master_key)
+    session.commit()
+    return made
+
+
+def _claimed(client: TestClient, world: World, settings: Settings) -> str:
+    """A badge claimed in this client's browser: the manage page's path."""
+    out = _issue(client, world)
+    client.get("/?lang=en")
+    _claim(client, _claim_link(_outbox(settings)[-1]))
+    return f"/credentials/{out['id']}/manage"
+
+
+def _europass_line(html: str) -> str:
+    start = html.index('data-europass="unavailable">') + len('data-europass="unavailable">')
+    return " ".join(unescape(html[start : html.index("</p>", start)]).split())
+
+
+# --- the learner's pages -----------------------------------------------------------------------
+
+
+def test_what_europass_needs_is_german_on_a_german_manage_page(
+    client: TestClient, world: World, settings: Settings, engine: Engine
+) -> None:
+    manage = _claimed(client, world, settings)
+    with Session(engine) as fresh:  # a micro-credential without ECTS credits or outcomes
+        mc = fresh.get(MicroCredential, world.mc.id)
+        assert mc is not None
+        mc.ects = None
+        fresh.add(mc)
+        outcomes = select(LearningOutcome.id).where(LearningOutcome.micro_credential_id == mc.id)
+        fresh.execute(
+            delete(LearningOutcomeSkill).where(col(LearningOutcomeSkill.outcome_id).in_(outcomes))
+        )
+        fresh.execute(
+            delete(LearningOutcome).where(col(LearningOutcome.micro_credential_id) == mc.id)
+        )
+        fresh.commit()
+    english, german = _both(client, manage)
+    assert _europass_line(english) == (
+        "Europass needs ECTS credits (the notional workload in ECTS) and learning outcomes, "
+        "which the provider has not given for this badge yet."
+    )
+    assert _europass_line(german) == (
+        "Europass braucht ECTS-Punkte (der rechnerische Arbeitsaufwand in ECTS) und "
+        "Lernergebnisse; diese Angaben hat der Anbieter für dieses Badge noch nicht gemacht."
+    )
+    _lacks(german, "Europass needs", "learning outcomes")
+
+
+def test_an_expired_seal_is_german_with_its_day_in_the_readers_form(
+    client: TestClient, world: World, settings: Settings, engine: Engine
+) -> None:
+    manage = _claimed(client, world, settings)
+    then = datetime.now(UTC) - timedelta(days=40)
+    with Session(engine) as fresh:
+        org = fresh.get(Organisation, world.org.id)
+        assert org is not None
+        cert, key = eseal.generate_test_seal(org, days=10, now=then)
+        eseal.import_certificate(fresh, world.master_key, org, cert, key, now=then)
+        [seal] = fresh.exec(select(SealCertificate)).all()
+        seal.self_signed = False  # as if it were a qualified certificate, now expired
+        fresh.add(seal)
+        fresh.commit()
+    expired = cert.not_valid_after_utc
+    english, german = _both(client, manage)
+    assert _europass_line(english) == (
+        f"Not available: {world.org.legal_name}'s electronic seal expired on "
+        f"{expired:%d %B %Y}. Ask them to renew it."
+    )
+    day = format_date(expired, format="long", locale="de_DE")
+    assert _europass_line(german) == (
+        f"Nicht verfügbar: Das elektronische Siegel von {world.org.legal_name} ist am {day} "
+        "abgelaufen. Bitten Sie darum, es zu erneuern."
+    )
+    assert f"{expired:%d %B %Y}" not in german  # not the service's form of the day
+
+
+def test_a_review_too_long_is_refused_in_german(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    review = _claimed(client, world, settings) + "/review"
+    form = {"rating": "4", "text": "x" * 1200}
+    answers = {
+        language: client.post(
+            f"{review}?lang={language}", data=form | csrf_fields(client), headers=HTML
+        )
+        for language in ("en", "de")
+    }
+    assert {a.status_code for a in answers.values()} == {422}
+    _has(answers["en"].text, "the review is too long (1200 characters; at most 1000)")
+    _has(answers["de"].text, "Die Bewertung ist zu lang (1200 Zeichen; höchstens 1000).")
+    _lacks(answers["de"].text, "is too long")
+
+
+class _Refusing:
+    """An SMTP server that takes the connection and refuses the recipient."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30) -> None:
+        pass
+
+    def __enter__(self) -> _Refusing:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def starttls(self, context: object = None) -> None:
+        pass
+
+    def send_message(self, message: Any) -> None:
+        raise smtplib.SMTPRecipientsRefused({"ada@example.org": (550, b"5.1.1 unknown user")})
+
+
+def test_the_wallet_pages_mail_failure_is_german(
+    client: TestClient,
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manage = _claimed(client, world, settings)
+    monkeypatch.setattr(smtplib, "SMTP", _Refusing)
+    smtp = settings.model_copy(update={"email_backend": "smtp", "smtp_host": "mail.example"})
+    with TestClient(create_app(smtp, engine=engine), cookies=client.cookies) as browser:
+        pages = {
+            language: browser.post(
+                f"{manage}/wallet?lang={language}",
+                data={"tx_code": "1"} | csrf_fields(browser),
+                headers=HTML,
+            )
+            for language in ("en", "de")
+        }
+    assert {p.status_code for p in pages.values()} == {200}
+    _has(
+        pages["en"].text,
+        "We could not e-mail your transaction code (SMTP delivery via mail.example:587 failed: "
+        "the server refused the recipient (SMTP 550)).",
+    )
+    _has(
+        pages["de"].text,
+        "(Der Versand über mail.example:587 (SMTP) ist fehlgeschlagen: der Server hat den "
+        "Empfänger abgelehnt (SMTP 550))",
+    )
+    _lacks(pages["de"].text, "SMTP delivery", "refused the recipient")
+
+
+def test_a_failure_without_words_of_its_own_is_german_too(
+    client: TestClient,
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Anything but a MailError is named by its type only (it may quote the address)."""
+    manage = _claimed(client, world, settings)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("ada@example.org made it fail")
+
+    monkeypatch.setattr("badges.wallet.offers.make_mailer", broken)
+    german = client.post(
+        f"{manage}/wallet?lang=de", data={"tx_code": "1"} | csrf_fields(client), headers=HTML
+    )
+    english = client.post(
+        f"{manage}/wallet?lang=en", data={"tx_code": "1"} | csrf_fields(client), headers=HTML
+    )
+    _has(english.text, "(the e-mail could not be sent (RuntimeError))")
+    _has(german.text, "(die E-Mail konnte nicht gesendet werden (RuntimeError))")
+    _lacks(german.text, "could not be sent", "ada@example.org made it fail")
+
+
+# --- the catalogue's pages -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "english", "german"),
+    [
+        ("/courses/nope", "course 'nope' does not exist", "Den Kurs „nope“ gibt es nicht."),
+        (
+            "/micro-credentials/nope",
+            "micro-credential 'nope' does not exist",
+            "Das Microcredential „nope“ gibt es nicht.",
+        ),
+        ("/skills/nope", "skill 'nope' does not exist", "Die Fähigkeit „nope“ gibt es nicht."),
+        (
+            "/job-roles/nope",
+            "job role 'nope' does not exist",
+            "Die Berufsrolle „nope“ gibt es nicht.",
+        ),
+        (
+            "/organisations/nope",
+            "organisation 'nope' does not exist",
+            "Die Organisation „nope“ gibt es nicht.",
+        ),
+        ("/issuers/nope", "issuer 'nope' does not exist", "Den Aussteller „nope“ gibt es nicht."),
+    ],
+)
+def test_a_missing_catalogue_entry_is_german(
+    client: TestClient, path: str, english: str, german: str
+) -> None:
+    en, de = _both(client, path, status=404)
+    _has(en, english)
+    _has(de, german, "Seite nicht gefunden")
+    _lacks(de, "does not exist")
+
+
+@pytest.mark.parametrize(
+    ("query", "english", "german"),
+    [
+        ("eqf_level=x", "eqf_level must be a number", "Das EQR-Niveau muss eine Zahl sein."),
+        ("provider=nope", "no provider 'nope'", "Kein Anbieter „nope“."),
+        ("skill=nope", "no skill 'nope'", "Keine Fähigkeit „nope“."),
+        (
+            "eqf_level=9",
+            "9 is not a supported value of 'European Qualifications Framework level' "
+            "(use one of: 1, 2, 3, 4, 5, 6, 7, 8)",
+            "9 ist kein zulässiger Wert für „Niveau des Europäischen Qualifikationsrahmens“ "
+            "(möglich sind: 1, 2, 3, 4, 5, 6, 7, 8).",
+        ),
+    ],
+)
+def test_a_refused_search_filter_is_german(
+    client: TestClient, query: str, english: str, german: str
+) -> None:
+    en, de = _both(client, f"/search?{query}", status=422)
+    _has(en, english)
+    _has(de, german, "Neue Suche beginnen")
+    _lacks(de, english)
+
+
+# --- the console -------------------------------------------------------------------------------
+
+
+def test_a_missing_entry_in_the_console_is_german(console_as: Login, world: World) -> None:
+    issuer = console_as(world.org, Role.issuer)
+    path = f"/console/orgs/{world.org.slug}/courses/nope/edit"
+    english = issuer.client.get(path, headers=HTML)
+    german = issuer.client.get(path, headers={**HTML, **GERMAN})
+    assert english.status_code == german.status_code == 404
+    _has(english.text, "course 'nope' does not exist")
+    _has(german.text, "Den Kurs „nope“ gibt es nicht.")
+    _lacks(german.text, "does not exist")
+
+
+def test_a_catalogue_forms_number_problems_are_german(console_as: Login, world: World) -> None:
+    issuer = console_as(world.org, Role.issuer)
+    path = f"/console/orgs/{world.org.slug}/micro-credentials/new"
+    form = {"title": "Zellchemie", "ects": "viele", "eqf_level": "sechs", "action": "save"}
+    english = issuer.post(path, form)
+    issuer.client.headers.update(GERMAN)
+    german = issuer.post(path, form)
+    assert english.status_code == german.status_code == 422
+    for words in ("ECTS credits: must be a number", "EQF level: must be a whole number"):
+        _has(english.text, words)
+    for words in ("ECTS-Punkte: muss eine Zahl sein", "EQR-Niveau: muss eine ganze Zahl sein"):
+        _has(german.text, words)
+    _lacks(german.text, "must be a number", "must be a whole number", "is required")
+
+
+def test_an_expired_seal_certificate_is_refused_in_german(
+    console_as: Login, world: World, session: Session
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    owner = console_as(world.org, Role.owner)
+    path = f"/console/orgs/{world.org.slug}/organisation/seal"
+    then = datetime.now(UTC) - timedelta(days=40)
+    cert, key = eseal.generate_test_seal(world.org, days=10, now=then)
+    data = pkcs12.serialize_key_and_certificates(
+        b"seal", key, cert, None, serialization.BestAvailableEncryption(P12_PASSWORD.encode())
+    )
+    english = _upload(owner, path, data, P12_PASSWORD)
+    owner.client.headers.update(GERMAN)
+    german = _upload(owner, path, data, P12_PASSWORD)
+    wrong = _upload(owner, path, data, "not the password")
+    assert english.status_code == german.status_code == wrong.status_code == 422
+    expired = cert.not_valid_after_utc
+    error = english.text.split('id="pkcs12-error">')[1].split("<")[0]
+    assert error == f"the e-seal certificate expired on {expired:%Y-%m-%d}; import a current one"
+    error = german.text.split('id="pkcs12-error">')[1].split("<")[0]
+    day = format_date(expired, format="long", locale="de_DE")
+    assert (
+        error == f"Das E-Siegel-Zertifikat ist am {day} abgelaufen; importieren Sie ein aktuelles."
+    )
+    error = wrong.text.split('id="password-error">')[1].split("<")[0]
+    assert error == "Die PKCS#12-Datei lässt sich nicht öffnen: falsches Passwort."
+
+
+def test_the_english_pages_keep_the_services_words(client: TestClient) -> None:
+    """Accept-Language alone: an English browser reads the service's text as it wrote it."""
+    page = client.get("/search?eqf_level=x", headers={**HTML, "accept-language": "en-GB"})
+    assert page.status_code == 422
+    _has(page.text, "eqf_level must be a number")
+    german = _get(TestClient(client.app), "/search?eqf_level=x", "de", 422)
+    _has(german, "Das EQR-Niveau muss eine Zahl sein.")
