@@ -44,8 +44,11 @@ def _message(
     paragraphs: list[str],
     link: str,
     language: str = "en",
+    *,
+    greeting: str = "",
 ) -> EmailMessage:
-    """Plain text and HTML alike: the paragraphs, then the link as a button-like anchor."""
+    """Plain text and HTML alike: the greeting (when given) on a line of its own, the first
+    paragraph, the link (as an anchor in HTML), then the other paragraphs."""
     message = EmailMessage()
     message["Subject"] = _one_line(subject)
     message["From"] = settings.smtp_from
@@ -53,10 +56,12 @@ def _message(
     message["To"] = Address(username=local, domain=domain)
     _, sender = parseaddr(settings.smtp_from)
     message["Reply-To"] = sender
-    text = "\n\n".join([*paragraphs[:1], link, *paragraphs[1:]])
+    opening = [greeting] if greeting else []
+    text = "\n\n".join([*opening, *paragraphs[:1], link, *paragraphs[1:]])
     message.set_content(text + "\n")
     e = html.escape
-    body = f"<p>{e(paragraphs[0])}</p>" + f'<p><a href="{e(link)}">{e(link)}</a></p>'
+    body = "".join(f"<p>{e(p)}</p>" for p in [*opening, paragraphs[0]])
+    body += f'<p><a href="{e(link)}">{e(link)}</a></p>'
     body += "".join(f"<p>{e(p)}</p>" for p in paragraphs[1:])
     message.add_alternative(body, subtype="html")
     # After the parts: making the message multipart moves Content-* headers into its first part.
@@ -71,10 +76,12 @@ def link_message(
     paragraphs: list[str],
     link: str,
     language: str = "en",
+    *,
+    greeting: str = "",
 ) -> EmailMessage:
     """An e-mail carrying a one-time link (also the learners' backpack sign-in link), written
-    in `language` (its Content-Language)."""
-    return _message(settings, to, subject, paragraphs, link, language)
+    in `language` (its Content-Language), opening with `greeting` when given."""
+    return _message(settings, to, subject, paragraphs, link, language, greeting=greeting)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class ResetWords:
     """The password reset e-mail's words in one language ({until} filled)."""
 
     subject: str
+    greeting: str
     choose: str
     sessions: str
     ignore: str
@@ -91,6 +99,7 @@ class ResetWords:
 RESET_WORDS = {
     "en": ResetWords(
         subject="Reset your Skills Hub console password",
+        greeting="Hello,",
         choose="Someone (we hope you) asked to reset the password of your Skills Hub console "
         "account. Choose a new password here; the link works once, until {until}:",
         sessions="Setting a new password signs out every browser signed in with the old one.",
@@ -99,6 +108,7 @@ RESET_WORDS = {
     ),
     "de": ResetWords(
         subject="Passwort für die Skills-Hub-Konsole zurücksetzen",
+        greeting="Guten Tag,",
         choose="Jemand (hoffentlich Sie) hat darum gebeten, das Passwort Ihres Kontos in der "
         "Skills-Hub-Konsole zurückzusetzen. Wählen Sie hier ein neues Passwort; der Link gilt "
         "einmal, bis zum {until}:",
@@ -129,6 +139,7 @@ def reset_message(
         [words.choose.format(until=until), words.sessions, words.ignore],
         link,
         language,
+        greeting=words.greeting,
     )
 
 
@@ -138,6 +149,7 @@ class InvitationWords:
     {until} filled; `roles` names the roles as the console's pages do)."""
 
     subject: str
+    greeting: str
     invited: str
     ignore: str
     date_locale: str
@@ -147,6 +159,7 @@ class InvitationWords:
 INVITATION_WORDS = {
     "en": InvitationWords(
         subject="Join {organisation} on Skills Hub",
+        greeting="Hello,",
         invited="{inviter} invited you to the Skills Hub console of {organisation}, with the "
         "{role} role. Accept here; the link works once, until {until}:",
         ignore="If you do not know why you got this, ignore it: nothing happens unless the link "
@@ -155,6 +168,7 @@ INVITATION_WORDS = {
     ),
     "de": InvitationWords(
         subject="Einladung zu {organisation} auf Skills Hub",
+        greeting="Guten Tag,",
         invited="{inviter} hat Sie in die Skills-Hub-Konsole von {organisation} eingeladen, mit "
         "der Rolle „{role}“. Nehmen Sie die Einladung hier an; der Link gilt einmal, bis zum "
         "{until}:",
@@ -196,6 +210,7 @@ def invitation_message(
         ],
         link,
         language,
+        greeting=words.greeting,
     )
 
 

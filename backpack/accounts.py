@@ -57,6 +57,7 @@ class SignInWords:
     """The sign-in e-mail's words in one language ({until} filled)."""
 
     subject: str
+    greeting: str
     open_link: str
     ignore: str
     date_locale: str
@@ -66,6 +67,7 @@ class SignInWords:
 SIGN_IN_WORDS = {
     "en": SignInWords(
         subject="Sign in to your Skills Hub backpack",
+        greeting="Hello,",
         open_link="Open this link to sign in to your Skills Hub backpack, where you find every "
         "badge awarded to this address. It works once, until {until}:",
         ignore="If you did not ask for it, ignore this e-mail: nobody can sign in without it.",
@@ -73,6 +75,7 @@ SIGN_IN_WORDS = {
     ),
     "de": SignInWords(
         subject="Bei Ihrer Badge-Sammlung auf Skills Hub anmelden",
+        greeting="Guten Tag,",
         open_link="Öffnen Sie diesen Link, um sich bei Ihrer Badge-Sammlung auf Skills Hub "
         "anzumelden, wo Sie jedes an diese Adresse verliehene Badge finden. Der Link gilt "
         "einmal, bis zum {until}:",
@@ -101,6 +104,7 @@ def sign_in_message(
         [words.open_link.format(until=until), words.ignore],
         link,
         language,
+        greeting=words.greeting,
     )
 
 

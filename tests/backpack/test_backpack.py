@@ -26,7 +26,7 @@ from tests.backpack.support import ask_link, issue, sign_in, sign_in_links, toke
 from tests.badges.sharing.test_learner import _outbox
 from tests.support import own
 from tests.support.csrf import csrf_fields
-from tests.support.mail_language import html_text, plain_text, until_words
+from tests.support.mail_language import after_greeting, until_words
 from tests.support.present import one, present
 from tests.support.world import World, make_world
 
@@ -129,7 +129,7 @@ def test_the_sign_in_email_speaks_the_language_of_the_sign_in_page(
     assert message["Subject"] == subject and message["Content-Language"] == language
     [row] = session.exec(select(LearnerLink)).all()
     words = opening.format(until=until_words(row.expires_at, language))
-    text, html = plain_text(message), html_text(message)
+    text, html = after_greeting(message, language)
     assert text.startswith(words + "\n\nhttp://testserver/backpack/sign-in/link?token=")
     assert ignore in text and ignore in html and words in html
 

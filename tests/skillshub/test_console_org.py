@@ -40,7 +40,7 @@ from keys.sealing import MasterKey
 from skillshub.settings import Settings
 from tests.skillshub.test_security_headers import _routes
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
-from tests.support.mail_language import html_text, plain_text, until_words
+from tests.support.mail_language import after_greeting, until_words
 from tests.support.present import one, present
 from tests.support.world import World, make_world
 
@@ -329,7 +329,7 @@ def test_the_invitation_speaks_the_language_of_the_owners_page(
         org=org,
         until=until_words(row.expires_at, language),
     )
-    text, html = plain_text(message), html_text(message)
+    text, html = after_greeting(message, language)
     assert text.startswith(words + "\n\nhttp://testserver/console/invite?token=")
     assert ignore in text and ignore in html and unescape(html).count(words) == 1
     assert _invite_link(message).startswith("/console/invite?token=")

@@ -33,7 +33,7 @@ from skillshub.settings import Settings
 from skillshub.web.app import create_app
 from skillshub.web.console.auth import COOKIE
 from tests.support.console import HTML, PASSWORD, ConsoleLogin, add_user, post_form, sign_in
-from tests.support.mail_language import html_text, plain_text, until_words
+from tests.support.mail_language import after_greeting, until_words
 from tests.support.present import present
 from tests.support.world import World, make_world
 
@@ -431,7 +431,7 @@ def test_the_reset_email_speaks_the_language_of_the_page_that_asked(
     with Session(engine) as fresh:
         [row] = fresh.exec(select(PasswordToken).where(PasswordToken.user_id == user.id)).all()
     until = until_words(row.expires_at, language)
-    text, html = plain_text(message), html_text(message)
+    text, html = after_greeting(message, language)
     assert text.startswith(opening) and f"{until}:\n\nhttp://testserver/console/" in text
     assert f"{until}:</p>" in html and ignore in text and ignore in html
     assert _reset_link(message).startswith("/console/reset-password/new?token=")
