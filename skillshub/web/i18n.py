@@ -170,7 +170,7 @@ ELSEWHERE = [
 # matching no pattern is shown as the service worded it.
 _KNOWN: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
 # The groups whose values are words to translate too (the others are values: names, figures).
-_TRANSLATED_GROUPS = frozenset({"label", "problem", "kind"})
+_TRANSLATED_GROUPS = frozenset({"label", "problem", "kind", "reason"})
 # A group `items`: words joined by " and " ("ECTS credits and an EQF level"), each translated
 # and the list written as the language writes one ("ECTS-Punkte und ein EQR-Niveau").
 _LIST_GROUP = "items"
@@ -183,8 +183,8 @@ _SERVICE_DATE_FORMS = ("%Y-%m-%d", "%d %B %Y")
 
 def known_message(pattern: str, message: str) -> None:
     """Translate service messages matching `pattern` (whole text) as `message`; the values of
-    the groups `label`, `problem` and `kind` are translated in their turn, those of `items`
-    item by item, and a `date` is written in the reader's form."""
+    the groups `label`, `problem`, `kind` and `reason` are translated in their turn, those of
+    `items` item by item, and a `date` is written in the reader's form."""
     _KNOWN.append((re.compile(pattern, re.DOTALL), message, _TRANSLATED_GROUPS))
 
 

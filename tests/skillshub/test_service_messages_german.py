@@ -23,6 +23,7 @@ from keys import eseal
 from keys.eseal_models import SealCertificate
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
+from tests.backpack.support import issue, sign_in
 from tests.badges.sharing.test_learner import _claim, _claim_link, _issue, _outbox
 from tests.skillshub.test_console_org import P12_PASSWORD, _upload
 from tests.skillshub.test_public_pages_german import HTML, _both, _get, _has, _lacks
@@ -333,3 +334,64 @@ def test_the_english_pages_keep_the_services_words(client: TestClient) -> None:
     _has(page.text, "eqf_level must be a number")
     german = _get(TestClient(client.app), "/search?eqf_level=x", "de", 422)
     _has(german, "Das EQR-Niveau muss eine Zahl sein.")
+
+
+# --- the backpack ------------------------------------------------------------------------------
+
+
+def _field_error(html: str, field_id: str) -> str:
+    start = html.index(f'id="{field_id}">') + len(f'id="{field_id}">')
+    return " ".join(unescape(html[start : html.index("<", start)]).split())
+
+
+def test_the_backpacks_address_check_is_german(client: TestClient) -> None:
+    """The e-mail checker's reason inside the service's sentence, both in German."""
+    answers = {
+        language: client.post(
+            f"/backpack/sign-in?lang={language}",
+            data={"email": "ada.example.org"} | csrf_fields(client),
+            headers=HTML,
+        )
+        for language in ("en", "de")
+    }
+    assert {a.status_code for a in answers.values()} == {422}
+    assert _field_error(answers["en"].text, "email-error") == (
+        "This is not an e-mail address: An email address must have an @-sign."
+    )
+    assert _field_error(answers["de"].text, "email-error") == (
+        "Das ist keine E-Mail-Adresse: Eine E-Mail-Adresse muss ein @-Zeichen enthalten."
+    )
+
+
+def test_the_backpacks_profile_and_leave_refusals_are_german(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    issue(client, world, "ada@example.org")
+    sign_in(client, settings, "ada@example.org")
+    refused = {
+        language: client.post(
+            f"/backpack/share/profile?lang={language}",
+            data={"handle": "-x", "name": "Ada"} | csrf_fields(client),
+            headers=HTML,
+        )
+        for language in ("en", "de")
+    }
+    assert {r.status_code for r in refused.values()} == {422}
+    assert _field_error(refused["en"].text, "profile-error").startswith("A handle has 3 to 30")
+    assert _field_error(refused["de"].text, "profile-error") == (
+        "Eine Kennung hat 3 bis 30 Buchstaben (a bis z), Ziffern oder Bindestriche und beginnt "
+        "und endet mit einem Buchstaben oder einer Ziffer."
+    )
+    unconfirmed = {
+        language: client.post(
+            f"/backpack/leave?lang={language}", data=csrf_fields(client), headers=HTML
+        )
+        for language in ("en", "de")
+    }
+    assert {u.status_code for u in unconfirmed.values()} == {422}
+    assert _field_error(unconfirmed["en"].text, "leave-error") == (
+        "Tick the box to confirm that you want to delete your account."
+    )
+    assert _field_error(unconfirmed["de"].text, "leave-error") == (
+        "Setzen Sie das Häkchen, um zu bestätigen, dass Sie Ihr Konto löschen möchten."
+    )

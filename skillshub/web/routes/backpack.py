@@ -30,7 +30,7 @@ from skillshub.db import session_scope
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_, language_of
+from skillshub.web.i18n import N_, known_message, language_of
 from skillshub.web.learner_auth import (
     LearnerDep,
     backpack_token,
@@ -62,6 +62,20 @@ NOTICES = {
 }
 # backpack/sharing.py's message on the public profile's error page, shown translated there.
 _PROFILE_MISSING = N_("There is no public profile at this address.")
+# backpack/sharing.py's refusals of the profile form (the share page shows them translated),
+# and this module's own refusal of the leave form.
+_PROFILE_REFUSALS = (
+    N_(
+        "A handle has 3 to 30 letters (a to z), digits or hyphens, and starts and ends with a "
+        "letter or digit."
+    ),
+    N_("The name is at most 100 characters."),
+)
+_LEAVE_UNCONFIRMED = N_("Tick the box to confirm that you want to delete your account.")
+known_message(
+    r"The handle “(?P<handle>.*)” is taken: choose another\.",
+    N_("The handle “%(handle)s” is taken: choose another."),
+)
 
 
 def _render(
@@ -505,7 +519,7 @@ def delete_account(
         values = {
             "learner": learner,
             "hub_count": len(items.issued_to(session, learner)),
-            "error": "Tick the box to confirm that you want to delete your account.",
+            "error": _LEAVE_UNCONFIRMED,
         }
         return _render(request, "backpack/leave.html", values, status_code=422)
     leave.delete_account(session, learner)
