@@ -49,6 +49,16 @@ class ImportRefused(InvalidInput):
 
     code = "import_refused"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: VerificationReport | None = None,
+        details: object | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.report = report  # the verifier's report, for callers that word it themselves
+
 
 class BackpackFull(Conflict):
     code = "backpack_full"
@@ -221,12 +231,18 @@ def refusal(report: VerificationReport) -> str:
     line = headline(report)
     values = {k: v or "" for k, v in line.values.items()}
     sentence = line.sentence % values
+    problem = first_problem(report)
+    detail = f" ({problem})" if problem else ""
+    return f"{line.title % values}: {sentence}{detail}"
+
+
+def first_problem(report: VerificationReport) -> str | None:
+    """The message of the first check that failed or could not be completed, if any."""
     first = next(
         (c for c in report.checks if c.status in (Status.ERROR, Status.SKIPPED)),
         None,
     )
-    detail = f" ({first.message})" if first is not None and first.message else ""
-    return f"{line.title % values}: {sentence}{detail}"
+    return first.message if first is not None and first.message else None
 
 
 @dataclass(frozen=True)
@@ -246,7 +262,7 @@ def check_import(context: VerificationContext, given: bytes | str) -> Checked:
     loaded = load(data, context.limits)
     report = verify(context, data)
     if report.verdict is not Verdict.VALID:
-        raise ImportRefused(refusal(report))
+        raise ImportRefused(refusal(report), report=report)
     return Checked(data, loaded.container, fingerprint(loaded), report)
 
 

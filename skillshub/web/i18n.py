@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
@@ -130,13 +130,31 @@ class Said:
     def in_language(self, language: str) -> str:
         text = translations(language).gettext(self.message)
         values = {
-            k: v.in_language(language) if isinstance(v, Said) else v for k, v in self.values.items()
+            k: v.in_language(language) if isinstance(v, Worded) else v
+            for k, v in self.values.items()
         }
         return text % values if values else text
 
 
 def say(message: str, **values: Any) -> Said:
     return Said(message, values)
+
+
+@runtime_checkable
+class Worded(Protocol):
+    """Page text worded by the web layer for each language (`said` calls `in_language`)."""
+
+    def in_language(self, language: str) -> str: ...
+
+
+def human_day(language: str, value: Any) -> str:
+    """A day as people write it in `language` ("3 March 2026", "3. März 2026"); anything
+    unreadable as given."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value is not None else ""
+    locale = FORMAT_LOCALES.get(language, FORMAT_LOCALES[DEFAULT])
+    return format_date(moment, format="long", locale=locale)
 
 
 # Texts worded elsewhere that public pages translate with `_(text)`: the backpack's notices
@@ -222,7 +240,7 @@ def translate(language: str, text: Any) -> str:
     catalogue, or a service message matching a known pattern; anything else as it is."""
     if text is None:
         return ""
-    if isinstance(text, Said):
+    if isinstance(text, Worded):
         return text.in_language(language)
     text = str(text)
     catalogue = translations(language)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
+from babel.numbers import format_decimal
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from skillshub.web.i18n import DEFAULT, FORMAT_LOCALES, N_, language_of, translations
 from skillshub.web.negotiation import prefers_html
 
 
@@ -29,7 +33,7 @@ class BodySizeLimit:
             and declared.isdigit()
             and (len(declared) > 18 or int(declared) > self.max_bytes)
         ):
-            await self._reject(send, accept)
+            await self._reject(scope, send, accept)
             return
         received = 0
         started = False
@@ -53,12 +57,12 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send, accept)
+                await self._reject(scope, send, accept)
 
-    async def _reject(self, send: Send, accept: str = "") -> None:
+    async def _reject(self, scope: Scope, send: Send, accept: str = "") -> None:
         message = f"the request body is larger than {self.max_bytes} bytes"
         if prefers_html(accept):  # a browser's upload: a page saying what to do, not JSON
-            body = _PAGE.format(mb=f"{self.max_bytes / 2**20:.3g}").encode()
+            body = _page(language_of(Request(scope)), self.max_bytes).encode()
             content_type = b"text/html; charset=utf-8"
         else:
             error = {"error": {"code": "payload_too_large", "message": message}}
@@ -85,6 +89,36 @@ _PAGE = (
     "upload a smaller file (split a long class list, or save it as CSV, which is smaller "
     "than .xlsx). Nothing was stored.</p></main></body></html>"
 )
+
+
+# The page's words, for a reader of another language (skillshub/web/i18n.py).
+_TITLE = N_("File too large")
+_HEADING = N_("The file is too large")
+_TEXT = N_(
+    "At most %(mb)s MB can be sent at once. Go back, and upload a smaller file (split a long "
+    "class list, or save it as CSV, which is smaller than .xlsx). Nothing was stored."
+)
+_TRANSLATED_PAGE = (
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{title} · Skills Hub</title></head><body><main>"
+    "<h1>{heading}</h1><p>{text}</p></main></body></html>"
+)
+
+
+def _page(language: str, max_bytes: int) -> str:
+    """The page in the reader's language (the size written as the language writes numbers)."""
+    mb = f"{max_bytes / 2**20:.3g}"
+    if language == DEFAULT:
+        return _PAGE.format(mb=mb)
+    words = translations(language)
+    shown = format_decimal(float(mb), locale=FORMAT_LOCALES[language])
+    return _TRANSLATED_PAGE.format(
+        lang=language,
+        title=escape(words.gettext(_TITLE)),
+        heading=escape(words.gettext(_HEADING)),
+        text=escape(words.gettext(_TEXT) % {"mb": shown}),
+    )
 
 
 class _TooLarge(Exception):

@@ -203,6 +203,79 @@ PATTERNS += [
     ),
 ]
 
+# The catalogue forms' rarer problems (catalogue/checks.py, micro_credentials.py, courses.py,
+# vocabularies.py) and the hub's new-organisation form's (catalogue/organisations.py): a
+# duration, an address (slug), a price, a country code, a stackable credential. A value is
+# shown as the service quoted it.
+WORDS += [
+    N_("must be an absolute URI, e.g. https://… or urn:…"),
+    N_("amount must not be negative"),
+    N_("currency must be an ISO 4217 code such as EUR"),
+    N_("give the notional workload in ECTS and/or hours"),
+    N_("a skill is listed twice"),
+    N_("would make a loop of stackable credentials"),
+    N_("legal name is required"),
+    # The titles of the vocabularies a refused value names ("… of 'Type of assessment' …").
+    N_("ISCED-F 2013 field of education and training"),
+    N_("Learning setting"),
+    N_("Type of assessment"),
+    N_("Type of quality assurance"),
+    N_("Supervision and identity verification"),
+]
+_VALUE = r"(?P<q>['\"])(?P<value>.*)(?P=q)"
+PATTERNS += [
+    (
+        rf"{_VALUE} is not an ISO 8601 duration: write e\.g\. P6M \(six months\), P1Y, P90D or "
+        r"PT40H",
+        N_(
+            "“%(value)s” is not an ISO 8601 duration: write e.g. P6M (six months), P1Y, P90D "
+            "or PT40H"
+        ),
+    ),
+    (
+        rf"slug {_VALUE} must be lower-case letters, digits and hyphens",
+        N_("The address (slug) “%(value)s” may hold only lower-case letters, digits and hyphens."),
+    ),
+    (
+        rf"{_VALUE} must be lower-case letters, digits and hyphens",
+        N_("“%(value)s” must be lower-case letters, digits and hyphens"),
+    ),
+    (
+        rf"slug {_VALUE} is already used by another micro credential",
+        N_("the address “%(value)s” is already used by another micro-credential"),
+    ),
+    (
+        rf"slug {_VALUE} is already used by another course",
+        N_("the address “%(value)s” is already used by another course"),
+    ),
+    (
+        rf"slug {_VALUE} is already used by another job role",
+        N_("the address “%(value)s” is already used by another job role"),
+    ),
+    (
+        rf"an organisation with slug {_VALUE} already exists",
+        N_("An organisation with the address (slug) “%(value)s” exists already."),
+    ),
+    (
+        rf"country {_VALUE} must be an ISO 3166-1 alpha-2 code, e\.g\. DE",
+        N_("The country “%(value)s” must be an ISO 3166-1 alpha-2 code, e.g. DE."),
+    ),
+    (r"amount must be at most (?P<most>\d+)", N_("amount must be at most %(most)s")),
+    (
+        rf"{_VALUE} is not an Open Badges 3\.0 achievement type \(e\.g\. MicroCredential, Course\)",
+        N_("“%(value)s” is not an Open Badges 3.0 achievement type (e.g. MicroCredential, Course)"),
+    ),
+    (r"unknown skill IRI\(s\): (?P<skills>.+)", N_("unknown skill IRI(s): %(skills)s")),
+    (
+        rf"micro-credential {_VALUE} is another provider's: only your own micro-credentials can "
+        r"be named here",
+        N_(
+            "micro-credential “%(value)s” is another provider's: only your own "
+            "micro-credentials can be named here"
+        ),
+    ),
+]
+
 # The e-seal import's refusals (keys/eseal.py, accounts/identity.py import_seal), next to the
 # seal page's fields; a day the certificate names is written in the reader's form.
 WORDS += [

@@ -12,6 +12,7 @@ scanner that follows links does not spend it).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -22,7 +23,7 @@ from starlette.datastructures import UploadFile
 from accounts import mail
 from backpack import accounts, items, leave, sharing
 from backpack.models import Learner
-from badges.report import Verdict
+from badges.report import Verdict, VerificationReport
 from badges.verifying import VerificationContext
 from badges.verifying.plain import headline
 from catalogue.errors import DomainError, InvalidInput
@@ -30,7 +31,14 @@ from skillshub.db import session_scope
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_, known_message, language_of
+from skillshub.web.i18n import (
+    DEFAULT,
+    N_,
+    human_day,
+    known_message,
+    language_of,
+    translations,
+)
 from skillshub.web.learner_auth import (
     LearnerDep,
     backpack_token,
@@ -76,6 +84,31 @@ known_message(
     r"The handle “(?P<handle>.*)” is taken: choose another\.",
     N_("The handle “%(handle)s” is taken: choose another."),
 )
+# The collections' refusals (backpack/sharing.py) and the badges' (backpack/items.py), shown
+# on the error page, and this module's refusals of the import form.
+_BACKPACK_REFUSALS = (
+    N_("A collection needs a name of 1 to 100 characters."),
+    N_("A collection of this name was just made: reload the page."),
+    N_("There is no such collection."),
+    N_("There is no such badge in your backpack."),
+    N_("There is no badge for your address at this address."),
+    N_("There is no public badge at this address."),
+    N_("There is no such session."),
+    N_("Your account no longer exists."),
+    N_("The link must start with https://"),
+    N_("Give a badge: upload a file, paste it, or enter a link."),
+)
+for _pattern, _message in (
+    (
+        r"You can have at most (?P<count>\d+) collections\.",
+        N_("You can have at most %(count)s collections."),
+    ),
+    (
+        r"A backpack holds at most (?P<count>\d+) imported badges\.",
+        N_("A backpack holds at most %(count)s imported badges."),
+    ),
+):
+    known_message(_pattern, _message)
 
 
 def _render(
@@ -312,6 +345,44 @@ async def _import_input(request: Request) -> bytes | str:
     raise InvalidInput("Give a badge: upload a file, paste it, or enter a link.")
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """An import the verifier did not find valid, on the page: its verdict and plain sentence
+    (badges/verifying/plain.py) in the reader's words, with the dates in the reader's form;
+    the failed check's own message as the verifier wrote it (as on the verify page). In
+    English: the service's text as it is."""
+
+    english: str
+    report: VerificationReport
+
+    def __str__(self) -> str:
+        return self.english
+
+    def in_language(self, language: str) -> str:
+        if language == DEFAULT:
+            return self.english
+        line = headline(self.report)
+        values = {
+            k: human_day(language, v) if k in _DAYS and v else (v or "")
+            for k, v in line.values.items()
+        }
+        words = translations(language)
+        problem = items.first_problem(self.report)
+        detail = f" ({problem})" if problem else ""
+        return (
+            f"{words.gettext(line.title) % values}: {words.gettext(line.sentence) % values}{detail}"
+        )
+
+
+_DAYS = frozenset({"when", "until", "since"})
+
+
+def _import_refusal(exc: DomainError) -> str | _Refused:
+    if isinstance(exc, items.ImportRefused) and exc.report is not None:
+        return _Refused(exc.message, exc.report)
+    return exc.message
+
+
 @router.post("/backpack/import", response_class=HTMLResponse, dependencies=[CsrfDep])
 @read_only
 async def import_badge(request: Request, context: ContextDep) -> Response:
@@ -326,7 +397,7 @@ async def import_badge(request: Request, context: ContextDep) -> Response:
         given = await _import_input(request)
         checked = await run_in_threadpool(items.check_import, context, given)
     except DomainError as exc:
-        values = {"learner": learner, "error": exc.message}
+        values = {"learner": learner, "error": _import_refusal(exc)}
         return _render(request, "backpack/import.html", values, status_code=http_status(exc))
     learner_id = learner.id
 

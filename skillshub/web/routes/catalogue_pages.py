@@ -82,6 +82,11 @@ for _pattern, _message in (
     (rf"no skill {_QUOTED}", N_("no skill “%(name)s”")),
     (rf"no micro-credential {_QUOTED}", N_("no micro-credential “%(name)s”")),
     (r"kind must be one of (?P<kinds>.+)", N_("kind must be one of %(kinds)s")),
+    # The skills gap's refusal of too many badges at once (badges/verifying/proven_skills.py).
+    (
+        r"at most (?P<count>\d+) credentials at a time",
+        N_("at most %(count)s credentials at a time"),
+    ),
     (
         r"(?P<value>.+) is not a supported value of '(?P<label>[^']+)' \(use one of: "
         r"(?P<codes>.+)\)",

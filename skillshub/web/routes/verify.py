@@ -56,6 +56,120 @@ for _pattern, _message in (
 ):
     known_message(_pattern, _message)
 
+# Why a badge could not be verified at all (the verifier's refusals of its input, its fetch's
+# failures and refusals: badges/verifying/input.py, fetching.py, baking.py), on the page and
+# the backpack's import page in the reader's language; the API answers with the service's
+# English. A host is a name as the service wrote it; a library's own detail stays as written.
+_HOST = r"(?P<host>\S+)"
+_INPUT_WORDS = (
+    N_("give a badge: paste it, upload a file, or enter a link"),
+    N_("the link must be an https URL"),
+    N_("the JSON repeats a member name in one object"),
+    N_("the JSON is nested too deeply"),
+    N_("a credential must be a JSON object"),
+    N_("not a credential: expected JSON, a compact JWS, or a baked PNG or SVG image"),
+    N_("a NUL character"),
+    N_("a lone surrogate"),
+    N_("the URL is malformed"),
+    N_("the URL's host name is malformed"),
+    N_("URLs with user information are refused"),
+    N_("the URL has no host"),
+    N_("this hub publishes no public credential or document at this address"),
+)
+for _pattern, _message in (
+    (
+        r"(?P<field>email|credential|url) must be a string",
+        N_("%(field)s must be text"),
+    ),
+    (
+        r"the input is (?P<size>\d+) bytes, over the (?P<limit>\d+) limit",
+        N_("the input is %(size)s bytes, over the limit of %(limit)s bytes"),
+    ),
+    (r"the input is not valid JSON: (?P<detail>.+)", N_("the input is not valid JSON: %(detail)s")),
+    (
+        r"the JSON holds (?P<kind>a NUL character|a lone surrogate) \((?P<code>U\+[0-9A-F]+)\)",
+        N_("the JSON holds %(kind)s (%(code)s)"),
+    ),
+    (
+        r"the JSON is nested deeper than (?P<count>\d+) levels",
+        N_("the JSON is nested deeper than %(count)s levels"),
+    ),
+    (
+        r"the JSON has more than (?P<count>\d+) objects and arrays",
+        N_("the JSON has more than %(count)s objects and arrays"),
+    ),
+    (
+        r"the (?P<image>PNG|SVG) image cannot be read: (?P<detail>.+)",
+        N_("the %(image)s image cannot be read: %(detail)s"),
+    ),
+    (
+        r"the (?P<image>PNG|SVG) image carries no Open Badges credential",
+        N_("the %(image)s image carries no Open Badges credential"),
+    ),
+    (
+        r"the credential cannot be canonicalized within limits: (?P<detail>.+)",
+        N_("the credential cannot be canonicalized within limits: %(detail)s"),
+    ),
+    # A failure remembered for a while: its own words, translated in their turn.
+    (
+        r"(?P<problem>.+) \(a moment ago; not tried again for (?P<seconds>[\d.]+) s\)",
+        N_("%(problem)s (a moment ago; not tried again for %(seconds)s s)"),
+    ),
+    (
+        rf"{_HOST}: not among the pinned documents, and this verifier is offline",
+        N_("%(host)s: not among the pinned documents, and this verifier is offline"),
+    ),
+    (rf"{_HOST}: timed out", N_("%(host)s: timed out")),
+    (rf"{_HOST}: timed out resolving the name", N_("%(host)s: timed out resolving the name")),
+    (rf"{_HOST}: the name does not resolve", N_("%(host)s: the name does not resolve")),
+    (rf"{_HOST}: a redirect without a Location", N_("%(host)s: a redirect without a Location")),
+    (
+        rf"{_HOST} answered HTTP 404: the link is wrong, or the badge there is not public",
+        N_("%(host)s answered HTTP 404: the link is wrong, or the badge there is not public"),
+    ),
+    (rf"{_HOST}: HTTP (?P<status>\d+)", N_("%(host)s: HTTP %(status)s")),
+    (
+        rf"{_HOST}: unexpected content type '(?P<type>[^']*)'",
+        N_("%(host)s: unexpected content type “%(type)s”"),
+    ),
+    (
+        rf"{_HOST}: content encoding '(?P<encoding>[^']*)' refused",
+        N_("%(host)s: content encoding “%(encoding)s” refused"),
+    ),
+    (
+        rf"{_HOST}: the document is over (?P<count>\d+) bytes",
+        N_("%(host)s: the document is over %(count)s bytes"),
+    ),
+    (
+        rf"{_HOST}: more than (?P<count>\d+) redirects",
+        N_("%(host)s: more than %(count)s redirects"),
+    ),
+    # httpx's error type (ConnectError, ReadError, …): the connection failed.
+    (
+        rf"{_HOST}: (?P<error>[A-Z][A-Za-z]*(?:Error|Protocol|Redirects))",
+        N_("%(host)s: the connection failed (%(error)s)"),
+    ),
+    (
+        r"the URL is longer than (?P<count>\d+) characters",
+        N_("the URL is longer than %(count)s characters"),
+    ),
+    (rf"{_HOST}: only https URLs are fetched", N_("%(host)s: only https URLs are fetched")),
+    (
+        r"'(?P<scheme>[^']*)' URLs are not fetched; only https",
+        N_("“%(scheme)s” URLs are not fetched; only https"),
+    ),
+    (
+        rf"{_HOST} resolves to (?P<address>\S+), which is not a public address",
+        N_("%(host)s resolves to %(address)s, which is not a public address"),
+    ),
+    (rf"{_HOST} is not a public address", N_("%(host)s is not a public address")),
+    (
+        r"not fetched: this verification already made (?P<count>\d+) fetches, the most it may",
+        N_("not fetched: this verification already made %(count)s fetches, the most it may"),
+    ),
+):
+    known_message(_pattern, _message)
+
 
 def _text(value: Any, name: str) -> str | None:
     if value is None or value == "":
