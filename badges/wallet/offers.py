@@ -258,7 +258,7 @@ def send_tx_code(
     language: str = "en",
 ) -> str | None:
     """E-mail the offer's transaction code to the learner, in `language` (the page's that
-    asked; the CLI's is English); the error text when it failed (logged without the address
+    asked, or the CLI's --language); the error text when it failed (logged without the address
     or the code), None when sent. Call after committing."""
     if offer.tx_code is None:
         return None

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from badges import issuing
 from badges.issuing import Recipient
+from badges.wallet.models import WalletOffer
 from skillshub.cli import app
+from tests.support.mail_language import GREETINGS, plain_text, until_words
 from tests.support.wallet import PRE_AUTHORIZED, offer_path
 from tests.support.world import World, make_world
 
@@ -79,3 +84,63 @@ def test_offer_refusals_are_clear(world: World, session: Session, env: dict[str,
     session.commit()
     refused = runner.invoke(app, ["offer", uuid], env=env)
     assert refused.exit_code == 1 and "suspended" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("options", "language", "subject", "enter", "works_once"),
+    [
+        (
+            [],
+            "en",
+            "Your code for adding a badge to your wallet",
+            "You asked to add your badge to a digital wallet. When the wallet asks for a "
+            "transaction code, enter:",
+            "The code works once, until {until}. If you did not ask for it, ignore this message",
+        ),
+        (
+            ["--language", "de"],
+            "de",
+            "Ihr Code, um ein Badge in Ihre Wallet aufzunehmen",
+            "Sie möchten Ihr Badge in eine digitale Wallet aufnehmen. Wenn die Wallet nach "
+            "einem Transaktionscode fragt, geben Sie ein:",
+            "Der Code gilt einmal, bis zum {until}. Wenn Sie ihn nicht angefordert haben, "
+            "ignorieren Sie diese Nachricht",
+        ),
+    ],
+    ids=["en", "de"],
+)
+def test_offer_emails_the_transaction_code_in_the_language_asked_for(
+    world: World,
+    session: Session,
+    env: dict[str, str],
+    tmp_path: Path,
+    options: list[str],
+    language: str,
+    subject: str,
+    enter: str,
+    works_once: str,
+) -> None:
+    uuid = _award(session, world)
+    result = runner.invoke(app, ["offer", uuid, "--tx-code", *options], env=env)
+    assert result.exit_code == 0, result.output
+    [path] = (tmp_path / "data" / "outbox").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == subject and message["Content-Language"] == language
+    text = plain_text(message)
+    assert text.startswith(f"{GREETINGS[language]}\n\n{enter}\n\n    ")
+    [row] = session.exec(
+        select(WalletOffer).where(col(WalletOffer.tx_code_hash).is_not(None))
+    ).all()
+    assert works_once.format(until=until_words(row.expires_at, language)) in text
+    assert re.search(r"^    \d{6}$", text, flags=re.MULTILINE)
+
+
+def test_offer_refuses_a_language_without_words(
+    world: World, session: Session, env: dict[str, str], tmp_path: Path
+) -> None:
+    uuid = _award(session, world)
+    refused = runner.invoke(app, ["offer", uuid, "--tx-code", "--language", "fr"], env=env)
+    assert refused.exit_code == 2, refused.output
+    words = " ".join(refused.output.replace("│", " ").split())  # rich's box, any width
+    assert "'fr' is not one of 'en', 'de'" in words
+    assert not (tmp_path / "data" / "outbox").exists()
