@@ -147,14 +147,14 @@ class Worded(Protocol):
     def in_language(self, language: str) -> str: ...
 
 
-def human_day(language: str, value: Any) -> str:
-    """A day as people write it in `language` ("3 March 2026", "3. März 2026"); anything
-    unreadable as given."""
+def human_day(language: str, value: Any, form: str = "long") -> str:
+    """A day in Babel's `form` for `language` (long: "3 March 2026", "3. März 2026");
+    anything unreadable as given."""
     moment = _moment(value)
     if moment is None:
         return str(value) if value is not None else ""
     locale = FORMAT_LOCALES.get(language, FORMAT_LOCALES[DEFAULT])
-    return format_date(moment, format="long", locale=locale)
+    return format_date(moment, format=form, locale=locale)
 
 
 # Texts worded elsewhere that public pages translate with `_(text)`: the backpack's notices
@@ -229,9 +229,7 @@ def _group_value(
     if name == _DATE_GROUP:
         day = _service_date(value)
         if day is not None:
-            return format_date(
-                day, format="long", locale=FORMAT_LOCALES.get(language, FORMAT_LOCALES[DEFAULT])
-            )
+            return human_day(language, day)
     return value
 
 
@@ -301,10 +299,7 @@ def _moment(value: Any) -> date | None:
 
 def _date(context: Any, value: Any, form: str) -> str:
     """A date in Babel's `form` for the page's language; anything unreadable as given."""
-    moment = _moment(value)
-    if moment is None:
-        return str(value) if value is not None else ""
-    return format_date(moment, format=form, locale=FORMAT_LOCALES[_page_language(context)])
+    return human_day(_page_language(context), value, form)
 
 
 @pass_context

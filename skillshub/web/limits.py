@@ -9,7 +9,7 @@ from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from skillshub.web.i18n import DEFAULT, FORMAT_LOCALES, N_, language_of, translations
+from skillshub.web.i18n import FORMAT_LOCALES, N_, language_of, translations
 from skillshub.web.negotiation import prefers_html
 
 
@@ -81,24 +81,14 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-_PAGE = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-    '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    "<title>File too large · Skills Hub</title></head><body><main>"
-    "<h1>The file is too large</h1><p>At most {mb} MB can be sent at once. Go back, and "
-    "upload a smaller file (split a long class list, or save it as CSV, which is smaller "
-    "than .xlsx). Nothing was stored.</p></main></body></html>"
-)
-
-
-# The page's words, for a reader of another language (skillshub/web/i18n.py).
+# The page's words (translated in skillshub/web/i18n.py's catalogue).
 _TITLE = N_("File too large")
 _HEADING = N_("The file is too large")
 _TEXT = N_(
     "At most %(mb)s MB can be sent at once. Go back, and upload a smaller file (split a long "
     "class list, or save it as CSV, which is smaller than .xlsx). Nothing was stored."
 )
-_TRANSLATED_PAGE = (
+_PAGE = (
     '<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>{title} · Skills Hub</title></head><body><main>"
@@ -108,12 +98,9 @@ _TRANSLATED_PAGE = (
 
 def _page(language: str, max_bytes: int) -> str:
     """The page in the reader's language (the size written as the language writes numbers)."""
-    mb = f"{max_bytes / 2**20:.3g}"
-    if language == DEFAULT:
-        return _PAGE.format(mb=mb)
     words = translations(language)
-    shown = format_decimal(float(mb), locale=FORMAT_LOCALES[language])
-    return _TRANSLATED_PAGE.format(
+    shown = format_decimal(float(f"{max_bytes / 2**20:.3g}"), locale=FORMAT_LOCALES[language])
+    return _PAGE.format(
         lang=language,
         title=escape(words.gettext(_TITLE)),
         heading=escape(words.gettext(_HEADING)),
