@@ -221,7 +221,7 @@ def flush(session: Session, what: str) -> None:
 def from_validation_error(exc: ValidationError) -> InvalidInput:
     """A pydantic error as a domain error naming every problem (details["errors"])."""
     errors = [
-        {"field": _location(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+        {"field": _location(e.get("loc", ())), "message": plain_message(e)} for e in exc.errors()
     ]
     first = errors[0]
     message = (
@@ -325,9 +325,14 @@ _PLAIN = {
 }
 
 
-def _plain(error: Any) -> str:
-    """pydantic's wording where a person reads it better otherwise."""
-    return _PLAIN.get(error.get("type", ""), error.get("msg", ""))
+def plain_message(error: Any) -> str:
+    """pydantic's wording where a person reads it better otherwise; a validator's own refusal
+    as it wrote it (pydantic prefixes it "Value error, ")."""
+    kind = error.get("type", "")
+    cause = (error.get("ctx") or {}).get("error")
+    if kind == "value_error" and cause is not None:
+        return str(cause)
+    return _PLAIN.get(kind, error.get("msg", ""))
 
 
 def parse_all(model: type[SQLModel] | Any, raw: object) -> tuple[Any, Problems]:
@@ -341,7 +346,7 @@ def parse_all(model: type[SQLModel] | Any, raw: object) -> tuple[Any, Problems]:
     except ValidationError as exc:
         errors = exc.errors()
     problems = Problems(
-        {"field": _location(e.get("loc", ())), "message": _plain(e)} for e in errors
+        {"field": _location(e.get("loc", ())), "message": plain_message(e)} for e in errors
     )
     refused = {str(e["loc"][0]) for e in errors if e.get("loc")}
     kept = {k: v for k, v in raw.items() if k not in refused}

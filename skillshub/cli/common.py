@@ -14,6 +14,7 @@ from rich.console import Console
 from sqlmodel import Session
 
 from catalogue import publishing
+from catalogue.checks import plain_message
 from catalogue.errors import DomainError
 from skillshub.db import make_engine, session_scope, upgrade
 from skillshub.settings import Settings
@@ -39,9 +40,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        err.print(
-            f"[red]error:[/] setting SKILLSHUB_{str(first['loc'][0]).upper()}: {first['msg']}"
-        )
+        name = f"SKILLSHUB_{str(first['loc'][0]).upper()}"
+        err.print(f"[red]error:[/] setting {name}: {plain_message(first)}")
         raise typer.Exit(2) from None
 
 

@@ -23,6 +23,7 @@ from badges.status.lists import StatusError
 from badges.verifying.fetching import FetchError
 from badges.verifying.input import MalformedInput, TooComplex, UnrecognisedInput
 from badges.wallet.errors import InsufficientScope, InvalidAccessToken, OAuthError, OfferNotFound
+from catalogue.checks import plain_message
 from catalogue.errors import (
     Conflict,
     DomainError,
@@ -169,7 +170,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = [
-            {"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "message": plain_message(e)} for e in exc.errors()
         ]
         first = details[0] if details else {"loc": [], "message": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])

@@ -27,6 +27,8 @@ from keys import eseal
 from keys.eseal_models import SealCertificate
 from skillshub.settings import Settings
 from skillshub.web.app import create_app
+from skillshub.web.console import service_words  # noqa: F401  (registers the console's patterns)
+from skillshub.web.i18n import translate
 from tests.backpack.support import issue, sign_in
 from tests.badges.sharing.test_learner import _claim, _claim_link, _issue, _outbox
 from tests.community.test_operators import operator_client
@@ -301,6 +303,45 @@ def test_a_catalogue_forms_number_problems_are_german(console_as: Login, world: 
     for words in ("ECTS-Punkte: muss eine Zahl sein", "EQR-Niveau: muss eine ganze Zahl sein"):
         _has(german.text, words)
     _lacks(german.text, "must be a number", "must be a whole number", "is required")
+
+
+def test_text_a_field_may_not_hold_is_refused_in_german(console_as: Login, world: World) -> None:
+    issuer = console_as(world.org, Role.issuer)
+    path = f"/console/orgs/{world.org.slug}/micro-credentials/new"
+    form = {"title": "Zell\nchemie", "description": "Eine\u0007Beschreibung", "action": "save"}
+    english = issuer.post(path, form)
+    issuer.client.headers.update(GERMAN)
+    german = issuer.post(path, form)
+    assert english.status_code == german.status_code == 422
+    for words in (
+        "holds a control character (U+0007)",
+        "must be a single line (it holds a line break, U+000A)",
+    ):
+        _has(english.text, words)
+    for words in (
+        "enthält ein Steuerzeichen (U+0007)",
+        "muss eine einzige Zeile sein (enthält einen Zeilenumbruch, U+000A)",
+    ):
+        _has(german.text, words)
+    _lacks(german.text, "holds a", "single line")
+
+
+def test_a_change_the_database_refused_reads_in_german() -> None:
+    """The backstop of two providers taking one address at the same instant (a unique index
+    refusing the second), as the console page words it."""
+    assert translate(
+        "de", "course 'zellchemie': the database refused it (taken or still in use)"
+    ) == (
+        "Kurs „zellchemie“: Die Datenbank hat die Änderung abgelehnt (schon vergeben oder noch "
+        "in Verwendung)"
+    )
+    assert (
+        translate(
+            "de",
+            "deleting micro-credential 'zell': the database refused it (taken or still in use)",
+        )
+        == "Microcredential „zell“ löschen: Die Datenbank hat es abgelehnt (noch in Verwendung)"
+    )
 
 
 def test_an_expired_seal_certificate_is_refused_in_german(
@@ -747,6 +788,11 @@ def test_the_hubs_new_organisation_refusals_are_german(
             "slug 'Amp Training' must be lower-case letters, digits and hyphens",
             "Die Adresse (Slug) „Amp Training“ darf nur Kleinbuchstaben, Ziffern und "
             "Bindestriche enthalten.",
+        ),
+        (
+            {"legal_name": "Amp Training", "country": "AT", "homepage": "https://amp.example/\x01"},
+            "homepage: holds a control character (U+0001)",
+            "homepage: enthält ein Steuerzeichen (U+0001)",
         ),
     ):
         answers = {

@@ -276,6 +276,36 @@ PATTERNS += [
     ),
 ]
 
+# Text a field may not hold (catalogue/text.py), alone next to a catalogue form's field or after
+# the field's name (the hub's organisation form); and a change the database refused (a slug
+# taken, or an entry still in use, at the same moment: catalogue/checks.py).
+_CODE = r"(?P<code>U\+[0-9A-F]{4,6})"
+PATTERNS += [
+    (rf"holds a control character \({_CODE}\)", N_("holds a control character (%(code)s)")),
+    (
+        rf"holds a lone surrogate \({_CODE}\), which is not Unicode text",
+        N_("holds a lone surrogate (%(code)s), which is not Unicode text"),
+    ),
+    (
+        rf"must be a single line \(it holds a line break, {_CODE}\)",
+        N_("must be a single line (it holds a line break, %(code)s)"),
+    ),
+    (
+        r"(?P<field>[a-z_]+): (?P<problem>(?:holds|must be a single line) .+)",
+        N_("%(field)s: %(problem)s"),
+    ),
+    (
+        rf"deleting (?P<kind>micro-credential|course) {_VALUE}: the database refused it \(taken "
+        r"or still in use\)",
+        N_("deleting %(kind)s “%(value)s”: the database refused it (taken or still in use)"),
+    ),
+    (
+        rf"(?P<kind>micro-credential|course) {_VALUE}: the database refused it \(taken or "
+        r"still in use\)",
+        N_("%(kind)s “%(value)s”: the database refused it (taken or still in use)"),
+    ),
+]
+
 # The e-seal import's refusals (keys/eseal.py, accounts/identity.py import_seal), next to the
 # seal page's fields; a day the certificate names is written in the reader's form.
 WORDS += [
