@@ -54,7 +54,10 @@ def token(client: TestClient, session: Session, demo: dict) -> str:
         ({"slug": "a\x00b"}, "slug: holds a control character (U+0000)"),
         ({"description": "fine\nlines\x0b"}, "description: holds a control"),
         ({"criteria_narrative": "\udfff"}, "criteria_narrative: holds a lone"),
-        ({"learning_outcomes": [{"text": "x\x1b[31m"}]}, "learning_outcomes.1.text: holds a control character"),
+        (
+            {"learning_outcomes": [{"text": "x\x1b[31m"}]},
+            "learning_outcomes.1.text: holds a control character (U+001B)",
+        ),
         ({"languages": ["en\t"]}, "languages.1: holds a control character"),
     ],
 )
