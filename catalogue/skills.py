@@ -190,6 +190,26 @@ def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
     return {k: found[k] for k in wanted if k in found}
 
 
+def labels_in(session: Session, iris: list[str], language: str) -> dict[str, str]:
+    """The labels of those skill IRIs the catalogue holds, in `language` (an ISO 639-1 code):
+    a skill's own label in that language where the catalogue has one (`SkillLabel`), else its
+    primary label. One query however many skills are asked for."""
+    wanted = list(dict.fromkeys(iris))
+    if not wanted:
+        return {}
+    statement = (
+        select(Skill.iri, Skill.preferred_label, SkillLabel.preferred_label)
+        .outerjoin(
+            SkillLabel,
+            (col(SkillLabel.skill_id) == Skill.id) & (col(SkillLabel.language) == language),
+        )
+        .where(col(Skill.iri).in_(wanted))
+    )
+    return {
+        iri: translated or primary for iri, primary, translated in session.exec(statement).all()
+    }
+
+
 # --- skill labels, cached across requests -------------------------------------------------
 
 _LABEL_CACHE_SIZE = 4096
