@@ -2,8 +2,9 @@
 
 The language of a request: `?lang=de` (the switch in the page header, remembered in a cookie),
 else that cookie, else the best match in `Accept-Language` (q-values), else English. Catalogue
-content (course titles, skill labels, a badge's own text) stays in the language it was written
-in: only the pages' own words are translated.
+content (course titles, a badge's own text) stays in the language it was written in: only the
+pages' own words are translated, and a skill's label, which the catalogue may hold in several
+languages (ESCO's), is shown in the page's language where it has one (the catalogue pages).
 
 Templates use Jinja2's i18n extension (`{% trans %}`, `_()`); the German catalogue is
 `locales/de/LC_MESSAGES/messages.po` (Babel's format, extracted with `pybabel extract -F

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -32,12 +33,12 @@ from catalogue import (
 )
 from catalogue.base import pk
 from catalogue.errors import DomainError, InvalidInput
-from catalogue.schemas import SearchFilters
+from catalogue.schemas import SearchFilters, SkillOut, SkillRef
 from openbadges_schemas.loader import CREDENTIALS_V2, EU_MICROCREDENTIAL_V1, OB_V3P0_CONTEXT_303
 from skillshub.web.csrf import CsrfDep
 from skillshub.web.deps import ContextDep, SessionDep, SettingsDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_, known_message
+from skillshub.web.i18n import DEFAULT, N_, known_message, language_of
 from skillshub.web.learner_auth import signed_in_learner
 from skillshub.web.negotiation import preferred, wants_html
 from skillshub.web.pages import templates
@@ -124,6 +125,47 @@ def _number(field: str, value: str) -> int | None:
         raise InvalidInput(f"{field} must be a number", details={"field": field}) from None
 
 
+def _skill_refs(value: Any, found: list[SkillRef]) -> None:
+    if isinstance(value, SkillRef):
+        found.append(value)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _skill_refs(getattr(value, name), found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _skill_refs(item, found)
+
+
+def _skills_in(session: Session, language: str, *values: Any) -> None:
+    """The skills these views name (at any depth) labelled in the page's language where the
+    catalogue holds a label in it, else as they are (the primary, English, label): one query
+    for the whole page. English pages are left exactly as the services made them."""
+    if language == DEFAULT:
+        return
+    found: list[SkillRef] = []
+    for value in values:
+        _skill_refs(value, found)
+    if not found:
+        return
+    labels = skills.labels_in(session, [ref.iri for ref in found], language)
+    for ref in found:
+        ref.label = labels.get(ref.iri, ref.label)
+
+
+def _skill_in(view: SkillOut, language: str) -> SkillOut:
+    """A skill's page view headed by its label in the page's language where the catalogue
+    holds one (with that language's alternative labels, when it has any)."""
+    own = next((label for label in view.labels if label.language == language), None)
+    if language == DEFAULT or own is None:
+        return view
+    return view.model_copy(
+        update={
+            "preferred_label": own.preferred_label,
+            "alt_labels": own.alt_labels or view.alt_labels,
+        }
+    )
+
+
 def _query(request: Request, **changes: Any) -> str:
     """This page's query string with some parameters changed (None drops one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and v]
@@ -204,6 +246,7 @@ def search_page(
 @router.get("/job-roles/{slug}", response_class=HTMLResponse)
 def job_role_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
     role = skills.job_role_view(session, skills.get_job_role(session, slug))
+    _skills_in(session, language_of(request), role)
     return _page(
         request,
         "catalogue/job_role.html",
@@ -225,6 +268,7 @@ def course_page(
 ) -> HTMLResponse:
     found = courses.public_course(session, slug)
     course = courses.course_view(session, found)
+    _skills_in(session, language_of(request), course)
     endorsed = community.endorsement_views(session, context, "course", pk(found), settings.base_url)
     values = {
         "course": course,
@@ -257,11 +301,13 @@ def micro_credential_page(
         offers = (JSONLD, "application/json")
         media_type = preferred(request.headers.get("accept", ""), offers) or JSONLD
         return JSONResponse(document, media_type=media_type, headers=headers)
+    view = micro_credentials.micro_credential_view(session, mc)
+    _skills_in(session, language_of(request), view)
     return templates.TemplateResponse(
         request,
         "catalogue/micro_credential.html",
         {
-            "mc": micro_credentials.micro_credential_view(session, mc),
+            "mc": view,
             "achievement_id": urls.micro_credential(mc.slug),
             "has_image": images.get_image(session, mc) is not None,
             "endorsements": community.endorsement_views(
@@ -284,7 +330,7 @@ def skill_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse
         request,
         "catalogue/skill.html",
         {
-            "skill": skills.skill_view(session, skill),
+            "skill": _skill_in(skills.skill_view(session, skill), language_of(request)),
             "job_roles": related("job_role"),
             "micro_credentials": related("micro_credential"),
             "courses": skills.courses_teaching(session, [skill.iri]),
@@ -317,6 +363,7 @@ def organisation_page(slug: str, request: Request, session: SessionDep) -> HTMLR
 
 def _gap_values(
     session: Session,
+    language: str,
     job_role: str,
     have: list[str],
     iris: str,
@@ -340,6 +387,7 @@ def _gap_values(
     }
     if not values["job_role"]:
         return values, None
+    error: DomainError | None = None
     try:
         role = skills.get_job_role(session, values["job_role"])
         values["role"] = skills.job_role_ref(role)
@@ -348,8 +396,9 @@ def _gap_values(
             values["result"] = gap.gap(session, role.slug, values["have"] | values["proven"])
     except DomainError as exc:
         values["error"] = exc.message
-        return values, exc
-    return values, None
+        error = exc
+    _skills_in(session, language, values["required"], values["result"])
+    return values, error
 
 
 @router.get("/gap", response_class=HTMLResponse)
@@ -377,7 +426,15 @@ async def gap_page(
             spend_per_address(request, RateClass.VERIFY)
         proven, held = await run_in_threadpool(proven_skills, context, badges)
     values, error = await run_in_threadpool(
-        _gap_values, session, job_role, have or [], iris, bool(show), held, proven
+        _gap_values,
+        session,
+        language_of(request),
+        job_role,
+        have or [],
+        iris,
+        bool(show),
+        held,
+        proven,
     )
     values["backpack"] = learner is not None
     values["backpack_asked"] = bool(backpack)
@@ -401,6 +458,7 @@ async def gap_with_badges(request: Request, context: ContextDep) -> HTMLResponse
     values, error = await run_in_threadpool(
         _gap_values,
         context.session,
+        language_of(request),
         fields["job_role"] if isinstance(fields["job_role"], str) else "",
         have,
         fields["iris"] if isinstance(fields["iris"], str) else "",
