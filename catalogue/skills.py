@@ -190,6 +190,23 @@ def skill_refs(session: Session, keys: list[str]) -> dict[str, SkillRef]:
     return {k: found[k] for k in wanted if k in found}
 
 
+def _read_labels(session: Session, iris: list[str], language: str | None) -> dict[str, str]:
+    """One query: the labels of those IRIs the catalogue holds, in `language` where it has
+    one (None: the primary labels)."""
+    if language is None:
+        statement = select(Skill.iri, Skill.preferred_label).where(col(Skill.iri).in_(iris))
+        return dict(session.exec(statement).all())
+    translated = (
+        select(Skill.iri, Skill.preferred_label, SkillLabel.preferred_label)
+        .outerjoin(
+            SkillLabel,
+            (col(SkillLabel.skill_id) == Skill.id) & (col(SkillLabel.language) == language),
+        )
+        .where(col(Skill.iri).in_(iris))
+    )
+    return {iri: own or primary for iri, primary, own in session.exec(translated).all()}
+
+
 def labels_in(session: Session, iris: list[str], language: str) -> dict[str, str]:
     """The labels of those skill IRIs the catalogue holds, in `language` (an ISO 639-1 code):
     a skill's own label in that language where the catalogue has one (`SkillLabel`), else its
@@ -197,17 +214,7 @@ def labels_in(session: Session, iris: list[str], language: str) -> dict[str, str
     wanted = list(dict.fromkeys(iris))
     if not wanted:
         return {}
-    statement = (
-        select(Skill.iri, Skill.preferred_label, SkillLabel.preferred_label)
-        .outerjoin(
-            SkillLabel,
-            (col(SkillLabel.skill_id) == Skill.id) & (col(SkillLabel.language) == language),
-        )
-        .where(col(Skill.iri).in_(wanted))
-    )
-    return {
-        iri: translated or primary for iri, primary, translated in session.exec(statement).all()
-    }
+    return _read_labels(session, wanted, language)
 
 
 # --- skill labels, cached across requests -------------------------------------------------
@@ -217,14 +224,15 @@ _SKILL_VERSION = text("SELECT version FROM catalogue_version WHERE name = 'skill
 
 
 class _LabelCache:
-    """Labels by skill IRI (None: not in the catalogue), valid for one version of the skill
-    table. Triggers bump the version on every write, from any process (the migration
-    a4f1c9e2b7d3), so a cache compares it instead of being told."""
+    """Labels by language and skill IRI (None: not in the catalogue), valid for one version
+    of the skill table. Triggers bump the version on every write to the skill and skill_label
+    tables, from any process (the migrations a4f1c9e2b7d3 and b7e3c5a9d1f4), so a cache
+    compares it instead of being told. The primary labels are kept under the language ""."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.version: int | None = None
-        self.labels: LRUCache[str, str | None] = LRUCache(maxsize=_LABEL_CACHE_SIZE)
+        self.labels: LRUCache[tuple[str, str], str | None] = LRUCache(maxsize=_LABEL_CACHE_SIZE)
 
 
 _label_caches: WeakKeyDictionary[Engine, _LabelCache] = WeakKeyDictionary()
@@ -241,8 +249,9 @@ def _label_cache(session: Session) -> _LabelCache:
         return cache
 
 
-def skill_labels(session: Session, iris: list[str]) -> dict[str, str]:
-    """The catalogue's preferred labels of those skill IRIs it holds.
+def skill_labels(session: Session, iris: list[str], language: str | None = None) -> dict[str, str]:
+    """The catalogue's preferred labels of those skill IRIs it holds: in `language` where it
+    holds a label in it (`labels_in`), else (and with no language asked for) the primary one.
 
     Every verification asks for the labels of the skills its credential aligns to: they are
     kept per database, checked against the skill table's change counter (one primary-key
@@ -253,6 +262,7 @@ def skill_labels(session: Session, iris: list[str]) -> dict[str, str]:
         return {}
     version = session.exec(_SKILL_VERSION).scalar()  # type: ignore[call-overload]
     cache = _label_cache(session)
+    kept = language or ""
     found: dict[str, str | None] = {}
     with cache.lock:
         if version is not None and (cache.version is None or version > cache.version):
@@ -260,16 +270,15 @@ def skill_labels(session: Session, iris: list[str]) -> dict[str, str]:
             cache.version = version
         if version is not None and version == cache.version:
             for iri in wanted:
-                if iri in cache.labels:
-                    found[iri] = cache.labels[iri]
+                if (kept, iri) in cache.labels:
+                    found[iri] = cache.labels[kept, iri]
     missing = [iri for iri in wanted if iri not in found]
     if missing:
-        statement = select(Skill.iri, Skill.preferred_label).where(col(Skill.iri).in_(missing))
-        rows = dict(session.exec(statement).all())
+        rows = _read_labels(session, missing, language)
         with cache.lock:
             keep = version is not None and version == cache.version
             for iri in missing:
                 found[iri] = rows.get(iri)
                 if keep:
-                    cache.labels[iri] = rows.get(iri)
+                    cache.labels[kept, iri] = rows.get(iri)
     return {iri: label for iri, label in found.items() if label is not None}

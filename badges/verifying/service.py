@@ -575,12 +575,15 @@ def _web_url(value: Any) -> str | None:
     return text if text and text.startswith(("https://", "http://")) else None
 
 
-def catalogue_skill_labels(session: Session | None, iris: list[str]) -> dict[str, str]:
-    """Our catalogue's labels for aligned skills it holds (ESCO IRIs, mostly); cached across
+def catalogue_skill_labels(
+    session: Session | None, iris: list[str], language: str | None = None
+) -> dict[str, str]:
+    """Our catalogue's labels for aligned skills it holds (ESCO IRIs, mostly), in `language`
+    where it holds one (else, and by default, the primary label); cached across
     verifications until the skill table changes (`catalogue.skills.skill_labels`)."""
     if session is None or not iris:
         return {}
-    return catalogue_skills.skill_labels(session, iris)
+    return catalogue_skills.skill_labels(session, iris, language)
 
 
 def _summary(

@@ -63,6 +63,7 @@ def test_the_hand_made_schema_objects_exist_at_head(engine: Engine) -> None:
             f"{name}_{event}"
             for name in (
                 "catalogue_version_skill",
+                "catalogue_version_skill_label",
                 "catalogue_version_register_issuer",
                 "catalogue_version_register_organisation",
                 "search_fts",
@@ -70,7 +71,11 @@ def test_the_hand_made_schema_objects_exist_at_head(engine: Engine) -> None:
             for event in ("insert", "update", "delete")
         }
     else:
-        triggers = {"catalogue_version_skill", "catalogue_version_register"}
+        triggers = {
+            "catalogue_version_skill",
+            "catalogue_version_skill_label",
+            "catalogue_version_register",
+        }
     tables = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         if sqlite:

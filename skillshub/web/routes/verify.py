@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,13 +23,14 @@ from badges.verifying import (
 from badges.verifying.input import load
 from badges.verifying.plain import headline
 from badges.verifying.presentations import verify_presentation
+from badges.verifying.service import catalogue_skill_labels
 from badges.verifying.vc_api import credential_input
 from catalogue.errors import DomainError, UnsupportedMediaType
 from skillshub.metrics import VERIFICATIONS
 from skillshub.web.csrf import SameOriginDep
 from skillshub.web.deps import ContextDep, read_only
 from skillshub.web.errors import http_status
-from skillshub.web.i18n import N_, known_message
+from skillshub.web.i18n import DEFAULT, N_, known_message, language_of
 from skillshub.web.pages import templates
 
 router = APIRouter(tags=["verify"])
@@ -328,13 +330,32 @@ def _handoff(context: VerificationContext, data: Any) -> str | None:
     return json.dumps(loaded.credential, ensure_ascii=False)
 
 
+def _skills_in(
+    context: VerificationContext, report: VerificationReport, language: str
+) -> VerificationReport:
+    """The report as a page in `language` shows it: each skill our catalogue holds labelled in
+    that language where the catalogue has a label in it. English pages, and the JSON API,
+    keep the primary labels the verification put in the report."""
+    held = [s.url for s in report.summary.skills if s.catalogue_label and s.url]
+    if language == DEFAULT or not held:
+        return report
+    labels = catalogue_skill_labels(context.session, held, language)
+    skills = [
+        replace(s, catalogue_label=labels.get(s.url, s.catalogue_label))
+        if s.catalogue_label and s.url
+        else s
+        for s in report.summary.skills
+    ]
+    return replace(report, summary=replace(report.summary, skills=skills))
+
+
 def _report_page(
     request: Request, context: VerificationContext, report: VerificationReport, data: Any
 ) -> Response:
     valid = report.verdict is Verdict.VALID
     return _page(
         request,
-        report=report,
+        report=_skills_in(context, report, language_of(request)),
         headline=headline(report),
         handoff=_handoff(context, data) if valid else None,
     )
