@@ -3,12 +3,6 @@ one (`SkillLabel`), else the primary label; one query however many skills are as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalogue import skills
@@ -17,18 +11,6 @@ from catalogue.models import Skill, SkillLabel
 
 BATTERIES = "http://data.europa.eu/esco/skill/labels-in-1"
 CELLS = "http://data.europa.eu/esco/skill/labels-in-2"
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def _skill(session: Session, iri: str, slug: str, label: str, **labels: str) -> Skill:

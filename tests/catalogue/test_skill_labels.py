@@ -4,12 +4,8 @@ change counter the database's triggers bump)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from catalogue import skills
@@ -19,18 +15,6 @@ from skillshub.db import make_engine
 
 IRI = "http://data.europa.eu/esco/skill/labels-test-1"
 OTHER = "http://data.europa.eu/esco/skill/labels-test-2"
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def _add(session: Session, iri: str, label: str, slug: str) -> None:

@@ -5,14 +5,10 @@ unchanged; English pages are byte for byte what they were before any German labe
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalogue import skills
@@ -30,18 +26,6 @@ GERMAN = "Batteriedesign"
 def demo(session: Session) -> None:
     load_demo_catalogue(session)
     session.commit()
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def _design(session: Session) -> Skill:
