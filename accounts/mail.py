@@ -37,7 +37,7 @@ def until_text(when: datetime, date_locale: str) -> str:
     return f"{format_date(when, 'long', locale=date_locale)}, {when:%H:%M} UTC"
 
 
-def _message(
+def link_message(
     settings: ConsoleMailSettings,
     to: str,
     subject: str,
@@ -47,8 +47,9 @@ def _message(
     *,
     greeting: str = "",
 ) -> EmailMessage:
-    """Plain text and HTML alike: the greeting (when given) on a line of its own, the first
-    paragraph, the link (as an anchor in HTML), then the other paragraphs."""
+    """An e-mail carrying a one-time link (also the learners' backpack sign-in link), in
+    `language` (its Content-Language); plain text and HTML alike: the greeting (when given) on
+    a line of its own, the first paragraph, the link (as an anchor in HTML), then the others."""
     message = EmailMessage()
     message["Subject"] = _one_line(subject)
     message["From"] = settings.smtp_from
@@ -67,21 +68,6 @@ def _message(
     # After the parts: making the message multipart moves Content-* headers into its first part.
     message["Content-Language"] = language
     return message
-
-
-def link_message(
-    settings: ConsoleMailSettings,
-    to: str,
-    subject: str,
-    paragraphs: list[str],
-    link: str,
-    language: str = "en",
-    *,
-    greeting: str = "",
-) -> EmailMessage:
-    """An e-mail carrying a one-time link (also the learners' backpack sign-in link), written
-    in `language` (its Content-Language), opening with `greeting` when given."""
-    return _message(settings, to, subject, paragraphs, link, language, greeting=greeting)
 
 
 @dataclass(frozen=True)
@@ -132,7 +118,7 @@ def reset_message(
     language = language if language in RESET_WORDS else "en"
     words = RESET_WORDS[language]
     until = until_text(expires_at, words.date_locale)
-    return _message(
+    return link_message(
         settings,
         to,
         words.subject,
@@ -195,7 +181,7 @@ def invitation_message(
     language = language if language in INVITATION_WORDS else "en"
     words = INVITATION_WORDS[language]
     until = until_text(expires_at, words.date_locale)
-    return _message(
+    return link_message(
         settings,
         to,
         words.subject.format(organisation=organisation),
